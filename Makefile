@@ -1,0 +1,176 @@
+# hedui build.
+#
+#   make                 build everything into build/
+#   make check           build, make the dev PKI, run every test
+#   make SAN=1 check     the same with ASan + UBSan, into build-san/
+#   make demo            a real verification end to end on loopback
+#   make install PREFIX=/usr/local
+#
+# Sources are found by wildcard: a new lib/*.c joins libhedui, a new
+# tests/unit/test_*.c becomes a test program, nothing else to edit.
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+OPT ?= -O1
+else
+BUILD ?= build
+SANFLAGS =
+OPT ?= -O2
+endif
+
+CC ?= cc
+PREFIX ?= /usr/local
+PROTOC_C ?= protoc-c
+
+CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
+CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient
+LDLIBS_BASE = -lnng -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
+	-lpthread -lm
+ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+PROTOS := $(wildcard proto/hedui/v1/*.proto)
+GEN_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
+GEN_H := $(GEN_C:.c=.h)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
+	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
+
+# Each program's main.c stays out of its archive so that tests can link the
+# rest of the program's modules.
+HEDUID_SRCS := $(filter-out svc/heduid/main.c,$(wildcard svc/heduid/*.c))
+SOURCE_SRCS := $(filter-out svc/source/main.c,$(wildcard svc/source/*.c))
+CLIENT_SRCS := $(filter-out client/main.c,$(wildcard client/*.c))
+HEDUID_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(HEDUID_SRCS))
+SOURCE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SOURCE_SRCS))
+CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
+
+LIBA = $(BUILD)/libhedui.a
+LIBSO = $(BUILD)/libhedui.so
+HEDUIDA = $(BUILD)/libheduid.a
+SOURCEA = $(BUILD)/libsource.a
+CLIENTA = $(BUILD)/libclient.a
+PROGS = $(BUILD)/bin/heduid $(BUILD)/bin/hedui-source $(BUILD)/bin/hedui
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
+TEST_BINS := $(UNIT_BINS) $(INTEG_BINS)
+
+CERTS = $(BUILD)/certs
+
+.PHONY: all check test unit integration certs demo install clean fuzz bench format
+.SECONDARY:
+
+all: $(PROGS) $(LIBSO) $(TEST_BINS)
+
+# --- generated protobuf code --------------------------------------------
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(BUILD)/gen
+	$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/gen $<
+
+# Every object may include any generated header.
+$(BUILD)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Werror,$(ALL_CFLAGS)) -c -o $@ $<
+
+# --- libraries and programs ----------------------------------------------
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libhedui.so.1 $(ALL_LDFLAGS) -o $@ $^ \
+		$(LDLIBS_BASE)
+
+$(HEDUIDA): $(HEDUID_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(SOURCEA): $(SOURCE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(CLIENTA): $(CLIENT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/heduid: $(BUILD)/obj/svc/heduid/main.o $(HEDUIDA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+$(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+$(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+# --- tests ---------------------------------------------------------------
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
+		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
+$(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
+		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
+
+$(CERTS)/.done: certs/make-dev-pki.sh
+	sh certs/make-dev-pki.sh $(CERTS)
+	@touch $@
+certs: $(CERTS)/.done
+
+# Test programs find the binaries and certificates through these.
+TEST_ENV = HEDUI_BIN=$(abspath $(BUILD)/bin) HEDUI_CERTS=$(abspath $(CERTS)) \
+	HEDUI_SRC=$(abspath .) HEDUI_BUILD=$(abspath $(BUILD))
+
+check: all certs
+	@$(TEST_ENV) sh tests/run-tests.sh $(TEST_BINS)
+
+# The README's test command: normal build, then ASan + UBSan.
+test:
+	$(MAKE) check
+	$(MAKE) SAN=1 check
+
+unit: $(UNIT_BINS)
+	@$(TEST_ENV) sh tests/run-tests.sh $(UNIT_BINS)
+
+integration: $(PROGS) $(INTEG_BINS) certs
+	@$(TEST_ENV) sh tests/run-tests.sh $(INTEG_BINS)
+
+demo: $(PROGS) certs
+	@$(TEST_ENV) sh tests/demo.sh
+
+# --- install -------------------------------------------------------------
+install: $(PROGS) $(LIBSO) $(LIBA)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/hedui/v1 \
+		$(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhedui.so.1
+	ln -sf libhedui.so.1 $(DESTDIR)$(PREFIX)/lib/libhedui.so
+	install -m 644 lib/hd_err.h lib/rpc_client.h lib/rpc_status.h \
+		lib/tls_setup.h lib/log.h $(DESTDIR)$(PREFIX)/include/hedui/
+	install -m 644 $(GEN_H) $(DESTDIR)$(PREFIX)/include/hedui/v1/
+	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' lib/hedui.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedui.pc
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

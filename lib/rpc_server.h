@@ -1,0 +1,95 @@
+/*
+ * rpc_server: a gRPC-like server over one nng REP socket.
+ *
+ * Many nng contexts, each driven by its own aio callback (the nng async
+ * demo's pattern), receive RpcRequest envelopes, find the method in a table
+ * built from protobuf-c service descriptors, decode the request message and
+ * call the handler. Handlers may answer at once or later from any thread.
+ *
+ * Ownership: the decoded request belongs to the call and is freed when the
+ * call finishes; a handler keeps nothing from it after rpc_call_reply or
+ * rpc_call_fail. Response messages stay the handler's: they are encoded
+ * before rpc_call_reply returns.
+ */
+#ifndef HEDUI_RPC_SERVER_H
+#define HEDUI_RPC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "hd_err.h"
+#include "rpc_status.h"
+#include "tls_setup.h"
+
+typedef struct rpc_server rpc_server;
+typedef struct rpc_call rpc_call;
+
+typedef void (*rpc_handler_fn)(
+    rpc_call *call, const ProtobufCMessage *request, void *arg);
+
+typedef struct rpc_server_opts {
+	const char *url;             /* "tls+tcp://127.0.0.1:7443" */
+	tls_opts tls;                /* server side; client certs required */
+	int max_inflight;            /* handlers running at once; default 256 */
+	int reject_contexts;         /* extra contexts that answer
+	                                RESOURCE_EXHAUSTED; default 16 */
+	size_t recv_max_bytes;       /* NNG_OPT_RECVMAXSZ; default 1 MiB */
+	uint32_t max_deadline_ms;    /* applied when the caller sets none;
+	                                default 30000 */
+} rpc_server_opts;
+
+rpc_server *rpc_server_alloc(const rpc_server_opts *opts);
+void rpc_server_free(rpc_server *srv); /* stops first; accepts NULL */
+
+/*
+ * Registers a service. handlers[i] serves desc->methods[i]; a NULL entry
+ * answers UNIMPLEMENTED. Must be called before rpc_server_start.
+ */
+hd_err rpc_server_add_service(rpc_server *srv,
+    const ProtobufCServiceDescriptor *desc, const rpc_handler_fn *handlers,
+    void *arg);
+
+/* Starts listening. Fails with HD_EUNAVAIL if the address is in use. */
+hd_err rpc_server_start(rpc_server *srv);
+
+/* Stops receiving new requests (a draining server); in-flight calls may
+ * still finish. */
+void rpc_server_drain(rpc_server *srv);
+
+/* Number of handlers currently running. */
+int rpc_server_inflight(const rpc_server *srv);
+
+/* Full method names served, "hedui.v1.Health/Check", in registration order.
+ * The array stays valid while the server lives. */
+size_t rpc_server_methods(const rpc_server *srv, const char *const **names);
+
+/* Marks a whole service as serving or not, for hedui.v1.Health. */
+void rpc_server_set_serving(rpc_server *srv, const char *service, int serving);
+/* 1 serving, 0 not serving, -1 unknown service; "" is the whole server. */
+int rpc_server_is_serving(const rpc_server *srv, const char *service);
+
+/* --- inside a handler --------------------------------------------------- */
+
+const char *rpc_call_method(const rpc_call *call);
+const char *rpc_call_request_id(const rpc_call *call);
+/* Metadata value for a lower-case key, or NULL. */
+const char *rpc_call_metadata(const rpc_call *call, const char *key);
+size_t rpc_call_metadata_count(const rpc_call *call);
+void rpc_call_metadata_at(
+    const rpc_call *call, size_t i, const char **key, const char **value);
+/* Milliseconds left before the caller's deadline (0 when past). */
+uint32_t rpc_call_remaining_ms(const rpc_call *call);
+/* The raw payload bytes as received. */
+const uint8_t *rpc_call_payload(const rpc_call *call, size_t *len);
+rpc_server *rpc_call_server(const rpc_call *call);
+
+/* Answers OK with this message. Exactly one of reply / fail per call. */
+void rpc_call_reply(rpc_call *call, const ProtobufCMessage *response);
+/* Answers with a non-OK status. The message goes to the caller: no
+ * personal data in it. */
+void rpc_call_fail(rpc_call *call, rpc_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

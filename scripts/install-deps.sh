@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian bookworm packages hedui builds, tests and runs with.
+# Runs apt-get as root, through sudo when not root already.
+set -e
+PKGS="build-essential pkg-config clang libclang-rt-14-dev openssl ca-certificates
+libnng-dev nng-utils protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
+libssl-dev libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcmocka-dev
+python3 python3-protobuf python3-pytest procps"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+# Skip the network when everything is here already.
+missing=$(dpkg-query -W -f='${Status} ${Package}\n' $PKGS 2>/dev/null |
+	grep -vc '^install ok installed' || true)
+count=$(echo $PKGS | wc -w)
+have=$(dpkg-query -W -f='${Status}\n' $PKGS 2>/dev/null |
+	grep -c '^install ok installed' || true)
+if [ "$have" -eq "$count" ] && [ "$missing" -eq 0 ]; then
+	exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $PKGS

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs each cmocka test program given, adds up its results, and ends with
+# one "N passed, N failed" line. Exit status is non-zero if any test failed
+# or any program crashed.
+passed=0
+failed=0
+crashed=0
+log_dir=${HEDUI_BUILD:-build}/test-logs
+mkdir -p "$log_dir"
+for t in "$@"; do
+	name=$(basename "$t")
+	echo "=== $name"
+	out="$log_dir/$name.log"
+	"$t" >"$out" 2>&1
+	rc=$?
+	# cmocka: "[  PASSED  ] 3 test(s)." and "[  FAILED  ] 1 test(s), listed below:"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	passed=$((passed + p))
+	failed=$((failed + f))
+	grep -E '^\[ +(FAILED|ERROR) +\]|^\[  PASSED  \]' "$out" | sed 's/^/    /'
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "    $name exited with status $rc without a test failure: crash?"
+		tail -n 30 "$out" | sed 's/^/    | /'
+		crashed=$((crashed + 1))
+	elif [ "$f" -ne 0 ]; then
+		grep -v '^\[ ' "$out" | tail -n 40 | sed 's/^/    | /'
+	fi
+done
+echo "$passed passed, $((failed + crashed)) failed"
+[ "$failed" -eq 0 ] && [ "$crashed" -eq 0 ]
