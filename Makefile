@@ -27,7 +27,8 @@ PROTOC_C ?= protoc-c
 
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
-CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient
+CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
+	-Itests/support
 LDLIBS_BASE = -lnng -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
 ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)

@@ -22,6 +22,7 @@
 
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "rpc_envelope.h"
 
 #define RPC_CLIENT_DEFAULT_MAX (1024 * 1024)
 #define RPC_CLIENT_CONNECT_WAIT_MS 3000
@@ -241,14 +242,8 @@ static void rpc_pending_on_reply(rpc_pending *p, nng_msg *m)
 		    "reply envelope does not decode as hedui.v1.RpcReply");
 		return;
 	}
-	rpc_status st = {.code = RPC_OK, .local = false, .message = ""};
-	if (r->status != NULL) {
-		int code = (int)r->status->code;
-		st.code = code >= 0 && code < RPC_CODE_COUNT ? (rpc_code)code
-		                                             : RPC_UNKNOWN;
-		snprintf(st.message, sizeof st.message, "%s",
-		    r->status->message != NULL ? r->status->message : "");
-	}
+	rpc_status st;
+	rpc_envelope_reply_status(r, &st);
 	if (st.code == RPC_OK && r->request_id != NULL &&
 	    strcmp(r->request_id, p->request_id) != 0) {
 		hedui__v1__rpc_reply__free_unpacked(r, NULL);

@@ -22,6 +22,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "log.h"
+#include "rpc_envelope.h"
 
 /* How often the reaper looks for calls past their deadline. */
 #define RPC_REAPER_BUSY_MS 2
@@ -50,32 +51,6 @@ static void rpc_call_clear(rpc_call *c)
 	c->handler_done = false;
 	c->timed_out = false;
 	c->request_id[0] = '\0';
-}
-
-/* Encodes a reply envelope into a new nng message. NULL on allocation
- * failure (the caller then drops the request: the client's deadline
- * covers it). */
-static nng_msg *rpc_reply_encode(const char *request_id, rpc_code code,
-    const char *message, const uint8_t *payload, size_t payload_len)
-{
-	Hedui__V1__RpcReply reply = HEDUI__V1__RPC_REPLY__INIT;
-	Hedui__V1__Status status = HEDUI__V1__STATUS__INIT;
-	nng_msg *m = NULL;
-
-	reply.request_id = (char *)(request_id != NULL ? request_id : "");
-	status.code = (Hedui__V1__StatusCode)code;
-	status.message = (char *)(message != NULL ? message : "");
-	reply.status = &status;
-	reply.payload.data = (uint8_t *)payload;
-	reply.payload.len = payload_len;
-
-	/* Sized once and packed in place: nng_msg_insert is unsafe at some
-	 * sizes in 1.5.2, and one allocation is cheaper anyway. */
-	size_t len = hedui__v1__rpc_reply__get_packed_size(&reply);
-	if (nng_msg_alloc(&m, len) != 0)
-		return NULL;
-	hedui__v1__rpc_reply__pack(&reply, nng_msg_body(m));
-	return m;
 }
 
 /* Sends an encoded reply; c->state becomes SENDING. Called unlocked. */
@@ -111,19 +86,7 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
 	nng_mtx_unlock(c->mtx);
-	rpc_call_send(c, rpc_reply_encode(c->request_id, code, msg, NULL, 0));
-}
-
-static bool rpc_metadata_key_ok(const char *k)
-{
-	if (k == NULL || k[0] == '\0' || strlen(k) > 64)
-		return false;
-	for (const char *p = k; *p != '\0'; p++) {
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		        *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	}
-	return true;
+	rpc_call_send(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
 /* A request has arrived on c: decode, check and dispatch it. */
@@ -143,14 +106,10 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	}
 	snprintf(c->request_id, sizeof c->request_id, "%.64s",
 	    c->env->request_id);
-	for (size_t i = 0; i < c->env->n_metadata; i++) {
-		if (!rpc_metadata_key_ok(c->env->metadata[i]->key)) {
-			rpc_call_reject(c, RPC_INVALID_ARGUMENT,
-			    "metadata key %zu must be 1-64 characters of "
-			    "[a-z0-9._-]",
-			    i);
-			return;
-		}
+	char why[160];
+	if (!rpc_envelope_request_ok(c->env, why, sizeof why)) {
+		rpc_call_reject(c, RPC_INVALID_ARGUMENT, "%s", why);
+		return;
 	}
 	const rpc_method *meth = rpc_server_find_method(srv, c->env->method);
 	if (meth == NULL) {
@@ -163,17 +122,14 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		    "method %s is not implemented", meth->full_name);
 		return;
 	}
-	uint32_t budget = srv->opts.max_deadline_ms;
-	if (c->env->timeout != NULL) {
-		if (c->env->timeout->ms == 0) {
-			rpc_call_reject(c, RPC_DEADLINE_EXCEEDED,
-			    "deadline had passed when the request arrived");
-			return;
-		}
-		if (c->env->timeout->ms < budget)
-			budget = c->env->timeout->ms;
+	bool expired;
+	c->deadline = rpc_envelope_deadline(c->received_at, c->env->timeout,
+	    srv->opts.max_deadline_ms, &expired);
+	if (expired) {
+		rpc_call_reject(c, RPC_DEADLINE_EXCEEDED,
+		    "deadline had passed when the request arrived");
+		return;
 	}
-	c->deadline = c->received_at + budget;
 	if (rpc_server_draining(srv)) {
 		rpc_call_reject(c, RPC_UNAVAILABLE, "server is shutting down");
 		return;
@@ -297,15 +253,15 @@ void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
 	nng_msg *m = NULL;
 
 	if (buf == NULL) {
-		m = rpc_reply_encode(c->request_id, RPC_RESOURCE_EXHAUSTED,
+		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
 		    "out of memory encoding the reply", NULL, 0);
 	} else if (len > c->srv->opts.recv_max_bytes) {
 		/* Our own peers would refuse it; say so rather than send. */
-		m = rpc_reply_encode(c->request_id, RPC_RESOURCE_EXHAUSTED,
+		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
 		    "reply larger than the message limit", NULL, 0);
 	} else {
 		protobuf_c_message_pack(response, buf);
-		m = rpc_reply_encode(c->request_id, RPC_OK, "", buf, len);
+		m = rpc_envelope_reply(c->request_id, RPC_OK, "", buf, len);
 	}
 	if (buf != stackbuf)
 		free(buf);
@@ -324,7 +280,7 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	log_info("rpc.fail", "method=%s request_id=\"%s\" code=%s",
 	    c->method != NULL ? c->method->full_name : "", c->request_id,
 	    rpc_code_name(code));
-	rpc_call_finish(c, rpc_reply_encode(c->request_id, code, msg, NULL, 0));
+	rpc_call_finish(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
 /* Answers DEADLINE_EXCEEDED for calls whose handler overran. */
@@ -348,7 +304,7 @@ static void rpc_reaper_cb(void *arg)
 			log_info("rpc.deadline", "method=%s request_id=\"%s\"",
 			    c->method->full_name, c->request_id);
 			rpc_call_send(c,
-			    rpc_reply_encode(c->request_id,
+			    rpc_envelope_reply(c->request_id,
 			        RPC_DEADLINE_EXCEEDED,
 			        "deadline exceeded while the server was "
 			        "working",

@@ -20,7 +20,7 @@ void heduid_config_defaults(heduid_config *cfg)
 	cfg->recv_max_bytes = 1024 * 1024;
 	cfg->max_deadline_ms = 30000;
 	cfg->log_level = LOG_LVL_INFO;
-	snprintf(cfg->tls_engine, sizeof cfg->tls_engine, "openssl");
+	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
 
 static bool cfg_parse_bool(const char *v, bool *out)
@@ -288,7 +288,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 			return HEDUID_EXIT_OK;
 		}
 		if (opt == 'V') {
-			tls_setup_engine(cfg->tls_engine);
+			tls_setup_engine(cfg->tls_engine[0] != '\0' ? cfg->tls_engine : NULL);
 			printf("heduid %s\ntls engine: %s (%s), max %s\n",
 			    HEDUID_VERSION, tls_setup_engine_name(),
 			    tls_setup_engine_description(),

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (tls_setup_engine(cfg.tls_engine) != HD_OK)
+	if (tls_setup_engine(cfg.tls_engine[0] != '\0' ? cfg.tls_engine : NULL) != HD_OK)
 		return 1;
 
 	rpc_server_opts so = {
