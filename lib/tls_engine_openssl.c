@@ -21,9 +21,9 @@
 #include "log.h"
 #include "tls_engine_openssl_priv.h"
 
-#define TLS_OSSL_TLS12_CIPHERS                                               \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"       \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"         \
+#define TLS_OSSL_TLS12_CIPHERS                                                \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"        \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"          \
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
 
 static char tls_ossl_description[96];
@@ -69,15 +69,15 @@ static int config_init(nng_tls_engine_config *cfg, nng_tls_mode mode)
 	cfg->mode = mode;
 	/* nng's defaults: servers do not ask for certificates, clients
 	 * check the server's. */
-	cfg->auth = server ? NNG_TLS_AUTH_MODE_NONE
-	                   : NNG_TLS_AUTH_MODE_REQUIRED;
-	cfg->ctx = SSL_CTX_new(server ? TLS_server_method()
-	                              : TLS_client_method());
+	cfg->auth =
+	    server ? NNG_TLS_AUTH_MODE_NONE : NNG_TLS_AUTH_MODE_REQUIRED;
+	cfg->ctx =
+	    SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (cfg->ctx == NULL)
 		return tls_ossl_config_fail("SSL_CTX_new", NNG_ENOMEM);
 
-	long opts = SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-	            SSL_OP_NO_TICKET;
+	long opts =
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET;
 	if (server)
 		opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
 	SSL_CTX_set_options(cfg->ctx, opts);
@@ -128,8 +128,8 @@ static STACK_OF(X509_INFO) * pem_infos(const char *pem)
 	BIO *b = BIO_new_mem_buf(pem, -1);
 	if (b == NULL)
 		return NULL;
-	STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(b, NULL, NULL,
-	    NULL);
+	STACK_OF(X509_INFO) *infos =
+	    PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
 	BIO_free(b);
 	return infos;
 }
@@ -153,18 +153,19 @@ static int config_ca_chain(
 			rv = tls_ossl_config_fail("ca_add", NNG_ECRYPTO);
 			goto done;
 		}
-		/* Tells clients which CAs we accept (TLS CertificateRequest);
-		 * mbedTLS and OpenSSL clients send their certificate anyway. */
+		/* Names our CAs in the CertificateRequest; mbedTLS and
+		 * OpenSSL clients send their certificate regardless. */
 		if (cfg->mode == NNG_TLS_MODE_SERVER &&
 		    SSL_CTX_add_client_CA(cfg->ctx, x) != 1) {
-			rv = tls_ossl_config_fail("ca_client_list", NNG_ENOMEM);
+			rv =
+			    tls_ossl_config_fail("ca_client_list", NNG_ENOMEM);
 			goto done;
 		}
 		ncert++;
 	}
 	if (ncert == 0) {
-		log_error("tls.openssl", "step=ca_chain error=\"no certificate "
-		                         "in the CA PEM\"");
+		log_error("tls.openssl",
+		    "step=ca_chain error=\"no certificate in the CA PEM\"");
 		rv = NNG_EINVAL;
 		goto done;
 	}
@@ -187,8 +188,8 @@ static int config_ca_chain(
 		ncrl++;
 	}
 	if (ncrl == 0) {
-		log_error("tls.openssl", "step=crl error=\"no CRL in the CRL "
-		                         "PEM\"");
+		log_error(
+		    "tls.openssl", "step=crl error=\"no CRL in the CRL PEM\"");
 		rv = NNG_EINVAL;
 		goto done;
 	}
@@ -247,7 +248,8 @@ static int config_own_cert(nng_tls_engine_config *cfg, const char *cert,
 		}
 	}
 	ERR_clear_error(); /* the end of the PEM text, not a failure */
-	pkey = PEM_read_bio_PrivateKey(kb, NULL, key_password_cb, (void *)pass);
+	pkey =
+	    PEM_read_bio_PrivateKey(kb, NULL, key_password_cb, (void *)pass);
 	if (pkey == NULL) {
 		rv = tls_ossl_config_fail("own_key", NNG_EINVAL);
 		goto done;
@@ -281,23 +283,23 @@ static int config_version(
 }
 
 static nng_tls_engine_config_ops tls_ossl_config_ops = {
-	.size = sizeof(nng_tls_engine_config),
-	.init = config_init,
-	.fini = config_fini,
-	.server = config_server,
-	.auth = config_auth,
-	.ca_chain = config_ca_chain,
-	.own_cert = config_own_cert,
-	.version = config_version,
+    .size = sizeof(nng_tls_engine_config),
+    .init = config_init,
+    .fini = config_fini,
+    .server = config_server,
+    .auth = config_auth,
+    .ca_chain = config_ca_chain,
+    .own_cert = config_own_cert,
+    .version = config_version,
 };
 
 static nng_tls_engine tls_ossl_engine = {
-	.version = NNG_TLS_ENGINE_VERSION,
-	.config_ops = &tls_ossl_config_ops,
-	.conn_ops = &tls_ossl_conn_ops,
-	.name = "openssl",
-	.description = tls_ossl_description,
-	.fips_mode = false,
+    .version = NNG_TLS_ENGINE_VERSION,
+    .config_ops = &tls_ossl_config_ops,
+    .conn_ops = &tls_ossl_conn_ops,
+    .name = "openssl",
+    .description = tls_ossl_description,
+    .fips_mode = false,
 };
 
 const char *tls_engine_openssl_description(void)

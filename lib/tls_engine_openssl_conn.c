@@ -233,8 +233,8 @@ static int conn_tls_failure(nng_tls_engine_conn *ec)
 	nomem = tls_ossl_drain_errors(detail, sizeof detail);
 
 	long vr = SSL_get_verify_result(ec->ssl);
-	const char *role = ec->mode == NNG_TLS_MODE_SERVER ? "server"
-	                                                   : "client";
+	const char *role =
+	    ec->mode == NNG_TLS_MODE_SERVER ? "server" : "client";
 	if (vr != X509_V_OK && ec->verify_subject[0] != '\0') {
 		log_warn("tls.handshake",
 		    "role=%s result=refused verify=\"%s\" depth=%d "
@@ -243,9 +243,9 @@ static int conn_tls_failure(nng_tls_engine_conn *ec)
 		    ec->verify_subject, detail);
 		return NNG_EPEERAUTH;
 	}
-	log_warn("tls.handshake", "role=%s result=failed version=%s "
-	                          "error=\"%s\"",
-	    role, SSL_get_version(ec->ssl), detail);
+	log_warn("tls.handshake",
+	    "role=%s result=failed version=%s error=\"%s\"", role,
+	    SSL_get_version(ec->ssl), detail);
 	if (nomem)
 		return NNG_ENOMEM;
 	return peer_auth ? NNG_EPEERAUTH : NNG_ECRYPTO;
@@ -330,12 +330,12 @@ static bool conn_verified(nng_tls_engine_conn *ec)
 }
 
 nng_tls_engine_conn_ops tls_ossl_conn_ops = {
-	.size = sizeof(nng_tls_engine_conn),
-	.init = conn_init,
-	.fini = conn_fini,
-	.close = conn_close,
-	.handshake = conn_handshake,
-	.recv = conn_recv,
-	.send = conn_send,
-	.verified = conn_verified,
+    .size = sizeof(nng_tls_engine_conn),
+    .init = conn_init,
+    .fini = conn_fini,
+    .close = conn_close,
+    .handshake = conn_handshake,
+    .recv = conn_recv,
+    .send = conn_send,
+    .verified = conn_verified,
 };

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tls_engine_openssl.h"
 #include "../support/tls_fixture.h"
+#include "tls_engine_openssl.h"
 
 #define TIMEOUT_MS 5000
 
@@ -48,8 +48,8 @@ static int start_server(const tls_opts *o)
 static int request(const tls_opts *o, int port)
 {
 	static const char hello[] = "hello";
-	return tlsfx_echo_request(o, NULL, port, hello, sizeof hello,
-	    TIMEOUT_MS);
+	return tlsfx_echo_request(
+	    o, NULL, port, hello, sizeof hello, TIMEOUT_MS);
 }
 
 static void test_engine_is_registered(void **state)
@@ -262,8 +262,8 @@ static void test_bad_inputs_rejected(void **state)
 	assert_null(ok);
 
 	assert_int_equal(nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER), 0);
-	assert_int_equal(nng_tls_config_ca_chain(cfg, "not PEM", NULL),
-	    NNG_EINVAL);
+	assert_int_equal(
+	    nng_tls_config_ca_chain(cfg, "not PEM", NULL), NNG_EINVAL);
 	assert_int_equal(
 	    nng_tls_config_own_cert(cfg, "not PEM", "not PEM", NULL),
 	    NNG_EINVAL);
@@ -291,8 +291,8 @@ static void test_tls12_client_policy(void **state)
 	cli.o.allow_tls12 = true;
 	assert_int_equal(
 	    tls_setup_config(NNG_TLS_MODE_CLIENT, &cli.o, &c12), HD_OK);
-	assert_int_equal(nng_tls_config_version(c12, NNG_TLS_1_2, NNG_TLS_1_2),
-	    0);
+	assert_int_equal(
+	    nng_tls_config_version(c12, NNG_TLS_1_2, NNG_TLS_1_2), 0);
 
 	int port = start_server(&srv.o);
 	int rv = tlsfx_echo_request(NULL, c12, port, "x", 1, TIMEOUT_MS);
@@ -337,8 +337,8 @@ static void *client_main(void *p)
 	struct client_arg *a = p;
 	char msg[32];
 	snprintf(msg, sizeof msg, "client %d", a->port);
-	a->rv = tlsfx_echo_request(a->o, NULL, a->port, msg, strlen(msg),
-	    30000);
+	a->rv =
+	    tlsfx_echo_request(a->o, NULL, a->port, msg, strlen(msg), 30000);
 	return NULL;
 }
 
@@ -360,8 +360,8 @@ static void test_fifty_concurrent_clients(void **state)
 	for (int i = 0; i < N_CLIENTS; i++) {
 		pthread_join(th[i], NULL);
 		if (args[i].rv != 0) {
-			print_error("client %d: %s\n", i,
-			    nng_strerror(args[i].rv));
+			print_error(
+			    "client %d: %s\n", i, nng_strerror(args[i].rv));
 			failed++;
 		}
 	}
@@ -369,31 +369,75 @@ static void test_fifty_concurrent_clients(void **state)
 	assert_int_equal(tlsfx_echo_served(echo), N_CLIENTS);
 }
 
-static void probe_early_register(void)
+/* Exit status of a child that chose HEDUI_TLS_ENGINE=mbedtls and did a
+ * round trip, run at the start of main: nng cannot take its own engine
+ * back once ours is in, and a fork after nng has started threads would
+ * leave the child without them. */
+static int mbedtls_child_status = -1;
+
+static int mbedtls_child(void)
 {
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* No nng call has happened in this process yet. */
-		(void)tls_engine_openssl_register();
-		const char *name = nng_tls_engine_name();
-		_exit(strcmp(name, "mbed") == 0      ? 0
-		      : strcmp(name, "openssl") == 0 ? 1
-		                                     : 2);
-	}
+	tlsfx_id srv, cli;
+	tlsfx_echo *e = NULL;
+	int port;
+	tls_opts none = {0};
+	setenv("HEDUI_TLS_ENGINE", "mbedtls", 1);
+	if (tls_setup_engine(NULL) != HD_OK)
+		return 1;
+	if (strcmp(tls_setup_engine_name(), "mbedtls") != 0 ||
+	    strcmp(tls_setup_max_version(&none), "TLSv1.2") != 0)
+		return 2;
+	tlsfx_id_init(&srv, "heduid", true);
+	tlsfx_id_init(&cli, "source-bank", true);
+	if (tlsfx_echo_start(&srv.o, NULL, &e, &port) != 0)
+		return 3;
+	if (strcmp(nng_tls_engine_name(), "mbed") != 0)
+		return 4;
+	return request(&cli.o, port) == 0 ? 0 : 5;
+}
+
+static void test_mbedtls_choice(void **state)
+{
+	(void)state;
+	assert_int_equal(mbedtls_child_status, 0);
+	/* with openssl in, switching back is refused rather than half done */
+	assert_int_equal(tls_setup_engine("mbedtls"), HD_EINVAL);
+	assert_int_equal(tls_setup_engine("gnutls"), HD_EINVAL);
+	assert_string_equal(nng_tls_engine_name(), "openssl");
+}
+
+static int run_in_child(int (*fn)(void))
+{
 	int status;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(fn());
 	if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status))
-		early_register_status = WEXITSTATUS(status);
+		return WEXITSTATUS(status);
+	return -1;
+}
+
+static int early_register_child(void)
+{
+	/* No nng call has happened in this process yet. */
+	(void)tls_engine_openssl_register();
+	const char *name = nng_tls_engine_name();
+	return strcmp(name, "mbed") == 0      ? 0
+	       : strcmp(name, "openssl") == 0 ? 1
+	                                      : 2;
 }
 
 #define T(f) cmocka_unit_test_teardown(f, teardown_echo)
 
 int main(void)
 {
-	probe_early_register();
 	if (!tlsfx_have_certs()) {
 		fprintf(stderr, "HEDUI_CERTS does not hold the dev PKI\n");
 		return 1;
 	}
+	/* Before this process makes any nng call: */
+	early_register_status = run_in_child(early_register_child);
+	mbedtls_child_status = run_in_child(mbedtls_child);
 	if (tls_setup_engine("openssl") != HD_OK)
 		return 1;
 	const struct CMUnitTest tests[] = {
@@ -415,6 +459,7 @@ int main(void)
 	    T(test_tls12_client_policy),
 	    T(test_one_mib_message),
 	    T(test_fifty_concurrent_clients),
+	    T(test_mbedtls_choice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@
 #define MAX_KIDS 8
 
 typedef struct kid {
-	pid_t pid; /* 0 once reaped */
+	pid_t pid;  /* 0 once reaped */
 	int status; /* exit status once reaped, -1 if killed */
 	int in_fd;  /* write end of its stdin */
 	char out[PATH_MAX];
@@ -114,9 +114,10 @@ static kid *kid_start(const char *name, char *const argv[])
 	int in[2];
 	int out = open(k->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out < 0) {
-		snprintf(k->out, sizeof k->out, "/tmp/tls_interop_%s.out", name);
-		out = open(k->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    0644);
+		snprintf(
+		    k->out, sizeof k->out, "/tmp/tls_interop_%s.out", name);
+		out = open(
+		    k->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	assert_true(out >= 0);
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
@@ -327,8 +328,8 @@ static void test_s_client_tls12_weak_ciphers_refused(void **state)
 	kid *k = s_client(port, "tls12_cbc", cbc);
 	assert_int_not_equal(kid_wait(k, TIMEOUT_MS), 0);
 	expect_said(k, "Cipher is (NONE)", true);
-	static const char *const rsa[] = {"-tls1_2", "-cipher",
-	    "AES128-GCM-SHA256:AES256-GCM-SHA384", NULL};
+	static const char *const rsa[] = {
+	    "-tls1_2", "-cipher", "AES128-GCM-SHA256:AES256-GCM-SHA384", NULL};
 	k = s_client(port, "tls12_rsa_kx", rsa);
 	assert_int_not_equal(kid_wait(k, TIMEOUT_MS), 0);
 	expect_said(k, "Cipher is (NONE)", true);
@@ -379,13 +380,14 @@ static void test_s_server_sees_tls13_from_our_client(void **state)
 	/* s_server speaks no SP: the dial can only half succeed. */
 	if (rv == 0)
 		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
-	bool seen = rv == 0 && kid_wait_for(k, "Protocol version: TLSv1.3",
-	                           25, TIMEOUT_MS);
+	bool seen = rv == 0 && kid_wait_for(k, "Protocol version: TLSv1.3", 25,
+	                           TIMEOUT_MS);
 	nng_close(s);
 	assert_int_equal(rv, 0);
 	if (!seen)
 		expect_said(k, "Protocol version: TLSv1.3", true);
-	expect_said(k, "Peer certificate: C = CN, O = hedui dev, CN = source-bank", true);
+	expect_said(k,
+	    "Peer certificate: C = CN, O = hedui dev, CN = source-bank", true);
 	expect_said(k, "Verification: OK", true);
 }
 
@@ -427,8 +429,8 @@ static kid *nngcat_rep(int *port, const char *name)
 	char url[64];
 	*port = tlsfx_free_port();
 	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", *port);
-	char *const argv[] = {nngcat_bin, "--rep", "--listen", url,
-	    "--cacert", (char *)tlsfx_cert("ca.crt"), "--cert",
+	char *const argv[] = {nngcat_bin, "--rep", "--listen", url, "--cacert",
+	    (char *)tlsfx_cert("ca.crt"), "--cert",
 	    (char *)tlsfx_cert("heduid.crt"), "--key",
 	    (char *)tlsfx_cert("heduid.key"), "--data", "hello", "--ascii",
 	    NULL};

@@ -120,8 +120,8 @@ static void *echo_main(void *arg)
 	return NULL;
 }
 
-int tlsfx_echo_start(const tls_opts *o, nng_tls_config *cfg,
-    tlsfx_echo **out, int *port)
+int tlsfx_echo_start(
+    const tls_opts *o, nng_tls_config *cfg, tlsfx_echo **out, int *port)
 {
 	nng_listener l;
 	int rv;
@@ -141,8 +141,8 @@ int tlsfx_echo_start(const tls_opts *o, nng_tls_config *cfg,
 		free(e);
 		return rv;
 	}
-	if ((rv = nng_socket_set_size(e->sock, NNG_OPT_RECVMAXSZ,
-	         TLSFX_MAX_MSG)) != 0 ||
+	if ((rv = nng_socket_set_size(
+	         e->sock, NNG_OPT_RECVMAXSZ, TLSFX_MAX_MSG)) != 0 ||
 	    (rv = nng_listener_create(&l, e->sock, "tls+tcp://127.0.0.1:0")) !=
 	        0 ||
 	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) != 0 ||

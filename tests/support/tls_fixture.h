@@ -38,8 +38,8 @@ typedef struct tlsfx_echo tlsfx_echo;
 
 /* Listens on tls+tcp://127.0.0.1:<free port> with a server configuration
  * built from o (or cfg when o is NULL). */
-int tlsfx_echo_start(const tls_opts *o, nng_tls_config *cfg,
-    tlsfx_echo **out, int *port);
+int tlsfx_echo_start(
+    const tls_opts *o, nng_tls_config *cfg, tlsfx_echo **out, int *port);
 /* Requests answered; whether the last request's pipe was TLS-verified. */
 int tlsfx_echo_served(tlsfx_echo *e);
 bool tlsfx_echo_last_verified(tlsfx_echo *e);
