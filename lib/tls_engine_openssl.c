@@ -101,6 +101,8 @@ static int config_init(nng_tls_engine_config *cfg, nng_tls_mode mode)
 static int config_server(nng_tls_engine_config *cfg, const char *name)
 {
 	char *dup = NULL;
+	if (atomic_load(&cfg->in_use))
+		return NNG_EBUSY;
 	if (name != NULL && name[0] != '\0' && (dup = strdup(name)) == NULL)
 		return NNG_ENOMEM;
 	free(cfg->server_name);
@@ -110,6 +112,8 @@ static int config_server(nng_tls_engine_config *cfg, const char *name)
 
 static int config_auth(nng_tls_engine_config *cfg, nng_tls_auth_mode mode)
 {
+	if (atomic_load(&cfg->in_use))
+		return NNG_EBUSY;
 	switch (mode) {
 	case NNG_TLS_AUTH_MODE_NONE:
 	case NNG_TLS_AUTH_MODE_OPTIONAL:
@@ -141,6 +145,8 @@ static int config_ca_chain(
 	STACK_OF(X509_INFO) *infos = NULL;
 	int ncert = 0, ncrl = 0, rv = 0;
 
+	if (atomic_load(&cfg->in_use))
+		return NNG_EBUSY;
 	if (certs == NULL)
 		return NNG_EINVAL;
 	if ((infos = pem_infos(certs)) == NULL)
@@ -228,6 +234,8 @@ static int config_own_cert(nng_tls_engine_config *cfg, const char *cert,
 	EVP_PKEY *pkey = NULL;
 	int rv = 0;
 
+	if (atomic_load(&cfg->in_use))
+		return NNG_EBUSY;
 	if (cert == NULL || key == NULL)
 		return NNG_EINVAL;
 	if ((cb = BIO_new_mem_buf(cert, -1)) == NULL ||
@@ -269,6 +277,8 @@ done:
 static int config_version(
     nng_tls_engine_config *cfg, nng_tls_version min, nng_tls_version max)
 {
+	if (atomic_load(&cfg->in_use))
+		return NNG_EBUSY;
 	if (min > max || max < NNG_TLS_1_2 || max > NNG_TLS_1_3 ||
 	    min < NNG_TLS_1_0)
 		return NNG_ENOTSUP;

@@ -169,6 +169,7 @@ static int conn_init(
 
 	ec->tls = tls;
 	ec->mode = cfg->mode;
+	atomic_store(&cfg->in_use, true);
 	if ((ec->ssl = SSL_new(cfg->ctx)) == NULL ||
 	    (bio = BIO_new(tls_ossl_bio_method)) == NULL)
 		goto fail;

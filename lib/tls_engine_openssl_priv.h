@@ -6,6 +6,7 @@
 #ifndef HEDUI_TLS_ENGINE_OPENSSL_PRIV_H
 #define HEDUI_TLS_ENGINE_OPENSSL_PRIV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <nng/nng.h>
@@ -18,6 +19,10 @@ struct nng_tls_engine_config {
 	nng_tls_mode mode;
 	nng_tls_auth_mode auth;
 	char *server_name; /* client: the name the peer must prove */
+	/* Set by the first connection. nng's header says a configuration in
+	 * use cannot change, but 1.5.2 never enforces it (its busy flag is
+	 * never set), and SSL_CTX setters racing SSL_new are unsafe. */
+	atomic_bool in_use;
 };
 
 /* nng allocates this (zeroed) behind its own connection. nng 1.5.2 calls

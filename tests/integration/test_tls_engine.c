@@ -307,6 +307,42 @@ static void test_tls12_client_policy(void **state)
 	assert_int_equal(rv, 0);
 }
 
+/* A dial that never reaches TLS: nng 1.5.2 still calls the engine's
+ * connection fini, on a connection init never saw. */
+static void test_dial_to_closed_port_is_clean(void **state)
+{
+	(void)state;
+	tlsfx_id cli;
+	tlsfx_id_init(&cli, "source-bank", true);
+	int port = tlsfx_free_port();
+	assert_true(port > 0);
+	int rv = request(&cli.o, port);
+	assert_int_equal(rv, NNG_ECONNREFUSED);
+}
+
+/* A configuration in use cannot change: nng 1.5.2 does not enforce
+ * that, so the engine does. */
+static void test_config_change_after_use(void **state)
+{
+	(void)state;
+	tlsfx_id srv, cli;
+	nng_tls_config *cfg = NULL;
+	tlsfx_id_init(&srv, "heduid", true);
+	tlsfx_id_init(&cli, "source-bank", true);
+	assert_int_equal(
+	    tls_setup_config(NNG_TLS_MODE_SERVER, &srv.o, &cfg), HD_OK);
+	int port = 0;
+	assert_int_equal(tlsfx_echo_start(NULL, cfg, &echo, &port), 0);
+	assert_int_equal(request(&cli.o, port), 0);
+	assert_int_equal(
+	    nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_NONE), NNG_EBUSY);
+	assert_int_equal(nng_tls_config_server_name(cfg, "x"), NNG_EBUSY);
+	assert_int_equal(
+	    nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3), NNG_EBUSY);
+	nng_tls_config_free(cfg);
+	assert_int_equal(request(&cli.o, port), 0);
+}
+
 static void test_one_mib_message(void **state)
 {
 	(void)state;
@@ -457,6 +493,8 @@ int main(void)
 	    T(test_encrypted_key_bad_password),
 	    T(test_bad_inputs_rejected),
 	    T(test_tls12_client_policy),
+	    T(test_dial_to_closed_port_is_clean),
+	    T(test_config_change_after_use),
 	    T(test_one_mib_message),
 	    T(test_fifty_concurrent_clients),
 	    T(test_mbedtls_choice),
