@@ -10,18 +10,22 @@
 #include <string.h>
 
 #include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "heduid_config.h"
 #include "log.h"
 #include "rpc_builtin.h"
 #include "rpc_server.h"
 #include "tls_setup.h"
+#include "verify_service.h"
 
 int main(int argc, char **argv)
 {
 	heduid_config cfg;
 	rpc_server *srv = NULL;
 	rpc_builtin *builtin = NULL;
+	verify_service *verifier = NULL;
+	char errbuf[256];
 	int status = 1;
 	sigset_t sigs;
 
@@ -67,6 +71,34 @@ int main(int argc, char **argv)
 		goto fail;
 	if ((builtin = rpc_builtin_add(srv, cfg.debug_service)) == NULL)
 		goto fail;
+
+	/* heduid dials the sources with its own identity unless told
+	 * otherwise; TLS towards them follows the same policy. */
+	verify_service_opts vo = {
+		.ca_file = cfg.ca,
+		.crl_file = so.tls.crl_file,
+		.source_urls = {cfg.source_bank, cfg.source_tax,
+		    cfg.source_property},
+		.source_tls = {
+			.ca_file = cfg.ca,
+			.cert_file = cfg.source_cert[0] != '\0' ? cfg.source_cert
+			                                        : cfg.cert,
+			.key_file = cfg.source_key[0] != '\0' ? cfg.source_key
+			                                      : cfg.key,
+			.key_password = so.tls.key_password,
+			.allow_tls12 = cfg.allow_tls12,
+		},
+		.policy_file = cfg.policy_file[0] != '\0' ? cfg.policy_file
+		                                          : NULL,
+		.sign_key = cfg.key,
+		.sign_key_password = so.tls.key_password,
+	};
+	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) == NULL) {
+		log_error("heduid.start", "step=verifier error=\"%s\"", errbuf);
+		goto fail;
+	}
+	if (verify_service_register(verifier, srv) != HD_OK)
+		goto fail;
 	hd_err err = rpc_server_start(srv);
 	if (err != HD_OK) {
 		log_error("heduid.start", "url=\"%s\" error=\"%s\"", cfg.listen,
@@ -85,10 +117,17 @@ int main(int argc, char **argv)
 	log_info("heduid.stop", "signal=%s inflight=%d",
 	    sig == SIGTERM ? "TERM" : "INT", rpc_server_inflight(srv));
 	rpc_server_drain(srv);
+	/* Handlers still running hold contexts and source calls: let them
+	 * finish (every one is bounded by its deadline) before freeing. */
+	for (uint32_t waited = 0;
+	     rpc_server_inflight(srv) > 0 && waited < cfg.max_deadline_ms + 1000;
+	     waited += 10)
+		nng_msleep(10);
 	status = 0;
 
 fail:
 	rpc_builtin_free(builtin);
 	rpc_server_free(srv);
+	verify_service_free(verifier);
 	return status;
 }

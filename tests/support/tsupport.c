@@ -376,3 +376,55 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
 	nng_tls_config_free(cfg);
 	return rv;
 }
+
+const char *ttmp(const char *name)
+{
+	static char dir[256];
+	if (dir[0] == '\0') {
+		snprintf(dir, sizeof dir, "/tmp/hedui-test-XXXXXX");
+		if (mkdtemp(dir) == NULL)
+			snprintf(dir, sizeof dir, "/tmp");
+	}
+	char *b = tbuf();
+	snprintf(b, 512, "%s/%s", dir, name);
+	return b;
+}
+
+bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
+    const char *const extra[])
+{
+	static const char *const kinds[3] = {"bank", "tax", "property"};
+	for (int i = 0; i < 3; i++) {
+		char bin[512], url[64], ca[512], cert[512], key[512], n[64];
+		char *argv[48];
+		int k = 0;
+		ports[i] = tport_free();
+		snprintf(bin, sizeof bin, "%s", tbin("hedui-source"));
+		snprintf(url, sizeof url, "%s", turl(ports[i]));
+		snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+		snprintf(n, sizeof n, "source-%s.crt", kinds[i]);
+		snprintf(cert, sizeof cert, "%s", tcert(n));
+		snprintf(n, sizeof n, "source-%s.key", kinds[i]);
+		snprintf(key, sizeof key, "%s", tcert(n));
+		argv[k++] = bin;
+		argv[k++] = "--kind";
+		argv[k++] = (char *)kinds[i];
+		argv[k++] = "--listen";
+		argv[k++] = url;
+		argv[k++] = "--fixtures";
+		argv[k++] = (char *)fixtures;
+		argv[k++] = "--ca";
+		argv[k++] = ca;
+		argv[k++] = "--cert";
+		argv[k++] = cert;
+		argv[k++] = "--key";
+		argv[k++] = key;
+		for (int j = 0; extra != NULL && extra[j] != NULL && k < 46; j++)
+			argv[k++] = (char *)extra[j];
+		argv[k] = NULL;
+		procs[i] = tproc_start(kinds[i], argv);
+		if (procs[i] == NULL || !tport_wait(ports[i], 5000))
+			return false;
+	}
+	return true;
+}

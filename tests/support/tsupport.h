@@ -66,3 +66,12 @@ uint64_t tnow_ms(void);
  * Returns 0 and the reply bytes (malloc'd) or an nng error. */
 int traw_call(int port, const char *identity, const void *data, size_t len,
     uint32_t timeout_ms, uint8_t **reply, size_t *reply_len);
+
+/* Starts bank, tax and property sources (in that order) serving a
+ * fixtures file, each on a free port, with extra flags (NULL-terminated,
+ * may be NULL). Waits until each accepts connections. */
+bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
+    const char *const extra[]);
+
+/* A file path in a fresh per-process temporary directory. */
+const char *ttmp(const char *name);
