@@ -26,8 +26,8 @@ static void assert_meets(const policy_params *p, const policy_household *h)
 	assert_int_equal(v.category, POLICY_CATEGORY_DIBAO);
 }
 
-static void assert_fails(const policy_params *p, const policy_household *h,
-    const char *codes)
+static void assert_fails(
+    const policy_params *p, const policy_household *h, const char *codes)
 {
 	fx_eval(p, h, &v);
 	assert_int_equal(v.conclusion, POLICY_DOES_NOT_MEET);
@@ -216,7 +216,7 @@ static void test_business_capital(void **state)
 {
 	(void)state;
 	policy_household *h = poor(3);
-	fx_business(h, 1, 10000000, POLICY_BUSINESS_ACTIVE); /* == cap */
+	fx_business(h, 1, 10000000, POLICY_BUSINESS_ACTIVE);  /* == cap */
 	fx_business(h, 2, INT64_MAX, POLICY_BUSINESS_CLOSED); /* ignored */
 	assert_meets(NULL, h);
 	fx_business(h, 2, 10000001, POLICY_BUSINESS_ACTIVE);

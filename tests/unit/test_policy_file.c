@@ -38,15 +38,16 @@ static policy_book *parse_ok(const char *json)
 {
 	policy_book *b = NULL;
 	char err[256] = "";
-	hd_err rv = policy_book_parse(json, strlen(json), &b, err, sizeof(err));
+	hd_err rv =
+	    policy_book_parse(json, strlen(json), &b, err, sizeof(err));
 	if (rv != HD_OK)
 		fail_msg("parse failed: %s", err);
 	assert_non_null(b);
 	return b;
 }
 
-static void resolve(const policy_book *b, const char *region,
-    policy_params *p, char *version)
+static void resolve(
+    const policy_book *b, const char *region, policy_params *p, char *version)
 {
 	assert_int_equal(policy_book_resolve(b, region, p, version), HD_OK);
 }
@@ -97,7 +98,7 @@ static void test_beijing_builtin(void **state)
 
 	/* a file entry "11" overrides only what it names */
 	b = parse_ok("{\"regions\": {\"11\": {\"dibao_standard_fen\": "
-		     "{\"urban\": 150000}, \"tekun_bps\": 14000}}}");
+	             "{\"urban\": 150000}, \"tekun_bps\": 14000}}}");
 	resolve(b, "110105", &p, NULL);
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_URBAN], 150000);
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_RURAL], 145000);
@@ -134,10 +135,10 @@ static void test_longest_prefix(void **state)
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_RURAL], 85000);
 
 	assert_int_equal(policy_book_resolve(b, "3301", &p, NULL), HD_EINVAL);
-	assert_int_equal(policy_book_resolve(b, "33010a", &p, NULL),
-	    HD_EINVAL);
-	assert_int_equal(policy_book_resolve(b, "3301061", &p, NULL),
-	    HD_EINVAL);
+	assert_int_equal(
+	    policy_book_resolve(b, "33010a", &p, NULL), HD_EINVAL);
+	assert_int_equal(
+	    policy_book_resolve(b, "3301061", &p, NULL), HD_EINVAL);
 	assert_int_equal(policy_book_resolve(b, NULL, &p, NULL), HD_EINVAL);
 	policy_book_free(b);
 }
@@ -170,23 +171,23 @@ static void test_every_field(void **state)
 	assert_int_equal(p.max_residential_area_per_capita_centi_m2, 6);
 	assert_int_equal(p.vehicle_exempt_kinds,
 	    POLICY_VEHICLE_BIT(POLICY_VEHICLE_CAR) |
-		POLICY_VEHICLE_BIT(POLICY_VEHICLE_FARM_MACHINERY));
+	        POLICY_VEHICLE_BIT(POLICY_VEHICLE_FARM_MACHINERY));
 	assert_int_equal(p.vehicle_value_cap_fen, 7);
 	assert_int_equal(p.business_capital_cap_fen, 8);
 	assert_int_equal(p.employment_cost_bps, 9);
 	assert_int_equal(p.employment_cost_cap_fen, 10);
 	assert_int_equal(p.gradual_exit_months, 11);
 	assert_int_equal(p.tekun_bps, 12);
-	assert_int_equal(p.disposable_income_monthly_fen[POLICY_AREA_URBAN],
-	    13);
-	assert_int_equal(p.disposable_income_monthly_fen[POLICY_AREA_RURAL],
-	    14);
+	assert_int_equal(
+	    p.disposable_income_monthly_fen[POLICY_AREA_URBAN], 13);
+	assert_int_equal(
+	    p.disposable_income_monthly_fen[POLICY_AREA_RURAL], 14);
 	assert_int_equal(p.rigid_expense_share_bps, 0);
 	policy_book_free(b);
 
 	/* an empty list exempts nothing; false is a value too */
 	b = parse_ok("{\"regions\": {\"33\": {\"vehicle_exempt_kinds\": [],"
-		     "\"allow_non_residential\": false}}}");
+	             "\"allow_non_residential\": false}}}");
 	resolve(b, "330106", &p, NULL);
 	assert_int_equal(p.vehicle_exempt_kinds, 0);
 	assert_false(p.allow_non_residential);
@@ -201,55 +202,55 @@ static void test_errors(void **state)
 		const char *message;
 	} cases[] = {
 	    {"{\"regions\": {\"33\": {\"foo\": 1}}}",
-		"regions.33.foo: unknown parameter"},
+	        "regions.33.foo: unknown parameter"},
 	    {"{\"regions\": {\"33\": {\"marginal_bps\": -1}}}",
-		"regions.33.marginal_bps: must be a non-negative integer"},
+	        "regions.33.marginal_bps: must be a non-negative integer"},
 	    {"{\"regions\": {\"33\": {\"marginal_bps\": 1.5}}}",
-		"regions.33.marginal_bps: must be a non-negative integer"},
+	        "regions.33.marginal_bps: must be a non-negative integer"},
 	    {"{\"regions\": {\"33\": {\"marginal_bps\": \"15000\"}}}",
-		"regions.33.marginal_bps: must be a non-negative integer"},
+	        "regions.33.marginal_bps: must be a non-negative integer"},
 	    {"{\"regions\": {\"3301\": {\"allow_non_residential\": 1}}}",
-		"regions.3301.allow_non_residential: must be true or false"},
+	        "regions.3301.allow_non_residential: must be true or false"},
 	    {"{\"regions\": {\"33\": {\"dibao_standard_fen\": 100000}}}",
-		"regions.33.dibao_standard_fen: must be an object "
-		"{\"urban\": fen, \"rural\": fen}"},
+	        "regions.33.dibao_standard_fen: must be an object "
+	        "{\"urban\": fen, \"rural\": fen}"},
 	    {"{\"regions\": {\"33\": {\"dibao_standard_fen\": "
 	     "{\"suburban\": 1}}}}",
-		"regions.33.dibao_standard_fen.suburban: unknown area (urban "
-		"or rural)"},
+	        "regions.33.dibao_standard_fen.suburban: unknown area (urban "
+	        "or rural)"},
 	    {"{\"regions\": {\"330106\": {\"disposable_income_monthly_fen\": "
 	     "{\"rural\": -5}}}}",
-		"regions.330106.disposable_income_monthly_fen.rural: must be "
-		"a non-negative integer"},
+	        "regions.330106.disposable_income_monthly_fen.rural: must be "
+	        "a non-negative integer"},
 	    {"{\"regions\": {\"33\": {\"vehicle_exempt_kinds\": \"car\"}}}",
-		"regions.33.vehicle_exempt_kinds: must be an array of vehicle "
-		"kinds"},
+	        "regions.33.vehicle_exempt_kinds: must be an array of vehicle "
+	        "kinds"},
 	    {"{\"regions\": {\"33\": {\"vehicle_exempt_kinds\": [\"car\", "
 	     "\"boat\"]}}}",
-		"regions.33.vehicle_exempt_kinds[1]: unknown vehicle kind"},
+	        "regions.33.vehicle_exempt_kinds[1]: unknown vehicle kind"},
 	    {"{\"regions\": {\"331\": {}}}",
-		"regions.\"331\": key must be a 2, 4 or 6 digit region "
-		"prefix"},
+	        "regions.\"331\": key must be a 2, 4 or 6 digit region "
+	        "prefix"},
 	    {"{\"regions\": {\"3a\": {}}}",
-		"regions.\"3a\": key must be a 2, 4 or 6 digit region prefix"},
+	        "regions.\"3a\": key must be a 2, 4 or 6 digit region prefix"},
 	    {"{\"regions\": {\"33010611\": {}}}",
-		"regions.\"33010611\": key must be a 2, 4 or 6 digit region "
-		"prefix"},
+	        "regions.\"33010611\": key must be a 2, 4 or 6 digit region "
+	        "prefix"},
 	    {"{\"regions\": {\"33\": []}}", "regions.33: must be an object"},
 	    {"{\"regions\": {\"33\": {\"comment\": 5}}}",
-		"regions.33.comment: must be a string"},
+	        "regions.33.comment: must be a string"},
 	    {"{\"regions\": []}", "regions: must be an object"},
 	    {"{}", "policy file: \"regions\" is missing"},
 	    {"[]", "policy file: must be a JSON object"},
 	    {"{\"regions\": {}, \"region\": {}}",
-		"policy file: unknown top-level key \"region\""},
+	        "policy file: unknown top-level key \"region\""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		policy_book *b = (policy_book *)&cases; /* must be reset */
 		char err[256] = "";
-		assert_int_equal(policy_book_parse(cases[i].json,
-				     strlen(cases[i].json), &b, err,
-				     sizeof(err)),
+		assert_int_equal(
+		    policy_book_parse(cases[i].json, strlen(cases[i].json), &b,
+		        err, sizeof(err)),
 		    HD_EINVAL);
 		assert_null(b);
 		assert_string_equal(err, cases[i].message);
@@ -263,7 +264,7 @@ static void test_errors(void **state)
 		policy_book *b = NULL;
 		char err[256] = "";
 		assert_int_equal(policy_book_parse(texts[i], strlen(texts[i]),
-				     &b, err, sizeof(err)),
+		                     &b, err, sizeof(err)),
 		    HD_EINVAL);
 		assert_null(b);
 		assert_non_null(strstr(err, "policy file line 2"));
@@ -276,9 +277,9 @@ static void test_version_stability(void **state)
 	char v1[POLICY_VERSION_SIZE], v2[POLICY_VERSION_SIZE];
 	policy_params p;
 	/* two files that yield the same parameters: same version */
-	policy_book *a = parse_ok(
-	    "{\"regions\": {\"33\": {\"tekun_bps\": 14000, "
-	    "\"vehicle_exempt_kinds\": [\"motorcycle\", \"car\"]}}}");
+	policy_book *a =
+	    parse_ok("{\"regions\": {\"33\": {\"tekun_bps\": 14000, "
+	             "\"vehicle_exempt_kinds\": [\"motorcycle\", \"car\"]}}}");
 	policy_book *b = parse_ok(
 	    "{\"regions\": {\"3301\": {\"vehicle_exempt_kinds\": [\"car\", "
 	    "\"motorcycle\", \"car\"]}, \"330106\": {\"tekun_bps\": 14000, "
@@ -332,13 +333,13 @@ static void test_shipped_and_files(void **state)
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_RURAL], 120000);
 	assert_int_equal(p.max_residential_area_per_capita_centi_m2, 4000);
 	assert_true(p.vehicle_exempt_kinds &
-	    POLICY_VEHICLE_BIT(POLICY_VEHICLE_FARM_MACHINERY));
+	            POLICY_VEHICLE_BIT(POLICY_VEHICLE_FARM_MACHINERY));
 	resolve(b, "330201", &p, NULL);
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_URBAN], 120000);
 	policy_book_free(b);
 
-	assert_int_equal(policy_book_load("/nonexistent/policy.json", &b, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    policy_book_load("/nonexistent/policy.json", &b, err, sizeof(err)),
 	    HD_EIO);
 	assert_null(b);
 	assert_non_null(strstr(err, "/nonexistent/policy.json"));
@@ -349,8 +350,8 @@ static void test_shipped_and_files(void **state)
 	static const char bad[] = "{\"regions\": {\"33\": {\"tekun\": 1}}}";
 	assert_int_equal(write(fd, bad, sizeof(bad) - 1), sizeof(bad) - 1);
 	close(fd);
-	assert_int_equal(policy_book_load(tmp, &b, err, sizeof(err)),
-	    HD_EINVAL);
+	assert_int_equal(
+	    policy_book_load(tmp, &b, err, sizeof(err)), HD_EINVAL);
 	assert_string_equal(err, "regions.33.tekun: unknown parameter");
 	unlink(tmp);
 }

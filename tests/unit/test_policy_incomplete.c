@@ -18,8 +18,8 @@ static void assert_no_id_in_details(const policy_household *h)
 {
 	for (size_t i = 0; i < v.n_reasons; i++)
 		for (size_t m = 0; m < h->n_members; m++)
-			assert_null(strstr(v.reasons[i].detail,
-			    h->members[m].id_number));
+			assert_null(strstr(
+			    v.reasons[i].detail, h->members[m].id_number));
 }
 
 static void test_not_found_counts_as_zero(void **state)
@@ -66,27 +66,27 @@ static void test_failed_but_passing_needs_review(void **state)
 	    masked);
 	assert_string_equal(v.reasons[0].detail, want);
 	assert_memory_equal(v.reasons[0].detail + 33, "330106********", 14);
-	assert_true(strncmp(v.reasons[1].detail,
-			"property lookup failed for member 0 (330106*", 44) ==
-	    0);
-	assert_true(strncmp(v.reasons[2].detail,
-			"property lookup failed for member 2 (330106*", 44) ==
-	    0);
+	assert_true(
+	    strncmp(v.reasons[1].detail,
+	        "property lookup failed for member 0 (330106*", 44) == 0);
+	assert_true(
+	    strncmp(v.reasons[2].detail,
+	        "property lookup failed for member 2 (330106*", 44) == 0);
 	assert_no_id_in_details(h);
 
-	assert_int_equal(v.sources[POLICY_SOURCE_BANK].status,
-	    POLICY_SOURCE_PARTIAL);
+	assert_int_equal(
+	    v.sources[POLICY_SOURCE_BANK].status, POLICY_SOURCE_PARTIAL);
 	assert_int_equal(v.sources[POLICY_SOURCE_BANK].n_failed, 1);
 	assert_int_equal(v.sources[POLICY_SOURCE_BANK].failed_members[0], 1);
-	assert_int_equal(v.sources[POLICY_SOURCE_TAX].status,
-	    POLICY_SOURCE_OK);
-	assert_int_equal(v.sources[POLICY_SOURCE_PROPERTY].status,
-	    POLICY_SOURCE_PARTIAL);
+	assert_int_equal(
+	    v.sources[POLICY_SOURCE_TAX].status, POLICY_SOURCE_OK);
+	assert_int_equal(
+	    v.sources[POLICY_SOURCE_PROPERTY].status, POLICY_SOURCE_PARTIAL);
 	assert_int_equal(v.sources[POLICY_SOURCE_PROPERTY].n_failed, 2);
-	assert_int_equal(v.sources[POLICY_SOURCE_PROPERTY].failed_members[0],
-	    0);
-	assert_int_equal(v.sources[POLICY_SOURCE_PROPERTY].failed_members[1],
-	    2);
+	assert_int_equal(
+	    v.sources[POLICY_SOURCE_PROPERTY].failed_members[0], 0);
+	assert_int_equal(
+	    v.sources[POLICY_SOURCE_PROPERTY].failed_members[1], 2);
 	fx_free(h);
 }
 
@@ -96,15 +96,15 @@ static void test_everything_failed(void **state)
 	policy_household *h = fx_household(POLICY_PROGRAM_MARGINAL, 2);
 	for (size_t m = 0; m < 2; m++)
 		for (int s = 0; s < POLICY_SOURCE_COUNT; s++)
-			fx_lookup(h, m, (policy_source)s,
-			    POLICY_LOOKUP_FAILED);
+			fx_lookup(
+			    h, m, (policy_source)s, POLICY_LOOKUP_FAILED);
 	fx_eval(NULL, h, &v);
 	assert_int_equal(v.conclusion, POLICY_NEEDS_REVIEW);
 	assert_int_equal(v.n_reasons, 6);
 	for (int s = 0; s < POLICY_SOURCE_COUNT; s++)
 		assert_int_equal(v.sources[s].status, POLICY_SOURCE_FAILED);
-	assert_true(strncmp(v.reasons[2].detail, "tax lookup failed", 17) ==
-	    0);
+	assert_true(
+	    strncmp(v.reasons[2].detail, "tax lookup failed", 17) == 0);
 	fx_free(h);
 }
 
@@ -118,8 +118,8 @@ static void test_failed_and_already_failing(void **state)
 	fx_eval(NULL, h, &v);
 	assert_int_equal(v.conclusion, POLICY_DOES_NOT_MEET);
 	assert_int_equal(v.category, POLICY_CATEGORY_NONE);
-	assert_string_equal(fx_codes(&v),
-	    "INCOME_ABOVE_STANDARD,SOURCE_INCOMPLETE");
+	assert_string_equal(
+	    fx_codes(&v), "INCOME_ABOVE_STANDARD,SOURCE_INCOMPLETE");
 	assert_string_equal(v.reasons[1].detail,
 	    "2 lookup(s) failed; their facts count as zero here");
 
@@ -128,8 +128,8 @@ static void test_failed_and_already_failing(void **state)
 	fx_vehicle(h, 0, POLICY_VEHICLE_CAR, 1);
 	fx_eval(NULL, h, &v);
 	assert_int_equal(v.conclusion, POLICY_DOES_NOT_MEET);
-	assert_string_equal(fx_codes(&v),
-	    "VEHICLE_NOT_EXEMPT,SOURCE_INCOMPLETE");
+	assert_string_equal(
+	    fx_codes(&v), "VEHICLE_NOT_EXEMPT,SOURCE_INCOMPLETE");
 	fx_free(h);
 
 	/* a rule that needs no source at all still counts as failing */
@@ -137,8 +137,8 @@ static void test_failed_and_already_failing(void **state)
 	fx_lookup(h, 0, POLICY_SOURCE_PROPERTY, POLICY_LOOKUP_FAILED);
 	fx_eval(NULL, h, &v);
 	assert_int_equal(v.conclusion, POLICY_DOES_NOT_MEET);
-	assert_string_equal(fx_codes(&v),
-	    "HAS_LABOR_CAPACITY,SOURCE_INCOMPLETE");
+	assert_string_equal(
+	    fx_codes(&v), "HAS_LABOR_CAPACITY,SOURCE_INCOMPLETE");
 	fx_free(h);
 }
 
@@ -160,8 +160,8 @@ static void test_never_meets_incomplete(void **state)
 		assert_int_equal(v.category, POLICY_CATEGORY_NONE);
 		assert_int_equal(v.estimated_monthly_benefit_fen, 0);
 		assert_string_equal(fx_codes(&v), "SOURCE_UNAVAILABLE");
-		assert_int_equal(v.sources[POLICY_SOURCE_TAX].status,
-		    POLICY_SOURCE_FAILED);
+		assert_int_equal(
+		    v.sources[POLICY_SOURCE_TAX].status, POLICY_SOURCE_FAILED);
 		fx_free(h);
 	}
 
@@ -247,12 +247,12 @@ static void test_invalid_household(void **state)
 	policy_params_defaults(&p);
 	policy_household *h = fx_household(POLICY_PROGRAM_DIBAO, 1);
 
-#define EXPECT_INVALID()                                                     \
-	do {                                                                 \
-		assert_int_equal(policy_evaluate(&p, h, &v), HD_EINVAL);     \
-		assert_int_equal(v.conclusion, POLICY_NEEDS_REVIEW);         \
-		assert_int_equal(v.category, POLICY_CATEGORY_NONE);          \
-		assert_int_equal(v.n_reasons, 0);                            \
+#define EXPECT_INVALID()                                                      \
+	do {                                                                  \
+		assert_int_equal(policy_evaluate(&p, h, &v), HD_EINVAL);      \
+		assert_int_equal(v.conclusion, POLICY_NEEDS_REVIEW);          \
+		assert_int_equal(v.category, POLICY_CATEGORY_NONE);           \
+		assert_int_equal(v.n_reasons, 0);                             \
 	} while (0)
 
 	h->n_members = 0;

@@ -11,22 +11,22 @@
 
 /* Checks fn_name(i) == names[i] and fn_parse(names[i]) == i for all i,
  * then that the next value is "unknown" and that bad text is refused. */
-#define CHECK_NAMES(type, fn, ...)                                           \
-	do {                                                                 \
-		static const char *const names[] = {__VA_ARGS__};            \
-		size_t count = sizeof(names) / sizeof(names[0]);             \
-		for (size_t i = 0; i < count; i++) {                         \
-			type out = (type)99;                                 \
-			assert_string_equal(fn##_name((type)i), names[i]);   \
-			assert_true(fn##_parse(names[i], &out));             \
-			assert_int_equal(out, i);                            \
-		}                                                            \
-		assert_string_equal(fn##_name((type)count), "unknown");      \
-		assert_string_equal(fn##_name((type)-1), "unknown");         \
-		type out = (type)0;                                          \
-		assert_false(fn##_parse("", &out));                          \
-		assert_false(fn##_parse(NULL, &out));                        \
-		assert_false(fn##_parse("unknown", &out));                   \
+#define CHECK_NAMES(type, fn, ...)                                            \
+	do {                                                                  \
+		static const char *const names[] = {__VA_ARGS__};             \
+		size_t count = sizeof(names) / sizeof(names[0]);              \
+		for (size_t i = 0; i < count; i++) {                          \
+			type out = (type)99;                                  \
+			assert_string_equal(fn##_name((type)i), names[i]);    \
+			assert_true(fn##_parse(names[i], &out));              \
+			assert_int_equal(out, i);                             \
+		}                                                             \
+		assert_string_equal(fn##_name((type)count), "unknown");       \
+		assert_string_equal(fn##_name((type)-1), "unknown");          \
+		type out = (type)0;                                           \
+		assert_false(fn##_parse("", &out));                           \
+		assert_false(fn##_parse(NULL, &out));                         \
+		assert_false(fn##_parse("unknown", &out));                    \
 	} while (0)
 
 static void test_names(void **state)
@@ -52,8 +52,8 @@ static void test_names(void **state)
 	CHECK_NAMES(policy_business_status, policy_business_status, "active",
 	    "closed");
 	CHECK_NAMES(policy_source, policy_source, "bank", "tax", "property");
-	CHECK_NAMES(policy_lookup, policy_lookup, "found", "not_found",
-	    "failed");
+	CHECK_NAMES(
+	    policy_lookup, policy_lookup, "found", "not_found", "failed");
 	CHECK_NAMES(policy_source_status, policy_source_status, "ok",
 	    "partial", "failed");
 	CHECK_NAMES(policy_reason_code, policy_reason_code,

@@ -165,8 +165,8 @@ static void test_tekun_age(void **state)
 	fx_eval(NULL, h, &v);
 	expect(POLICY_DOES_NOT_MEET, POLICY_CATEGORY_NONE, 0,
 	    "HAS_LABOR_CAPACITY");
-	assert_string_equal(v.reasons[0].detail,
-	    "age=59 (16 to 59) and no severe disability");
+	assert_string_equal(
+	    v.reasons[0].detail, "age=59 (16 to 59) and no severe disability");
 	h->members[0].severe_illness = true; /* illness is not enough */
 	fx_eval(NULL, h, &v);
 	expect(POLICY_DOES_NOT_MEET, POLICY_CATEGORY_NONE, 0,
@@ -181,8 +181,8 @@ static void test_tekun_age(void **state)
 	fx_eval(NULL, h, &v);
 	expect(POLICY_DOES_NOT_MEET, POLICY_CATEGORY_NONE, 0,
 	    "HAS_LABOR_CAPACITY");
-	assert_string_equal(v.reasons[0].detail,
-	    "age=16 (16 to 59) and no severe disability");
+	assert_string_equal(
+	    v.reasons[0].detail, "age=16 (16 to 59) and no severe disability");
 	h->as_of = 20261031;
 	fx_eval(NULL, h, &v);
 	expect(POLICY_MEETS, POLICY_CATEGORY_TEKUN, 130000, "");
@@ -279,8 +279,8 @@ static void test_hardship_disposable(void **state)
 	fx_eval(NULL, h, &v);
 	expect(POLICY_DOES_NOT_MEET, POLICY_CATEGORY_NONE, 0,
 	    "INCOME_ABOVE_DISPOSABLE");
-	assert_string_equal(v.reasons[0].detail,
-	    "P=400000 >= disposable income=400000 fen");
+	assert_string_equal(
+	    v.reasons[0].detail, "P=400000 >= disposable income=400000 fen");
 	fx_income(h, 0, 399999);
 	fx_eval(NULL, h, &v);
 	expect(POLICY_MEETS, POLICY_CATEGORY_HARDSHIP, 0, "");
@@ -290,7 +290,8 @@ static void test_hardship_disposable(void **state)
 	expect(POLICY_DOES_NOT_MEET, POLICY_CATEGORY_NONE, 0,
 	    "INCOME_ABOVE_DISPOSABLE");
 	fx_income(h, 0, 199999);
-	h->monthly_rigid_expense_fen = 100000; /* 100000 x 10000 >= 199999 x 5000 */
+	h->monthly_rigid_expense_fen =
+	    100000; /* 100000 x 10000 >= 199999 x 5000 */
 	fx_eval(NULL, h, &v);
 	expect(POLICY_MEETS, POLICY_CATEGORY_HARDSHIP, 0, "");
 	fx_income(h, 0, 200000);
