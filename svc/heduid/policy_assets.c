@@ -20,6 +20,9 @@ static void assets_property(
 			continue;
 		switch (re->usage) {
 		case POLICY_USAGE_RESIDENTIAL:
+			/* Per holder: the sources carry no property id, so
+			 * a home two members co-own counts twice, as
+			 * POLICY.md's "holdings" reads. */
 			a->residences++;
 			/* Each holding's share of area rounds down on its own:
 			 * every division in POLICY.md floors. */

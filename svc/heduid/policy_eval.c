@@ -182,6 +182,8 @@ static void benefit_compute(eval *e)
 		break;
 	}
 	case POLICY_CATEGORY_SINGLE_PERSON: {
+		/* Each named member is paid on their own (单人保), so each
+		 * amount is rounded up, and the total is their sum. */
 		int64_t total = 0;
 		for (size_t i = 0; i < v->n_single_person; i++) {
 			int64_t I = v->member_income_fen[v->single_person[i]];
