@@ -158,8 +158,8 @@ typedef enum policy_reason_code {
  * "INCOME_ABOVE_STANDARD", ...). _name() gives "unknown" for a value out of
  * range; _parse() is case-sensitive and false for anything else.
  */
-#define POLICY_DECLARE_NAMES(type, fn)                                       \
-	const char *fn##_name(type value);                                   \
+#define POLICY_DECLARE_NAMES(type, fn)                                        \
+	const char *fn##_name(type value);                                    \
 	bool fn##_parse(const char *text, type *out);
 POLICY_DECLARE_NAMES(policy_program, policy_program)
 POLICY_DECLARE_NAMES(policy_area, policy_area)
@@ -210,12 +210,11 @@ bool policy_params_valid(const policy_params *p);
  * Canonical text of the parameters ("name=value\n" lines in a fixed order),
  * what policy_version hashes. Returns the length it needs (like snprintf).
  */
-size_t policy_params_canonical(const policy_params *p, char *buf,
-    size_t len);
+size_t policy_params_canonical(const policy_params *p, char *buf, size_t len);
 
 /* "pv1-" + the first 16 hex characters of SHA-256(canonical text). */
-hd_err policy_params_version(const policy_params *p,
-    char version[POLICY_VERSION_SIZE]);
+hd_err policy_params_version(
+    const policy_params *p, char version[POLICY_VERSION_SIZE]);
 
 /* --- facts --------------------------------------------------------------- */
 
@@ -294,7 +293,7 @@ typedef struct policy_household {
 /* --- verdict ------------------------------------------------------------- */
 
 /* Every rule reason once, plus one SOURCE_UNAVAILABLE per (source, member). */
-#define POLICY_MAX_REASONS                                                   \
+#define POLICY_MAX_REASONS                                                    \
 	(POLICY_REASON_COUNT + POLICY_SOURCE_COUNT * POLICY_MAX_MEMBERS)
 
 typedef struct policy_reason {
@@ -353,10 +352,10 @@ typedef struct policy_book policy_book;
  * returns HD_EINVAL (bad content) or HD_EIO (unreadable) and writes a message
  * naming the entry and the field into err.
  */
-hd_err policy_book_load(const char *path, policy_book **out, char *err,
-    size_t errlen);
-hd_err policy_book_parse(const char *json, size_t len, policy_book **out,
-    char *err, size_t errlen);
+hd_err policy_book_load(
+    const char *path, policy_book **out, char *err, size_t errlen);
+hd_err policy_book_parse(
+    const char *json, size_t len, policy_book **out, char *err, size_t errlen);
 void policy_book_free(policy_book *book);
 
 /*

@@ -7,12 +7,12 @@
 static void assets_bank(const policy_bank_facts *b, policy_assets *a)
 {
 	for (size_t i = 0; i < b->n_accounts; i++)
-		a->financial_fen = pa_add(a->financial_fen,
-		    b->accounts[i].balance_fen);
+		a->financial_fen =
+		    pa_add(a->financial_fen, b->accounts[i].balance_fen);
 }
 
-static void assets_property(const policy_params *p,
-    const policy_property_facts *pr, policy_assets *a)
+static void assets_property(
+    const policy_params *p, const policy_property_facts *pr, policy_assets *a)
 {
 	for (size_t i = 0; i < pr->n_real_estate; i++) {
 		const policy_real_estate *re = &pr->real_estate[i];
@@ -20,13 +20,16 @@ static void assets_property(const policy_params *p,
 			continue;
 		switch (re->usage) {
 		case POLICY_USAGE_RESIDENTIAL:
+			/* Per holder: the sources carry no property id, so
+			 * a home two members co-own counts twice, as
+			 * POLICY.md's "holdings" reads. */
 			a->residences++;
 			/* Each holding's share of area rounds down on its own:
 			 * every division in POLICY.md floors. */
 			a->residential_area_centi_m2 =
 			    pa_add(a->residential_area_centi_m2,
-				pa_mul_div(re->area_centi_m2, re->share_bps,
-				    10000));
+			        pa_mul_div(
+			            re->area_centi_m2, re->share_bps, 10000));
 			break;
 		case POLICY_USAGE_COMMERCIAL:
 		case POLICY_USAGE_OFFICE:
@@ -57,7 +60,8 @@ static void assets_business(const policy_params *p, int member,
 			continue;
 		/* capital > cap >= 0, so the first one found is taken */
 		if (b->registered_capital_fen > a->business_max_capital_fen) {
-			a->business_max_capital_fen = b->registered_capital_fen;
+			a->business_max_capital_fen =
+			    b->registered_capital_fen;
 			a->business_member = member;
 		}
 	}
@@ -84,7 +88,8 @@ void policy_assets_check(const policy_params *p, const policy_household *h,
 	a->financial_per_capita_fen = pa_div(a->financial_fen, n);
 	a->financial_limit_fen = pa_mul(p->financial_assets_months, S);
 	/* A saturated F is more money than we can count: it fails. */
-	a->financial_ok = a->financial_per_capita_fen != PA_SAT &&
+	a->financial_ok =
+	    a->financial_per_capita_fen != PA_SAT &&
 	    a->financial_per_capita_fen <= a->financial_limit_fen;
 
 	a->residences_ok = a->residences <= p->max_residences;
@@ -92,13 +97,14 @@ void policy_assets_check(const policy_params *p, const policy_household *h,
 	    a->non_residential == 0 || p->allow_non_residential;
 	a->area_per_capita_centi_m2 = pa_div(a->residential_area_centi_m2, n);
 	a->area_ok = p->max_residential_area_per_capita_centi_m2 == 0 ||
-	    (a->area_per_capita_centi_m2 != PA_SAT &&
-		a->area_per_capita_centi_m2 <=
-		    p->max_residential_area_per_capita_centi_m2);
+	             (a->area_per_capita_centi_m2 != PA_SAT &&
+	                 a->area_per_capita_centi_m2 <=
+	                     p->max_residential_area_per_capita_centi_m2);
 
-	a->vehicles_ok = a->vehicles == 0 ||
+	a->vehicles_ok =
+	    a->vehicles == 0 ||
 	    (p->vehicle_value_cap_fen > 0 && a->vehicles == 1 &&
-		a->vehicle_max_value_fen <= p->vehicle_value_cap_fen);
+	        a->vehicle_max_value_fen <= p->vehicle_value_cap_fen);
 
 	a->business_ok = a->business_member < 0;
 }
@@ -110,8 +116,8 @@ void policy_assets_explain(const policy_params *p, const policy_assets *a,
 		policy_reason_add(v, POLICY_FINANCIAL_ASSETS_OVER_LIMIT,
 		    "F/n=%" PRId64 " > %" PRId64 " months x S=%" PRId64
 		    " = %" PRId64 " fen (F=%" PRId64 ", n=%zu)",
-		    a->financial_per_capita_fen, p->financial_assets_months,
-		    S, a->financial_limit_fen, a->financial_fen, n);
+		    a->financial_per_capita_fen, p->financial_assets_months, S,
+		    a->financial_limit_fen, a->financial_fen, n);
 	if (!a->residences_ok)
 		policy_reason_add(v, POLICY_TOO_MANY_RESIDENCES,
 		    "R=%d residential holdings > max_residences=%" PRId64,

@@ -21,8 +21,8 @@ typedef struct eval {
 	int64_t S, M;
 } eval;
 
-void policy_reason_add(policy_verdict *v, policy_reason_code code,
-    const char *fmt, ...)
+void policy_reason_add(
+    policy_verdict *v, policy_reason_code code, const char *fmt, ...)
 {
 	if (v->n_reasons >= POLICY_MAX_REASONS)
 		return;
@@ -45,9 +45,9 @@ static int64_t member_income(const policy_params *p, const policy_tax_facts *t)
 		if (d > p->employment_cost_cap_fen)
 			d = p->employment_cost_cap_fen;
 	}
-	int64_t gross = pa_add(pa_add(t->wage_income_fen,
-				   t->business_income_fen),
-	    pa_add(t->property_income_fen, t->transfer_income_fen));
+	int64_t gross =
+	    pa_add(pa_add(t->wage_income_fen, t->business_income_fen),
+	        pa_add(t->property_income_fen, t->transfer_income_fen));
 	int64_t g = pa_div(gross, 12);
 	if (g == PA_SAT)
 		return PA_SAT;
@@ -66,8 +66,7 @@ static void income_compute(eval *e)
 		H = pa_add(H, I);
 	}
 	v->monthly_income_fen = H;
-	v->per_capita_monthly_income_fen =
-	    pa_div(H, (int64_t)e->h->n_members);
+	v->per_capita_monthly_income_fen = pa_div(H, (int64_t)e->h->n_members);
 }
 
 /* --- programs ------------------------------------------------------------ */
@@ -116,7 +115,7 @@ static void program_marginal(eval *e)
 
 	if (P < e->M && e->assets_ok) {
 		meets(e, P < e->S ? POLICY_CATEGORY_DIBAO
-				  : POLICY_CATEGORY_MARGINAL);
+		                  : POLICY_CATEGORY_MARGINAL);
 		return;
 	}
 	if (P >= e->M)
@@ -177,11 +176,14 @@ static void benefit_compute(eval *e)
 	switch (v->category) {
 	case POLICY_CATEGORY_DIBAO: {
 		int64_t need = pa_mul((int64_t)e->h->n_members, S);
-		int64_t gap = need == PA_SAT ? PA_SAT : need - v->monthly_income_fen;
+		int64_t gap =
+		    need == PA_SAT ? PA_SAT : need - v->monthly_income_fen;
 		v->estimated_monthly_benefit_fen = pa_round_up_yuan(gap);
 		break;
 	}
 	case POLICY_CATEGORY_SINGLE_PERSON: {
+		/* Each named member is paid on their own (单人保), so each
+		 * amount is rounded up, and the total is their sum. */
 		int64_t total = 0;
 		for (size_t i = 0; i < v->n_single_person; i++) {
 			int64_t I = v->member_income_fen[v->single_person[i]];
@@ -244,8 +246,8 @@ static void verdict_invalid(const policy_household *h, policy_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->program = h != NULL && (unsigned)h->program < POLICY_PROGRAM_COUNT
-	    ? h->program
-	    : POLICY_PROGRAM_DIBAO;
+	                 ? h->program
+	                 : POLICY_PROGRAM_DIBAO;
 	v->conclusion = POLICY_NEEDS_REVIEW;
 	v->category = POLICY_CATEGORY_NONE;
 	for (int s = 0; s < POLICY_SOURCE_COUNT; s++) {
@@ -298,8 +300,8 @@ hd_err policy_evaluate(const policy_params *params,
 		break;
 	}
 	if (out->conclusion != POLICY_MEETS)
-		policy_assets_explain(params, &e.assets, household->n_members,
-		    e.S, out);
+		policy_assets_explain(
+		    params, &e.assets, household->n_members, e.S, out);
 	benefit_compute(&e);
 	if (e.n_failed > 0)
 		incomplete_apply(&e);

@@ -47,7 +47,7 @@ static bool tax_well_formed(const policy_tax_facts *t)
 	for (size_t i = 0; i < t->n_businesses; i++)
 		if (t->businesses[i].registered_capital_fen < 0 ||
 		    (unsigned)t->businesses[i].status >=
-			POLICY_BUSINESS_STATUS_COUNT)
+		        POLICY_BUSINESS_STATUS_COUNT)
 			return false;
 	return true;
 }
@@ -92,7 +92,7 @@ size_t policy_lookups_classify(const policy_household *h,
 		    [POLICY_SOURCE_BANK] = bank_well_formed(&mem->bank),
 		    [POLICY_SOURCE_TAX] = tax_well_formed(&mem->tax),
 		    [POLICY_SOURCE_PROPERTY] =
-			property_well_formed(&mem->property),
+		        property_well_formed(&mem->property),
 		};
 		for (int s = 0; s < POLICY_SOURCE_COUNT; s++) {
 			policy_lookup l = mem->lookup[s];
@@ -110,8 +110,9 @@ size_t policy_lookups_classify(const policy_household *h,
 				sum->failed_members[sum->n_failed++] =
 				    (uint8_t)m;
 		sum->status = sum->n_failed == 0 ? POLICY_SOURCE_OK
-		    : sum->n_failed == h->n_members ? POLICY_SOURCE_FAILED
-						    : POLICY_SOURCE_PARTIAL;
+		              : sum->n_failed == h->n_members
+		                  ? POLICY_SOURCE_FAILED
+		                  : POLICY_SOURCE_PARTIAL;
 		n_failed += sum->n_failed;
 	}
 	return n_failed;

@@ -30,7 +30,7 @@ struct policy_book {
 static const policy_entry builtin_beijing = {
     .prefix = POLICY_BEIJING_PREFIX,
     .values = {.dibao_standard_fen = {POLICY_BEIJING_STANDARD_FEN,
-		   POLICY_BEIJING_STANDARD_FEN}},
+                   POLICY_BEIJING_STANDARD_FEN}},
     .named = NAMED_BIT(0, POLICY_AREA_URBAN) | NAMED_BIT(0, POLICY_AREA_RURAL),
 };
 
@@ -66,8 +66,8 @@ static bool int_get(const json_t *j, int64_t *out)
 }
 
 /* Sets one field of an entry from its JSON value. */
-static hd_err field_set(policy_entry *e, size_t fi, const json_t *val,
-    char *err, size_t errlen)
+static hd_err field_set(
+    policy_entry *e, size_t fi, const json_t *val, char *err, size_t errlen)
 {
 	const policy_field *f = &policy_fields[fi];
 	char *dst = (char *)&e->values + f->offset;
@@ -82,8 +82,9 @@ static hd_err field_set(policy_entry *e, size_t fi, const json_t *val,
 		return HD_OK;
 	case POLICY_FIELD_BOOL:
 		if (!json_is_boolean(val)) {
-			errf(err, errlen, "regions.%s.%s: must be true or false",
-			    e->prefix, f->name);
+			errf(err, errlen,
+			    "regions.%s.%s: must be true or false", e->prefix,
+			    f->name);
 			return HD_EINVAL;
 		}
 		e->values.allow_non_residential = json_is_true(val);
@@ -134,8 +135,8 @@ static hd_err field_set(policy_entry *e, size_t fi, const json_t *val,
 		json_array_foreach(val, i, item)
 		{
 			policy_vehicle_kind k;
-			if (!policy_vehicle_kind_parse(json_string_value(item),
-				&k)) {
+			if (!policy_vehicle_kind_parse(
+			        json_string_value(item), &k)) {
 				errf(err, errlen,
 				    "regions.%s.%s[%zu]: unknown vehicle kind",
 				    e->prefix, f->name, i);
@@ -154,8 +155,8 @@ not_int:
 	return HD_EINVAL;
 }
 
-static hd_err entry_fill(policy_entry *e, const json_t *obj, char *err,
-    size_t errlen)
+static hd_err entry_fill(
+    policy_entry *e, const json_t *obj, char *err, size_t errlen)
 {
 	const char *key;
 	json_t *val;
@@ -177,7 +178,7 @@ static hd_err entry_fill(policy_entry *e, const json_t *obj, char *err,
 		}
 		size_t fi = 0;
 		while (fi < policy_field_count &&
-		    strcmp(policy_fields[fi].name, key) != 0)
+		       strcmp(policy_fields[fi].name, key) != 0)
 			fi++;
 		if (fi == policy_field_count) {
 			errf(err, errlen,
@@ -200,8 +201,8 @@ static policy_entry *book_find(policy_book *b, const char *prefix)
 	return NULL;
 }
 
-static hd_err book_from_json(const json_t *root, policy_book **out,
-    char *err, size_t errlen)
+static hd_err book_from_json(
+    const json_t *root, policy_book **out, char *err, size_t errlen)
 {
 	const char *key;
 	json_t *val;
@@ -215,7 +216,8 @@ static hd_err book_from_json(const json_t *root, policy_book **out,
 	{
 		if (strcmp(key, "regions") == 0) {
 			if (!json_is_object(val)) {
-				errf(err, errlen, "regions: must be an object");
+				errf(
+				    err, errlen, "regions: must be an object");
 				return HD_EINVAL;
 			}
 			regions = val;
@@ -266,8 +268,8 @@ static hd_err book_from_json(const json_t *root, policy_book **out,
 	return HD_OK;
 }
 
-hd_err policy_book_parse(const char *json, size_t len, policy_book **out,
-    char *err, size_t errlen)
+hd_err policy_book_parse(
+    const char *json, size_t len, policy_book **out, char *err, size_t errlen)
 {
 	json_error_t je;
 
@@ -283,16 +285,16 @@ hd_err policy_book_parse(const char *json, size_t len, policy_book **out,
 	return rv;
 }
 
-hd_err policy_book_load(const char *path, policy_book **out, char *err,
-    size_t errlen)
+hd_err policy_book_load(
+    const char *path, policy_book **out, char *err, size_t errlen)
 {
 	json_error_t je;
 
 	*out = NULL;
 	if (path == NULL) {
 		static const char empty[] = "{\"regions\": {}}";
-		return policy_book_parse(empty, sizeof(empty) - 1, out, err,
-		    errlen);
+		return policy_book_parse(
+		    empty, sizeof(empty) - 1, out, err, errlen);
 	}
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
@@ -322,10 +324,11 @@ static void entry_apply(const policy_entry *e, policy_params *p)
 	for (size_t i = 0; i < policy_field_count; i++) {
 		const policy_field *f = &policy_fields[i];
 		size_t size = f->type == POLICY_FIELD_BOOL ? sizeof(bool)
-		    : f->type == POLICY_FIELD_KINDS	  ? sizeof(uint32_t)
-							  : sizeof(int64_t);
-		int areas = f->type == POLICY_FIELD_AREA ? POLICY_AREA_COUNT
-							 : 1;
+		              : f->type == POLICY_FIELD_KINDS
+		                  ? sizeof(uint32_t)
+		                  : sizeof(int64_t);
+		int areas =
+		    f->type == POLICY_FIELD_AREA ? POLICY_AREA_COUNT : 1;
 		for (int a = 0; a < areas; a++) {
 			size_t off = f->offset + (size_t)a * size;
 			if (e->named & NAMED_BIT(i, a))

@@ -84,7 +84,7 @@ void policy_assets_check(const policy_params *p, const policy_household *h,
 static inline bool policy_assets_ok(const policy_assets *a)
 {
 	return a->financial_ok && a->residences_ok && a->non_residential_ok &&
-	    a->area_ok && a->vehicles_ok && a->business_ok;
+	       a->area_ok && a->vehicles_ok && a->business_ok;
 }
 
 /* Adds one reason per failed asset rule, in the order of POLICY.md. */

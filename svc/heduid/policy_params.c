@@ -10,8 +10,10 @@
 
 #include "log.h"
 
-#define FIELD(type, member)                                                  \
-	{#member, POLICY_FIELD_##type, offsetof(policy_params, member)}
+#define FIELD(type, member)                                                   \
+	{                                                                     \
+#member, POLICY_FIELD_##type, offsetof(policy_params, member) \
+	}
 
 const policy_field policy_fields[] = {
     FIELD(AREA, dibao_standard_fen),
@@ -30,7 +32,8 @@ const policy_field policy_fields[] = {
     FIELD(AREA, disposable_income_monthly_fen),
     FIELD(INT, rigid_expense_share_bps),
 };
-const size_t policy_field_count = sizeof(policy_fields) / sizeof(policy_fields[0]);
+const size_t policy_field_count =
+    sizeof(policy_fields) / sizeof(policy_fields[0]);
 
 #define ALL_KINDS ((1u << POLICY_VEHICLE_KIND_COUNT) - 1u)
 
@@ -96,8 +99,8 @@ static void canon_put(char *buf, size_t len, size_t *at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(*at < len ? buf + *at : NULL,
-	    *at < len ? len - *at : 0, fmt, ap);
+	int n = vsnprintf(
+	    *at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
 	va_end(ap);
 	if (n > 0)
 		*at += (size_t)n;
@@ -119,8 +122,8 @@ size_t policy_params_canonical(const policy_params *p, char *buf, size_t len)
 		switch (f->type) {
 		case POLICY_FIELD_INT:
 			memcpy(v, base + f->offset, sizeof(int64_t));
-			canon_put(buf, len, &at, "%s=%" PRId64 "\n", f->name,
-			    v[0]);
+			canon_put(
+			    buf, len, &at, "%s=%" PRId64 "\n", f->name, v[0]);
 			break;
 		case POLICY_FIELD_AREA:
 			memcpy(v, base + f->offset, sizeof(v));
@@ -138,11 +141,11 @@ size_t policy_params_canonical(const policy_params *p, char *buf, size_t len)
 			canon_put(buf, len, &at, "%s=", f->name);
 			for (int k = 0; k < POLICY_VEHICLE_KIND_COUNT; k++) {
 				if (!(p->vehicle_exempt_kinds &
-					POLICY_VEHICLE_BIT(k)))
+				        POLICY_VEHICLE_BIT(k)))
 					continue;
 				canon_put(buf, len, &at, "%s%s", sep,
 				    policy_vehicle_kind_name(
-					(policy_vehicle_kind)k));
+				        (policy_vehicle_kind)k));
 				sep = ",";
 			}
 			canon_put(buf, len, &at, "\n");
@@ -153,8 +156,8 @@ size_t policy_params_canonical(const policy_params *p, char *buf, size_t len)
 	return at;
 }
 
-hd_err policy_params_version(const policy_params *p,
-    char version[POLICY_VERSION_SIZE])
+hd_err policy_params_version(
+    const policy_params *p, char version[POLICY_VERSION_SIZE])
 {
 	char text[2048];
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -31,8 +31,8 @@ policy_household *fx_household(policy_program program, size_t n)
 			fx_id(mem->id_number, 19800101, 11);
 		else
 			fx_id(mem->id_number, 19900100 + (int)m, 20 + (int)m);
-		mem->relation = m == 0 ? POLICY_RELATION_APPLICANT
-				       : POLICY_RELATION_CHILD;
+		mem->relation =
+		    m == 0 ? POLICY_RELATION_APPLICANT : POLICY_RELATION_CHILD;
 	}
 	return h;
 }
@@ -64,14 +64,14 @@ void fx_estate(policy_household *h, size_t m, policy_usage usage,
     int64_t area_centi_m2, int64_t share_bps)
 {
 	policy_property_facts *p = &h->members[m].property;
-	p->real_estate[p->n_real_estate++] = (policy_real_estate){
-	    .usage = usage,
-	    .area_centi_m2 = area_centi_m2,
-	    .share_bps = share_bps};
+	p->real_estate[p->n_real_estate++] =
+	    (policy_real_estate){.usage = usage,
+	        .area_centi_m2 = area_centi_m2,
+	        .share_bps = share_bps};
 }
 
-void fx_vehicle(policy_household *h, size_t m, policy_vehicle_kind kind,
-    int64_t value_fen)
+void fx_vehicle(
+    policy_household *h, size_t m, policy_vehicle_kind kind, int64_t value_fen)
 {
 	policy_property_facts *p = &h->members[m].property;
 	p->vehicles[p->n_vehicles++] =
@@ -86,14 +86,13 @@ void fx_business(policy_household *h, size_t m, int64_t capital_fen,
 	    .registered_capital_fen = capital_fen, .status = status};
 }
 
-void fx_lookup(policy_household *h, size_t m, policy_source s,
-    policy_lookup l)
+void fx_lookup(policy_household *h, size_t m, policy_source s, policy_lookup l)
 {
 	h->members[m].lookup[s] = l;
 }
 
-void fx_eval(const policy_params *p, const policy_household *h,
-    policy_verdict *v)
+void fx_eval(
+    const policy_params *p, const policy_household *h, policy_verdict *v)
 {
 	policy_params defaults;
 	if (p == NULL) {

@@ -31,12 +31,12 @@ void fx_vehicle(policy_household *h, size_t m, policy_vehicle_kind kind,
     int64_t value_fen);
 void fx_business(policy_household *h, size_t m, int64_t capital_fen,
     policy_business_status status);
-void fx_lookup(policy_household *h, size_t m, policy_source s,
-    policy_lookup l);
+void fx_lookup(
+    policy_household *h, size_t m, policy_source s, policy_lookup l);
 
 /* Evaluates with p (NULL: defaults); asserts HD_OK. */
-void fx_eval(const policy_params *p, const policy_household *h,
-    policy_verdict *v);
+void fx_eval(
+    const policy_params *p, const policy_household *h, policy_verdict *v);
 
 /* Reason codes of a verdict as one comma-separated string, e.g.
  * "INCOME_ABOVE_STANDARD,SOURCE_INCOMPLETE" ("" when none). */
