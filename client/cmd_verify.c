@@ -59,8 +59,9 @@ static Hedui__V1__Household *verify_load(const char *path, bool *made_id)
 		household_problem_format(&p, msg, sizeof msg);
 		fprintf(stderr, "hedui: %s: %s\n", file, msg);
 		if (p.code == RPC_FAILED_PRECONDITION)
-			fprintf(stderr, "hedui: nothing was sent: every member "
-			                "needs a consent_ref (先授权、后核对)\n");
+			fprintf(stderr,
+			    "hedui: nothing was sent: every member "
+			    "needs a consent_ref (先授权、后核对)\n");
 		household_json_free(h);
 		return NULL;
 	}
@@ -68,8 +69,8 @@ static Hedui__V1__Household *verify_load(const char *path, bool *made_id)
 	 * household signs and sends the same bytes. */
 	for (size_t i = 0; i < h->n_members; i++)
 		if (strcmp(h->members[i]->id_number, norm.ids[i]) != 0)
-			memcpy(h->members[i]->id_number, norm.ids[i],
-			    IDNUM_LEN);
+			memcpy(
+			    h->members[i]->id_number, norm.ids[i], IDNUM_LEN);
 	*made_id = jr.request_id_made;
 	return h;
 }
@@ -81,9 +82,10 @@ static bool verify_sign(const cli_ctx *ctx, const Hedui__V1__Household *h,
 	char err[256];
 	*signer = agency_signer_load(ctx->cert, ctx->key, err, sizeof err);
 	if (*signer == NULL) {
-		fprintf(stderr, "hedui: cannot sign the request: %s (--cert "
-		                "and --key must be the agency's certificate "
-		                "and key)\n",
+		fprintf(stderr,
+		    "hedui: cannot sign the request: %s (--cert "
+		    "and --key must be the agency's certificate "
+		    "and key)\n",
 		    err);
 		return false;
 	}
@@ -93,8 +95,8 @@ static bool verify_sign(const cli_ctx *ctx, const Hedui__V1__Household *h,
 		fprintf(stderr, "hedui: out of memory\n");
 		return false;
 	}
-	req->household.len = hedui__v1__household__pack(h,
-	    req->household.data);
+	req->household.len =
+	    hedui__v1__household__pack(h, req->household.data);
 	hd_err e = agency_signer_sign(*signer, VERIFY_METHOD, h->request_id,
 	    req->household.data, req->household.len, agency_sig_now_ms(),
 	    req->auth);
@@ -119,8 +121,9 @@ static int verify_print(const cli_ctx *ctx, ProtobufCMessage *resp)
 		return CLI_EXIT_STATUS;
 	}
 	if (e != HD_OK) {
-		fprintf(stderr, "hedui: verify: cannot print the verdict: "
-		                "%s\n",
+		fprintf(stderr,
+		    "hedui: verify: cannot print the verdict: "
+		    "%s\n",
 		    hd_strerror(e));
 		return CLI_EXIT_FAILURE;
 	}
@@ -163,9 +166,10 @@ int cmd_verify(cli_ctx *ctx)
 	if (code != RPC_OK) {
 		rc = cli_report_status("verify", code, &st);
 		if (made_id && rc == CLI_EXIT_UNREACHABLE)
-			fprintf(stderr, "hedui: to retry without risking a "
-			                "second report, add \"request_id\": "
-			                "\"%s\" to the household file\n",
+			fprintf(stderr,
+			    "hedui: to retry without risking a "
+			    "second report, add \"request_id\": "
+			    "\"%s\" to the household file\n",
 			    h->request_id);
 		goto out;
 	}

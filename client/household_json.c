@@ -17,29 +17,35 @@ typedef struct hj_field {
 	size_t offset;
 } hj_field;
 
-#define HJ_H(name, kind) {#name, kind, offsetof(Hedui__V1__Household, name)}
-#define HJ_M(name, kind) {#name, kind, offsetof(Hedui__V1__Member, name)}
+#define HJ_H(name, kind)                                                      \
+	{                                                                     \
+#name, kind, offsetof(Hedui__V1__Household, name)             \
+	}
+#define HJ_M(name, kind)                                                      \
+	{                                                                     \
+#name, kind, offsetof(Hedui__V1__Member, name)                \
+	}
 
 static const hj_field hj_household_fields[] = {
-	HJ_H(case_id, HJ_STRING),
-	HJ_H(request_id, HJ_STRING),
-	HJ_H(region_code, HJ_STRING),
-	HJ_H(area, HJ_STRING),
-	HJ_H(program, HJ_STRING),
-	HJ_H(as_of, HJ_STRING),
-	HJ_H(currently_enrolled, HJ_BOOL),
-	HJ_H(monthly_rigid_expense_fen, HJ_FEN),
-	HJ_H(members, HJ_MEMBERS),
+    HJ_H(case_id, HJ_STRING),
+    HJ_H(request_id, HJ_STRING),
+    HJ_H(region_code, HJ_STRING),
+    HJ_H(area, HJ_STRING),
+    HJ_H(program, HJ_STRING),
+    HJ_H(as_of, HJ_STRING),
+    HJ_H(currently_enrolled, HJ_BOOL),
+    HJ_H(monthly_rigid_expense_fen, HJ_FEN),
+    HJ_H(members, HJ_MEMBERS),
 };
 
 static const hj_field hj_member_fields[] = {
-	HJ_M(id_number, HJ_STRING),
-	HJ_M(name, HJ_STRING),
-	HJ_M(relation, HJ_STRING),
-	HJ_M(consent_ref, HJ_STRING),
-	HJ_M(severe_disability, HJ_BOOL),
-	HJ_M(severe_illness, HJ_BOOL),
-	HJ_M(has_able_supporter, HJ_BOOL),
+    HJ_M(id_number, HJ_STRING),
+    HJ_M(name, HJ_STRING),
+    HJ_M(relation, HJ_STRING),
+    HJ_M(consent_ref, HJ_STRING),
+    HJ_M(severe_disability, HJ_BOOL),
+    HJ_M(severe_illness, HJ_BOOL),
+    HJ_M(has_able_supporter, HJ_BOOL),
 };
 
 #define HJ_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -140,8 +146,9 @@ static bool hj_unknown(household_json_result *r, const char *prefix,
 			return hj_fail(r, "the household has a field that is "
 			                  "not part of the format (check the "
 			                  "field names)");
-		return hj_fail(r, "%.*s has a field that is not part of the "
-		                  "format (check the field names)",
+		return hj_fail(r,
+		    "%.*s has a field that is not part of the "
+		    "format (check the field names)",
 		    len - 1, prefix);
 	}
 	const char *best = NULL;
@@ -154,8 +161,9 @@ static bool hj_unknown(household_json_result *r, const char *prefix,
 		}
 	}
 	if (best != NULL)
-		return hj_fail(r, "%s%s is not a known field (did you mean "
-		                  "%s?)",
+		return hj_fail(r,
+		    "%s%s is not a known field (did you mean "
+		    "%s?)",
 		    prefix, key, best);
 	return hj_fail(r, "%s%s is not a known field", prefix, key);
 }
@@ -183,12 +191,13 @@ static bool hj_set(household_json_result *r, void *msg, const hj_field *f,
 		return true;
 	case HJ_FEN:
 		if (json_is_real(v))
-			return hj_fail(r, "%s must be a whole number of fen "
-			                  "(1 yuan = 100 fen), not a decimal",
+			return hj_fail(r,
+			    "%s must be a whole number of fen "
+			    "(1 yuan = 100 fen), not a decimal",
 			    path);
 		if (!json_is_integer(v))
-			return hj_fail(r, "%s must be a whole number of fen",
-			    path);
+			return hj_fail(
+			    r, "%s must be a whole number of fen", path);
 		*(int64_t *)base = json_integer_value(v);
 		return true;
 	case HJ_MEMBERS:
@@ -243,8 +252,8 @@ static bool hj_members(
 		json_t *o = json_array_get(arr, i);
 		if (!json_is_object(o)) {
 			prefix[strlen(prefix) - 1] = '\0';
-			return hj_fail(r, "%s must be an object { ... }",
-			    prefix);
+			return hj_fail(
+			    r, "%s must be an object { ... }", prefix);
 		}
 		Hedui__V1__Member *m = malloc(sizeof *m);
 		if (m == NULL)
@@ -346,15 +355,17 @@ Hedui__V1__Household *household_json_read(FILE *f, household_json_result *r)
 		return NULL;
 	}
 	size_t n = 0, got;
-	while (n <= HOUSEHOLD_JSON_MAX_BYTES &&
+	while (
+	    n <= HOUSEHOLD_JSON_MAX_BYTES &&
 	    (got = fread(buf + n, 1, HOUSEHOLD_JSON_MAX_BYTES + 1 - n, f)) > 0)
 		n += got;
 	Hedui__V1__Household *h = NULL;
 	if (ferror(f))
 		hj_fail(r, "cannot read: %s", strerror(errno));
 	else if (n > HOUSEHOLD_JSON_MAX_BYTES)
-		hj_fail(r, "is larger than %d bytes (1 MiB): not a household "
-		           "file",
+		hj_fail(r,
+		    "is larger than %d bytes (1 MiB): not a household "
+		    "file",
 		    HOUSEHOLD_JSON_MAX_BYTES);
 	else
 		h = household_json_parse(buf, n, r);

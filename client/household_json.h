@@ -21,7 +21,7 @@
 #define HOUSEHOLD_JSON_MAX_BYTES (1024 * 1024)
 
 typedef struct household_json_result {
-	int line;             /* of a JSON syntax error, else 0 */
+	int line; /* of a JSON syntax error, else 0 */
 	int column;
 	bool request_id_made; /* the file had none: a fresh one was made */
 	char error[256];      /* "members[1].severe_illness must be true or

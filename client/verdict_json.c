@@ -43,7 +43,8 @@ static json_t *vj_masked_ids(vj_builder *b, char **ids, size_t n)
 
 static void vj_append(vj_builder *b, json_t *arr, json_t *item)
 {
-	if (arr == NULL || item == NULL || json_array_append_new(arr, item) != 0)
+	if (arr == NULL || item == NULL ||
+	    json_array_append_new(arr, item) != 0)
 		b->ok = false;
 }
 
@@ -55,7 +56,8 @@ static json_t *vj_reasons(vj_builder *b, const Hedui__V1__Verdict *v)
 		char *detail = verdict_text_scrub(v->reasons[i]->detail);
 		if (o != NULL) {
 			vj_set(b, o, "code", vj_string(v->reasons[i]->code));
-			vj_set(b, o, "detail", detail ? vj_string(detail) : NULL);
+			vj_set(
+			    b, o, "detail", detail ? vj_string(detail) : NULL);
 		}
 		free(detail);
 		vj_append(b, arr, o);
@@ -73,8 +75,8 @@ static json_t *vj_sources(vj_builder *b, const Hedui__V1__Verdict *v)
 			vj_set(b, o, "source", vj_string(s->source));
 			vj_set(b, o, "status", vj_string(s->status));
 			vj_set(b, o, "failed_members",
-			    vj_masked_ids(b, s->failed_members,
-			        s->n_failed_members));
+			    vj_masked_ids(
+			        b, s->failed_members, s->n_failed_members));
 		}
 		vj_append(b, arr, o);
 	}
@@ -87,7 +89,8 @@ static json_t *vj_members(vj_builder *b, const Hedui__V1__Verdict *v)
 	for (size_t i = 0; arr != NULL && i < v->n_members; i++) {
 		const Hedui__V1__MemberFigures *m = v->members[i];
 		char masked[32];
-		verdict_text_mask_id(m->id_number_masked, masked, sizeof masked);
+		verdict_text_mask_id(
+		    m->id_number_masked, masked, sizeof masked);
 		json_t *o = json_object();
 		if (o != NULL) {
 			vj_set(b, o, "id_number", json_string(masked));
@@ -119,23 +122,25 @@ static void vj_verdict(vj_builder *b, const Hedui__V1__Verdict *v,
 	vj_set(b, o, "conclusion", vj_string(v->conclusion));
 	vj_set(b, o, "category", vj_string(v->category));
 	vj_set(b, o, "household_size", json_integer(v->household_size));
-	vj_set(b, o, "monthly_income_fen", json_integer(v->monthly_income_fen));
+	vj_set(
+	    b, o, "monthly_income_fen", json_integer(v->monthly_income_fen));
 	vj_set(b, o, "per_capita_monthly_income_fen",
 	    json_integer(v->per_capita_monthly_income_fen));
 	vj_set(b, o, "financial_assets_fen",
 	    json_integer(v->financial_assets_fen));
 	vj_set(b, o, "estimated_monthly_benefit_fen",
 	    json_integer(v->estimated_monthly_benefit_fen));
-	vj_set(b, o, "gradual_exit_months",
-	    json_integer(v->gradual_exit_months));
+	vj_set(
+	    b, o, "gradual_exit_months", json_integer(v->gradual_exit_months));
 	vj_set(b, o, "single_person_members",
-	    vj_masked_ids(b, v->single_person_members,
-	        v->n_single_person_members));
+	    vj_masked_ids(
+	        b, v->single_person_members, v->n_single_person_members));
 	vj_set(b, o, "reasons", vj_reasons(b, v));
 	vj_set(b, o, "sources", vj_sources(b, v));
 	vj_set(b, o, "policy_version", vj_string(v->policy_version));
 	vj_set(b, o, "generated_at", vj_string(v->generated_at));
-	vj_set(b, o, "signature", vj_base64(r->signature.data, r->signature.len));
+	vj_set(
+	    b, o, "signature", vj_base64(r->signature.data, r->signature.len));
 	/* Beyond the contract. */
 	vj_set(b, o, "region_code", vj_string(v->region_code));
 	vj_set(b, o, "area", vj_string(v->area));

@@ -19,6 +19,7 @@
 json_t *verdict_json_build(const Hedui__V1__VerifyHouseholdResponse *r);
 
 /* Builds and prints it indented, ending with a newline. */
-hd_err verdict_json_print(FILE *out, const Hedui__V1__VerifyHouseholdResponse *r);
+hd_err verdict_json_print(
+    FILE *out, const Hedui__V1__VerifyHouseholdResponse *r);
 
 #endif

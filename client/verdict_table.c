@@ -9,8 +9,8 @@
  * sequences) are shown as '?' rather than obeyed. */
 static void vt_put(FILE *out, const char *s)
 {
-	for (const unsigned char *c = (const unsigned char *)(s ? s : "");
-	     *c; c++)
+	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c;
+	     c++)
 		fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
 }
 
@@ -71,7 +71,8 @@ static void vt_summary(FILE *out, const Hedui__V1__Verdict *v)
 	vt_put_code(out, v->area);
 	fputc('\n', out);
 	vt_text(out, "核对基准日 As of", v->as_of);
-	fprintf(out, "  家庭人口 Household size: %d\n", (int)v->household_size);
+	fprintf(
+	    out, "  家庭人口 Household size: %d\n", (int)v->household_size);
 	vt_money(out, "家庭月收入 Monthly income", v->monthly_income_fen);
 	vt_money(out, "人均月收入 Per capita monthly income",
 	    v->per_capita_monthly_income_fen);
@@ -85,8 +86,8 @@ static void vt_summary(FILE *out, const Hedui__V1__Verdict *v)
 		    (int)v->gradual_exit_months);
 	if (v->n_single_person_members > 0) {
 		vt_label(out, "单人户成员 Single-person members");
-		vt_ids(out, v->single_person_members,
-		    v->n_single_person_members);
+		vt_ids(
+		    out, v->single_person_members, v->n_single_person_members);
 		fputc('\n', out);
 	}
 }
@@ -99,7 +100,8 @@ static void vt_members(FILE *out, const Hedui__V1__Verdict *v)
 	for (size_t i = 0; i < v->n_members; i++) {
 		const Hedui__V1__MemberFigures *m = v->members[i];
 		char masked[32], money[VERDICT_MONEY_MAX];
-		verdict_text_mask_id(m->id_number_masked, masked, sizeof masked);
+		verdict_text_mask_id(
+		    m->id_number_masked, masked, sizeof masked);
 		verdict_text_money(m->counted_monthly_income_fen, money);
 		fprintf(out,
 		    "  %s  年龄 Age %d  计入月收入 Counted monthly income "

@@ -12,8 +12,8 @@
 #include "hedui/v1/verifier.pb-c.h"
 
 /* The line every printed verdict ends with (只核对、不认定). */
-#define VERDICT_TABLE_NOTICE                                                 \
-	"本结果仅供审核参考，最终由工作人员认定 / This verdict supports, "   \
+#define VERDICT_TABLE_NOTICE                                                                  \
+	"本结果仅供审核参考，最终由工作人员认定 / This verdict supports, " \
 	"and does not replace, an officer's decision."
 
 /* HD_EINVAL when the response holds no verdict; HD_EIO on a write error. */

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +40,11 @@ static const char contract_example[] =
     "}\n";
 
 /* The smallest valid household: everything else takes its default. */
-#define MINIMAL_HEAD                                                      \
-	"{\"case_id\": \"c-1\", \"region_code\": \"330106\", "            \
+#define MINIMAL_HEAD                                                          \
+	"{\"case_id\": \"c-1\", \"region_code\": \"330106\", "                \
 	"\"area\": \"urban\", \"program\": \"dibao\", "
-#define MEMBER0                                                           \
-	"{\"id_number\": \"11010519491231002X\", \"relation\": "          \
+#define MEMBER0                                                               \
+	"{\"id_number\": \"11010519491231002X\", \"relation\": "              \
 	"\"applicant\", \"consent_ref\": \"SQ-1\"}"
 
 static Hedui__V1__Household *parse(const char *text, household_json_result *r)
@@ -115,10 +116,10 @@ static void defaults(void **state)
 	assert_int_equal(strlen(h->request_id), 32);
 	assert_int_equal(strspn(h->request_id, "0123456789abcdef"), 32);
 	household_json_result r2;
-	Hedui__V1__Household *h2 = parse(MINIMAL_HEAD "\"request_id\": \"\", "
-	                                              "\"members\": [" MEMBER0
-	                                              "]}",
-	    &r2);
+	Hedui__V1__Household *h2 =
+	    parse(MINIMAL_HEAD "\"request_id\": \"\", "
+	                       "\"members\": [" MEMBER0 "]}",
+	        &r2);
 	assert_non_null(h2);
 	assert_true(r2.request_id_made);
 	assert_int_equal(strlen(h2->request_id), 32);
@@ -207,7 +208,8 @@ static void wrong_types(void **state)
 	expect_error(MINIMAL_HEAD "\"members\": [" MEMBER0
 	                          ", {\"severe_illness\": \"yes\"}]}",
 	    "members[1].severe_illness must be true or false");
-	expect_error(MINIMAL_HEAD "\"currently_enrolled\": 1, \"members\": []}",
+	expect_error(MINIMAL_HEAD
+	    "\"currently_enrolled\": 1, \"members\": []}",
 	    "currently_enrolled must be true or false");
 	expect_error(MINIMAL_HEAD "\"currently_enrolled\": null}",
 	    "currently_enrolled must be true or false");
@@ -217,8 +219,7 @@ static void wrong_types(void **state)
 	expect_error(MINIMAL_HEAD "\"monthly_rigid_expense_fen\": \"100\"}",
 	    "monthly_rigid_expense_fen must be a whole number of fen");
 	expect_error("{\"members\": {}}", "members must be a list");
-	expect_error("{\"members\": [\"x\"]}",
-	    "members[0] must be an object");
+	expect_error("{\"members\": [\"x\"]}", "members[0] must be an object");
 	/* An ID number without quotes: named, not echoed. */
 	household_json_result r;
 	assert_null(parse("{\"members\": [{\"id_number\": "
@@ -352,19 +353,19 @@ static void example_file_is_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(contract_example_parses),
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(values_are_read),
-		cmocka_unit_test(not_json),
-		cmocka_unit_test(not_an_object),
-		cmocka_unit_test(unknown_fields),
-		cmocka_unit_test(wrong_types),
-		cmocka_unit_test(amounts_are_whole_fen),
-		cmocka_unit_test(negative_amount_is_household_checks_job),
-		cmocka_unit_test(members_required),
-		cmocka_unit_test(size_limit),
-		cmocka_unit_test(files_and_stdin),
-		cmocka_unit_test(example_file_is_valid),
+	    cmocka_unit_test(contract_example_parses),
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(values_are_read),
+	    cmocka_unit_test(not_json),
+	    cmocka_unit_test(not_an_object),
+	    cmocka_unit_test(unknown_fields),
+	    cmocka_unit_test(wrong_types),
+	    cmocka_unit_test(amounts_are_whole_fen),
+	    cmocka_unit_test(negative_amount_is_household_checks_job),
+	    cmocka_unit_test(members_required),
+	    cmocka_unit_test(size_limit),
+	    cmocka_unit_test(files_and_stdin),
+	    cmocka_unit_test(example_file_is_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
