@@ -51,5 +51,8 @@ int cli_report_status(const char *what, rpc_code code, const rpc_status *st);
 
 int cmd_health(cli_ctx *ctx);
 int cmd_methods(cli_ctx *ctx);
+/* hedui verify FILE [--json]: connects itself (cli_connect) once the file
+ * is known to be valid. */
+int cmd_verify(cli_ctx *ctx);
 
 #endif

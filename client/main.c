@@ -2,6 +2,7 @@
  * hedui: the command-line client officers use for manual checks.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,11 +12,15 @@
 typedef struct cli_command {
 	const char *name;
 	int (*run)(cli_ctx *ctx);
+	/* The command connects itself, after checking its input, so that a
+	 * bad file is reported as such even when the service is away. */
+	bool connects_itself;
 } cli_command;
 
 static const cli_command cli_commands[] = {
-	{"health", cmd_health},
-	{"methods", cmd_methods},
+	{"health", cmd_health, false},
+	{"methods", cmd_methods, false},
+	{"verify", cmd_verify, true},
 };
 
 int main(int argc, char **argv)
@@ -38,7 +43,7 @@ int main(int argc, char **argv)
 		    ctx.argv[0]);
 		return CLI_EXIT_USAGE;
 	}
-	if ((rc = cli_connect(&ctx)) >= 0)
+	if (!cmd->connects_itself && (rc = cli_connect(&ctx)) >= 0)
 		return rc;
 	rc = cmd->run(&ctx);
 	rpc_client_free(ctx.client);
