@@ -179,19 +179,16 @@ Hedui__V1__PersonHeader *srcdb_result_header(const srcdb_result *res, size_t i)
 	}
 }
 
-hd_err srcdb_result_add_person(srcdb_result *res, const char *id)
+/* Fresh empty facts of the result's kind for p, with a new header. */
+static hd_err srcdb_new_facts(srcdb_result *res, const char *id,
+    srcdb_person *p)
 {
-	if (res->n >= SRCDB_MAX_IDS)
-		return HD_ETOOBIG;
 	Hedui__V1__PersonHeader *h = srcdb_result_alloc(res, sizeof *h);
 	char *idc = srcdb_result_strdup(res, id);
 	if (h == NULL || idc == NULL)
 		return HD_ENOMEM;
 	hedui__v1__person_header__init(h);
 	h->id_number = idc;
-
-	srcdb_person *p = &res->persons[res->n];
-	memset(p, 0, sizeof *p);
 	switch (res->kind) {
 	case SRCDB_TAX:
 		p->facts.tax = srcdb_result_alloc(res, sizeof *p->facts.tax);
@@ -199,14 +196,14 @@ hd_err srcdb_result_add_person(srcdb_result *res, const char *id)
 			return HD_ENOMEM;
 		hedui__v1__tax_facts__init(p->facts.tax);
 		p->facts.tax->person = h;
-		break;
+		return HD_OK;
 	case SRCDB_BANK:
 		p->facts.bank = srcdb_result_alloc(res, sizeof *p->facts.bank);
 		if (p->facts.bank == NULL)
 			return HD_ENOMEM;
 		hedui__v1__bank_facts__init(p->facts.bank);
 		p->facts.bank->person = h;
-		break;
+		return HD_OK;
 	case SRCDB_PROPERTY:
 		p->facts.property =
 		    srcdb_result_alloc(res, sizeof *p->facts.property);
@@ -214,12 +211,32 @@ hd_err srcdb_result_add_person(srcdb_result *res, const char *id)
 			return HD_ENOMEM;
 		hedui__v1__property_facts__init(p->facts.property);
 		p->facts.property->person = h;
-		break;
+		return HD_OK;
 	default:
 		return HD_EINTERNAL;
 	}
-	res->n++;
-	return HD_OK;
+}
+
+hd_err srcdb_result_add_person(srcdb_result *res, const char *id)
+{
+	if (res->n >= SRCDB_MAX_IDS)
+		return HD_ETOOBIG;
+	srcdb_person *p = &res->persons[res->n];
+	memset(p, 0, sizeof *p);
+	hd_err err = srcdb_new_facts(res, id, p);
+	if (err == HD_OK)
+		res->n++;
+	return err;
+}
+
+hd_err srcdb_result_clear_person(srcdb_result *res, size_t i)
+{
+	if (i >= res->n)
+		return HD_EINVAL;
+	srcdb_person *p = &res->persons[i];
+	const char *id = srcdb_result_header(res, i)->id_number;
+	p->found = false;
+	return srcdb_new_facts(res, id, p);
 }
 
 /* --- records -------------------------------------------------------------- */

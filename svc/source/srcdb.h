@@ -86,6 +86,9 @@ void *srcdb_result_alloc(srcdb_result *res, size_t size);
 char *srcdb_result_strdup(srcdb_result *res, const char *s);
 /* Makes persons[i] an empty answer of the result's kind for id. */
 hd_err srcdb_result_add_person(srcdb_result *res, const char *id);
+/* Makes persons[i] not found with no facts (a fresh header, the same ID
+ * number); its fault stays. */
+hd_err srcdb_result_clear_person(srcdb_result *res, size_t i);
 /* Releases everything the result holds; accepts NULL and empty results. */
 void srcdb_result_free(srcdb_result *res);
 
