@@ -128,10 +128,12 @@ static void test_household_of_20(void **state)
 	char strangers[10][IDNUM_LEN + 1];
 	const char *ids[20];
 	for (int i = 0; i < 10; i++) {
-		snprintf(strangers[i], sizeof strangers[i], "%s%08d%03d",
-		    "650102", 19900101 + i, 10 + i);
-		strangers[i][17] = idnum_check_char(strangers[i]);
-		strangers[i][18] = '\0';
+		char tmp[40];
+		snprintf(tmp, sizeof tmp, "650102%08d%03d", 19900101 + i,
+		    10 + i);
+		tmp[17] = idnum_check_char(tmp);
+		tmp[18] = '\0';
+		memcpy(strangers[i], tmp, IDNUM_LEN + 1);
 		ids[2 * i] = known[i];
 		ids[2 * i + 1] = strangers[i];
 	}
