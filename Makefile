@@ -27,7 +27,8 @@ PROTOC_C ?= protoc-c
 
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
-CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient
+CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
+	-Itests/support
 LDLIBS_BASE = -lnng -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
 ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
@@ -64,6 +65,13 @@ TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
 TEST_BINS := $(UNIT_BINS) $(INTEG_BINS)
+# Shell checks that build against or inspect the installed tree; the
+# sanitizer build's library can't be loaded by an unsanitized program.
+ifeq ($(SAN),1)
+SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh)
+else
+SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh)
+endif
 
 CERTS = $(BUILD)/certs
 
@@ -135,7 +143,7 @@ TEST_ENV = HEDUI_BIN=$(abspath $(BUILD)/bin) HEDUI_CERTS=$(abspath $(CERTS)) \
 	HEDUI_SRC=$(abspath .) HEDUI_BUILD=$(abspath $(BUILD))
 
 check: all certs
-	@$(TEST_ENV) sh tests/run-tests.sh $(TEST_BINS)
+	@$(TEST_ENV) sh tests/run-tests.sh $(TEST_BINS) $(SCRIPT_TESTS)
 
 # The README's test command: normal build, then ASan + UBSan.
 test:

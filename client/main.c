@@ -1,4 +1,46 @@
-int main(void)
+/*
+ * hedui: the command-line client officers use for manual checks.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+typedef struct cli_command {
+	const char *name;
+	int (*run)(cli_ctx *ctx);
+} cli_command;
+
+static const cli_command cli_commands[] = {
+	{"health", cmd_health},
+	{"methods", cmd_methods},
+};
+
+int main(int argc, char **argv)
 {
-	return 0;
+	cli_ctx ctx;
+	log_set_program("hedui");
+	log_set_level(LOG_LVL_WARN);
+	signal(SIGPIPE, SIG_IGN);
+
+	int rc = cli_options_parse(&ctx, argc, argv);
+	if (rc >= 0)
+		return rc;
+	const cli_command *cmd = NULL;
+	for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0];
+	     i++)
+		if (strcmp(ctx.argv[0], cli_commands[i].name) == 0)
+			cmd = &cli_commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "hedui: unknown command \"%s\" (try --help)\n",
+		    ctx.argv[0]);
+		return CLI_EXIT_USAGE;
+	}
+	if ((rc = cli_connect(&ctx)) >= 0)
+		return rc;
+	rc = cmd->run(&ctx);
+	rpc_client_free(ctx.client);
+	return rc;
 }

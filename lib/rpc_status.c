@@ -114,6 +114,7 @@ void rpc_status_set(rpc_status *st, rpc_code code, const char *fmt, ...)
 	if (st == NULL)
 		return;
 	st->code = code;
+	st->local = false;
 	st->message[0] = '\0';
 	if (fmt != NULL) {
 		va_list ap;

@@ -43,6 +43,8 @@ rpc_code rpc_code_from_err(hd_err err);
 /* A status as a caller receives it: code and a message (no personal data). */
 typedef struct rpc_status {
 	rpc_code code;
+	bool local; /* made by our client library (transport, deadline,
+	               limits), not answered by the server */
 	char message[256];
 } rpc_status;
 

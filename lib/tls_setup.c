@@ -55,6 +55,12 @@ hd_err tls_setup_engine(const char *which)
 	if (which == NULL || which[0] == '\0')
 		which = "openssl";
 	if (strcmp(which, "mbedtls") == 0) {
+		/* nng has no way to put its own engine back once ours is in. */
+		if (strcmp(tls_engine_in_use, "openssl") == 0) {
+			log_error("tls.engine", "engine=mbedtls error=\"openssl "
+			                        "is already registered\"");
+			return HD_EINVAL;
+		}
 		tls_engine_in_use = "mbedtls";
 		return HD_OK;
 	}
@@ -63,16 +69,29 @@ hd_err tls_setup_engine(const char *which)
 		    which);
 		return HD_EINVAL;
 	}
-	/* nng registers its built-in engine while it initialises, and would
-	 * overwrite ours; allocating a configuration forces that first. */
+	/* nng 1.5.2's start-up (nni_init -> nni_tls_sys_init) resets the
+	 * engine and registers mbedTLS, overwriting anything registered
+	 * before it; allocating a configuration forces that start-up first.
+	 * nng_fini() would run it again: programs must not call it. */
 	nng_tls_config *probe = NULL;
-	if (nng_tls_config_alloc(&probe, NNG_TLS_MODE_CLIENT) == 0)
-		nng_tls_config_free(probe);
+	int rv = nng_tls_config_alloc(&probe, NNG_TLS_MODE_CLIENT);
+	if (rv != 0) {
+		log_error("tls.engine", "step=nng_init error=\"%s\"",
+		    nng_strerror(rv));
+		return hd_err_from_nng(rv);
+	}
+	nng_tls_config_free(probe);
 	hd_err err = tls_engine_openssl_register();
 	if (err != HD_OK) {
 		log_error("tls.engine", "engine=openssl error=\"%s\"",
 		    hd_strerror(err));
 		return err;
+	}
+	if (strcmp(nng_tls_engine_name(), "openssl") != 0) {
+		log_error("tls.engine", "engine=%s error=\"openssl engine did "
+		                        "not take\"",
+		    nng_tls_engine_name());
+		return HD_EINTERNAL;
 	}
 	tls_engine_in_use = "openssl";
 	return HD_OK;

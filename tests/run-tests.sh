@@ -11,11 +11,24 @@ for t in "$@"; do
 	name=$(basename "$t")
 	echo "=== $name"
 	out="$log_dir/$name.log"
-	"$t" >"$out" 2>&1
-	rc=$?
-	# cmocka: "[  PASSED  ] 3 test(s)." and "[  FAILED  ] 1 test(s), listed below:"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	case "$t" in
+	*.sh)
+		# Shell checks end with "N passed, N failed".
+		sh "$t" >"$out" 2>&1
+		rc=$?
+		p=$(sed -n 's/^\([0-9][0-9]*\) passed, [0-9][0-9]* failed$/\1/p' "$out" | tail -n 1)
+		f=$(sed -n 's/^[0-9][0-9]* passed, \([0-9][0-9]*\) failed$/\1/p' "$out" | tail -n 1)
+		grep '^FAIL' "$out" | sed 's/^/    /'
+		echo "    [ $p passed, $f failed ]"
+		;;
+	*)
+		"$t" >"$out" 2>&1
+		rc=$?
+		# cmocka: "[  PASSED  ] 3 test(s)." and "[  FAILED  ] 1 test(s), listed below:"
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+		;;
+	esac
 	p=${p:-0}
 	f=${f:-0}
 	passed=$((passed + p))

@@ -1,4 +1,94 @@
-int main(void)
+/*
+ * heduid: the hedui verification service.
+ *
+ * Signals are blocked before nng starts its threads, so that SIGTERM and
+ * SIGINT reach only the main thread's sigwait: shutdown then runs in plain
+ * code, not in a signal handler.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nng/nng.h>
+
+#include "heduid_config.h"
+#include "log.h"
+#include "rpc_builtin.h"
+#include "rpc_server.h"
+#include "tls_setup.h"
+
+int main(int argc, char **argv)
 {
-	return 0;
+	heduid_config cfg;
+	rpc_server *srv = NULL;
+	rpc_builtin *builtin = NULL;
+	int status = 1;
+	sigset_t sigs;
+
+	log_set_program("heduid");
+	heduid_config_defaults(&cfg);
+	switch (heduid_config_parse(&cfg, argc, argv)) {
+	case HEDUID_EXIT_OK:
+		return 0;
+	case HEDUID_EXIT_USAGE:
+		return 2;
+	case HEDUID_RUN:
+		break;
+	}
+	log_set_level(cfg.log_level);
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tls_setup_engine(cfg.tls_engine[0] != '\0' ? cfg.tls_engine : NULL) != HD_OK)
+		return 1;
+
+	rpc_server_opts so = {
+		.url = cfg.listen,
+		.tls = {
+			.ca_file = cfg.ca,
+			.crl_file = cfg.crl[0] != '\0' ? cfg.crl : NULL,
+			.cert_file = cfg.cert,
+			.key_file = cfg.key,
+			.key_password = cfg.key_password[0] != '\0'
+			    ? cfg.key_password
+			    : NULL,
+			.allow_tls12 = cfg.allow_tls12,
+		},
+		.max_inflight = cfg.max_inflight,
+		.reject_contexts = cfg.reject_contexts,
+		.recv_max_bytes = cfg.recv_max_bytes,
+		.max_deadline_ms = cfg.max_deadline_ms,
+	};
+	if ((srv = rpc_server_alloc(&so)) == NULL)
+		goto fail;
+	if ((builtin = rpc_builtin_add(srv, cfg.debug_service)) == NULL)
+		goto fail;
+	hd_err err = rpc_server_start(srv);
+	if (err != HD_OK) {
+		log_error("heduid.start", "url=\"%s\" error=\"%s\"", cfg.listen,
+		    hd_strerror(err));
+		goto fail;
+	}
+	log_info("heduid.start", "version=0.1.0 url=\"%s\" tls_engine=%s "
+	                         "tls_description=\"%s\" tls_max=%s "
+	                         "debug_service=%s",
+	    cfg.listen, tls_setup_engine_name(), tls_setup_engine_description(),
+	    tls_setup_max_version(&so.tls),
+	    cfg.debug_service ? "on" : "off");
+
+	int sig = 0;
+	sigwait(&sigs, &sig);
+	log_info("heduid.stop", "signal=%s inflight=%d",
+	    sig == SIGTERM ? "TERM" : "INT", rpc_server_inflight(srv));
+	rpc_server_drain(srv);
+	status = 0;
+
+fail:
+	rpc_builtin_free(builtin);
+	rpc_server_free(srv);
+	return status;
 }

@@ -1,0 +1,426 @@
+/*
+ * rpc_server: envelope handling, dispatch and the per-context state machine.
+ *
+ * Each context (struct rpc_call) cycles RECV -> HANDLING -> SENDING -> RECV.
+ * A handler may finish after its deadline; the reaper then has already
+ * answered DEADLINE_EXCEEDED, and the context waits in ORPHAN until the
+ * handler lets go of it, so that nothing it holds is freed under it.
+ *
+ * There are max_inflight + reject_contexts contexts. At most max_inflight
+ * run handlers, so the rest are always free to receive, and a request over
+ * the bound is answered RESOURCE_EXHAUSTED at once instead of queueing.
+ */
+#include "rpc_server_impl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "log.h"
+#include "rpc_envelope.h"
+
+/* How often the reaper looks for calls past their deadline. */
+#define RPC_REAPER_BUSY_MS 2
+#define RPC_REAPER_IDLE_MS 50
+
+static void rpc_call_cb(void *arg);
+static void rpc_call_after_send(rpc_call *c, int rv);
+static void rpc_reaper_cb(void *arg);
+
+static void rpc_call_start_recv(rpc_call *c)
+{
+	c->state = RPC_CALL_RECV;
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* Frees what the finished request held. Called with no handler running. */
+static void rpc_call_clear(rpc_call *c)
+{
+	if (c->msg != NULL && c->method != NULL)
+		protobuf_c_message_free_unpacked(c->msg, NULL);
+	c->msg = NULL;
+	if (c->env != NULL)
+		hedui__v1__rpc_request__free_unpacked(c->env, NULL);
+	c->env = NULL;
+	c->method = NULL;
+	c->handler_done = false;
+	c->timed_out = false;
+	c->request_id[0] = '\0';
+}
+
+/* Sends an encoded reply; c->state becomes SENDING. Called unlocked. */
+static void rpc_call_send(rpc_call *c, nng_msg *m)
+{
+	if (m == NULL) {
+		log_error("rpc.reply", "error=\"out of memory\"");
+		/* Nothing to send: the caller's deadline will tell it. */
+		rpc_call_after_send(c, NNG_ENOMEM);
+		return;
+	}
+	nng_aio_set_msg(c->aio, m);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Answers a request that never reached a handler. */
+static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+
+	log_info("rpc.reject", "method=\"%s\" request_id=\"%s\" code=%s "
+	                       "message=\"%s\"",
+	    c->env != NULL ? c->env->method : "", c->request_id,
+	    rpc_code_name(code), msg);
+	nng_mtx_lock(c->mtx);
+	c->state = RPC_CALL_SENDING;
+	c->handler_done = true;
+	nng_mtx_unlock(c->mtx);
+	rpc_call_send(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
+}
+
+/* A request has arrived on c: decode, check and dispatch it. */
+static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
+{
+	rpc_server *srv = c->srv;
+	const uint8_t *body = nng_msg_body(m);
+	size_t len = nng_msg_len(m);
+
+	c->received_at = nng_clock();
+	c->env = hedui__v1__rpc_request__unpack(NULL, len, body);
+	nng_msg_free(m);
+	if (c->env == NULL) {
+		rpc_call_reject(c, RPC_INVALID_ARGUMENT,
+		    "request envelope does not decode as hedui.v1.RpcRequest");
+		return;
+	}
+	snprintf(c->request_id, sizeof c->request_id, "%.64s",
+	    c->env->request_id);
+	char why[160];
+	if (!rpc_envelope_request_ok(c->env, why, sizeof why)) {
+		rpc_call_reject(c, RPC_INVALID_ARGUMENT, "%s", why);
+		return;
+	}
+	const rpc_method *meth = rpc_server_find_method(srv, c->env->method);
+	if (meth == NULL) {
+		rpc_call_reject(c, RPC_UNIMPLEMENTED,
+		    "unknown method \"%.100s\"", c->env->method);
+		return;
+	}
+	if (meth->fn == NULL) {
+		rpc_call_reject(c, RPC_UNIMPLEMENTED,
+		    "method %s is not implemented", meth->full_name);
+		return;
+	}
+	bool expired;
+	c->deadline = rpc_envelope_deadline(c->received_at, c->env->timeout,
+	    srv->opts.max_deadline_ms, &expired);
+	if (expired) {
+		rpc_call_reject(c, RPC_DEADLINE_EXCEEDED,
+		    "deadline had passed when the request arrived");
+		return;
+	}
+	if (rpc_server_draining(srv)) {
+		rpc_call_reject(c, RPC_UNAVAILABLE, "server is shutting down");
+		return;
+	}
+	if (!rpc_server_is_serving_method(srv, meth)) {
+		rpc_call_reject(c, RPC_UNAVAILABLE, "service %s is not serving",
+		    meth->service_name);
+		return;
+	}
+	if (!rpc_server_inflight_take(srv)) {
+		rpc_call_reject(c, RPC_RESOURCE_EXHAUSTED,
+		    "server at capacity (%d requests in flight); retry later",
+		    srv->opts.max_inflight);
+		return;
+	}
+	c->msg = protobuf_c_message_unpack(meth->desc->input, NULL,
+	    c->env->payload.len, c->env->payload.data);
+	if (c->msg == NULL) {
+		rpc_server_inflight_give(srv);
+		rpc_call_reject(c, RPC_INVALID_ARGUMENT,
+		    "payload does not decode as %s", meth->desc->input->name);
+		return;
+	}
+	nng_mtx_lock(c->mtx);
+	c->method = meth;
+	c->state = RPC_CALL_HANDLING;
+	nng_mtx_unlock(c->mtx);
+	meth->fn(c, c->msg, meth->arg);
+}
+
+/* The context's aio completed: a receive or a send. */
+static void rpc_call_cb(void *arg)
+{
+	rpc_call *c = arg;
+	int rv = nng_aio_result(c->aio);
+
+	nng_mtx_lock(c->mtx);
+	rpc_call_state st = c->state;
+	nng_mtx_unlock(c->mtx);
+
+	if (st == RPC_CALL_RECV) {
+		if (rv != 0) {
+			if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+				return; /* the server is going away */
+			log_warn("rpc.recv", "error=\"%s\"", nng_strerror(rv));
+			rpc_call_start_recv(c);
+			return;
+		}
+		rpc_call_dispatch(c, nng_aio_get_msg(c->aio));
+		return;
+	}
+
+	/* A send finished (or failed: then the message is still ours). */
+	if (rv != 0) {
+		nng_msg *m = nng_aio_get_msg(c->aio);
+		if (m != NULL)
+			nng_msg_free(m);
+		nng_aio_set_msg(c->aio, NULL);
+	}
+	rpc_call_after_send(c, rv);
+}
+
+static void rpc_call_after_send(rpc_call *c, int rv)
+{
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+			log_warn("rpc.send", "request_id=\"%s\" error=\"%s\"",
+			    c->request_id, nng_strerror(rv));
+	}
+	nng_mtx_lock(c->mtx);
+	if (!c->handler_done) {
+		c->state = RPC_CALL_ORPHAN;
+		nng_mtx_unlock(c->mtx);
+		return;
+	}
+	nng_mtx_unlock(c->mtx);
+	rpc_call_clear(c);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	rpc_call_start_recv(c);
+}
+
+/* Handler finished with an encoded reply (m may be NULL when the reply
+ * could not be encoded). */
+static void rpc_call_finish(rpc_call *c, nng_msg *m)
+{
+	rpc_server *srv = c->srv;
+	nng_mtx_lock(c->mtx);
+	c->handler_done = true;
+	rpc_call_state st = c->state;
+	if (st == RPC_CALL_HANDLING)
+		c->state = RPC_CALL_SENDING;
+	nng_mtx_unlock(c->mtx);
+	rpc_server_inflight_give(srv);
+
+	switch (st) {
+	case RPC_CALL_HANDLING:
+		rpc_call_send(c, m);
+		return;
+	case RPC_CALL_ORPHAN:
+		/* The reaper answered already and the send is done. */
+		if (m != NULL)
+			nng_msg_free(m);
+		rpc_call_clear(c);
+		rpc_call_start_recv(c);
+		return;
+	default:
+		/* The reaper's answer is still being sent; its completion
+		 * recycles the context. */
+		if (m != NULL)
+			nng_msg_free(m);
+		return;
+	}
+}
+
+void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
+{
+	size_t len = protobuf_c_message_get_packed_size(response);
+	uint8_t stackbuf[1024];
+	uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
+	nng_msg *m = NULL;
+
+	if (buf == NULL) {
+		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
+		    "out of memory encoding the reply", NULL, 0);
+	} else if (len > c->srv->opts.recv_max_bytes) {
+		/* Our own peers would refuse it; say so rather than send. */
+		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
+		    "reply larger than the message limit", NULL, 0);
+	} else {
+		protobuf_c_message_pack(response, buf);
+		m = rpc_envelope_reply(c->request_id, RPC_OK, "", buf, len);
+	}
+	if (buf != stackbuf)
+		free(buf);
+	rpc_call_finish(c, m);
+}
+
+void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (code == RPC_OK)
+		code = RPC_UNKNOWN; /* a failure is never OK */
+	log_info("rpc.fail", "method=%s request_id=\"%s\" code=%s",
+	    c->method != NULL ? c->method->full_name : "", c->request_id,
+	    rpc_code_name(code));
+	rpc_call_finish(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
+}
+
+/* Answers DEADLINE_EXCEEDED for calls whose handler overran. */
+static void rpc_reaper_cb(void *arg)
+{
+	rpc_server *srv = arg;
+	if (nng_aio_result(srv->reaper) != 0)
+		return; /* stopped */
+	nng_time now = nng_clock();
+	for (int i = 0; i < srv->ncalls; i++) {
+		rpc_call *c = &srv->calls[i];
+		nng_mtx_lock(c->mtx);
+		bool expired = c->state == RPC_CALL_HANDLING &&
+		    !c->handler_done && now >= c->deadline;
+		if (expired) {
+			c->state = RPC_CALL_SENDING;
+			c->timed_out = true;
+		}
+		nng_mtx_unlock(c->mtx);
+		if (expired) {
+			log_info("rpc.deadline", "method=%s request_id=\"%s\"",
+			    c->method->full_name, c->request_id);
+			rpc_call_send(c,
+			    rpc_envelope_reply(c->request_id,
+			        RPC_DEADLINE_EXCEEDED,
+			        "deadline exceeded while the server was "
+			        "working",
+			        NULL, 0));
+		}
+	}
+	nng_sleep_aio(rpc_server_inflight(srv) > 0 ? RPC_REAPER_BUSY_MS
+	                                          : RPC_REAPER_IDLE_MS,
+	    srv->reaper);
+}
+
+/* --- accessors for handlers --------------------------------------------- */
+
+const char *rpc_call_method(const rpc_call *c)
+{
+	return c->method != NULL ? c->method->full_name : c->env->method;
+}
+
+const char *rpc_call_request_id(const rpc_call *c)
+{
+	return c->request_id;
+}
+
+const char *rpc_call_metadata(const rpc_call *c, const char *key)
+{
+	for (size_t i = 0; i < c->env->n_metadata; i++)
+		if (strcmp(c->env->metadata[i]->key, key) == 0)
+			return c->env->metadata[i]->value;
+	return NULL;
+}
+
+size_t rpc_call_metadata_count(const rpc_call *c)
+{
+	return c->env->n_metadata;
+}
+
+void rpc_call_metadata_at(
+    const rpc_call *c, size_t i, const char **key, const char **value)
+{
+	*key = c->env->metadata[i]->key;
+	*value = c->env->metadata[i]->value;
+}
+
+uint32_t rpc_call_remaining_ms(const rpc_call *c)
+{
+	nng_time now = nng_clock();
+	return now >= c->deadline ? 0 : (uint32_t)(c->deadline - now);
+}
+
+const uint8_t *rpc_call_payload(const rpc_call *c, size_t *len)
+{
+	*len = c->env->payload.len;
+	return c->env->payload.data;
+}
+
+rpc_server *rpc_call_server(const rpc_call *c)
+{
+	return c->srv;
+}
+
+/* --- contexts ---------------------------------------------------------- */
+
+hd_err rpc_server_calls_start(rpc_server *srv)
+{
+	int rv;
+	srv->ncalls = srv->opts.max_inflight + srv->opts.reject_contexts;
+	srv->calls = calloc((size_t)srv->ncalls, sizeof *srv->calls);
+	if (srv->calls == NULL)
+		return HD_ENOMEM;
+	for (int i = 0; i < srv->ncalls; i++) {
+		rpc_call *c = &srv->calls[i];
+		c->srv = srv;
+		if ((rv = nng_mtx_alloc(&c->mtx)) != 0 ||
+		    (rv = nng_aio_alloc(&c->aio, rpc_call_cb, c)) != 0 ||
+		    (rv = nng_ctx_open(&c->ctx, srv->sock)) != 0) {
+			log_error("rpc.start", "step=context error=\"%s\"",
+			    nng_strerror(rv));
+			return hd_err_from_nng(rv);
+		}
+		c->ctx_open = true;
+	}
+	if ((rv = nng_aio_alloc(&srv->reaper, rpc_reaper_cb, srv)) != 0)
+		return hd_err_from_nng(rv);
+	for (int i = 0; i < srv->ncalls; i++)
+		rpc_call_start_recv(&srv->calls[i]);
+	nng_sleep_aio(RPC_REAPER_IDLE_MS, srv->reaper);
+	return HD_OK;
+}
+
+void rpc_server_calls_stop(rpc_server *srv)
+{
+	if (srv->reaper != NULL)
+		nng_aio_stop(srv->reaper);
+	for (int i = 0; i < srv->ncalls; i++)
+		if (srv->calls[i].aio != NULL)
+			nng_aio_stop(srv->calls[i].aio);
+}
+
+void rpc_server_calls_free(rpc_server *srv)
+{
+	for (int i = 0; i < srv->ncalls; i++) {
+		rpc_call *c = &srv->calls[i];
+		if (c->ctx_open)
+			nng_ctx_close(c->ctx);
+		if (c->aio != NULL)
+			nng_aio_free(c->aio);
+		/* A handler that never answered still owns nothing of ours
+		 * after the server is gone; free what the call held. */
+		rpc_call_clear(c);
+		if (c->mtx != NULL)
+			nng_mtx_free(c->mtx);
+	}
+	free(srv->calls);
+	srv->calls = NULL;
+	srv->ncalls = 0;
+	if (srv->reaper != NULL)
+		nng_aio_free(srv->reaper);
+	srv->reaper = NULL;
+}

@@ -1,0 +1,91 @@
+/*
+ * Internals shared by rpc_server.c (the per-context state machine) and
+ * rpc_server_core.c (set-up, method table, admission). Not installed.
+ */
+#ifndef HEDUI_RPC_SERVER_IMPL_H
+#define HEDUI_RPC_SERVER_IMPL_H
+
+#include <stdbool.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "hedui/v1/rpc.pb-c.h"
+#include "rpc_server.h"
+
+typedef struct rpc_method {
+	char *full_name;            /* "hedui.v1.Health/Check" */
+	const char *service_name;   /* "hedui.v1.Health" */
+	const ProtobufCMethodDescriptor *desc;
+	rpc_handler_fn fn;
+	void *arg;
+	int service_index;
+} rpc_method;
+
+typedef enum rpc_call_state {
+	RPC_CALL_IDLE = 0,
+	RPC_CALL_RECV,     /* waiting for a request */
+	RPC_CALL_HANDLING, /* a handler owns the request */
+	RPC_CALL_SENDING,  /* a reply is on its way */
+	RPC_CALL_ORPHAN,   /* replied (deadline) but the handler runs on */
+} rpc_call_state;
+
+struct rpc_call {
+	rpc_server *srv;
+	nng_ctx ctx;
+	bool ctx_open;
+	nng_aio *aio;
+	nng_mtx *mtx;             /* guards state, handler_done, timed_out */
+	rpc_call_state state;
+	bool handler_done;
+	bool timed_out;
+	Hedui__V1__RpcRequest *env;
+	ProtobufCMessage *msg;
+	const rpc_method *method;
+	nng_time received_at;
+	nng_time deadline;
+	char request_id[65];
+};
+
+typedef struct rpc_service_state {
+	char *name;
+	int serving;
+} rpc_service_state;
+
+struct rpc_server {
+	rpc_server_opts opts;
+	char *url;
+	nng_socket sock;
+	bool sock_open;
+	nng_listener listener;
+	bool listening;
+	nng_tls_config *tls;
+	nng_mtx *mtx; /* guards inflight, draining, serving flags */
+	int inflight;
+	bool draining;
+	bool started;
+	int serving_all;
+
+	rpc_method *methods;
+	size_t nmethods;
+	const char **method_names;
+	rpc_service_state *services;
+	size_t nservices;
+
+	rpc_call *calls;
+	int ncalls;
+	nng_aio *reaper;
+};
+
+const rpc_method *rpc_server_find_method(rpc_server *srv, const char *name);
+bool rpc_server_draining(rpc_server *srv);
+bool rpc_server_is_serving_method(rpc_server *srv, const rpc_method *m);
+/* Admission: false when max_inflight handlers run already. */
+bool rpc_server_inflight_take(rpc_server *srv);
+void rpc_server_inflight_give(rpc_server *srv);
+
+hd_err rpc_server_calls_start(rpc_server *srv);
+void rpc_server_calls_stop(rpc_server *srv);
+void rpc_server_calls_free(rpc_server *srv);
+
+#endif

@@ -1,0 +1,309 @@
+#include "agency_auth.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "agency_sig.h"
+#include "log.h"
+
+/* Verified certificates, keyed by the SHA-256 of their PEM: a chain check
+ * costs far more than a signature check, and agencies are few. */
+#define AGENCY_CERT_SLOTS 256
+/* Signatures seen within the window. Open addressing; when a probe run is
+ * full the entry that expires first gives way. */
+#define AGENCY_REPLAY_SLOTS (1u << 17)
+#define AGENCY_REPLAY_PROBE 32
+
+typedef struct agency_cert_entry {
+	unsigned char key[32];
+	int used;
+	EVP_PKEY *pub;
+	agency_identity who;
+	time_t not_after;
+} agency_cert_entry;
+
+typedef struct agency_replay_entry {
+	unsigned char sig[16];
+	int64_t expires_ms;
+} agency_replay_entry;
+
+struct agency_auth {
+	X509_STORE *store;
+	pthread_mutex_t mu;
+	agency_cert_entry certs[AGENCY_CERT_SLOTS];
+	agency_replay_entry *replay;
+};
+
+agency_auth *agency_auth_alloc(
+    const char *ca_file, const char *crl_file, char *err, size_t errlen)
+{
+	agency_auth *a = calloc(1, sizeof *a);
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	a->replay = calloc(AGENCY_REPLAY_SLOTS, sizeof *a->replay);
+	a->store = X509_STORE_new();
+	if (a->replay == NULL || a->store == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (X509_STORE_load_file(a->store, ca_file) != 1) {
+		snprintf(err, errlen, "cannot load CA %s", ca_file);
+		goto fail;
+	}
+	if (crl_file != NULL && crl_file[0] != '\0') {
+		if (X509_STORE_load_file(a->store, crl_file) != 1) {
+			snprintf(err, errlen, "cannot load CRL %s", crl_file);
+			goto fail;
+		}
+		X509_STORE_set_flags(a->store, X509_V_FLAG_CRL_CHECK);
+	}
+	ERR_clear_error();
+	return a;
+fail:
+	ERR_clear_error();
+	agency_auth_free(a);
+	return NULL;
+}
+
+void agency_auth_free(agency_auth *a)
+{
+	if (a == NULL)
+		return;
+	for (int i = 0; i < AGENCY_CERT_SLOTS; i++)
+		EVP_PKEY_free(a->certs[i].pub);
+	X509_STORE_free(a->store);
+	free(a->replay);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+/* OU=region:NNNN with 2 to 6 digits. */
+static int agency_region_from(X509 *x, agency_identity *who)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	int idx = -1;
+	who->region_prefix[0] = '\0';
+	X509_NAME_get_text_by_NID(n, NID_commonName, who->name,
+	    sizeof who->name);
+	while ((idx = X509_NAME_get_index_by_NID(
+	            n, NID_organizationalUnitName, idx)) >= 0) {
+		X509_NAME_ENTRY *e = X509_NAME_get_entry(n, idx);
+		ASN1_STRING *s = X509_NAME_ENTRY_get_data(e);
+		const char *v = (const char *)ASN1_STRING_get0_data(s);
+		int len = ASN1_STRING_length(s);
+		if (len < 9 || len > 13 || strncmp(v, "region:", 7) != 0)
+			continue;
+		int digits = len - 7;
+		int ok = 1;
+		for (int i = 0; i < digits; i++)
+			ok = ok && v[7 + i] >= '0' && v[7 + i] <= '9';
+		if (!ok)
+			continue;
+		memcpy(who->region_prefix, v + 7, (size_t)digits);
+		who->region_prefix[digits] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* Verifies the certificate's chain and purpose; on success fills e. */
+static rpc_code agency_cert_verify(agency_auth *a, const uint8_t *pem,
+    size_t len, agency_cert_entry *e, char *why, size_t whylen)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	X509_STORE_CTX *ctx = NULL;
+	rpc_code code = RPC_UNAUTHENTICATED;
+
+	BIO_free(bio);
+	if (x == NULL) {
+		snprintf(why, whylen, "agency certificate is not PEM X.509");
+		goto done;
+	}
+	ctx = X509_STORE_CTX_new();
+	if (ctx == NULL || X509_STORE_CTX_init(ctx, a->store, x, NULL) != 1) {
+		code = RPC_INTERNAL;
+		snprintf(why, whylen, "cannot check the certificate");
+		goto done;
+	}
+	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+	if (X509_verify_cert(ctx) != 1) {
+		snprintf(why, whylen, "agency certificate not accepted: %s",
+		    X509_verify_cert_error_string(
+		        X509_STORE_CTX_get_error(ctx)));
+		goto done;
+	}
+	if (!agency_region_from(x, &e->who)) {
+		snprintf(why, whylen, "agency certificate names no region "
+		                      "(OU=region:NNNN, 2 to 6 digits)");
+		goto done;
+	}
+	e->pub = X509_get_pubkey(x);
+	if (e->pub == NULL) {
+		snprintf(why, whylen, "agency certificate has no usable key");
+		goto done;
+	}
+	struct tm tm;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		e->not_after = timegm(&tm);
+	code = RPC_OK;
+done:
+	X509_STORE_CTX_free(ctx);
+	X509_free(x);
+	ERR_clear_error();
+	return code;
+}
+
+/* The key and identity for a certificate, from the cache or verified now.
+ * Returns a new reference to the key. */
+static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
+    size_t len, int64_t now_ms, EVP_PKEY **pub, agency_identity *who,
+    char *why, size_t whylen)
+{
+	unsigned char key[32];
+	EVP_Digest(pem, len, key, NULL, EVP_sha256(), NULL);
+	unsigned slot = (unsigned)(key[0] | key[1] << 8) % AGENCY_CERT_SLOTS;
+	time_t now = (time_t)(now_ms / 1000);
+
+	pthread_mutex_lock(&a->mu);
+	agency_cert_entry *e = &a->certs[slot];
+	if (e->used && memcmp(e->key, key, sizeof key) == 0 &&
+	    now < e->not_after) {
+		EVP_PKEY_up_ref(e->pub);
+		*pub = e->pub;
+		*who = e->who;
+		pthread_mutex_unlock(&a->mu);
+		return RPC_OK;
+	}
+	pthread_mutex_unlock(&a->mu);
+
+	agency_cert_entry fresh = {0};
+	rpc_code code = agency_cert_verify(a, pem, len, &fresh, why, whylen);
+	if (code != RPC_OK)
+		return code;
+	memcpy(fresh.key, key, sizeof key);
+	fresh.used = 1;
+	*who = fresh.who;
+	EVP_PKEY_up_ref(fresh.pub);
+	*pub = fresh.pub;
+
+	pthread_mutex_lock(&a->mu);
+	EVP_PKEY_free(e->pub);
+	*e = fresh;
+	pthread_mutex_unlock(&a->mu);
+	return RPC_OK;
+}
+
+/* False when this signature was seen within the window; else records it. */
+static int agency_replay_record(agency_auth *a, const uint8_t *sig,
+    size_t len, int64_t now_ms)
+{
+	unsigned char h[32];
+	EVP_Digest(sig, len, h, NULL, EVP_sha256(), NULL);
+	uint32_t start = ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
+	                     (uint32_t)h[2] << 16) %
+	    AGENCY_REPLAY_SLOTS;
+	agency_replay_entry *victim = NULL;
+	int fresh = 1;
+
+	pthread_mutex_lock(&a->mu);
+	for (uint32_t i = 0; i < AGENCY_REPLAY_PROBE; i++) {
+		agency_replay_entry *e =
+		    &a->replay[(start + i) % AGENCY_REPLAY_SLOTS];
+		bool live = e->expires_ms > now_ms;
+		if (live && memcmp(e->sig, h, sizeof e->sig) == 0) {
+			fresh = 0;
+			break;
+		}
+		if (!live) {
+			if (victim == NULL || victim->expires_ms > now_ms)
+				victim = e;
+		} else if (victim == NULL ||
+		    (victim->expires_ms > now_ms &&
+		        e->expires_ms < victim->expires_ms)) {
+			victim = e;
+		}
+	}
+	if (fresh) {
+		memcpy(victim->sig, h, sizeof victim->sig);
+		victim->expires_ms = now_ms + 2 * AGENCY_AUTH_WINDOW_MS;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return fresh;
+}
+
+rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
+    const char *method, const char *request_id, const uint8_t *body,
+    size_t body_len, int64_t now_ms, agency_identity *who, char *why,
+    size_t whylen)
+{
+	char input[AGENCY_SIG_INPUT_MAX];
+	EVP_PKEY *pub = NULL;
+	EVP_MD_CTX *md = NULL;
+	rpc_code code;
+
+	if (auth == NULL || auth->certificate.len == 0 ||
+	    auth->signature.len == 0) {
+		snprintf(why, whylen, "request is not signed by an agency");
+		return RPC_UNAUTHENTICATED;
+	}
+	if (auth->certificate.len > 16384 || auth->signature.len > 512) {
+		snprintf(why, whylen, "agency certificate or signature too "
+		                      "large");
+		return RPC_UNAUTHENTICATED;
+	}
+	int64_t skew = auth->timestamp_ms - now_ms;
+	if (skew > AGENCY_AUTH_WINDOW_MS || skew < -AGENCY_AUTH_WINDOW_MS) {
+		snprintf(why, whylen, "signature timestamp is %lld s from "
+		                      "server time (limit 300 s)",
+		    (long long)(skew / 1000));
+		return RPC_UNAUTHENTICATED;
+	}
+	code = agency_cert_get(a, auth->certificate.data, auth->certificate.len,
+	    now_ms, &pub, who, why, whylen);
+	if (code != RPC_OK)
+		return code;
+	size_t n = agency_sig_input(method, request_id, auth->timestamp_ms,
+	    body, body_len, input, sizeof input);
+	const EVP_MD *alg =
+	    EVP_PKEY_get_base_id(pub) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
+	md = EVP_MD_CTX_new();
+	if (n == 0 || md == NULL ||
+	    EVP_DigestVerifyInit(md, NULL, alg, NULL, pub) != 1 ||
+	    EVP_DigestVerify(md, auth->signature.data, auth->signature.len,
+	        (const uint8_t *)input, n) != 1) {
+		snprintf(why, whylen, "agency signature does not verify");
+		code = RPC_UNAUTHENTICATED;
+		goto done;
+	}
+	if (!agency_replay_record(
+	        a, auth->signature.data, auth->signature.len, now_ms)) {
+		snprintf(why, whylen, "replayed request (signature already "
+		                      "used)");
+		code = RPC_UNAUTHENTICATED;
+		goto done;
+	}
+	code = RPC_OK;
+done:
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	return code;
+}
+
+int agency_auth_covers(const agency_identity *who, const char *region_code)
+{
+	size_t n = strlen(who->region_prefix);
+	return n >= 2 && strncmp(region_code, who->region_prefix, n) == 0;
+}

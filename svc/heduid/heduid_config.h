@@ -1,0 +1,57 @@
+/*
+ * heduid_config: heduid's settings from an INI file (read with inih) and
+ * command-line flags that override it. The format is documented in
+ * docs/CONFIG.md and etc/heduid.ini.
+ */
+#ifndef HEDUI_HEDUID_CONFIG_H
+#define HEDUI_HEDUID_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_err.h"
+#include "log.h"
+
+typedef struct heduid_config {
+	/* [server] */
+	char listen[256];
+	int max_inflight;
+	int reject_contexts;
+	size_t recv_max_bytes;
+	uint32_t max_deadline_ms;
+	bool debug_service;
+	log_level log_level;
+	/* [tls] */
+	char tls_engine[16];
+	char ca[512];
+	char crl[512];
+	char cert[512];
+	char key[512];
+	char key_password[128];
+	bool allow_tls12;
+	/* [sources] */
+	char source_bank[256];
+	char source_tax[256];
+	char source_property[256];
+	char source_cert[512]; /* heduid's client identity towards sources */
+	char source_key[512];
+	/* [policy] */
+	char policy_file[512];
+	/* [store] */
+	char store_path[512];
+} heduid_config;
+
+typedef enum heduid_action {
+	HEDUID_RUN,
+	HEDUID_EXIT_OK,    /* --help, --version: printed, exit 0 */
+	HEDUID_EXIT_USAGE, /* bad usage: printed, exit 2 */
+} heduid_action;
+
+void heduid_config_defaults(heduid_config *cfg);
+
+/* Loads the file, if any, then applies flags. Errors name the file, line
+ * or flag and go to stderr. */
+heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * policy: the rules engine (docs: /work/shared/spec/POLICY.md).
+ *
+ * Pure: facts in, verdict out. policy_evaluate() does no I/O, reads no
+ * clock and allocates nothing; every list has a fixed bound. Money is int64
+ * fen, ratios bps, areas centi-m2; no floating point.
+ *
+ * Overflow fails safe: aggregated facts (incomes, balances, areas) saturate
+ * at INT64_MAX, so a household whose figures overflow fails the income and
+ * asset rules; thresholds computed from parameters saturate too, which only
+ * matters for absurd parameters.
+ *
+ * The regional policy file (docs/POLICY-FILE.md) is a policy_book: it turns
+ * a region_code into effective policy_params plus a policy_version.
+ */
+#ifndef HEDUI_POLICY_H
+#define HEDUI_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_err.h"
+#include "idnum.h"
+
+#define POLICY_MAX_MEMBERS 20
+/* Per member and per list (accounts, businesses, real estate, vehicles).
+ * Longer lists must be rejected by the caller; the evaluator treats a count
+ * above the bound as a malformed answer, i.e. a failed lookup. */
+#define POLICY_MAX_ITEMS 64
+#define POLICY_DETAIL_SIZE 192
+/* "pv1-" + 16 hex characters + NUL */
+#define POLICY_VERSION_SIZE 21
+
+typedef enum policy_program {
+	POLICY_PROGRAM_DIBAO,
+	POLICY_PROGRAM_MARGINAL,
+	POLICY_PROGRAM_TEKUN,
+	POLICY_PROGRAM_HARDSHIP,
+	POLICY_PROGRAM_COUNT
+} policy_program;
+
+typedef enum policy_area {
+	POLICY_AREA_URBAN,
+	POLICY_AREA_RURAL,
+	POLICY_AREA_COUNT
+} policy_area;
+
+typedef enum policy_relation {
+	POLICY_RELATION_APPLICANT,
+	POLICY_RELATION_SPOUSE,
+	POLICY_RELATION_CHILD,
+	POLICY_RELATION_PARENT,
+	POLICY_RELATION_SIBLING,
+	POLICY_RELATION_GRANDPARENT,
+	POLICY_RELATION_GRANDCHILD,
+	POLICY_RELATION_OTHER,
+	POLICY_RELATION_COUNT
+} policy_relation;
+
+typedef enum policy_conclusion {
+	POLICY_MEETS,
+	POLICY_DOES_NOT_MEET,
+	POLICY_NEEDS_REVIEW,
+	POLICY_CONCLUSION_COUNT
+} policy_conclusion;
+
+typedef enum policy_category {
+	POLICY_CATEGORY_DIBAO,
+	POLICY_CATEGORY_MARGINAL,
+	POLICY_CATEGORY_GRADUAL_EXIT,
+	POLICY_CATEGORY_SINGLE_PERSON,
+	POLICY_CATEGORY_TEKUN,
+	POLICY_CATEGORY_HARDSHIP,
+	POLICY_CATEGORY_NONE,
+	POLICY_CATEGORY_COUNT
+} policy_category;
+
+typedef enum policy_account_kind {
+	POLICY_ACCOUNT_DEPOSIT,
+	POLICY_ACCOUNT_SECURITIES,
+	POLICY_ACCOUNT_WEALTH,
+	POLICY_ACCOUNT_INSURANCE,
+	POLICY_ACCOUNT_KIND_COUNT
+} policy_account_kind;
+
+typedef enum policy_usage {
+	POLICY_USAGE_RESIDENTIAL,
+	POLICY_USAGE_COMMERCIAL,
+	POLICY_USAGE_OFFICE,
+	POLICY_USAGE_INDUSTRIAL,
+	POLICY_USAGE_PARKING,
+	POLICY_USAGE_OTHER,
+	POLICY_USAGE_COUNT
+} policy_usage;
+
+typedef enum policy_vehicle_kind {
+	POLICY_VEHICLE_CAR,
+	POLICY_VEHICLE_TRUCK,
+	POLICY_VEHICLE_MOTORCYCLE,
+	POLICY_VEHICLE_ELECTRIC_BIKE,
+	POLICY_VEHICLE_DISABILITY_MOBILITY,
+	POLICY_VEHICLE_FARM_MACHINERY,
+	POLICY_VEHICLE_KIND_COUNT
+} policy_vehicle_kind;
+
+#define POLICY_VEHICLE_BIT(kind) (1u << (kind))
+
+typedef enum policy_business_status {
+	POLICY_BUSINESS_ACTIVE,
+	POLICY_BUSINESS_CLOSED,
+	POLICY_BUSINESS_STATUS_COUNT
+} policy_business_status;
+
+typedef enum policy_source {
+	POLICY_SOURCE_BANK,
+	POLICY_SOURCE_TAX,
+	POLICY_SOURCE_PROPERTY,
+	POLICY_SOURCE_COUNT
+} policy_source;
+
+/* The answer of one source about one member. */
+typedef enum policy_lookup {
+	POLICY_LOOKUP_FOUND,
+	POLICY_LOOKUP_NOT_FOUND, /* counts as zero */
+	POLICY_LOOKUP_FAILED,    /* timeout, unavailable, error, malformed */
+	POLICY_LOOKUP_COUNT
+} policy_lookup;
+
+/* Per source in the verdict: no member failed / some / all. */
+typedef enum policy_source_status {
+	POLICY_SOURCE_OK,
+	POLICY_SOURCE_PARTIAL,
+	POLICY_SOURCE_FAILED,
+	POLICY_SOURCE_STATUS_COUNT
+} policy_source_status;
+
+typedef enum policy_reason_code {
+	POLICY_INCOME_ABOVE_STANDARD,
+	POLICY_INCOME_ABOVE_MARGINAL,
+	POLICY_INCOME_ABOVE_DISPOSABLE,
+	POLICY_RIGID_EXPENSE_BELOW_SHARE,
+	POLICY_FINANCIAL_ASSETS_OVER_LIMIT,
+	POLICY_TOO_MANY_RESIDENCES,
+	POLICY_NON_RESIDENTIAL_PROPERTY,
+	POLICY_RESIDENTIAL_AREA_OVER_LIMIT,
+	POLICY_VEHICLE_NOT_EXEMPT,
+	POLICY_BUSINESS_CAPITAL_OVER_LIMIT,
+	POLICY_HAS_LABOR_CAPACITY,
+	POLICY_HAS_ABLE_SUPPORTER,
+	POLICY_SOURCE_INCOMPLETE,
+	POLICY_SOURCE_UNAVAILABLE,
+	POLICY_REASON_COUNT
+} policy_reason_code;
+
+/*
+ * The exact strings of the spec ("does_not_meet", "electric_bike",
+ * "INCOME_ABOVE_STANDARD", ...). _name() gives "unknown" for a value out of
+ * range; _parse() is case-sensitive and false for anything else.
+ */
+#define POLICY_DECLARE_NAMES(type, fn)                                       \
+	const char *fn##_name(type value);                                   \
+	bool fn##_parse(const char *text, type *out);
+POLICY_DECLARE_NAMES(policy_program, policy_program)
+POLICY_DECLARE_NAMES(policy_area, policy_area)
+POLICY_DECLARE_NAMES(policy_relation, policy_relation)
+POLICY_DECLARE_NAMES(policy_conclusion, policy_conclusion)
+POLICY_DECLARE_NAMES(policy_category, policy_category)
+POLICY_DECLARE_NAMES(policy_account_kind, policy_account_kind)
+POLICY_DECLARE_NAMES(policy_usage, policy_usage)
+POLICY_DECLARE_NAMES(policy_vehicle_kind, policy_vehicle_kind)
+POLICY_DECLARE_NAMES(policy_business_status, policy_business_status)
+POLICY_DECLARE_NAMES(policy_source, policy_source)
+POLICY_DECLARE_NAMES(policy_lookup, policy_lookup)
+POLICY_DECLARE_NAMES(policy_source_status, policy_source_status)
+POLICY_DECLARE_NAMES(policy_reason_code, policy_reason_code)
+
+/* --- parameters ---------------------------------------------------------- */
+
+/* Every parameter of the POLICY.md table. None may be negative. */
+typedef struct policy_params {
+	int64_t dibao_standard_fen[POLICY_AREA_COUNT]; /* S */
+	int64_t marginal_bps;
+	int64_t financial_assets_months;
+	int64_t max_residences;
+	bool allow_non_residential;
+	int64_t max_residential_area_per_capita_centi_m2; /* 0: off */
+	uint32_t vehicle_exempt_kinds; /* POLICY_VEHICLE_BIT(kind) | ... */
+	int64_t vehicle_value_cap_fen;
+	int64_t business_capital_cap_fen;
+	int64_t employment_cost_bps;
+	int64_t employment_cost_cap_fen;
+	int64_t gradual_exit_months;
+	int64_t tekun_bps;
+	int64_t disposable_income_monthly_fen[POLICY_AREA_COUNT];
+	int64_t rigid_expense_share_bps;
+} policy_params;
+
+/* The national defaults of the POLICY.md table (not Beijing's S: that is
+ * the built-in "11" entry of every policy_book). */
+void policy_params_defaults(policy_params *out);
+/* Beijing (every 11xxxx code) ships with S = 145000 fen, urban and rural. */
+#define POLICY_BEIJING_PREFIX "11"
+#define POLICY_BEIJING_STANDARD_FEN 145000
+
+/* No negative value, no unknown vehicle-kind bit. */
+bool policy_params_valid(const policy_params *p);
+
+/*
+ * Canonical text of the parameters ("name=value\n" lines in a fixed order),
+ * what policy_version hashes. Returns the length it needs (like snprintf).
+ */
+size_t policy_params_canonical(const policy_params *p, char *buf,
+    size_t len);
+
+/* "pv1-" + the first 16 hex characters of SHA-256(canonical text). */
+hd_err policy_params_version(const policy_params *p,
+    char version[POLICY_VERSION_SIZE]);
+
+/* --- facts --------------------------------------------------------------- */
+
+typedef struct policy_business {
+	int64_t registered_capital_fen;
+	policy_business_status status;
+} policy_business;
+
+typedef struct policy_account {
+	policy_account_kind kind;
+	int64_t balance_fen;
+} policy_account;
+
+typedef struct policy_real_estate {
+	policy_usage usage;
+	int64_t area_centi_m2;
+	int64_t share_bps; /* 0..10000 */
+} policy_real_estate;
+
+typedef struct policy_vehicle {
+	policy_vehicle_kind kind;
+	int64_t value_fen;
+} policy_vehicle;
+
+/* 12 months before as_of. */
+typedef struct policy_tax_facts {
+	int64_t wage_income_fen;
+	int64_t business_income_fen;
+	int64_t property_income_fen;
+	int64_t transfer_income_fen;
+	int64_t excluded_income_fen; /* never counted */
+	size_t n_businesses;
+	policy_business businesses[POLICY_MAX_ITEMS];
+} policy_tax_facts;
+
+typedef struct policy_bank_facts {
+	size_t n_accounts;
+	policy_account accounts[POLICY_MAX_ITEMS];
+} policy_bank_facts;
+
+typedef struct policy_property_facts {
+	size_t n_real_estate;
+	policy_real_estate real_estate[POLICY_MAX_ITEMS];
+	size_t n_vehicles;
+	policy_vehicle vehicles[POLICY_MAX_ITEMS];
+} policy_property_facts;
+
+typedef struct policy_member {
+	char id_number[IDNUM_LEN + 1]; /* normalised (upper-case X) */
+	policy_relation relation;
+	bool severe_disability;
+	bool severe_illness;
+	bool has_able_supporter;
+	/* Facts of a source are read only when its lookup is FOUND. A FOUND
+	 * answer with a negative amount, a share over 10000 bps, an enum out
+	 * of range or a count over POLICY_MAX_ITEMS is malformed and counts
+	 * as FAILED. */
+	policy_lookup lookup[POLICY_SOURCE_COUNT];
+	policy_tax_facts tax;
+	policy_bank_facts bank;
+	policy_property_facts property;
+} policy_member;
+
+/* About 90 KiB: allocate it, don't put it on a small stack. */
+typedef struct policy_household {
+	char region_code[7];
+	policy_area area;
+	policy_program program;
+	idnum_date as_of; /* YYYYMMDD */
+	bool currently_enrolled;
+	int64_t monthly_rigid_expense_fen;
+	size_t n_members; /* 1..POLICY_MAX_MEMBERS */
+	policy_member members[POLICY_MAX_MEMBERS];
+} policy_household;
+
+/* --- verdict ------------------------------------------------------------- */
+
+/* Every rule reason once, plus one SOURCE_UNAVAILABLE per (source, member). */
+#define POLICY_MAX_REASONS                                                   \
+	(POLICY_REASON_COUNT + POLICY_SOURCE_COUNT * POLICY_MAX_MEMBERS)
+
+typedef struct policy_reason {
+	policy_reason_code code;
+	/* The figures that made the rule fail; never an ID number or name
+	 * (members appear by index and masked ID). */
+	char detail[POLICY_DETAIL_SIZE];
+} policy_reason;
+
+typedef struct policy_source_summary {
+	policy_source source;
+	policy_source_status status;
+	size_t n_failed;
+	uint8_t failed_members[POLICY_MAX_MEMBERS]; /* member indices */
+} policy_source_summary;
+
+typedef struct policy_verdict {
+	policy_program program;
+	policy_conclusion conclusion;
+	policy_category category;
+	size_t household_size;                 /* n */
+	int64_t monthly_income_fen;            /* H */
+	int64_t per_capita_monthly_income_fen; /* P */
+	int64_t financial_assets_fen;          /* F */
+	int64_t estimated_monthly_benefit_fen;
+	int64_t gradual_exit_months; /* category gradual_exit only, else 0 */
+	int64_t standard_fen;        /* S used */
+	int64_t marginal_fen;        /* M used */
+	int64_t member_income_fen[POLICY_MAX_MEMBERS]; /* I_m */
+	size_t n_single_person;
+	uint8_t single_person[POLICY_MAX_MEMBERS]; /* member indices */
+	/* single_person: each named member's S - I_m rounded up; they add up
+	 * to estimated_monthly_benefit_fen. Indexed like single_person[]. */
+	int64_t single_person_benefit_fen[POLICY_MAX_MEMBERS];
+	size_t n_reasons; /* 0 when the conclusion is meets */
+	policy_reason reasons[POLICY_MAX_REASONS];
+	policy_source_summary sources[POLICY_SOURCE_COUNT]; /* by source */
+} policy_verdict;
+
+/*
+ * Applies the rules. Always fills *out. HD_EINVAL when the inputs break what
+ * request validation guarantees (no members or more than 20, a bad ID number
+ * or date, an enum out of range, a negative rigid expense, a tekun household
+ * of more than one, invalid params): the verdict is then needs_review,
+ * category none, with no reasons and no figures, never meets.
+ */
+hd_err policy_evaluate(const policy_params *params,
+    const policy_household *household, policy_verdict *out);
+
+/* --- regional policy file ------------------------------------------------ */
+
+typedef struct policy_book policy_book;
+
+/*
+ * Loads the policy file at path (NULL: the built-in defaults only). On error
+ * returns HD_EINVAL (bad content) or HD_EIO (unreadable) and writes a message
+ * naming the entry and the field into err.
+ */
+hd_err policy_book_load(const char *path, policy_book **out, char *err,
+    size_t errlen);
+hd_err policy_book_parse(const char *json, size_t len, policy_book **out,
+    char *err, size_t errlen);
+void policy_book_free(policy_book *book);
+
+/*
+ * Effective parameters for a 6-digit region_code: the defaults, then the
+ * 2-, 4- and 6-digit entries that prefix it, each overriding only what it
+ * names. HD_EINVAL when region_code is not 6 digits. version may be NULL.
+ */
+hd_err policy_book_resolve(const policy_book *book, const char *region_code,
+    policy_params *out, char version[POLICY_VERSION_SIZE]);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * verify_fanout: one Lookup per household to each of bank, tax and
+ * property, concurrently, on nng's threads; their answers become the facts
+ * of a policy_household. A source that fails, times out or answers
+ * something malformed marks its (member, source) lookups FAILED: the rules
+ * engine turns that into needs_review or does_not_meet, never an error.
+ */
+#ifndef HEDUI_VERIFY_FANOUT_H
+#define HEDUI_VERIFY_FANOUT_H
+
+#include <stdint.h>
+
+#include "policy.h"
+#include "tls_setup.h"
+
+typedef struct verify_sources verify_sources;
+
+/* urls[POLICY_SOURCE_BANK] etc.; an empty or NULL url means the source is
+ * not configured and every lookup there fails. */
+verify_sources *verify_sources_alloc(
+    const char *const urls[POLICY_SOURCE_COUNT], const tls_opts *tls);
+void verify_sources_free(verify_sources *s);
+
+/* Called once, on an nng thread, when every source has answered or
+ * failed; h is the household passed to start, facts filled in. */
+typedef void (*verify_fanout_done_fn)(policy_household *h, void *arg);
+
+/*
+ * Asks the sources about every member of h (whose members' id_number are
+ * set). deadline_ms bounds each source call. Returns HD_OK and later calls
+ * done exactly once; on any other return done is never called.
+ */
+hd_err verify_fanout_start(verify_sources *s, policy_household *h,
+    const char *as_of, const char *case_ref, uint32_t deadline_ms,
+    verify_fanout_done_fn done, void *arg);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * verify_service: hedui.v1.Verifier. Validates and authenticates a
+ * household request, fans out to the sources, applies the region's rules
+ * and answers a signed verdict.
+ */
+#ifndef HEDUI_VERIFY_SERVICE_H
+#define HEDUI_VERIFY_SERVICE_H
+
+#include <stddef.h>
+
+#include "policy.h"
+#include "rpc_server.h"
+#include "tls_setup.h"
+
+typedef struct verify_service verify_service;
+
+typedef struct verify_service_opts {
+	const char *ca_file;   /* agency certificates must chain to it */
+	const char *crl_file;  /* optional */
+	const char *source_urls[POLICY_SOURCE_COUNT];
+	tls_opts source_tls;   /* our identity towards the sources */
+	const char *policy_file; /* NULL: built-in defaults */
+	const char *sign_key;  /* the service key that signs reports */
+	const char *sign_key_password;
+} verify_service_opts;
+
+verify_service *verify_service_alloc(
+    const verify_service_opts *opts, char *err, size_t errlen);
+void verify_service_free(verify_service *vs);
+
+hd_err verify_service_register(verify_service *vs, rpc_server *srv);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * tsupport: what integration tests share: starting and always stopping
+ * real processes, free loopback ports, certificate paths, clients.
+ *
+ * Every process started here is killed when the test program exits, even
+ * after a failed assertion (atexit), and when the test program dies
+ * (PR_SET_PDEATHSIG in the child).
+ */
+#ifndef HEDUI_TSUPPORT_H
+#define HEDUI_TSUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpc_client.h"
+
+typedef struct tproc tproc;
+
+/* Starts argv[0] (a path) with stdout and stderr to a log file in
+ * $HEDUI_BUILD/test-logs. NULL if it could not be started. */
+tproc *tproc_start(const char *name, char *const argv[]);
+/* SIGTERM, then SIGKILL after 5 s; returns the exit status (128 + signal
+ * when killed). Frees p. Accepts NULL (returns -1). */
+int tproc_stop(tproc *p);
+/* SIGKILL at once; frees p. */
+void tproc_kill(tproc *p);
+/* True while the process runs. */
+bool tproc_alive(tproc *p);
+/* Path of its log file. */
+const char *tproc_log(const tproc *p);
+/* Whether the log file contains text. */
+bool tproc_log_contains(const tproc *p, const char *text);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int tport_free(void);
+/* Waits until something accepts TCP connections on the port. */
+bool tport_wait(int port, int timeout_ms);
+/* "tls+tcp://127.0.0.1:PORT" in a static rotating buffer. */
+const char *turl(int port);
+
+/* $HEDUI_CERTS/NAME and $HEDUI_BIN/NAME, in static rotating buffers. */
+const char *tcert(const char *name);
+const char *tbin(const char *name);
+
+/* Registers the TLS engine for this test process (once). */
+void ttls_init(void);
+
+/* A client to 127.0.0.1:port with identity NAME.crt/NAME.key. */
+rpc_client *tclient(int port, const char *identity);
+
+/* Starts heduid on a free port with the dev PKI and extra flags (NULL
+ * terminated). Waits until health answers SERVING. */
+tproc *theduid_start(int *port, const char *const extra[]);
+
+/* Health/Check through c with a deadline. */
+rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving);
+
+/* Milliseconds of a monotonic clock. */
+uint64_t tnow_ms(void);
+
+#endif
+
+/* Sends raw bytes on a fresh REQ socket over TLS (identity NAME, or NULL
+ * for no client certificate) and waits up to timeout_ms for the reply.
+ * Returns 0 and the reply bytes (malloc'd) or an nng error. */
+int traw_call(int port, const char *identity, const void *data, size_t len,
+    uint32_t timeout_ms, uint8_t **reply, size_t *reply_len);
