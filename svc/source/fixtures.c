@@ -490,8 +490,9 @@ hd_err fixtures_load_file(const char *path,
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL && jerr.line < 0) {
 		/* Could not read the file at all. */
+		(void)path; /* the caller names the file */
 		if (err != NULL)
-			snprintf(err, errlen, "%s: cannot read the file", path);
+			snprintf(err, errlen, "cannot read the file");
 		return HD_EIO;
 	}
 	return fx_parsed(root, &jerr, stores, count, err, errlen);

@@ -15,42 +15,20 @@
 #include "fixtures.h"
 #include "log.h"
 #include "popgen.h"
+#include "source_cli.h"
 #include "srcdb.h"
-
-#define SOURCE_VERSION "0.1.0"
 
 static const char usage_text[] =
     "usage:\n"
-    "  hedui-source --kind bank|tax|property --listen URL\n"
-    "               (--db FILE | --fixtures FILE) --cert FILE --key FILE "
-    "--ca FILE\n"
-    "               [--latency-ms N] [--jitter-ms N] [--fail-rate P]\n"
-    "               [--hang] [--max-inflight N] [--log-level L]\n"
+    "  hedui-source [serve] --kind bank|tax|property\n"
+    "               (--db FILE | --fixtures FILE)\n"
+    "               (--certs DIR | --ca FILE --cert FILE --key FILE)\n"
+    "               [--listen URL] [--latency-ms N] [--jitter-ms N]\n"
+    "               [--fail-rate R] [--hang] [--max-inflight N] ...\n"
+    "  hedui-source all (--fixtures FILE | --dir DIR) --certs DIR\n"
     "  hedui-source gen --size N --seed S --out DIR [--households K]\n"
     "  hedui-source load --fixtures FILE --out DIR\n"
-    "  hedui-source --version | --help\n";
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "hedui-source: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage_text);
-	return 2;
-}
-
-/* A whole non-negative decimal number, nothing after it. */
-static bool parse_count(const char *s, long long max, long long *out)
-{
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	char *end = NULL;
-	long long v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 0 || v > max)
-		return false;
-	*out = v;
-	return true;
-}
+    "  hedui-source --version | --help | COMMAND --help\n";
 
 static int make_dir(const char *dir)
 {
@@ -102,15 +80,15 @@ static int cmd_gen(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (!parse_count(optarg, 100000000LL, &size) ||
+			if (!source_cli_count(optarg, 100000000LL, &size) ||
 			    size < 1)
-				return usage_error(
+				return source_cli_usage(
 				    "--size: a count 1..100000000, not \"%s\"",
 				    optarg);
 			break;
 		case 's':
-			if (!parse_count(optarg, INT64_MAX, &seed))
-				return usage_error(
+			if (!source_cli_count(optarg, INT64_MAX, &seed))
+				return source_cli_usage(
 				    "--seed: a non-negative number, not \"%s\"",
 				    optarg);
 			break;
@@ -118,15 +96,15 @@ static int cmd_gen(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'H':
-			if (!parse_count(optarg, 100000, &households))
-				return usage_error(
+			if (!source_cli_count(optarg, 100000, &households))
+				return source_cli_usage(
 				    "--households: a count 0..100000, not "
 				    "\"%s\"",
 				    optarg);
 			break;
 		case 'l':
 			if (!log_level_parse(optarg, &lvl))
-				return usage_error(
+				return source_cli_usage(
 				    "--log-level: debug|info|warn|error, not "
 				    "\"%s\"",
 				    optarg);
@@ -136,14 +114,14 @@ static int cmd_gen(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("gen: %s", "bad option");
+			return source_cli_usage("gen: %s", "bad option");
 		}
 	}
 	if (optind < argc)
-		return usage_error("gen: unexpected argument \"%s\"",
+		return source_cli_usage("gen: unexpected argument \"%s\"",
 		    argv[optind]);
 	if (size < 0 || seed < 0 || out == NULL)
-		return usage_error("gen: %s", "--size, --seed and --out are needed");
+		return source_cli_usage("gen: %s", "--size, --seed and --out are needed");
 	if (make_dir(out) != 0)
 		return 1;
 	srcdb *stores[SRCDB_KIND_COUNT] = {NULL};
@@ -199,14 +177,14 @@ static int cmd_load(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		default:
-			return usage_error("load: %s", "bad option");
+			return source_cli_usage("load: %s", "bad option");
 		}
 	}
 	if (optind < argc)
-		return usage_error("load: unexpected argument \"%s\"",
+		return source_cli_usage("load: unexpected argument \"%s\"",
 		    argv[optind]);
 	if (file == NULL || out == NULL)
-		return usage_error("load: %s", "--fixtures and --out are needed");
+		return source_cli_usage("load: %s", "--fixtures and --out are needed");
 	/* Check the file before anything is created. */
 	char err[256];
 	hd_err e = fixtures_load_file(file, NULL, NULL, err, sizeof err);
@@ -231,25 +209,27 @@ static int cmd_load(int argc, char **argv)
 	return 0;
 }
 
-int source_serve_main(int argc, char **argv);
-
 int main(int argc, char **argv)
 {
 	log_set_program("hedui-source");
-	if (argc >= 2 && strcmp(argv[1], "gen") == 0)
-		return cmd_gen(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "load") == 0)
-		return cmd_load(argc - 1, argv + 1);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("hedui-source %s\n", SOURCE_VERSION);
-			return 0;
-		}
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		}
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return 2;
 	}
-	return usage_error("%s", "serving is not built yet");
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "gen") == 0)
+		return cmd_gen(argc - 1, argv + 1);
+	if (strcmp(cmd, "load") == 0)
+		return cmd_load(argc - 1, argv + 1);
+	if (strcmp(cmd, "all") == 0)
+		return source_all_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0)
+		return source_serve_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (cmd[0] == '-')
+		return source_serve_main(argc, argv);
+	return source_cli_usage("unknown command \"%s\"", cmd);
 }
