@@ -1,0 +1,251 @@
+#include "source_lookup.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "idnum.h"
+#include "log.h"
+
+static void sl_fail(source_answer *ans, rpc_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void sl_fail(source_answer *ans, rpc_code code, const char *fmt, ...)
+{
+	ans->code = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ans->message, sizeof ans->message, fmt, ap);
+	va_end(ap);
+}
+
+const ProtobufCMessageDescriptor *source_response_descriptor(srcdb_kind k)
+{
+	switch (k) {
+	case SRCDB_TAX:
+		return &hedui__v1__tax_lookup_response__descriptor;
+	case SRCDB_BANK:
+		return &hedui__v1__bank_lookup_response__descriptor;
+	case SRCDB_PROPERTY:
+		return &hedui__v1__property_lookup_response__descriptor;
+	default:
+		return NULL;
+	}
+}
+
+/* Not found, no facts, and a status that says why. */
+static hd_err sl_unavailable(srcdb_result *res, size_t i)
+{
+	Hedui__V1__Status *st = srcdb_result_alloc(res, sizeof *st);
+	if (st == NULL)
+		return HD_ENOMEM;
+	hedui__v1__status__init(st);
+	st->code = HEDUI__V1__STATUS_CODE__UNAVAILABLE;
+	st->message = srcdb_result_strdup(
+	    res, "this person's record is temporarily unavailable");
+	if (st->message == NULL)
+		return HD_ENOMEM;
+	/* Fresh empty facts replace the record's: nothing of it goes out
+	 * with the failure. */
+	if (srcdb_result_clear_person(res, i) != HD_OK)
+		return HD_ENOMEM;
+	srcdb_result_header(res, i)->status = st;
+	return HD_OK;
+}
+
+/* A negative amount where the kind has one, added when the facts have no
+ * entry to spoil. */
+static hd_err sl_malformed(srcdb_result *res, size_t i)
+{
+	srcdb_person *p = &res->persons[i];
+	srcdb_result_header(res, i)->found = 1;
+	p->found = true;
+	switch (res->kind) {
+	case SRCDB_TAX:
+		p->facts.tax->wage_income_fen = -1;
+		return HD_OK;
+	case SRCDB_BANK: {
+		Hedui__V1__BankFacts *b = p->facts.bank;
+		if (b->n_accounts > 0) {
+			b->accounts[0]->balance_fen = -1;
+			return HD_OK;
+		}
+		Hedui__V1__Account **arr = srcdb_result_alloc(res, sizeof *arr);
+		Hedui__V1__Account *a = srcdb_result_alloc(res, sizeof *a);
+		if (arr == NULL || a == NULL)
+			return HD_ENOMEM;
+		hedui__v1__account__init(a);
+		a->kind = "deposit";
+		a->balance_fen = -1;
+		arr[0] = a;
+		b->accounts = arr;
+		b->n_accounts = 1;
+		return HD_OK;
+	}
+	default: {
+		Hedui__V1__PropertyFacts *pf = p->facts.property;
+		if (pf->n_real_estate > 0) {
+			pf->real_estate[0]->area_centi_m2 = -1;
+			return HD_OK;
+		}
+		if (pf->n_vehicles > 0) {
+			pf->vehicles[0]->value_fen = -1;
+			return HD_OK;
+		}
+		Hedui__V1__Vehicle **arr = srcdb_result_alloc(res, sizeof *arr);
+		Hedui__V1__Vehicle *v = srcdb_result_alloc(res, sizeof *v);
+		if (arr == NULL || v == NULL)
+			return HD_ENOMEM;
+		hedui__v1__vehicle__init(v);
+		v->kind = "car";
+		v->value_fen = -1;
+		arr[0] = v;
+		pf->vehicles = arr;
+		pf->n_vehicles = 1;
+		return HD_OK;
+	}
+	}
+}
+
+/* The kind's response message, pointing at the persons' facts. */
+static hd_err sl_response(source_answer *ans)
+{
+	srcdb_result *res = &ans->res;
+	switch (res->kind) {
+	case SRCDB_TAX: {
+		Hedui__V1__TaxLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		Hedui__V1__TaxFacts **arr =
+		    srcdb_result_alloc(res, res->n * sizeof *arr);
+		if (r == NULL || arr == NULL)
+			return HD_ENOMEM;
+		hedui__v1__tax_lookup_response__init(r);
+		for (size_t i = 0; i < res->n; i++)
+			arr[i] = res->persons[i].facts.tax;
+		r->n_persons = res->n;
+		r->persons = arr;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	case SRCDB_BANK: {
+		Hedui__V1__BankLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		Hedui__V1__BankFacts **arr =
+		    srcdb_result_alloc(res, res->n * sizeof *arr);
+		if (r == NULL || arr == NULL)
+			return HD_ENOMEM;
+		hedui__v1__bank_lookup_response__init(r);
+		for (size_t i = 0; i < res->n; i++)
+			arr[i] = res->persons[i].facts.bank;
+		r->n_persons = res->n;
+		r->persons = arr;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	default: {
+		Hedui__V1__PropertyLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		Hedui__V1__PropertyFacts **arr =
+		    srcdb_result_alloc(res, res->n * sizeof *arr);
+		if (r == NULL || arr == NULL)
+			return HD_ENOMEM;
+		hedui__v1__property_lookup_response__init(r);
+		for (size_t i = 0; i < res->n; i++)
+			arr[i] = res->persons[i].facts.property;
+		r->n_persons = res->n;
+		r->persons = arr;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	}
+}
+
+static bool sl_check_request(const Hedui__V1__LookupRequest *req,
+    source_answer *ans, char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1])
+{
+	if (req->n_id_numbers == 0) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "id_numbers: at least one ID number is needed");
+		return false;
+	}
+	if (req->n_id_numbers > SRCDB_MAX_IDS) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "id_numbers: %zu given, at most %d per request",
+		    req->n_id_numbers, SRCDB_MAX_IDS);
+		return false;
+	}
+	idnum_date as_of = 0;
+	if (req->as_of != NULL && req->as_of[0] != '\0' &&
+	    !idnum_date_parse(req->as_of, &as_of)) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "as_of: not a calendar date YYYY-MM-DD");
+		return false;
+	}
+	for (size_t i = 0; i < req->n_id_numbers; i++) {
+		idnum_defect d = idnum_check(req->id_numbers[i], as_of, ids[i]);
+		if (d != IDNUM_OK) {
+			sl_fail(ans, RPC_INVALID_ARGUMENT, "id_numbers[%zu]: %s",
+			    i, idnum_defect_str(d));
+			return false;
+		}
+	}
+	return true;
+}
+
+void source_lookup(
+    srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
+{
+	memset(ans, 0, sizeof *ans);
+	ans->code = RPC_OK;
+	ans->res.kind = srcdb_get_kind(db);
+	char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1];
+	if (!sl_check_request(req, ans, ids))
+		return;
+	const char *idp[SRCDB_MAX_IDS];
+	for (size_t i = 0; i < req->n_id_numbers; i++)
+		idp[i] = ids[i];
+	hd_err err = srcdb_lookup(db, idp, req->n_id_numbers, &ans->res);
+	if (err != HD_OK) {
+		log_error("source.lookup", "kind=%s err=%s",
+		    srcdb_kind_name(srcdb_get_kind(db)), hd_strerror(err));
+		sl_fail(ans, rpc_code_from_err(err) == RPC_UNAVAILABLE
+			? RPC_UNAVAILABLE
+			: RPC_INTERNAL,
+		    "the source could not read its records");
+		return;
+	}
+	srcdb_result *res = &ans->res;
+	for (size_t i = 0; i < res->n && err == HD_OK; i++) {
+		switch (res->persons[i].fault) {
+		case SRCDB_FAULT_TIMEOUT:
+			ans->hold = true;
+			break;
+		case SRCDB_FAULT_UNAVAILABLE:
+			err = sl_unavailable(res, i);
+			ans->unavailable++;
+			break;
+		case SRCDB_FAULT_MALFORMED:
+			err = sl_malformed(res, i);
+			ans->malformed++;
+			break;
+		default:
+			break;
+		}
+		ans->found += res->persons[i].found;
+	}
+	if (err == HD_OK && !ans->hold)
+		err = sl_response(ans);
+	if (err != HD_OK) {
+		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
+					   "answer");
+		ans->response = NULL;
+	}
+}
+
+void source_answer_free(source_answer *ans)
+{
+	if (ans == NULL)
+		return;
+	srcdb_result_free(&ans->res);
+	ans->response = NULL;
+}
