@@ -394,6 +394,9 @@ bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
     const char *const extra[])
 {
 	static const char *const kinds[3] = {"bank", "tax", "property"};
+	char fx[512];
+	/* Our path helpers rotate through a few buffers: keep a copy. */
+	snprintf(fx, sizeof fx, "%s", fixtures);
 	for (int i = 0; i < 3; i++) {
 		char bin[512], url[64], ca[512], cert[512], key[512], n[64];
 		char *argv[48];
@@ -412,7 +415,7 @@ bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
 		argv[k++] = "--listen";
 		argv[k++] = url;
 		argv[k++] = "--fixtures";
-		argv[k++] = (char *)fixtures;
+		argv[k++] = fx;
 		argv[k++] = "--ca";
 		argv[k++] = ca;
 		argv[k++] = "--cert";
