@@ -1,28 +1,75 @@
 #!/bin/sh
 # make demo: the whole system on loopback with the development PKI.
-# Every process started here is stopped on exit, whatever happens.
+#
+# Generates a synthetic population (once), starts the bank, tax and
+# property sources on it and heduid in front of them, then verifies a few
+# of the population's households with the hedui CLI, each signed by an
+# agency of the household's own county. Every process started here is
+# stopped on exit, whatever happens.
 set -u
 bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
+build=${HEDUI_BUILD:-build}
 port=${HEDUI_DEMO_PORT:-7443}
+src_port=${HEDUI_DEMO_SOURCE_PORT:-7451}
+size=${HEDUI_DEMO_SIZE:-20000}
+demo=$build/demo
 pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
 trap cleanup EXIT INT TERM
-logdir=${HEDUI_BUILD:-build}/demo-logs
-mkdir -p "$logdir"
+mkdir -p "$demo"
 
+if [ ! -f "$demo/pop/bank.db" ]; then
+	echo "== generating a population of $size persons (seed 2026)"
+	rm -rf "$demo/pop"
+	"$bin/hedui-source" gen --size "$size" --seed 2026 --households 5 \
+		--out "$demo/pop" >"$demo/gen.log" 2>&1 ||
+		{ cat "$demo/gen.log"; exit 1; }
+fi
+
+echo "== starting the bank, tax and property sources and heduid"
+"$bin/hedui-source" all --dir "$demo/pop" --certs "$certs" \
+	--base-port "$src_port" 2>"$demo/sources.log" &
+pids="$pids $!"
 "$bin/heduid" --listen "tls+tcp://127.0.0.1:$port" --ca "$certs/ca.crt" \
 	--crl "$certs/ca.crl" --cert "$certs/heduid.crt" \
-	--key "$certs/heduid.key" 2>"$logdir/heduid.log" &
+	--key "$certs/heduid.key" \
+	--bank "tls+tcp://127.0.0.1:$src_port" \
+	--tax "tls+tcp://127.0.0.1:$((src_port + 1))" \
+	--property "tls+tcp://127.0.0.1:$((src_port + 2))" \
+	--store "$demo/heduid.db" 2>"$demo/heduid.log" &
 pids="$pids $!"
 
 export HEDUI_SERVER="tls+tcp://127.0.0.1:$port" HEDUI_CERTS="$certs"
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	"$bin/hedui" health >/dev/null 2>&1 && break
-	sleep 0.3
+up=no
+for i in $(seq 1 50); do
+	if "$bin/hedui" health >/dev/null 2>&1; then up=yes; break; fi
+	sleep 0.2
 done
+if [ "$up" != yes ]; then
+	echo "heduid did not come up:"; tail -20 "$demo/heduid.log" "$demo/sources.log"
+	exit 1
+fi
 echo "\$ hedui health"
-"$bin/hedui" health || { cat "$logdir/heduid.log"; exit 1; }
-echo "\$ hedui methods"
-"$bin/hedui" methods
-echo "(logs in $logdir)"
+"$bin/hedui" health
+
+status=0
+for f in $(ls "$demo/pop/households/"*.json | head -3); do
+	region=$(sed -n 's/.*"region_code": *"\([0-9]*\)".*/\1/p' "$f" | head -1)
+	# The household's county office signs the request.
+	sh certs/make-dev-pki.sh "$certs" --agency "$region" >/dev/null ||
+		exit 1
+	echo
+	echo "\$ hedui --cert agency-$region.crt verify $f"
+	"$bin/hedui" --cert "$certs/agency-$region.crt" \
+		--key "$certs/agency-$region.key" verify "$f" || status=1
+done
+echo
+echo "\$ hedui verify examples/household-dibao.json --json   (county 330106)"
+"$bin/hedui" verify examples/household-dibao.json --json || status=1
+echo
+echo "(logs: $demo/heduid.log, $demo/sources.log)"
+exit $status
