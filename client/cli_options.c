@@ -41,6 +41,7 @@ static void cli_usage(FILE *f)
 	    "      --allow-tls12    permit TLS 1.2\n"
 	    "  -c, --config FILE    INI file [HEDUI_CONFIG, "
 	    "~/.config/hedui/hedui.ini]\n"
+	    "  -V, --version        version and TLS engine\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "Exit status: 0 answer obtained, 1 not serving, 2 bad usage or "
@@ -112,6 +113,7 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 		{"allow-tls12", no_argument, NULL, '2'},
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	cli_defaults(ctx);
@@ -143,7 +145,7 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 	    getenv("HEDUI_TLS_ENGINE"));
 
 	int opt;
-	while ((opt = getopt_long(argc, argv, "+s:d:c:h", longopts, NULL)) !=
+	while ((opt = getopt_long(argc, argv, "+s:d:c:hV", longopts, NULL)) !=
 	    -1) {
 		switch (opt) {
 		case 's':
@@ -186,6 +188,16 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 			break;
 		case 'h':
 			cli_usage(stdout);
+			return CLI_EXIT_OK;
+		case 'V':
+			if (tls_setup_engine(ctx->tls_engine[0] != '\0'
+			            ? ctx->tls_engine
+			            : NULL) != HD_OK)
+				return CLI_EXIT_USAGE;
+			printf("hedui 0.1.0\ntls engine: %s (%s), max %s\n",
+			    tls_setup_engine_name(),
+			    tls_setup_engine_description(),
+			    tls_setup_max_version(NULL));
 			return CLI_EXIT_OK;
 		default:
 			cli_usage(stderr);
