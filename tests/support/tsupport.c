@@ -160,7 +160,12 @@ const char *tproc_log(const tproc *p)
 
 bool tproc_log_contains(const tproc *p, const char *text)
 {
-	FILE *f = fopen(p->log, "r");
+	return tfile_contains(p->log, text);
+}
+
+bool tfile_contains(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return false;
 	char line[4096];

@@ -31,6 +31,8 @@ bool tproc_alive(tproc *p);
 const char *tproc_log(const tproc *p);
 /* Whether the log file contains text. */
 bool tproc_log_contains(const tproc *p, const char *text);
+/* Whether a file contains text (e.g. a stopped process's log). */
+bool tfile_contains(const char *path, const char *text);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int tport_free(void);
