@@ -181,6 +181,9 @@ void rpc_server_drain(rpc_server *srv)
 	srv->draining = true;
 	srv->serving_all = 0;
 	nng_mtx_unlock(srv->mtx);
+	/* The listener stays open: closing it would also close every pipe it
+	 * accepted, and with them the replies still owed. New requests are
+	 * answered UNAVAILABLE instead; those in flight finish. */
 }
 
 bool rpc_server_draining(rpc_server *srv)
