@@ -395,44 +395,90 @@ const char *ttmp(const char *name)
 	return b;
 }
 
-bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
+tproc *tsource_spawn(int kind, const char *fixtures, int port,
     const char *const extra[])
 {
 	static const char *const kinds[3] = {"bank", "tax", "property"};
-	char fx[512];
-	/* Our path helpers rotate through a few buffers: keep a copy. */
+	char bin[512], url[64], ca[512], cert[512], key[512], n[64], fx[512];
+	char *argv[48];
+	int k = 0;
+	/* Our path helpers rotate through a few buffers: keep copies. */
 	snprintf(fx, sizeof fx, "%s", fixtures);
+	snprintf(bin, sizeof bin, "%s", tbin("hedui-source"));
+	snprintf(url, sizeof url, "%s", turl(port));
+	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	snprintf(n, sizeof n, "source-%s.crt", kinds[kind]);
+	snprintf(cert, sizeof cert, "%s", tcert(n));
+	snprintf(n, sizeof n, "source-%s.key", kinds[kind]);
+	snprintf(key, sizeof key, "%s", tcert(n));
+	argv[k++] = bin;
+	argv[k++] = "--kind";
+	argv[k++] = (char *)kinds[kind];
+	argv[k++] = "--listen";
+	argv[k++] = url;
+	argv[k++] = "--fixtures";
+	argv[k++] = fx;
+	argv[k++] = "--ca";
+	argv[k++] = ca;
+	argv[k++] = "--cert";
+	argv[k++] = cert;
+	argv[k++] = "--key";
+	argv[k++] = key;
+	for (int j = 0; extra != NULL && extra[j] != NULL && k < 46; j++)
+		argv[k++] = (char *)extra[j];
+	argv[k] = NULL;
+	tproc *p = tproc_start(kinds[kind], argv);
+	if (p != NULL && !tport_wait(port, 5000)) {
+		tproc_stop(p);
+		return NULL;
+	}
+	return p;
+}
+
+bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
+    const char *const extra[])
+{
 	for (int i = 0; i < 3; i++) {
-		char bin[512], url[64], ca[512], cert[512], key[512], n[64];
-		char *argv[48];
-		int k = 0;
 		ports[i] = tport_free();
-		snprintf(bin, sizeof bin, "%s", tbin("hedui-source"));
-		snprintf(url, sizeof url, "%s", turl(ports[i]));
-		snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
-		snprintf(n, sizeof n, "source-%s.crt", kinds[i]);
-		snprintf(cert, sizeof cert, "%s", tcert(n));
-		snprintf(n, sizeof n, "source-%s.key", kinds[i]);
-		snprintf(key, sizeof key, "%s", tcert(n));
-		argv[k++] = bin;
-		argv[k++] = "--kind";
-		argv[k++] = (char *)kinds[i];
-		argv[k++] = "--listen";
-		argv[k++] = url;
-		argv[k++] = "--fixtures";
-		argv[k++] = fx;
-		argv[k++] = "--ca";
-		argv[k++] = ca;
-		argv[k++] = "--cert";
-		argv[k++] = cert;
-		argv[k++] = "--key";
-		argv[k++] = key;
-		for (int j = 0; extra != NULL && extra[j] != NULL && k < 46; j++)
-			argv[k++] = (char *)extra[j];
-		argv[k] = NULL;
-		procs[i] = tproc_start(kinds[i], argv);
-		if (procs[i] == NULL || !tport_wait(ports[i], 5000))
+		procs[i] = tsource_spawn(i, fixtures, ports[i], extra);
+		if (procs[i] == NULL)
 			return false;
 	}
 	return true;
+}
+
+int tproc_pid(const tproc *p)
+{
+	return (int)p->pid;
+}
+
+void tproc_signal(tproc *p, int sig)
+{
+	if (p != NULL && !p->reaped)
+		kill(p->pid, sig);
+}
+
+int tproc_wait(tproc *p, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (!tproc_alive(p))
+			return p->status;
+		usleep(10000);
+	}
+	return -1;
+}
+
+long tproc_peak_rss_kib(const tproc *p)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
 }

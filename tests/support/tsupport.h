@@ -74,6 +74,17 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
  * may be NULL). Waits until each accepts connections. */
 bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
     const char *const extra[]);
+/* One source: kind 0 bank, 1 tax, 2 property, on a given port. */
+tproc *tsource_spawn(int kind, const char *fixtures, int port,
+    const char *const extra[]);
 
 /* A file path in a fresh per-process temporary directory. */
 const char *ttmp(const char *name);
+
+/* The process id, and a signal sent without waiting. */
+int tproc_pid(const tproc *p);
+void tproc_signal(tproc *p, int sig);
+/* Waits up to timeout_ms for the process to exit; its status or -1. */
+int tproc_wait(tproc *p, int timeout_ms);
+/* Peak resident set size (VmHWM) in KiB, or -1. */
+long tproc_peak_rss_kib(const tproc *p);
