@@ -109,9 +109,9 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	}
 	if (strcmp(section, "tls") == 0) {
 		if (strcmp(name, "engine") == 0) {
-			if (strcmp(value, "openssl") != 0 &&
+			if (value[0] != '\0' && strcmp(value, "openssl") != 0 &&
 			    strcmp(value, "mbedtls") != 0)
-				return "must be openssl or mbedtls";
+				return "must be openssl, mbedtls or empty";
 			return cfg_copy(cfg->tls_engine, sizeof cfg->tls_engine,
 			           value)
 			    ? ""

@@ -1,0 +1,103 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heduid_config.h"
+
+static char path[64];
+
+static void write_ini(const char *text)
+{
+	snprintf(path, sizeof path, "/tmp/heduid-cfg-%d.ini", (int)getpid());
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static heduid_action parse(heduid_config *cfg, int argc, const char **argv)
+{
+	heduid_config_defaults(cfg);
+	return heduid_config_parse(cfg, argc, (char **)argv);
+}
+
+static void shipped_example_parses(void **state)
+{
+	(void)state;
+	char ex[512];
+	snprintf(ex, sizeof ex, "%s/etc/heduid.ini",
+	    getenv("HEDUI_SRC") != NULL ? getenv("HEDUI_SRC") : ".");
+	const char *argv[] = {"heduid", "--config", ex};
+	heduid_config cfg;
+	assert_int_equal(parse(&cfg, 3, argv), HEDUID_RUN);
+	assert_string_equal(cfg.listen, "tls+tcp://127.0.0.1:7443");
+	assert_int_equal(cfg.max_inflight, 256);
+	assert_string_equal(cfg.source_tax, "tls+tcp://127.0.0.1:7452");
+	assert_string_equal(cfg.policy_file, "etc/policy.json");
+	assert_string_equal(cfg.tls_engine, "");
+}
+
+static void flags_override_file(void **state)
+{
+	(void)state;
+	write_ini("[server]\nmax_inflight = 10\nlisten = tls+tcp://1.2.3.4:1\n"
+	          "[tls]\nca = a\ncert = b\nkey = c\n");
+	const char *argv[] = {"heduid", "--max-inflight", "20", "--config",
+	    path};
+	heduid_config cfg;
+	assert_int_equal(parse(&cfg, 5, argv), HEDUID_RUN);
+	assert_int_equal(cfg.max_inflight, 20);
+	assert_string_equal(cfg.listen, "tls+tcp://1.2.3.4:1");
+	assert_string_equal(cfg.ca, "a");
+	unlink(path);
+}
+
+static void bad_files_and_flags(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"[server]\nmax_inflight = many\n[tls]\nca=a\ncert=b\nkey=c\n",
+		"[server]\nmax_inflight = 0\n[tls]\nca=a\ncert=b\nkey=c\n",
+		"[server]\nmystery = 1\n[tls]\nca=a\ncert=b\nkey=c\n",
+		"[nosuch]\nx = 1\n",
+		"[tls]\nengine = gnutls\nca=a\ncert=b\nkey=c\n",
+		"[server]\ndebug_service = perhaps\n[tls]\nca=a\ncert=b\nkey=c\n",
+		"not an ini line\n",
+		"[server]\nlisten = tls+tcp://127.0.0.1:1\n", /* no TLS files */
+	};
+	heduid_config cfg;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		write_ini(bad[i]);
+		const char *argv[] = {"heduid", "--config", path};
+		assert_int_equal(parse(&cfg, 3, argv), HEDUID_EXIT_USAGE);
+	}
+	unlink(path);
+	const char *missing[] = {"heduid", "--config", "/nonexistent.ini"};
+	assert_int_equal(parse(&cfg, 3, missing), HEDUID_EXIT_USAGE);
+	const char *badflag[] = {"heduid", "--max-inflight", "-3", "--ca", "a",
+	    "--cert", "b", "--key", "c"};
+	assert_int_equal(parse(&cfg, 9, badflag), HEDUID_EXIT_USAGE);
+	const char *unknown[] = {"heduid", "--frobnicate"};
+	assert_int_equal(parse(&cfg, 2, unknown), HEDUID_EXIT_USAGE);
+	const char *extra[] = {"heduid", "--ca", "a", "--cert", "b", "--key",
+	    "c", "stray"};
+	assert_int_equal(parse(&cfg, 8, extra), HEDUID_EXIT_USAGE);
+	const char *help[] = {"heduid", "--help"};
+	assert_int_equal(parse(&cfg, 2, help), HEDUID_EXIT_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(shipped_example_parses),
+		cmocka_unit_test(flags_override_file),
+		cmocka_unit_test(bad_files_and_flags),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
