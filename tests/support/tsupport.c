@@ -438,9 +438,12 @@ tproc *tsource_spawn(int kind, const char *fixtures, int port,
 bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
     const char *const extra[])
 {
+	char fx[512];
+	/* fixtures may sit in one of our rotating buffers: copy it first. */
+	snprintf(fx, sizeof fx, "%s", fixtures);
 	for (int i = 0; i < 3; i++) {
 		ports[i] = tport_free();
-		procs[i] = tsource_spawn(i, fixtures, ports[i], extra);
+		procs[i] = tsource_spawn(i, fx, ports[i], extra);
 		if (procs[i] == NULL)
 			return false;
 	}
