@@ -42,9 +42,9 @@ static void tproc_kill_all(void)
 
 static char *tbuf(void)
 {
-	static __thread char bufs[8][512];
+	static __thread char bufs[64][512];
 	static __thread int next;
-	return bufs[next++ % 8];
+	return bufs[next++ % 64];
 }
 
 tproc *tproc_start(const char *name, char *const argv[])
