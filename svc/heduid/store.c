@@ -331,6 +331,8 @@ void store_close(store *s)
 
 bool store_healthy(store *s)
 {
+	if (s == NULL)
+		return false;
 	pthread_mutex_lock(&s->mu);
 	bool h = s->healthy;
 	pthread_mutex_unlock(&s->mu);
@@ -357,6 +359,11 @@ static bool store_copy_audit(store_item *it, const store_audit *a)
 
 static void store_enqueue(store *s, store_item *it)
 {
+	if (s == NULL) {
+		it->result = HD_EUNAVAIL;
+		store_finish(it);
+		return;
+	}
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->mu);
@@ -469,6 +476,8 @@ hd_err store_append_audit(store *s, const store_audit *a)
 
 hd_err store_get_report(store *s, const char *report_id, store_report *out)
 {
+	if (s == NULL)
+		return HD_ECLOSED;
 	pthread_mutex_lock(&s->rmu);
 	hd_err e = s->ops->get_report(s->rdb, report_id, out);
 	pthread_mutex_unlock(&s->rmu);
@@ -478,6 +487,8 @@ hd_err store_get_report(store *s, const char *report_id, store_report *out)
 hd_err store_find_by_request(store *s, const char *agency,
     const char *region, const char *request_id, store_report *out)
 {
+	if (s == NULL)
+		return HD_ECLOSED;
 	pthread_mutex_lock(&s->rmu);
 	hd_err e =
 	    s->ops->find_by_request(s->rdb, agency, region, request_id, out);

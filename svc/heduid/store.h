@@ -22,6 +22,8 @@
 
 #define STORE_HASH_LEN 32
 #define STORE_SIG_MAX 80
+/* Up to 20 person hashes, comma-separated. */
+#define STORE_PERSONS_MAX (20 * AUDIT_PERSON_HEX)
 
 typedef struct store store;
 
@@ -38,6 +40,7 @@ typedef struct store_report {
 	uint8_t sig[STORE_SIG_MAX];
 	size_t sig_len;
 	int64_t created_ms;
+	char persons[STORE_PERSONS_MAX]; /* the household's person hashes */
 } store_report;
 
 void store_report_clear(store_report *r);

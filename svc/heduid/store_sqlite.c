@@ -33,18 +33,18 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_PUT_REPORT] =
 	"INSERT INTO report(report_id, agency, region, request_id,"
-	" household_hash, report, signature, created_ms)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	" household_hash, report, signature, created_ms, persons)"
+	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQ_PUT_AUDIT] =
 	"INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
 	" method, report_id, persons, outcome, prev_hash, hash)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [SQ_GET_REPORT] =
 	"SELECT report_id, agency, region, request_id, household_hash,"
-	" report, signature, created_ms FROM report WHERE report_id = ?1",
+	" report, signature, created_ms, persons FROM report WHERE report_id = ?1",
     [SQ_FIND_REPORT] =
 	"SELECT report_id, agency, region, request_id, household_hash,"
-	" report, signature, created_ms FROM report"
+	" report, signature, created_ms, persons FROM report"
 	" WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [SQ_PROBE] = "INSERT OR REPLACE INTO meta(key, value)"
@@ -59,6 +59,7 @@ static const char sq_schema[] =
     " agency TEXT NOT NULL, region TEXT NOT NULL, request_id TEXT NOT NULL,"
     " household_hash BLOB NOT NULL, report BLOB NOT NULL,"
     " signature BLOB NOT NULL, created_ms INTEGER NOT NULL,"
+    " persons TEXT NOT NULL,"
     " UNIQUE(agency, region, request_id));"
     "CREATE TABLE IF NOT EXISTS audit("
     " seq INTEGER PRIMARY KEY NOT NULL, time_ms INTEGER NOT NULL,"
@@ -178,6 +179,7 @@ static hd_err sq_insert_report(void *h, const store_report *r)
 	sqlite3_bind_blob(st, 6, r->report, (int)r->report_len, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 7, r->sig, (int)r->sig_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, r->created_ms);
+	sqlite3_bind_text(st, 9, r->persons, -1, SQLITE_STATIC);
 	return sq_step_done(d, SQ_PUT_REPORT, "insert_report");
 }
 
@@ -230,6 +232,7 @@ static hd_err sq_read_report(sqlite3_stmt *st, store_report *out)
 		memcpy(out->sig, sqlite3_column_blob(st, 6), (size_t)n);
 	out->sig_len = (size_t)n;
 	out->created_ms = sqlite3_column_int64(st, 7);
+	sq_text(st, 8, out->persons, sizeof out->persons);
 	return HD_OK;
 }
 
