@@ -13,6 +13,10 @@
 #include "log.h"
 #include "verify_internal.h"
 
+#define VERIFY_STORE_DOWN                                                     \
+	"the report store cannot be written (disk full, I/O error or "       \
+	"read-only); heduid refuses work until it can keep reports again"
+
 static const char *verify_operator(rpc_call *call)
 {
 	const char *op = rpc_call_metadata(call, "operator-id");
@@ -66,10 +70,7 @@ bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call)
 {
 	if (store_healthy(vs->store))
 		return false;
-	rpc_call_fail(call, RPC_UNAVAILABLE,
-	    "the report store cannot be written (disk full, I/O error or "
-	    "read-only); heduid refuses work until it can keep reports "
-	    "again");
+	rpc_call_fail(call, RPC_UNAVAILABLE, "%s", VERIFY_STORE_DOWN);
 	return true;
 }
 
@@ -213,6 +214,7 @@ static void verify_health_changed(bool healthy, void *arg)
 	rpc_server *srv = __atomic_load_n(&vs->srv, __ATOMIC_SEQ_CST);
 	if (srv == NULL)
 		return;
+	rpc_server_set_not_serving_why(srv, healthy ? "" : VERIFY_STORE_DOWN);
 	rpc_server_set_serving(srv, "", healthy);
 	rpc_server_set_serving(srv, VERIFY_SERVICE_NAME, healthy);
 }
