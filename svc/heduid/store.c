@@ -318,6 +318,12 @@ void store_close(store *s)
 		pthread_cond_signal(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
+		log_info("store.close",
+		    "batches=%llu items=%llu max_batch=%llu failures=%llu",
+		    (unsigned long long)s->stats.batches,
+		    (unsigned long long)s->stats.items,
+		    (unsigned long long)s->stats.max_batch,
+		    (unsigned long long)s->stats.failures);
 	}
 	if (s->ops != NULL) {
 		s->ops->close(s->rdb);
