@@ -135,8 +135,11 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		return;
 	}
 	if (!rpc_server_is_serving_method(srv, meth)) {
-		rpc_call_reject(c, RPC_UNAVAILABLE, "service %s is not serving",
-		    meth->service_name);
+		char why[200];
+		rpc_server_not_serving_why(srv, why, sizeof why);
+		rpc_call_reject(c, RPC_UNAVAILABLE,
+		    "service %s is not serving%s%s", meth->service_name,
+		    why[0] != '\0' ? ": " : "", why);
 		return;
 	}
 	if (!rpc_server_inflight_take(srv)) {

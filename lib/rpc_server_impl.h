@@ -65,6 +65,7 @@ struct rpc_server {
 	bool draining;
 	bool started;
 	int serving_all;
+	char not_serving_why[200]; /* told to callers refused meanwhile */
 
 	rpc_method *methods;
 	size_t nmethods;
