@@ -199,6 +199,54 @@ for sel, kind in ((0, "Bank"), (1, "Tax"), (2, "Property")):
     resp.persons[0].person.status.code = 14
     add("fanout_reply", bytes([sel]) + resp.SerializeToString())
 
+# --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
+regress = {}
+
+
+def reg(target, name, data):
+    regress.setdefault(target, []).append((name, bytes(data)))
+
+
+a = auth(VERIFY, b"fuzz-body", ts=-(2 ** 63))
+reg("agency_auth", "timestamp-int64-min", a.SerializeToString())
+a = auth(VERIFY, b"fuzz-body", ts=2 ** 63 - 1)
+reg("agency_auth", "timestamp-int64-max", a.SerializeToString())
+reg("agency_auth", "signed-ok-then-malleated",
+    auth(VERIFY, b"fuzz-body").SerializeToString())
+
+
+def raw_env(method, request_id, payload=b""):
+    out = b"\x0a" + bytes([len(method)]) + method
+    out += b"\x12" + bytes([len(request_id)]) + request_id
+    if payload:
+        out += b"\x2a" + bytes([len(payload)]) + payload
+    return out
+
+
+reg("dispatch", "request-id-not-utf8",
+    raw_env(b"hedui.v1.Health/Check", b"id-\xff\xfe"))
+reg("dispatch", "unknown-method-not-utf8",
+    raw_env(b"hedui.v1.No/\xc3\x28\n level=error", b"r"))
+reg("dispatch", "request-id-cut-inside-a-character",
+    raw_env(b"hedui.v1.Health/Check", "\u5f20".encode() * 22))
+reg("echo", "fail-message-not-utf8", b"\x18\x03\x22\x05bad\xff\xfe")
+reg("echo", "fail-message-cut-at-200-bytes",
+    pb.health.EchoRequest(fail_code=3,
+                          fail_message="\u5f20" * 100).SerializeToString())
+bad_hh = household() + b"\x0a\x04c\xff\xfe1"
+r = pb.verifier.VerifyHouseholdRequest(household=bad_hh)
+r.auth.CopyFrom(auth(VERIFY, bad_hh))
+reg("verify_request", "case-id-not-utf8", r.SerializeToString())
+
+for target, items in sorted(regress.items()):
+    d = os.path.join(HERE, "regressions", target)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for name, data in items:
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    print("%-16s %d regression inputs" % (target, len(items)))
+
 out = os.path.join(HERE, "corpus")
 for target, seeds in sorted(corpus.items()):
     d = os.path.join(out, target)
