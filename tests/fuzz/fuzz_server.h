@@ -15,6 +15,9 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "fixtures.h"
+#include "hedui/v1/health.pb-c.h"
+#include "hedui/v1/source.pb-c.h"
+#include "hedui/v1/verifier.pb-c.h"
 #include "rpc_builtin.h"
 #include "rpc_server.h"
 #include "source_service.h"
@@ -63,6 +66,55 @@ static inline void fuzz_server_start(void)
 		fuzz_die("client");
 }
 
+/* The response type of a method the server serves, NULL if none. */
+static inline const ProtobufCMessageDescriptor *fuzz_output_desc(
+    const char *method)
+{
+	static const ProtobufCServiceDescriptor *const services[] = {
+	    &hedui__v1__health__descriptor, &hedui__v1__reflection__descriptor,
+	    &hedui__v1__debug__descriptor, &hedui__v1__verifier__descriptor,
+	    &hedui__v1__bank_source__descriptor};
+	if (method == NULL)
+		return NULL;
+	if (method[0] == '/')
+		method++;
+	for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+		size_t n = strlen(services[i]->name);
+		if (strncmp(method, services[i]->name, n) != 0 ||
+		    method[n] != '/')
+			continue;
+		for (unsigned m = 0; m < services[i]->n_methods; m++)
+			if (strcmp(method + n + 1,
+			        services[i]->methods[m].name) == 0)
+				return services[i]->methods[m].output;
+	}
+	return NULL;
+}
+
+/* An OK reply's payload must decode as the method's response, with UTF-8
+ * strings (the verdict inside a VerifyHouseholdResponse's report too). */
+static inline void fuzz_check_payload(
+    const char *method, const ProtobufCBinaryData *payload)
+{
+	const ProtobufCMessageDescriptor *d = fuzz_output_desc(method);
+	const char *field = NULL;
+	FUZZ_ASSERT(d != NULL);
+	ProtobufCMessage *m =
+	    protobuf_c_message_unpack(d, NULL, payload->len, payload->data);
+	FUZZ_ASSERT(m != NULL);
+	FUZZ_ASSERT(utf8_message_valid(m, &field));
+	if (d == &hedui__v1__verify_household_response__descriptor) {
+		const Hedui__V1__VerifyHouseholdResponse *r =
+		    (const Hedui__V1__VerifyHouseholdResponse *)m;
+		Hedui__V1__Verdict *v = hedui__v1__verdict__unpack(
+		    NULL, r->report.len, r->report.data);
+		FUZZ_ASSERT(v != NULL);
+		FUZZ_ASSERT(utf8_message_valid(&v->base, &field));
+		hedui__v1__verdict__free_unpacked(v, NULL);
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+}
+
 /* Sends one raw request envelope; returns the decoded reply's status code
  * (the reply is checked, then freed). */
 static inline int fuzz_server_send(const uint8_t *data, size_t size)
@@ -80,6 +132,13 @@ static inline int fuzz_server_send(const uint8_t *data, size_t size)
 	Hedui__V1__RpcReply *r =
 	    hedui__v1__rpc_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
 	int code = r->status != NULL ? (int)r->status->code : 0;
+	if (code == RPC_OK) {
+		Hedui__V1__RpcRequest *req =
+		    hedui__v1__rpc_request__unpack(NULL, size, data);
+		FUZZ_ASSERT(req != NULL);
+		fuzz_check_payload(req->method, &r->payload);
+		hedui__v1__rpc_request__free_unpacked(req, NULL);
+	}
 	hedui__v1__rpc_reply__free_unpacked(r, NULL);
 	nng_msg_free(m);
 	return code;
