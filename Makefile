@@ -3,6 +3,8 @@
 #   make                 build everything into build/
 #   make check           build, make the dev PKI, run every test
 #   make SAN=1 check     the same with ASan + UBSan, into build-san/
+#   make fuzz            libFuzzer targets (clang) into build-fuzz/, a short
+#                        run of each; make fuzz-long FUZZ_SECONDS=600
 #   make demo            a real verification end to end on loopback
 #   make install PREFIX=/usr/local
 #
@@ -10,7 +12,17 @@
 # tests/unit/test_*.c becomes a test program, nothing else to edit.
 
 SAN ?= 0
-ifeq ($(SAN),1)
+FUZZ ?= 0
+ifeq ($(FUZZ),1)
+# libFuzzer needs clang; every object is instrumented for coverage and
+# built with ASan + UBSan, the fuzz targets link libFuzzer's main.
+BUILD ?= build-fuzz
+CC = clang
+SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+OPT ?= -O1
+else ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -73,9 +85,23 @@ else
 SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh)
 endif
 
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+# The normal check also runs each fuzz target briefly (tests/fuzz/
+# check-fuzz.sh), so it builds them first; the interop checks run against
+# whichever heduid this build made.
+INTEROP_TESTS := $(wildcard tests/interop/check-*.sh)
+ifeq ($(SAN)$(FUZZ),00)
+SCRIPT_TESTS += $(wildcard tests/fuzz/check-*.sh)
+CHECK_FUZZ = fuzz-build-sub
+endif
+SCRIPT_TESTS += $(INTEROP_TESTS)
+
 CERTS = $(BUILD)/certs
 
-.PHONY: all check test unit integration certs demo install clean fuzz bench format
+.PHONY: all check test unit integration certs demo install clean fuzz \
+	fuzz-long fuzz-build fuzz-build-sub bench format
 .SECONDARY:
 
 all: $(PROGS) $(LIBSO) $(TEST_BINS)
@@ -142,7 +168,7 @@ certs: $(CERTS)/.done
 TEST_ENV = HEDUI_BIN=$(abspath $(BUILD)/bin) HEDUI_CERTS=$(abspath $(CERTS)) \
 	HEDUI_SRC=$(abspath .) HEDUI_BUILD=$(abspath $(BUILD))
 
-check: all certs
+check: all certs $(CHECK_FUZZ)
 	@$(TEST_ENV) sh tests/run-tests.sh $(TEST_BINS) $(SCRIPT_TESTS)
 
 # The README's test command: normal build, then ASan + UBSan.
@@ -158,6 +184,26 @@ integration: $(PROGS) $(INTEG_BINS) certs
 
 demo: $(PROGS) certs
 	@$(TEST_ENV) sh tests/demo.sh
+
+# --- fuzzing -------------------------------------------------------------
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(HEDUIDA) $(SOURCEA) \
+		$(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+ifeq ($(FUZZ),1)
+fuzz-build: $(FUZZ_BINS)
+fuzz: fuzz-build
+	@FUZZ_BIN=$(abspath $(BUILD)/fuzz) sh tests/fuzz/run-fuzz.sh 5
+fuzz-long: fuzz-build
+	@FUZZ_BIN=$(abspath $(BUILD)/fuzz) sh tests/fuzz/run-fuzz.sh \
+		$(FUZZ_SECONDS)
+else
+fuzz fuzz-long fuzz-build:
+	$(MAKE) FUZZ=1 $@
+endif
+fuzz-build-sub:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
 
 # --- install -------------------------------------------------------------
 install: $(PROGS) $(LIBSO) $(LIBA)

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "tls_setup.h"
+#include "utf8.h"
 
 static void cli_usage(FILE *f)
 {
@@ -268,8 +269,11 @@ void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts,
 
 int cli_report_status(const char *what, rpc_code code, const rpc_status *st)
 {
-	fprintf(stderr, "hedui: %s: %s: %s\n", what, rpc_code_name(code),
-	    st->message);
+	/* The message is the server's: no control characters (escape
+	 * sequences) reach the terminal. */
+	char msg[sizeof st->message];
+	utf8_sanitize(st->message, msg, sizeof msg, true);
+	fprintf(stderr, "hedui: %s: %s: %s\n", what, rpc_code_name(code), msg);
 	if (st->local && (code == RPC_UNAVAILABLE || code == RPC_CANCELLED))
 		return CLI_EXIT_UNREACHABLE;
 	if (st->local && code == RPC_DEADLINE_EXCEEDED)

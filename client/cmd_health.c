@@ -2,6 +2,7 @@
 
 #include "cli.h"
 #include "hedui/v1/health.pb-c.h"
+#include "utf8.h"
 
 static const char *health_status_name(int s)
 {
@@ -67,8 +68,11 @@ int cmd_methods(cli_ctx *ctx)
 		return cli_report_status("methods", code, &st);
 	Hedui__V1__ListMethodsResponse *r =
 	    (Hedui__V1__ListMethodsResponse *)resp;
-	for (size_t i = 0; i < r->n_methods; i++)
-		printf("%s\n", r->methods[i]);
+	for (size_t i = 0; i < r->n_methods; i++) {
+		char name[256];
+		printf("%s\n",
+		    utf8_sanitize(r->methods[i], name, sizeof name, true));
+	}
 	protobuf_c_message_free_unpacked(resp, NULL);
 	return CLI_EXIT_OK;
 }

@@ -123,6 +123,12 @@ void verdict_text_mask_id(const char *id, char *out, size_t outlen)
 {
 	char masked[IDNUM_MASKED_LEN + 1];
 	idnum_mask(id, masked);
+	/* The ID comes from the service and goes to a terminal: only the
+	 * characters an ID number has get through, no escape sequences. */
+	for (char *c = masked; *c != '\0'; c++)
+		if (!((*c >= '0' && *c <= '9') || *c == 'X' || *c == 'x' ||
+		        *c == '*'))
+			*c = '?';
 	snprintf(out, outlen, "%s", masked);
 }
 

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static const char *const household_relations[] = {"applicant", "spouse",
     "child", "parent", "sibling", "grandparent", "grandchild", "other"};
 
@@ -39,7 +41,8 @@ static bool household_text_ok(const char *s, size_t max)
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
 			return false;
-	return true;
+	/* Echoed into the verdict: a strict decoder refuses non-UTF-8. */
+	return utf8_valid(s, strlen(s));
 }
 
 bool household_check(const Hedui__V1__Household *h, idnum_date today,

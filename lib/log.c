@@ -66,6 +66,14 @@ void log_event(log_level level, const char *event, const char *fmt, ...)
 	}
 	if ((size_t)n > sizeof line - 2)
 		n = (int)sizeof line - 2;
+	/* Values come from requests too: a newline or an escape sequence in
+	 * one must not forge a line or reach a terminal. One event, one
+	 * line. */
+	for (int i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 || c == 0x7f)
+			line[i] = '?';
+	}
 	line[n++] = '\n';
 	fwrite(line, 1, (size_t)n, stderr);
 }

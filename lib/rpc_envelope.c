@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 bool rpc_envelope_key_ok(const char *k)
 {
 	if (k == NULL || k[0] == '\0' || strlen(k) > 64)
@@ -26,6 +28,14 @@ bool rpc_envelope_request_ok(
 		snprintf(why, whylen, "request_id is longer than 64 characters");
 		return false;
 	}
+	/* proto3 strings are UTF-8; Google's decoders refuse anything else,
+	 * and these come back to the caller in the reply. */
+	if (!utf8_valid(env->method, strlen(env->method)) ||
+	    (env->request_id != NULL &&
+	        !utf8_valid(env->request_id, strlen(env->request_id)))) {
+		snprintf(why, whylen, "method or request_id is not valid UTF-8");
+		return false;
+	}
 	if (env->n_metadata > 64) {
 		snprintf(why, whylen, "more than 64 metadata entries");
 		return false;
@@ -41,6 +51,12 @@ bool rpc_envelope_request_ok(
 		if (strlen(env->metadata[i]->value) > 1024) {
 			snprintf(why, whylen,
 			    "metadata value %zu is longer than 1024 bytes", i);
+			return false;
+		}
+		if (!utf8_valid(env->metadata[i]->value,
+		        strlen(env->metadata[i]->value))) {
+			snprintf(why, whylen,
+			    "metadata value %zu is not valid UTF-8", i);
 			return false;
 		}
 	}
@@ -69,10 +85,14 @@ nng_msg *rpc_envelope_reply(const char *request_id, rpc_code code,
 	Hedui__V1__RpcReply reply = HEDUI__V1__RPC_REPLY__INIT;
 	Hedui__V1__Status status = HEDUI__V1__STATUS__INIT;
 	nng_msg *m = NULL;
+	char rid[260];
+	char msg[1024];
 
-	reply.request_id = (char *)(request_id != NULL ? request_id : "");
+	/* Both may carry bytes from the request: never let them make the
+	 * reply undecodable for a strict (Google) protobuf decoder. */
+	reply.request_id = utf8_sanitize(request_id, rid, sizeof rid, false);
 	status.code = (Hedui__V1__StatusCode)code;
-	status.message = (char *)(message != NULL ? message : "");
+	status.message = utf8_sanitize(message, msg, sizeof msg, false);
 	reply.status = &status;
 	reply.payload.data = (uint8_t *)payload;
 	reply.payload.len = payload_len;

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "rpc_envelope.h"
+#include "utf8.h"
 
 /* How often the reaper looks for calls past their deadline. */
 #define RPC_REAPER_BUSY_MS 2
@@ -78,10 +79,12 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 
+	char safe[104];
+	rpc_server_safe_method(c->env != NULL ? c->env->method : "", safe,
+	    sizeof safe);
 	log_info("rpc.reject", "method=\"%s\" request_id=\"%s\" code=%s "
 	                       "message=\"%s\"",
-	    c->env != NULL ? c->env->method : "", c->request_id,
-	    rpc_code_name(code), msg);
+	    safe, c->request_id, rpc_code_name(code), msg);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
@@ -89,37 +92,92 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	rpc_call_send(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
+/* A method name fit for a log line or an error message: at most 100
+ * characters of [A-Za-z0-9._/-], anything else as '?', so that a caller
+ * cannot forge log lines or smuggle bytes into our replies. */
+void rpc_server_safe_method(const char *name, char *out, size_t outlen)
+{
+	size_t o = 0;
+	for (const char *p = name != NULL ? name : ""; *p != '\0' &&
+	     o + 1 < outlen && o < 100;
+	     p++) {
+		char ch = *p;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '/' || ch == '-';
+		out[o++] = ok ? ch : '?';
+	}
+	out[o] = '\0';
+}
+
+rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
+    Hedui__V1__RpcRequest **envp, const rpc_method **methp, char *why,
+    size_t whylen)
+{
+	char safe[104];
+	*methp = NULL;
+	*envp = hedui__v1__rpc_request__unpack(NULL, len, body);
+	if (*envp == NULL) {
+		snprintf(why, whylen,
+		    "request envelope does not decode as hedui.v1.RpcRequest");
+		return RPC_INVALID_ARGUMENT;
+	}
+	const Hedui__V1__RpcRequest *env = *envp;
+	if (!rpc_envelope_request_ok(env, why, whylen))
+		return RPC_INVALID_ARGUMENT;
+	const rpc_method *meth = rpc_server_find_method(srv, env->method);
+	if (meth == NULL) {
+		rpc_server_safe_method(env->method, safe, sizeof safe);
+		snprintf(why, whylen, "unknown method \"%s\"", safe);
+		return RPC_UNIMPLEMENTED;
+	}
+	*methp = meth;
+	if (meth->fn == NULL) {
+		snprintf(why, whylen, "method %s is not implemented",
+		    meth->full_name);
+		return RPC_UNIMPLEMENTED;
+	}
+	return RPC_OK;
+}
+
+ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
+    const Hedui__V1__RpcRequest *env, char *why, size_t whylen)
+{
+	const char *field = "";
+	ProtobufCMessage *msg = protobuf_c_message_unpack(meth->desc->input,
+	    NULL, env->payload.len, env->payload.data);
+	if (msg == NULL) {
+		snprintf(why, whylen, "payload does not decode as %s",
+		    meth->desc->input->name);
+		return NULL;
+	}
+	/* protobuf-c takes any bytes for a string; Google's decoders don't,
+	 * and whatever we echo must stay decodable for them. */
+	if (!utf8_message_valid(msg, &field)) {
+		snprintf(why, whylen, "payload field %s is not valid UTF-8",
+		    field);
+		protobuf_c_message_free_unpacked(msg, NULL);
+		return NULL;
+	}
+	return msg;
+}
+
 /* A request has arrived on c: decode, check and dispatch it. */
 static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 {
 	rpc_server *srv = c->srv;
-	const uint8_t *body = nng_msg_body(m);
-	size_t len = nng_msg_len(m);
+	const rpc_method *meth;
+	char why[160];
 
 	c->received_at = nng_clock();
-	c->env = hedui__v1__rpc_request__unpack(NULL, len, body);
+	rpc_code code = rpc_server_decode(
+	    srv, nng_msg_body(m), nng_msg_len(m), &c->env, &meth, why, sizeof why);
 	nng_msg_free(m);
-	if (c->env == NULL) {
-		rpc_call_reject(c, RPC_INVALID_ARGUMENT,
-		    "request envelope does not decode as hedui.v1.RpcRequest");
-		return;
-	}
-	snprintf(c->request_id, sizeof c->request_id, "%.64s",
-	    c->env->request_id);
-	char why[160];
-	if (!rpc_envelope_request_ok(c->env, why, sizeof why)) {
-		rpc_call_reject(c, RPC_INVALID_ARGUMENT, "%s", why);
-		return;
-	}
-	const rpc_method *meth = rpc_server_find_method(srv, c->env->method);
-	if (meth == NULL) {
-		rpc_call_reject(c, RPC_UNIMPLEMENTED,
-		    "unknown method \"%.100s\"", c->env->method);
-		return;
-	}
-	if (meth->fn == NULL) {
-		rpc_call_reject(c, RPC_UNIMPLEMENTED,
-		    "method %s is not implemented", meth->full_name);
+	if (c->env != NULL)
+		utf8_sanitize(c->env->request_id, c->request_id,
+		    sizeof c->request_id, true);
+	if (code != RPC_OK) {
+		rpc_call_reject(c, code, "%s", why);
 		return;
 	}
 	bool expired;
@@ -148,12 +206,10 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		    srv->opts.max_inflight);
 		return;
 	}
-	c->msg = protobuf_c_message_unpack(meth->desc->input, NULL,
-	    c->env->payload.len, c->env->payload.data);
+	c->msg = rpc_server_decode_payload(meth, c->env, why, sizeof why);
 	if (c->msg == NULL) {
 		rpc_server_inflight_give(srv);
-		rpc_call_reject(c, RPC_INVALID_ARGUMENT,
-		    "payload does not decode as %s", meth->desc->input->name);
+		rpc_call_reject(c, RPC_INVALID_ARGUMENT, "%s", why);
 		return;
 	}
 	nng_mtx_lock(c->mtx);

@@ -85,6 +85,23 @@ bool rpc_server_is_serving_method(rpc_server *srv, const rpc_method *m);
 bool rpc_server_inflight_take(rpc_server *srv);
 void rpc_server_inflight_give(rpc_server *srv);
 
+/*
+ * The socket-free half of dispatch, also what the fuzz targets drive.
+ * rpc_server_decode decodes and checks an envelope and finds its method:
+ * on a non-OK code why holds the message for the caller; *env (when not
+ * NULL) is the caller's to free either way, *meth may be set on
+ * UNIMPLEMENTED. rpc_server_decode_payload decodes the method's request,
+ * NULL with why filled when it does not decode or holds a string that is
+ * not UTF-8.
+ */
+rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
+    Hedui__V1__RpcRequest **env, const rpc_method **meth, char *why,
+    size_t whylen);
+ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
+    const Hedui__V1__RpcRequest *env, char *why, size_t whylen);
+/* name with anything outside [A-Za-z0-9._/-] as '?', at most 100 chars. */
+void rpc_server_safe_method(const char *name, char *out, size_t outlen);
+
 hd_err rpc_server_calls_start(rpc_server *srv);
 void rpc_server_calls_stop(rpc_server *srv);
 void rpc_server_calls_free(rpc_server *srv);

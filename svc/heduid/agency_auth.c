@@ -17,8 +17,10 @@
 /* Verified certificates, keyed by the SHA-256 of their PEM: a chain check
  * costs far more than a signature check, and agencies are few. */
 #define AGENCY_CERT_SLOTS 256
-/* Signatures seen within the window. Open addressing; when a probe run is
- * full the entry that expires first gives way. */
+/* Requests seen within the window, keyed by what was signed (not by the
+ * signature: ECDSA signatures are malleable, (r, s) and (r, n - s) both
+ * verify, so a replay could otherwise pass as new). Open addressing; when
+ * a probe run is full the entry that expires first gives way. */
 #define AGENCY_REPLAY_SLOTS (1u << 17)
 #define AGENCY_REPLAY_PROBE 32
 
@@ -31,7 +33,7 @@ typedef struct agency_cert_entry {
 } agency_cert_entry;
 
 typedef struct agency_replay_entry {
-	unsigned char sig[16];
+	unsigned char key[16];
 	int64_t expires_ms;
 } agency_replay_entry;
 
@@ -205,12 +207,29 @@ static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
 	return RPC_OK;
 }
 
-/* False when this signature was seen within the window; else records it. */
-static int agency_replay_record(agency_auth *a, const uint8_t *sig,
-    size_t len, int64_t now_ms)
+/* The replay key: the certificate and the exact text it signed. Distinct
+ * requests differ in request_id, timestamp or body; a re-encoded signature
+ * over the same text does not make a new request. */
+static int agency_replay_key(const uint8_t *cert, size_t cert_len,
+    const char *input, size_t n, unsigned char h[32])
 {
-	unsigned char h[32];
-	EVP_Digest(sig, len, h, NULL, EVP_sha256(), NULL);
+	unsigned char len_be[8];
+	for (int i = 0; i < 8; i++)
+		len_be[i] = (unsigned char)((uint64_t)cert_len >> (56 - 8 * i));
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, len_be, sizeof len_be) == 1 &&
+	    EVP_DigestUpdate(md, cert, cert_len) == 1 &&
+	    EVP_DigestUpdate(md, input, n) == 1 &&
+	    EVP_DigestFinal_ex(md, h, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* False when this request was seen within the window; else records it. */
+static int agency_replay_record(
+    agency_auth *a, const unsigned char h[32], int64_t now_ms)
+{
 	uint32_t start = ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
 	                     (uint32_t)h[2] << 16) %
 	    AGENCY_REPLAY_SLOTS;
@@ -222,7 +241,7 @@ static int agency_replay_record(agency_auth *a, const uint8_t *sig,
 		agency_replay_entry *e =
 		    &a->replay[(start + i) % AGENCY_REPLAY_SLOTS];
 		bool live = e->expires_ms > now_ms;
-		if (live && memcmp(e->sig, h, sizeof e->sig) == 0) {
+		if (live && memcmp(e->key, h, sizeof e->key) == 0) {
 			fresh = 0;
 			break;
 		}
@@ -236,7 +255,7 @@ static int agency_replay_record(agency_auth *a, const uint8_t *sig,
 		}
 	}
 	if (fresh) {
-		memcpy(victim->sig, h, sizeof victim->sig);
+		memcpy(victim->key, h, sizeof victim->key);
 		victim->expires_ms = now_ms + 2 * AGENCY_AUTH_WINDOW_MS;
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -263,11 +282,15 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		                      "large");
 		return RPC_UNAUTHENTICATED;
 	}
-	int64_t skew = auth->timestamp_ms - now_ms;
-	if (skew > AGENCY_AUTH_WINDOW_MS || skew < -AGENCY_AUTH_WINDOW_MS) {
+	/* Compared without subtracting: timestamp_ms is the caller's and
+	 * may be anything, INT64_MIN included (signed overflow). now_ms is
+	 * the server's clock, far from the limits. */
+	int64_t ts = auth->timestamp_ms;
+	if (ts > now_ms + AGENCY_AUTH_WINDOW_MS ||
+	    ts < now_ms - AGENCY_AUTH_WINDOW_MS) {
 		snprintf(why, whylen, "signature timestamp is %lld s from "
 		                      "server time (limit 300 s)",
-		    (long long)(skew / 1000));
+		    (long long)(ts / 1000 - now_ms / 1000));
 		return RPC_UNAUTHENTICATED;
 	}
 	code = agency_cert_get(a, auth->certificate.data, auth->certificate.len,
@@ -287,10 +310,16 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		code = RPC_UNAUTHENTICATED;
 		goto done;
 	}
-	if (!agency_replay_record(
-	        a, auth->signature.data, auth->signature.len, now_ms)) {
-		snprintf(why, whylen, "replayed request (signature already "
-		                      "used)");
+	unsigned char rkey[32];
+	if (!agency_replay_key(auth->certificate.data, auth->certificate.len,
+	        input, n, rkey)) {
+		snprintf(why, whylen, "cannot check for a replay");
+		code = RPC_INTERNAL;
+		goto done;
+	}
+	if (!agency_replay_record(a, rkey, now_ms)) {
+		snprintf(why, whylen, "replayed request (this request was "
+		                      "already signed and used)");
 		code = RPC_UNAUTHENTICATED;
 		goto done;
 	}

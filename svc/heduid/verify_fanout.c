@@ -197,6 +197,31 @@ static void verify_take_property(
 	}
 }
 
+const ProtobufCMessageDescriptor *verify_fanout_response_desc(
+    policy_source src)
+{
+	return src < POLICY_SOURCE_COUNT ? verify_resp_desc[src] : NULL;
+}
+
+void verify_fanout_take(
+    policy_household *h, policy_source src, const ProtobufCMessage *resp)
+{
+	/* Anyone not named in the answer failed: a source must answer for
+	 * every person it was asked about. */
+	for (size_t m = 0; m < h->n_members; m++)
+		h->members[m].lookup[src] = POLICY_LOOKUP_FAILED;
+	if (resp == NULL || src >= POLICY_SOURCE_COUNT ||
+	    resp->descriptor != verify_resp_desc[src])
+		return;
+	if (src == POLICY_SOURCE_BANK)
+		verify_take_bank(h, (const Hedui__V1__BankLookupResponse *)resp);
+	else if (src == POLICY_SOURCE_TAX)
+		verify_take_tax(h, (const Hedui__V1__TaxLookupResponse *)resp);
+	else
+		verify_take_property(
+		    h, (const Hedui__V1__PropertyLookupResponse *)resp);
+}
+
 static void verify_job_leg_done(verify_job *job)
 {
 	if (atomic_fetch_sub(&job->pending, 1) != 1)
@@ -216,18 +241,12 @@ static void verify_leg_cb(rpc_code code, const rpc_status *st,
 	policy_source src = leg->source;
 	policy_household *h = job->h;
 
-	/* Anyone not named in the answer failed: a source must answer for
-	 * every person it was asked about. */
-	verify_leg_fail_all(job, src);
 	if (code != RPC_OK) {
+		verify_leg_fail_all(job, src);
 		log_warn("fanout.leg", "source=%s code=%s message=\"%s\"",
 		    policy_source_name(src), rpc_code_name(code), st->message);
-	} else if (src == POLICY_SOURCE_BANK) {
-		verify_take_bank(h, (Hedui__V1__BankLookupResponse *)resp);
-	} else if (src == POLICY_SOURCE_TAX) {
-		verify_take_tax(h, (Hedui__V1__TaxLookupResponse *)resp);
 	} else {
-		verify_take_property(h, (Hedui__V1__PropertyLookupResponse *)resp);
+		verify_fanout_take(h, src, resp);
 	}
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "policy.h"
 #include "tls_setup.h"
 
@@ -33,5 +35,16 @@ typedef void (*verify_fanout_done_fn)(policy_household *h, void *arg);
 hd_err verify_fanout_start(verify_sources *s, policy_household *h,
     const char *as_of, const char *case_ref, uint32_t deadline_ms,
     verify_fanout_done_fn done, void *arg);
+
+/*
+ * Applies one source's decoded answer to the household: members it does
+ * not name, or names with a bad item, become FAILED for src. Separate from
+ * the network so that tests and the fuzz target can feed it any reply.
+ */
+void verify_fanout_take(
+    policy_household *h, policy_source src, const ProtobufCMessage *resp);
+/* The response message of a source's Lookup. */
+const ProtobufCMessageDescriptor *verify_fanout_response_desc(
+    policy_source src);
 
 #endif

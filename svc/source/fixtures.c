@@ -456,6 +456,11 @@ static hd_err fx_load(json_t *root, srcdb *const stores[SRCDB_KIND_COUNT],
 	/* A failed commit of a later store cannot undo an earlier one; the
 	 * caller throws all of them away on error. */
 	json_decref(seen);
+	/* The store refused (a person already held, a full disk): still a
+	 * reason for the operator. */
+	if (err != HD_OK && cx->err[0] == '\0')
+		snprintf(cx->err, cx->errlen, "persons[%zu]: cannot store: %s",
+		    cx->person, hd_strerror(err));
 	if (err == HD_OK && count != NULL)
 		*count = json_array_size(persons);
 	return err;

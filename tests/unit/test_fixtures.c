@@ -322,6 +322,24 @@ static void test_ignored_fields(void **state)
 	    fixtures_load_text(doc, s->db, NULL, err, sizeof err), HD_OK);
 }
 
+/* Found by fuzz_fixtures: the stores refusing a person (here one loaded
+ * already) failed the load with no reason given. */
+static void test_store_refusal_has_reason(void **state)
+{
+	stores *s = *state;
+	char err[256];
+	const char *doc = P(OK0);
+	assert_int_equal(
+	    fixtures_load_text(doc, s->db, NULL, err, sizeof err), HD_OK);
+	strcpy(err, "");
+	hd_err e = fixtures_load_text(doc, s->db, NULL, err, sizeof err);
+	if (e != HD_OK) {
+		assert_true(err[0] != '\0');
+		assert_non_null(strstr(err, "persons[0]"));
+		assert_null(strstr(err, "11010519491231002X"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +353,8 @@ int main(void)
 		test_all_or_nothing, stores_setup, stores_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_ignored_fields, stores_setup, stores_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_store_refusal_has_reason, stores_setup, stores_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,120 @@
+#include "utf8.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the well-formed sequence at s (at most len bytes), 0 if the
+ * bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+static bool utf8_str_ok(const char *s)
+{
+	return s == NULL || utf8_valid(s, strlen(s));
+}
+
+bool utf8_message_valid(const ProtobufCMessage *m, const char **field)
+{
+	if (m == NULL)
+		return true;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_STRING &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		const void *at = base + f->offset;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			void *const *arr = *(void *const *const *)at;
+			for (size_t k = 0; k < n; k++) {
+				bool ok = f->type == PROTOBUF_C_TYPE_STRING
+				    ? utf8_str_ok(arr[k])
+				    : utf8_message_valid(arr[k], field);
+				if (!ok) {
+					if (f->type == PROTOBUF_C_TYPE_STRING)
+						*field = f->name;
+					return false;
+				}
+			}
+			continue;
+		}
+		const void *v = *(const void *const *)at;
+		if (f->type == PROTOBUF_C_TYPE_STRING) {
+			if (!utf8_str_ok(v)) {
+				*field = f->name;
+				return false;
+			}
+		} else if (!utf8_message_valid(v, field)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t len = strlen((const char *)p);
+	size_t i = 0, o = 0;
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+		if (n == 0 || (ctrl && n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		if (o + n >= outlen)
+			break;
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return out;
+}

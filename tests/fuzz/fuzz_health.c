@@ -1,0 +1,20 @@
+/* hedui.v1.HealthCheckRequest as the payload of Health/Check, through the real server's
+ * decoding and handler (see fuzz_server.h). */
+#include "fuzz_server.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_quiet();
+	fuzz_server_start();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int code = fuzz_server_call("hedui.v1.Health/Check", data, size);
+	/* Answered at once: OK, or a payload refused. */
+	FUZZ_ASSERT(code == RPC_OK || code == RPC_INVALID_ARGUMENT);
+	return 0;
+}

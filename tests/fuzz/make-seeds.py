@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/.
+
+Run by /usr/bin/python3 (python3-protobuf, python3-cryptography) from the
+top of the tree: /usr/bin/python3 tests/fuzz/make-seeds.py. The seeds are
+committed; run it again after changing a .proto file. Signed requests use
+the committed test PKI (tests/fuzz/pki) and the fuzz targets' fixed clock
+(FUZZ_NOW_MS in tests/fuzz/fuzz_auth.h), so that they pass the signature
+check there.
+"""
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+import hedui_proto  # noqa: E402
+
+FUZZ_NOW_MS = 1800000000000
+REQUEST_ID = "fuzz-1"
+VERIFY = "hedui.v1.Verifier/VerifyHousehold"
+GET_REPORT = "hedui.v1.Verifier/GetReport"
+IDS = ["11010519491231002X", "110105195001010012", "110105201001010010"]
+
+pb = hedui_proto.load()
+CERT = open(os.path.join(HERE, "pki", "agency-330106.crt"), "rb").read()
+KEY = open(os.path.join(HERE, "pki", "agency-330106.key"), "rb").read()
+corpus = {}
+
+
+def add(target, data):
+    corpus.setdefault(target, []).append(bytes(data))
+
+
+def auth(method, body, ts=FUZZ_NOW_MS, request_id=REQUEST_ID):
+    a = pb.verifier.AgencyAuth()
+    a.certificate = CERT
+    a.timestamp_ms = ts
+    a.signature = hedui_proto.sign(KEY, method, request_id, ts, body)
+    return a
+
+
+def envelope(method, payload=b"", request_id=REQUEST_ID, timeout=100,
+             metadata=()):
+    e = pb.rpc.RpcRequest()
+    e.method = method
+    e.request_id = request_id
+    if timeout is not None:
+        e.timeout.ms = timeout
+    for k, v in metadata:
+        m = e.metadata.add()
+        m.key, m.value = k, v
+    e.payload = payload
+    return e.SerializeToString()
+
+
+def household(region="330106", ids=("330106197803150013",)):
+    h = pb.verifier.Household()
+    h.case_id = "330106-2026-000123"
+    h.request_id = ""
+    h.region_code = region
+    h.area = "urban"
+    h.program = "dibao"
+    h.as_of = "2027-01-15"
+    for i, idn in enumerate(ids):
+        m = h.members.add()
+        m.id_number = idn
+        m.name = "张三"
+        m.relation = "applicant" if i == 0 else "child"
+        m.consent_ref = "SQ-%d" % i
+    return h.SerializeToString()
+
+
+# --- requests ---------------------------------------------------------
+hc = [pb.health.HealthCheckRequest(service=s).SerializeToString()
+      for s in ("", "hedui.v1.Verifier", "hedui.v1.Health", "nope")]
+for p in hc:
+    add("health", p)
+add("reflection", b"")
+add("reflection", pb.health.ListMethodsRequest().SerializeToString() + b"\x08\x01")
+echo = [
+    pb.health.EchoRequest(data=b"hello").SerializeToString(),
+    pb.health.EchoRequest(data=b"").SerializeToString(),
+    pb.health.EchoRequest(data=b"x" * 300, sleep_ms=5).SerializeToString(),
+    pb.health.EchoRequest(fail_code=5, fail_message="not here").SerializeToString(),
+    pb.health.EchoRequest(fail_code=3, fail_message="é" * 120).SerializeToString(),
+]
+for p in echo:
+    add("echo", p)
+lk = []
+for ids in (IDS[:1], IDS, ["330106198003151231", "330106198207081247"],
+            ["11010519491231002x"], ["110105194912310"], ["ＡＢＣ"]):
+    r = pb.source.LookupRequest(as_of="2027-01-15", case_ref="c-1")
+    r.id_numbers.extend(ids)
+    lk.append(r.SerializeToString())
+for p in lk:
+    add("lookup", p)
+
+vr = []
+for region, ids in (("330106", ("330106197803150013",)),
+                    ("330106", ("330106197803150013", "33010620120509003X")),
+                    ("110105", ("11010519491231002X",))):
+    body = household(region, ids)
+    r = pb.verifier.VerifyHouseholdRequest(household=body)
+    r.auth.CopyFrom(auth(VERIFY, body))
+    vr.append(r.SerializeToString())
+r = pb.verifier.VerifyHouseholdRequest(household=household())
+vr.append(r.SerializeToString())
+for p in vr:
+    add("verify_request", p)
+gr = []
+for rid in ("HD-20270115-0011223344556677", ""):
+    r = pb.verifier.GetReportRequest(report_id=rid)
+    r.auth.CopyFrom(auth(GET_REPORT, rid.encode()))
+    gr.append(r.SerializeToString())
+for p in gr:
+    add("get_report", p)
+
+add("agency_auth", auth(VERIFY, b"fuzz-body").SerializeToString())
+a = auth(VERIFY, b"fuzz-body")
+a.timestamp_ms = -(2 ** 63)
+add("agency_auth", a.SerializeToString())
+a.timestamp_ms = 2 ** 63 - 1
+add("agency_auth", a.SerializeToString())
+a = auth(VERIFY, b"fuzz-body")
+a.signature = hedui_proto.malleate(a.signature)
+add("agency_auth", a.SerializeToString())
+
+# --- envelopes: every method, and a few broken ones --------------------
+envs = [
+    envelope("hedui.v1.Health/Check", hc[0]),
+    envelope("/hedui.v1.Health/Check", hc[1], metadata=[("trace-id", "t1")]),
+    envelope("hedui.v1.Reflection/ListMethods"),
+    envelope("hedui.v1.Debug/Echo", echo[0], metadata=[("operator-id", "op")]),
+    envelope("hedui.v1.Debug/Echo", echo[3]),
+    envelope("hedui.v1.BankSource/Lookup", lk[1]),
+    envelope(VERIFY, vr[0]),
+    envelope(GET_REPORT, gr[0]),
+    envelope("hedui.v1.Nope/Nothing"),
+    envelope("hedui.v1.Health/Check", hc[0], timeout=0),
+    envelope("hedui.v1.Health/Check", hc[0], timeout=None),
+    envelope("hedui.v1.Health/Check", b"\xff\xff"),
+]
+for e in envs:
+    add("envelope", e)
+    add("dispatch", e)
+rep = pb.rpc.RpcReply(request_id="r1", payload=b"\x08\x01")
+rep.status.code = 5
+rep.status.message = "not found"
+add("envelope", rep.SerializeToString())
+
+# --- files ------------------------------------------------------------
+SRC = hedui_proto.SRC
+for path in ("examples/household-dibao.json",):
+    add("household_json", open(os.path.join(SRC, path), "rb").read())
+add("household_json", json.dumps({
+    "case_id": "c1", "region_code": "110105", "area": "rural",
+    "program": "tekun", "as_of": "2027-01-15",
+    "members": [{"id_number": "11010519491231002x", "name": "王",
+                 "relation": "applicant", "consent_ref": "s",
+                 "severe_disability": True}]}).encode())
+add("household_json", b'{"case_id": 1}')
+add("policy_file", open(os.path.join(SRC, "etc/policy.json"), "rb").read())
+add("policy_file", b'{"regions": {}}')
+add("fixtures", open(os.path.join(SRC, "tests/fixtures/households.json"),
+                     "rb").read())
+add("fixtures", json.dumps({"persons": [{
+    "id_number": IDS[0], "tax": {"wage_income_fen": 1},
+    "bank": {"accounts": [{"kind": "deposit", "balance_fen": 5}]},
+    "faults": {"bank": "unavailable"}}]}).encode())
+for s in (b"11010519491231002X", b"11010519491231002x", b"110105194912310",
+          b"11010519491231002X\x002027-01-15", b"110105202701150010\x002026-01-01",
+          b"11010519490230002X", "１１０１０５１９４９１２３１００２Ｘ".encode()):
+    add("idnum", s)
+
+# --- source replies: selector byte, then the response -----------------
+for sel, kind in ((0, "Bank"), (1, "Tax"), (2, "Property")):
+    resp = getattr(pb.source, kind + "LookupResponse")()
+    for i, idn in enumerate(IDS):
+        f = resp.persons.add()
+        f.person.id_number = idn
+        f.person.found = i != 2
+        if kind == "Bank":
+            a = f.accounts.add()
+            a.kind, a.balance_fen = "deposit", 120000
+        elif kind == "Tax":
+            f.wage_income_fen = 1200000
+            b = f.businesses.add()
+            b.status, b.registered_capital_fen = "active", 100000
+        else:
+            r = f.real_estate.add()
+            r.usage, r.area_centi_m2, r.share_bps = "residential", 8000, 5000
+            v = f.vehicles.add()
+            v.kind, v.value_fen = "car", 3000000
+    add("fanout_reply", bytes([sel]) + resp.SerializeToString())
+    resp.persons[0].person.status.code = 14
+    add("fanout_reply", bytes([sel]) + resp.SerializeToString())
+
+# --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
+regress = {}
+
+
+def reg(target, name, data):
+    regress.setdefault(target, []).append((name, bytes(data)))
+
+
+a = auth(VERIFY, b"fuzz-body", ts=-(2 ** 63))
+reg("agency_auth", "timestamp-int64-min", a.SerializeToString())
+a = auth(VERIFY, b"fuzz-body", ts=2 ** 63 - 1)
+reg("agency_auth", "timestamp-int64-max", a.SerializeToString())
+reg("agency_auth", "signed-ok-then-malleated",
+    auth(VERIFY, b"fuzz-body").SerializeToString())
+
+
+def raw_env(method, request_id, payload=b""):
+    out = b"\x0a" + bytes([len(method)]) + method
+    out += b"\x12" + bytes([len(request_id)]) + request_id
+    if payload:
+        out += b"\x2a" + bytes([len(payload)]) + payload
+    return out
+
+
+reg("dispatch", "request-id-not-utf8",
+    raw_env(b"hedui.v1.Health/Check", b"id-\xff\xfe"))
+reg("dispatch", "unknown-method-not-utf8",
+    raw_env(b"hedui.v1.No/\xc3\x28\n level=error", b"r"))
+reg("dispatch", "request-id-cut-inside-a-character",
+    raw_env(b"hedui.v1.Health/Check", "\u5f20".encode() * 22))
+reg("echo", "fail-message-not-utf8", b"\x18\x03\x22\x05bad\xff\xfe")
+reg("echo", "fail-message-cut-at-200-bytes",
+    pb.health.EchoRequest(fail_code=3,
+                          fail_message="\u5f20" * 100).SerializeToString())
+bad_hh = household() + b"\x0a\x04c\xff\xfe1"
+r = pb.verifier.VerifyHouseholdRequest(household=bad_hh)
+r.auth.CopyFrom(auth(VERIFY, bad_hh))
+reg("verify_request", "case-id-not-utf8", r.SerializeToString())
+
+for target, items in sorted(regress.items()):
+    d = os.path.join(HERE, "regressions", target)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for name, data in items:
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    print("%-16s %d regression inputs" % (target, len(items)))
+
+out = os.path.join(HERE, "corpus")
+for target, seeds in sorted(corpus.items()):
+    d = os.path.join(out, target)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    for s in seeds:
+        name = hashlib.sha1(s).hexdigest()
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(s)
+    print("%-16s %d seeds" % (target, len(seeds)))

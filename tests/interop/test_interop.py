@@ -1,0 +1,304 @@
+"""Interop: a Python client we did not write against a running heduid.
+
+Google's protobuf (python3-protobuf) compiled from proto/hedui/v1/*.proto
+by protoc, nng through ctypes over Debian's libnng.so.1 (TLS 1.2 via
+mbedTLS), agency signatures with python3-cryptography. The cases mirror
+gRPC's interop tests where they apply (empty_unary, large_unary,
+status_code_and_message, special_status_message, unimplemented_method,
+unimplemented_service, timeout_on_sleeping_server, custom_metadata), then
+the whole verify flow. Run by tests/interop/check-interop.sh, which starts
+the stack and sets HEDUI_INTEROP_URL, HEDUI_CERTS and HEDUI_SRC.
+"""
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hedui_proto  # noqa: E402
+import nng_client  # noqa: E402
+
+URL = os.environ.get("HEDUI_INTEROP_URL")
+CERTS = os.environ.get("HEDUI_CERTS", "build/certs")
+SRC = os.environ.get("HEDUI_SRC", hedui_proto.SRC)
+VERIFY = "hedui.v1.Verifier/VerifyHousehold"
+GET_REPORT = "hedui.v1.Verifier/GetReport"
+
+pytestmark = pytest.mark.skipif(URL is None, reason="no HEDUI_INTEROP_URL")
+
+# StatusCode numbers, as gRPC's.
+OK, UNKNOWN, INVALID_ARGUMENT, DEADLINE_EXCEEDED = 0, 2, 3, 4
+PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED = 7, 12, 16
+
+
+@pytest.fixture(scope="module")
+def pb():
+    return hedui_proto.load()
+
+
+@pytest.fixture(scope="module")
+def rpc(pb):
+    c = nng_client.Client(URL, os.path.join(CERTS, "ca.crt"),
+                          os.path.join(CERTS, "cli.crt"),
+                          os.path.join(CERTS, "cli.key"))
+    yield nng_client.Rpc(c, pb)
+    c.close()
+
+
+def code_of(reply):
+    return reply.status.code if reply.HasField("status") else OK
+
+
+# --- gRPC interop cases ---------------------------------------------------
+
+def test_empty_unary(rpc, pb):
+    env, reply, _ = rpc.call("hedui.v1.Debug/Echo", pb.health.EchoRequest())
+    assert code_of(reply) == OK
+    assert reply.request_id == env.request_id
+    resp = pb.health.EchoResponse.FromString(reply.payload)
+    assert resp.data == b""
+
+
+def test_empty_health_check(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Health/Check")
+    assert code_of(reply) == OK
+    resp = pb.health.HealthCheckResponse.FromString(reply.payload)
+    assert resp.status == pb.health.HealthCheckResponse.SERVING
+
+
+def test_health_unknown_service(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Health/Check",
+                           pb.health.HealthCheckRequest(service="nope.Nope"))
+    resp = pb.health.HealthCheckResponse.FromString(reply.payload)
+    assert resp.status == pb.health.HealthCheckResponse.SERVICE_UNKNOWN
+
+
+def test_large_unary(rpc, pb):
+    # gRPC's sizes: 271828 bytes out, 314159 back; ours echoes.
+    data = bytes(i % 251 for i in range(314159))
+    _, reply, _ = rpc.call("hedui.v1.Debug/Echo",
+                           pb.health.EchoRequest(data=data))
+    assert code_of(reply) == OK
+    assert pb.health.EchoResponse.FromString(reply.payload).data == data
+
+
+def test_status_code_and_message(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Debug/Echo", pb.health.EchoRequest(
+        fail_code=UNKNOWN, fail_message="test status message"))
+    assert code_of(reply) == UNKNOWN
+    assert reply.status.message == "test status message"
+    assert reply.payload == b""
+
+
+def test_special_status_message(rpc, pb):
+    msg = ("\t\ntest with whitespace\r\nand Unicode BMP \u263a and "
+           "non-BMP \U0001f608\t\n")
+    _, reply, _ = rpc.call("hedui.v1.Debug/Echo", pb.health.EchoRequest(
+        fail_code=UNKNOWN, fail_message=msg))
+    assert code_of(reply) == UNKNOWN
+    assert reply.status.message == msg
+
+
+def test_unimplemented_method(rpc):
+    _, reply, _ = rpc.call("hedui.v1.Health/UnimplementedCall")
+    assert code_of(reply) == UNIMPLEMENTED
+
+
+def test_unimplemented_service(rpc):
+    _, reply, _ = rpc.call(
+        "grpc.testing.UnimplementedService/UnimplementedCall")
+    assert code_of(reply) == UNIMPLEMENTED
+    assert "UnimplementedService" in reply.status.message
+
+
+def test_timeout_on_sleeping_server(rpc, pb):
+    _, reply, secs = rpc.call("hedui.v1.Debug/Echo",
+                              pb.health.EchoRequest(sleep_ms=5000),
+                              timeout_ms=300)
+    assert code_of(reply) == DEADLINE_EXCEEDED
+    assert 0.25 <= secs < 2.0
+
+
+def test_custom_metadata(rpc, pb):
+    md = [("x-grpc-test-echo-initial", "test_initial_metadata_value"),
+          ("trace-id", "值-\u263a")]
+    _, reply, _ = rpc.call("hedui.v1.Debug/Echo",
+                           pb.health.EchoRequest(data=b"x"), metadata=md)
+    assert code_of(reply) == OK
+    resp = pb.health.EchoResponse.FromString(reply.payload)
+    assert [(m.key, m.value) for m in resp.metadata] == md
+
+
+def test_bad_metadata_key(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Debug/Echo", pb.health.EchoRequest(),
+                           metadata=[("Upper-Case", "v")])
+    assert code_of(reply) == INVALID_ARGUMENT
+
+
+def test_list_methods(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Reflection/ListMethods")
+    resp = pb.health.ListMethodsResponse.FromString(reply.payload)
+    assert VERIFY in resp.methods
+    assert "hedui.v1.Health/Check" in resp.methods
+
+
+def test_non_utf8_request_id(rpc):
+    # Google's Python refuses to build a string field that is not UTF-8:
+    # the envelope is written by hand. The reply must still parse with
+    # the strict decoder (rpc.send parses it).
+    method = b"hedui.v1.Health/Check"
+    rid = b"bad-\xff\xfe"
+    raw = (b"\x0a" + bytes([len(method)]) + method +
+           b"\x12" + bytes([len(rid)]) + rid)
+    reply, _ = rpc.send(raw)
+    assert code_of(reply) == INVALID_ARGUMENT
+    assert "UTF-8" in reply.status.message
+
+
+def test_garbage_envelope(rpc):
+    reply, _ = rpc.send(b"\xff" * 64)
+    assert code_of(reply) == INVALID_ARGUMENT
+
+
+# --- the verify flow --------------------------------------------------------
+
+def agency_files():
+    return (open(os.path.join(CERTS, "agency-330106.crt"), "rb").read(),
+            open(os.path.join(CERTS, "agency-330106.key"), "rb").read())
+
+
+def household_bytes(pb):
+    with open(os.path.join(SRC, "examples", "household-dibao.json")) as f:
+        doc = json.load(f)
+    from google.protobuf import json_format
+    h = json_format.ParseDict(doc, pb.verifier.Household())
+    return h.SerializeToString()
+
+
+def signed_verify(rpc, pb, body, request_id=None, ts_ms=None):
+    import time
+    cert, key = agency_files()
+    env = rpc.envelope(VERIFY, request_id=request_id, timeout_ms=10000)
+    ts = ts_ms if ts_ms is not None else int(time.time() * 1000)
+    req = pb.verifier.VerifyHouseholdRequest(household=body)
+    req.auth.certificate = cert
+    req.auth.timestamp_ms = ts
+    req.auth.signature = hedui_proto.sign(key, VERIFY, env.request_id, ts,
+                                          body)
+    env.payload = req.SerializeToString()
+    return env, req
+
+
+@pytest.fixture(scope="module")
+def verdict(rpc, pb):
+    body = household_bytes(pb)
+    env, req = signed_verify(rpc, pb, body)
+    reply, _ = rpc.send(env.SerializeToString())
+    return env, req, reply
+
+
+def test_verify_household(verdict, pb):
+    env, _, reply = verdict
+    assert code_of(reply) == OK, reply.status.message
+    assert reply.request_id == env.request_id
+    resp = pb.verifier.VerifyHouseholdResponse.FromString(reply.payload)
+    v = pb.verifier.Verdict.FromString(resp.report)
+    assert v == resp.verdict
+    assert v.case_id == "330106-2026-000123"
+    assert v.conclusion in ("meets", "does_not_meet", "needs_review")
+    assert v.household_size == 3
+    assert v.agency == "agency-330106"
+    # ID numbers only masked.
+    for m in v.members:
+        assert "****" in m.id_number_masked
+    assert resp.signature_alg == "ecdsa-p256-sha256"
+
+
+def test_verify_report_signature(verdict, pb):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    _, _, reply = verdict
+    resp = pb.verifier.VerifyHouseholdResponse.FromString(reply.payload)
+    cert = x509.load_pem_x509_certificate(
+        open(os.path.join(CERTS, "heduid.crt"), "rb").read())
+    cert.public_key().verify(resp.signature, resp.report,
+                             ec.ECDSA(hashes.SHA256()))
+
+
+def test_verify_replay_refused(verdict, rpc, pb):
+    env, req, _ = verdict
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == UNAUTHENTICATED
+    # The other valid ECDSA signature over the same input is the same
+    # request, not a new one.
+    req.auth.signature = hedui_proto.malleate(req.auth.signature)
+    env.payload = req.SerializeToString()
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == UNAUTHENTICATED
+    assert "replayed" in reply.status.message
+
+
+def test_verify_unsigned(rpc, pb):
+    req = pb.verifier.VerifyHouseholdRequest(household=household_bytes(pb))
+    _, reply, _ = rpc.call(VERIFY, req)
+    assert code_of(reply) == UNAUTHENTICATED
+
+
+def test_verify_stale_and_extreme_timestamps(rpc, pb):
+    body = household_bytes(pb)
+    for ts in (0, -(2 ** 63), 2 ** 63 - 1):
+        env, _ = signed_verify(rpc, pb, body, ts_ms=ts)
+        reply, _ = rpc.send(env.SerializeToString())
+        assert code_of(reply) == UNAUTHENTICATED
+        assert "timestamp" in reply.status.message
+
+
+def test_verify_other_region_denied(rpc, pb):
+    h = pb.verifier.Household.FromString(household_bytes(pb))
+    h.region_code = "110105"
+    env, _ = signed_verify(rpc, pb, h.SerializeToString())
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == PERMISSION_DENIED
+
+
+def test_verify_non_utf8_case_id(rpc, pb):
+    # case_id goes back in the verdict: bytes that are not UTF-8 are
+    # refused rather than echoed. Field 1 of Household written by hand,
+    # last so that it wins.
+    body = household_bytes(pb)
+    bad = body + b"\x0a\x04c\xff\xfe1"
+    env, _ = signed_verify(rpc, pb, bad)
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == INVALID_ARGUMENT
+
+
+def test_get_report(verdict, rpc, pb):
+    """OK with the same report once reports are stored; UNIMPLEMENTED
+    until then."""
+    import time
+    _, _, reply = verdict
+    resp = pb.verifier.VerifyHouseholdResponse.FromString(reply.payload)
+    report_id = resp.verdict.report_id
+    cert, key = agency_files()
+    env = rpc.envelope(GET_REPORT, timeout_ms=10000)
+    ts = int(time.time() * 1000)
+    req = pb.verifier.GetReportRequest(report_id=report_id)
+    req.auth.certificate = cert
+    req.auth.timestamp_ms = ts
+    req.auth.signature = hedui_proto.sign(key, GET_REPORT, env.request_id,
+                                          ts, report_id.encode())
+    env.payload = req.SerializeToString()
+    got, _ = rpc.send(env.SerializeToString())
+    if code_of(got) == UNIMPLEMENTED:
+        pytest.skip("GetReport not implemented yet: " + got.status.message)
+    assert code_of(got) == OK, got.status.message
+    again = pb.verifier.VerifyHouseholdResponse.FromString(got.payload)
+    assert again.report == resp.report
+    assert again.signature == resp.signature
+
+
+def test_still_serving(rpc, pb):
+    _, reply, _ = rpc.call("hedui.v1.Health/Check")
+    assert code_of(reply) == OK
