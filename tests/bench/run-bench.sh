@@ -121,7 +121,7 @@ run() {
 	shift 2
 	perf_pid=
 	if [ "${BENCH_PERF:-0}" = 1 ]; then
-		perf record -q -F 499 -g -o "$work/perf-$label-$mode.data" \
+		perf record -q -F 999 ${BENCH_PERF_ARGS:--g} -o "$work/perf-$label-$mode.data" \
 			-p "$(echo $stack | tr ' ' ,)" 2>"$work/perf.log" &
 		perf_pid=$!
 	fi
