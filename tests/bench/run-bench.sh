@@ -21,6 +21,8 @@
 #   BENCH_SMOKE=1      a one-second run with tiny settings (make check)
 #   BENCH_PERF=1       record every run with perf (call graphs) into
 #                      BENCH_DIR/perf-LABEL-MODE.data: perf report -i ...
+#   BENCH_PERF=stat    count context switches per thread instead
+#                      (BENCH_DIR/perf-LABEL-MODE.stat)
 set -u
 bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
@@ -120,11 +122,19 @@ run() {
 	label=$1 mode=$2
 	shift 2
 	perf_pid=
-	if [ "${BENCH_PERF:-0}" = 1 ]; then
-		perf record -q -F 999 ${BENCH_PERF_ARGS:--g} -o "$work/perf-$label-$mode.data" \
+	case ${BENCH_PERF:-0} in
+	1)
+		perf record -q -F 999 ${BENCH_PERF_ARGS:--g} \
+			-o "$work/perf-$label-$mode.data" \
 			-p "$(echo $stack | tr ' ' ,)" 2>"$work/perf.log" &
-		perf_pid=$!
-	fi
+		perf_pid=$! ;;
+	stat)
+		# Context switches per process: --per-thread, summed below.
+		perf stat -e context-switches,task-clock --per-thread \
+			-o "$work/perf-$label-$mode.stat" \
+			-p "$(echo $stack | tr ' ' ,)" 2>"$work/perf.log" &
+		perf_pid=$! ;;
+	esac
 	"$bin/hedui-bench" --server "$server" --certs "$certs" --mode "$mode" \
 		--concurrency "$conc" --connections "$conns" \
 		--duration "$dur" --warmup "$warm" --pop-dir "$pop" \
