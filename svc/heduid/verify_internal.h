@@ -23,6 +23,7 @@ struct verify_service {
 	verify_sources *sources;
 	policy_book *book;
 	report_signer *signer;
+	struct verify_pool *requests, *scratch; /* see verify_pool.h */
 	store *store;
 	rpc_server *srv;
 	uint8_t audit_key[64];
