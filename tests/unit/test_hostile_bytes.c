@@ -110,6 +110,11 @@ static void test_envelope_refuses_non_utf8(void **state)
 	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 	env.method = "hedui.v1.Health/Check";
 	assert_true(rpc_envelope_request_ok(&env, why, sizeof why));
+	/* Quotes would close request_id="..." in the log line. */
+	env.request_id = "x\" code=OK";
+	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
+	env.request_id = "x\\";
+	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 }
 
 static void test_reply_is_always_utf8(void **state)
@@ -190,6 +195,10 @@ static void test_household_text_utf8(void **state)
 	assert_false(household_check(&h, 20270115, &norm, &p));
 	assert_string_equal(p.field, "case_id");
 	assert_int_equal(p.code, RPC_INVALID_ARGUMENT);
+	h.case_id = "case-1";
+	h.request_id = "r\" agency=\"x";
+	assert_false(household_check(&h, 20270115, &norm, &p));
+	assert_string_equal(p.field, "request_id");
 }
 
 /* --- (a), (b) agency auth -------------------------------------------------- */
