@@ -268,6 +268,11 @@ r = pb.verifier.VerifyHouseholdRequest(household=bad_hh)
 r.auth.CopyFrom(auth(VERIFY, bad_hh))
 reg("verify_request", "case-id-not-utf8", r.SerializeToString())
 
+reg("cli_verdict", "del-in-report-id-json",
+    verdict_response("HD\x7f20270115"))
+reg("cli_verdict", "c1-csi-in-fields",
+    verdict_response("\u009b2J\u009d0;x\u009c", "\u009b31m0106****0013X"))
+
 for target, items in sorted(regress.items()):
     d = os.path.join(HERE, "regressions", target)
     shutil.rmtree(d, ignore_errors=True)

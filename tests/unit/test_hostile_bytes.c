@@ -28,6 +28,8 @@
 #include "rpc_envelope.h"
 #include "rpc_server_impl.h"
 #include "utf8.h"
+#include "verdict_json.h"
+#include "verdict_table.h"
 #include "verdict_text.h"
 
 #define VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
@@ -67,6 +69,12 @@ static void test_utf8_sanitize(void **state)
 	    utf8_sanitize("a\nb\x1b[2J", out, sizeof out, true), "a?b?[2J");
 	assert_string_equal(
 	    utf8_sanitize("a\nb", out, sizeof out, false), "a\nb");
+	/* C1 (here U+009B, an 8-bit CSI) and DEL are controls too. */
+	assert_string_equal(
+	    utf8_sanitize("a\xc2\x9b" "1m\x7f", out, sizeof out, true),
+	    "a?1m?");
+	assert_string_equal(utf8_sanitize("\xc2\xa0", out, sizeof out, true),
+	    "\xc2\xa0");
 	/* Cut at a character boundary, never inside one. */
 	char small[5];
 	utf8_sanitize("ab张三", small, sizeof small, false);
@@ -413,6 +421,38 @@ static void test_cli_status_escape(void **state)
 	    out, "hedui: verify: INTERNAL: boom?]0;pwned??hedui: verify: OK?\n");
 }
 
+/* The verdict as `hedui verify` prints it, table and JSON, with DEL and
+ * C1 controls (U+009B is an 8-bit CSI) in the server's text. */
+static void test_verdict_output_controls(void **state)
+{
+	(void)state;
+	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
+	Hedui__V1__VerifyHouseholdResponse r =
+	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
+	v.report_id = "HD\x7f" "1";
+	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
+	v.agency = "a\xc2\x9d" "0;t\xc2\x9c";
+	v.conclusion = "needs_review";
+	r.verdict = &v;
+	for (int json = 0; json < 2; json++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_int_equal(json ? verdict_json_print(f, &r)
+		                      : verdict_table_print(f, &r),
+		    HD_OK);
+		fclose(f);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
+			assert_false(c == 0xc2 && i + 1 < len &&
+			    (unsigned char)buf[i + 1] < 0xa0);
+		}
+		assert_non_null(strstr(buf, "c?2J?[2J"));
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(test_safe_method),
 	    cmocka_unit_test(test_masked_id_escape),
 	    cmocka_unit_test(test_cli_status_escape),
+	    cmocka_unit_test(test_verdict_output_controls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
