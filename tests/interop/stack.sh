@@ -76,6 +76,7 @@ stack_up() {
 		--bank "tls+tcp://127.0.0.1:$port_bank" \
 		--tax "tls+tcp://127.0.0.1:$port_tax" \
 		--property "tls+tcp://127.0.0.1:$port_property" \
+		--store "$stack_dir/heduid.db" \
 		2>"$stack_dir/heduid.log" &
 	stack_pids="$stack_pids $!"
 	HEDUI_INTEROP_URL="tls+tcp://127.0.0.1:$hport"
