@@ -7,6 +7,8 @@
 #                        run of each; make fuzz-long FUZZ_SECONDS=600
 #   make demo            a real verification end to end on loopback
 #   make install PREFIX=/usr/local
+#   make bench           throughput and latency on loopback (docs/PERFORMANCE.md)
+#   make bench-engines   echo and verify with the OpenSSL and mbedTLS engines
 #
 # Sources are found by wildcard: a new lib/*.c joins libhedui, a new
 # tests/unit/test_*.c becomes a test program, nothing else to edit.
@@ -77,12 +79,16 @@ TEST_SUPPORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/%,$(INTEG_SRCS))
 TEST_BINS := $(UNIT_BINS) $(INTEG_BINS)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
+BENCH_BIN = $(BUILD)/bin/hedui-bench
 # Shell checks that build against or inspect the installed tree; the
 # sanitizer build's library can't be loaded by an unsanitized program.
 ifeq ($(SAN),1)
 SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh)
 else
-SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh)
+SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh \
+	tests/bench/check-*.sh)
 endif
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -101,10 +107,10 @@ SCRIPT_TESTS += $(INTEROP_TESTS)
 CERTS = $(BUILD)/certs
 
 .PHONY: all check test unit integration certs demo install clean fuzz \
-	fuzz-long fuzz-build fuzz-build-sub bench format
+	fuzz-long fuzz-build fuzz-build-sub bench bench-engines format
 .SECONDARY:
 
-all: $(PROGS) $(LIBSO) $(TEST_BINS)
+all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN)
 
 # --- generated protobuf code --------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -146,6 +152,10 @@ $(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
@@ -207,6 +217,15 @@ endif
 fuzz-build-sub:
 	@$(MAKE) --no-print-directory FUZZ=1 SAN=0 BUILD=build-fuzz CC=clang \
 		fuzz-build
+
+# A benchmark, not a test: its numbers depend on the machine. Settings
+# through the environment (BENCH_DURATION, BENCH_BIG=0 to skip the
+# million-person population, ...): see tests/bench/run-bench.sh.
+bench: $(PROGS) $(BENCH_BIN) certs
+	@$(TEST_ENV) sh tests/bench/run-bench.sh
+
+bench-engines: $(PROGS) $(BENCH_BIN) certs
+	@$(TEST_ENV) BENCH_PARTS=engines sh tests/bench/run-bench.sh
 
 # --- install -------------------------------------------------------------
 install: $(PROGS) $(LIBSO) $(LIBA)

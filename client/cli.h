@@ -54,5 +54,9 @@ int cmd_methods(cli_ctx *ctx);
 /* hedui verify FILE [--json]: connects itself (cli_connect) once the file
  * is known to be valid. */
 int cmd_verify(cli_ctx *ctx);
+/* hedui report get ID | report verify FILE: connects itself (get only). */
+int cmd_report(cli_ctx *ctx);
+/* hedui audit verify --store FILE: offline. */
+int cmd_audit(cli_ctx *ctx);
 
 #endif

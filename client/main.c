@@ -21,6 +21,8 @@ static const cli_command cli_commands[] = {
 	{"health", cmd_health, false},
 	{"methods", cmd_methods, false},
 	{"verify", cmd_verify, true},
+	{"report", cmd_report, true},
+	{"audit", cmd_audit, true},
 };
 
 int main(int argc, char **argv)

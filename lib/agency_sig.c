@@ -11,9 +11,11 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "sig_ctx.h"
 
 struct agency_signer {
 	EVP_PKEY *key;
+	sig_ctx *ctx;
 	uint8_t *cert_pem;
 	size_t cert_len;
 };
@@ -24,10 +26,13 @@ size_t agency_sig_input(const char *method, const char *request_id,
 {
 	unsigned char digest[32];
 	char hex[65];
-	if (EVP_Digest(body, body_len, digest, NULL, EVP_sha256(), NULL) != 1)
-		return 0;
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	static const char xd[] = "0123456789abcdef";
+	sig_sha256(body, body_len, digest);
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = xd[digest[i] >> 4];
+		hex[2 * i + 1] = xd[digest[i] & 15];
+	}
+	hex[64] = '\0';
 	int n = snprintf(out, outlen, "hedui-agency-sig-v1\n%s\n%s\n%lld\n%s",
 	    method, request_id, (long long)timestamp_ms, hex);
 	if (n < 0 || (size_t)n >= outlen)
@@ -102,6 +107,10 @@ agency_signer *agency_signer_load(
 		snprintf(err, errlen, "key must be ECDSA P-256 or Ed25519");
 		goto fail;
 	}
+	if ((s->ctx = sig_ctx_new(s->key, true)) == NULL) {
+		snprintf(err, errlen, "cannot sign with key %s", key_path);
+		goto fail;
+	}
 	fclose(kf);
 	X509_free(x);
 	BIO_free(bio);
@@ -121,6 +130,7 @@ void agency_signer_free(agency_signer *s)
 {
 	if (s == NULL)
 		return;
+	sig_ctx_free(s->ctx);
 	EVP_PKEY_free(s->key);
 	free(s->cert_pem);
 	free(s);
@@ -135,25 +145,16 @@ hd_err agency_signer_sign(agency_signer *s, const char *method,
 	    method, request_id, now_ms, body, body_len, input, sizeof input);
 	if (n == 0)
 		return HD_EINVAL;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	size_t siglen = 0;
-	uint8_t *sig = NULL;
-	hd_err err = HD_ECRYPTO;
-	/* Ed25519 hashes internally and takes no digest. */
-	const EVP_MD *alg =
-	    EVP_PKEY_get_base_id(s->key) == EVP_PKEY_ED25519 ? NULL
-	                                                    : EVP_sha256();
-	if (md == NULL ||
-	    EVP_DigestSignInit(md, NULL, alg, NULL, s->key) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const uint8_t *)input, n) != 1)
-		goto fail;
-	if ((sig = malloc(siglen)) == NULL) {
-		err = HD_ENOMEM;
-		goto fail;
+	size_t siglen = sig_ctx_max_size(s->ctx);
+	uint8_t *sig = malloc(siglen > 0 ? siglen : 1);
+	if (sig == NULL)
+		return HD_ENOMEM;
+	hd_err err = sig_ctx_sign(s->ctx, (const uint8_t *)input, n, sig,
+	    &siglen);
+	if (err != HD_OK) {
+		free(sig);
+		return err;
 	}
-	if (EVP_DigestSign(md, sig, &siglen, (const uint8_t *)input, n) != 1)
-		goto fail;
-	EVP_MD_CTX_free(md);
 	hedui__v1__agency_auth__init(auth);
 	auth->certificate.data = s->cert_pem;
 	auth->certificate.len = s->cert_len;
@@ -161,12 +162,6 @@ hd_err agency_signer_sign(agency_signer *s, const char *method,
 	auth->signature.data = sig;
 	auth->signature.len = siglen;
 	return HD_OK;
-fail:
-	log_error("agency.sign", "error=\"%s\"",
-	    ERR_error_string(ERR_get_error(), NULL));
-	EVP_MD_CTX_free(md);
-	free(sig);
-	return err;
 }
 
 void agency_auth_release(Hedui__V1__AgencyAuth *auth)

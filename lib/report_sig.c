@@ -10,9 +10,11 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "sig_ctx.h"
 
 struct report_signer {
 	EVP_PKEY *key;
+	sig_ctx *ctx; /* set up once: see sig_ctx.h */
 };
 
 static int report_pass_cb(char *buf, int size, int rwflag, void *u)
@@ -53,6 +55,11 @@ report_signer *report_signer_load(const char *key_path, const char *password,
 		return NULL;
 	}
 	s->key = k;
+	if ((s->ctx = sig_ctx_new(k, true)) == NULL) {
+		report_signer_free(s);
+		snprintf(err, errlen, "cannot sign with %s", key_path);
+		return NULL;
+	}
 	return s;
 }
 
@@ -60,6 +67,7 @@ void report_signer_free(report_signer *s)
 {
 	if (s == NULL)
 		return;
+	sig_ctx_free(s->ctx);
 	EVP_PKEY_free(s->key);
 	free(s);
 }
@@ -67,19 +75,9 @@ void report_signer_free(report_signer *s)
 hd_err report_signer_sign(report_signer *s, const uint8_t *report,
     size_t len, uint8_t *sig, size_t *siglen)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	size_t n = REPORT_SIG_MAX;
-	hd_err err = HD_OK;
-	if (md == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->key) != 1 ||
-	    EVP_DigestSign(md, sig, &n, report, len) != 1) {
-		log_error("report.sign", "error=\"%s\"",
-		    ERR_error_string(ERR_get_error(), NULL));
-		err = HD_ECRYPTO;
-	}
-	EVP_MD_CTX_free(md);
-	ERR_clear_error();
-	*siglen = n;
+	hd_err err = sig_ctx_sign(s->ctx, report, len, sig, &n);
+	*siglen = err == HD_OK ? n : 0;
 	return err;
 }
 

@@ -25,9 +25,12 @@
 #include "rpc_envelope.h"
 #include "utf8.h"
 
-/* How often the reaper looks for calls past their deadline. */
-#define RPC_REAPER_BUSY_MS 2
-#define RPC_REAPER_IDLE_MS 50
+/* The longest the reaper sleeps. It wakes for the earliest deadline of a
+ * running call: polling every few milliseconds instead cost a lock of
+ * every context each time, and a wake-up of nng's timer thread, which
+ * walks every pending timeout. */
+#define RPC_REAPER_MAX_MS 1000
+#define RPC_TIME_NEVER ((nng_time)-1)
 
 static void rpc_call_cb(void *arg);
 static void rpc_call_after_send(rpc_call *c, int rv);
@@ -199,8 +202,11 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		return;
 	}
 	if (!rpc_server_is_serving_method(srv, meth)) {
-		rpc_call_reject(c, RPC_UNAVAILABLE, "service %s is not serving",
-		    meth->service_name);
+		char why[200];
+		rpc_server_not_serving_why(srv, why, sizeof why);
+		rpc_call_reject(c, RPC_UNAVAILABLE,
+		    "service %s is not serving%s%s", meth->service_name,
+		    why[0] != '\0' ? ": " : "", why);
 		return;
 	}
 	if (!rpc_server_inflight_take(srv)) {
@@ -219,6 +225,7 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	c->method = meth;
 	c->state = RPC_CALL_HANDLING;
 	nng_mtx_unlock(c->mtx);
+	rpc_reaper_note(srv, c->deadline);
 	meth->fn(c, c->msg, meth->arg);
 }
 
@@ -345,21 +352,66 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	rpc_call_finish(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
+void rpc_reaper_note(rpc_server *srv, nng_time deadline)
+{
+	bool kick = false;
+	nng_mtx_lock(srv->reaper_mtx);
+	if (deadline < srv->reaper_at) {
+		srv->reaper_at = deadline;
+		kick = srv->reaper_armed;
+	}
+	nng_mtx_unlock(srv->reaper_mtx);
+	/* Wakes the reaper with NNG_ECANCELED; it looks again and sleeps
+	 * until the new earliest deadline. */
+	if (kick)
+		nng_aio_cancel(srv->reaper);
+}
+
+/* Schedules the reaper for the earliest of next and any deadline noted
+ * since it started looking. */
+static void rpc_reaper_arm(rpc_server *srv, nng_time next)
+{
+	nng_mtx_lock(srv->reaper_mtx);
+	if (srv->reaper_stopped) {
+		nng_mtx_unlock(srv->reaper_mtx);
+		return;
+	}
+	if (srv->reaper_at < next)
+		next = srv->reaper_at;
+	nng_time now = nng_clock();
+	if (next > now + RPC_REAPER_MAX_MS)
+		next = now + RPC_REAPER_MAX_MS;
+	srv->reaper_at = next;
+	srv->reaper_armed = true;
+	/* Under the lock, so that a note after it finds the sleep scheduled
+	 * and its cancel is not lost. */
+	nng_sleep_aio(next > now ? (nng_duration)(next - now) : 0, srv->reaper);
+	nng_mtx_unlock(srv->reaper_mtx);
+}
+
 /* Answers DEADLINE_EXCEEDED for calls whose handler overran. */
 static void rpc_reaper_cb(void *arg)
 {
 	rpc_server *srv = arg;
-	if (nng_aio_result(srv->reaper) != 0)
-		return; /* stopped */
+	nng_mtx_lock(srv->reaper_mtx);
+	bool stopped = srv->reaper_stopped;
+	srv->reaper_armed = false;
+	srv->reaper_at = RPC_TIME_NEVER;
+	nng_mtx_unlock(srv->reaper_mtx);
+	if (stopped)
+		return;
 	nng_time now = nng_clock();
+	nng_time next = RPC_TIME_NEVER;
 	for (int i = 0; i < srv->ncalls; i++) {
 		rpc_call *c = &srv->calls[i];
 		nng_mtx_lock(c->mtx);
-		bool expired = c->state == RPC_CALL_HANDLING &&
-		    !c->handler_done && now >= c->deadline;
+		bool running = c->state == RPC_CALL_HANDLING && !c->handler_done;
+		bool expired = running && now >= c->deadline;
 		if (expired) {
 			c->state = RPC_CALL_SENDING;
 			c->timed_out = true;
+		} else if (running && c->deadline < next) {
+			next = c->deadline;
 		}
 		nng_mtx_unlock(c->mtx);
 		if (expired) {
@@ -373,9 +425,7 @@ static void rpc_reaper_cb(void *arg)
 			        NULL, 0));
 		}
 	}
-	nng_sleep_aio(rpc_server_inflight(srv) > 0 ? RPC_REAPER_BUSY_MS
-	                                          : RPC_REAPER_IDLE_MS,
-	    srv->reaper);
+	rpc_reaper_arm(srv, next);
 }
 
 /* --- accessors for handlers --------------------------------------------- */
@@ -448,16 +498,23 @@ hd_err rpc_server_calls_start(rpc_server *srv)
 		}
 		c->ctx_open = true;
 	}
-	if ((rv = nng_aio_alloc(&srv->reaper, rpc_reaper_cb, srv)) != 0)
+	if ((rv = nng_aio_alloc(&srv->reaper, rpc_reaper_cb, srv)) != 0 ||
+	    (rv = nng_mtx_alloc(&srv->reaper_mtx)) != 0)
 		return hd_err_from_nng(rv);
+	srv->reaper_at = RPC_TIME_NEVER;
 	for (int i = 0; i < srv->ncalls; i++)
 		rpc_call_start_recv(&srv->calls[i]);
-	nng_sleep_aio(RPC_REAPER_IDLE_MS, srv->reaper);
+	rpc_reaper_arm(srv, RPC_TIME_NEVER);
 	return HD_OK;
 }
 
 void rpc_server_calls_stop(rpc_server *srv)
 {
+	if (srv->reaper_mtx != NULL) {
+		nng_mtx_lock(srv->reaper_mtx);
+		srv->reaper_stopped = true;
+		nng_mtx_unlock(srv->reaper_mtx);
+	}
 	if (srv->reaper != NULL)
 		nng_aio_stop(srv->reaper);
 	for (int i = 0; i < srv->ncalls; i++)
@@ -485,4 +542,7 @@ void rpc_server_calls_free(rpc_server *srv)
 	if (srv->reaper != NULL)
 		nng_aio_free(srv->reaper);
 	srv->reaper = NULL;
+	if (srv->reaper_mtx != NULL)
+		nng_mtx_free(srv->reaper_mtx);
+	srv->reaper_mtx = NULL;
 }

@@ -69,6 +69,9 @@ size_t rpc_server_methods(const rpc_server *srv, const char *const **names);
 
 /* Marks a whole service as serving or not, for hedui.v1.Health. */
 void rpc_server_set_serving(rpc_server *srv, const char *service, int serving);
+/* Why, for the message of calls refused while not serving ("" none). */
+void rpc_server_set_not_serving_why(rpc_server *srv, const char *why);
+void rpc_server_not_serving_why(rpc_server *srv, char *out, size_t cap);
 /* 1 serving, 0 not serving, -1 unknown service; "" is the whole server. */
 int rpc_server_is_serving(const rpc_server *srv, const char *service);
 

@@ -234,6 +234,21 @@ void rpc_server_set_serving(rpc_server *srv, const char *service, int serving)
 	nng_mtx_unlock(srv->mtx);
 }
 
+void rpc_server_set_not_serving_why(rpc_server *srv, const char *why)
+{
+	nng_mtx_lock(srv->mtx);
+	snprintf(srv->not_serving_why, sizeof srv->not_serving_why, "%s",
+	    why != NULL ? why : "");
+	nng_mtx_unlock(srv->mtx);
+}
+
+void rpc_server_not_serving_why(rpc_server *srv, char *out, size_t cap)
+{
+	nng_mtx_lock(srv->mtx);
+	snprintf(out, cap, "%s", srv->not_serving_why);
+	nng_mtx_unlock(srv->mtx);
+}
+
 int rpc_server_is_serving(const rpc_server *srv, const char *service)
 {
 	int r = -1;

@@ -65,6 +65,7 @@ struct rpc_server {
 	bool draining;
 	bool started;
 	int serving_all;
+	char not_serving_why[200]; /* told to callers refused meanwhile */
 
 	rpc_method *methods;
 	size_t nmethods;
@@ -74,8 +75,18 @@ struct rpc_server {
 
 	rpc_call *calls;
 	int ncalls;
+	/* The reaper sleeps until the earliest deadline of a running call.
+	 * A call whose deadline comes before that cancels the sleep, and the
+	 * reaper looks again. Guarded by reaper_mtx. */
 	nng_aio *reaper;
+	nng_mtx *reaper_mtx;
+	nng_time reaper_at;  /* when it runs next (NNG_TIME_NEVER: not set) */
+	bool reaper_armed;   /* its sleep is scheduled */
+	bool reaper_stopped;
 };
+
+/* Tells the reaper about a call whose handler starts now. */
+void rpc_reaper_note(rpc_server *srv, nng_time deadline);
 
 const rpc_method *rpc_server_find_method(rpc_server *srv, const char *name);
 bool rpc_server_draining(rpc_server *srv);

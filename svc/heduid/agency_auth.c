@@ -13,6 +13,7 @@
 
 #include "agency_sig.h"
 #include "log.h"
+#include "sig_ctx.h"
 
 /* Verified certificates, keyed by the SHA-256 of their PEM: a chain check
  * costs far more than a signature check, and agencies are few. */
@@ -28,6 +29,7 @@ typedef struct agency_cert_entry {
 	unsigned char key[32];
 	int used;
 	EVP_PKEY *pub;
+	sig_ctx *verify; /* for pub, set up once (see sig_ctx.h) */
 	agency_identity who;
 	time_t not_after;
 } agency_cert_entry;
@@ -82,8 +84,10 @@ void agency_auth_free(agency_auth *a)
 {
 	if (a == NULL)
 		return;
-	for (int i = 0; i < AGENCY_CERT_SLOTS; i++)
+	for (int i = 0; i < AGENCY_CERT_SLOTS; i++) {
+		sig_ctx_free(a->certs[i].verify);
 		EVP_PKEY_free(a->certs[i].pub);
+	}
 	X509_STORE_free(a->store);
 	free(a->replay);
 	pthread_mutex_destroy(&a->mu);
@@ -167,14 +171,14 @@ done:
 	return code;
 }
 
-/* The key and identity for a certificate, from the cache or verified now.
- * Returns a new reference to the key. */
+/* A context to verify one signature with a certificate's key, and the
+ * identity, from the cache or verified now. The caller frees *vctx. */
 static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
-    size_t len, int64_t now_ms, EVP_PKEY **pub, agency_identity *who,
+    size_t len, int64_t now_ms, EVP_MD_CTX **vctx, agency_identity *who,
     char *why, size_t whylen)
 {
 	unsigned char key[32];
-	EVP_Digest(pem, len, key, NULL, EVP_sha256(), NULL);
+	sig_sha256(pem, len, key);
 	unsigned slot = (unsigned)(key[0] | key[1] << 8) % AGENCY_CERT_SLOTS;
 	time_t now = (time_t)(now_ms / 1000);
 
@@ -182,10 +186,13 @@ static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
 	agency_cert_entry *e = &a->certs[slot];
 	if (e->used && memcmp(e->key, key, sizeof key) == 0 &&
 	    now < e->not_after) {
-		EVP_PKEY_up_ref(e->pub);
-		*pub = e->pub;
+		*vctx = sig_ctx_dup(e->verify);
 		*who = e->who;
 		pthread_mutex_unlock(&a->mu);
+		if (*vctx == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return RPC_RESOURCE_EXHAUSTED;
+		}
 		return RPC_OK;
 	}
 	pthread_mutex_unlock(&a->mu);
@@ -197,10 +204,16 @@ static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
 	memcpy(fresh.key, key, sizeof key);
 	fresh.used = 1;
 	*who = fresh.who;
-	EVP_PKEY_up_ref(fresh.pub);
-	*pub = fresh.pub;
+	if ((fresh.verify = sig_ctx_new(fresh.pub, false)) == NULL ||
+	    (*vctx = sig_ctx_dup(fresh.verify)) == NULL) {
+		sig_ctx_free(fresh.verify);
+		EVP_PKEY_free(fresh.pub);
+		snprintf(why, whylen, "agency key cannot verify signatures");
+		return RPC_UNAUTHENTICATED;
+	}
 
 	pthread_mutex_lock(&a->mu);
+	sig_ctx_free(e->verify);
 	EVP_PKEY_free(e->pub);
 	*e = fresh;
 	pthread_mutex_unlock(&a->mu);
@@ -268,7 +281,6 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
     size_t whylen)
 {
 	char input[AGENCY_SIG_INPUT_MAX];
-	EVP_PKEY *pub = NULL;
 	EVP_MD_CTX *md = NULL;
 	rpc_code code;
 
@@ -294,16 +306,12 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		return RPC_UNAUTHENTICATED;
 	}
 	code = agency_cert_get(a, auth->certificate.data, auth->certificate.len,
-	    now_ms, &pub, who, why, whylen);
+	    now_ms, &md, who, why, whylen);
 	if (code != RPC_OK)
 		return code;
 	size_t n = agency_sig_input(method, request_id, auth->timestamp_ms,
 	    body, body_len, input, sizeof input);
-	const EVP_MD *alg =
-	    EVP_PKEY_get_base_id(pub) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
-	md = EVP_MD_CTX_new();
-	if (n == 0 || md == NULL ||
-	    EVP_DigestVerifyInit(md, NULL, alg, NULL, pub) != 1 ||
+	if (n == 0 ||
 	    EVP_DigestVerify(md, auth->signature.data, auth->signature.len,
 	        (const uint8_t *)input, n) != 1) {
 		snprintf(why, whylen, "agency signature does not verify");
@@ -326,7 +334,6 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 	code = RPC_OK;
 done:
 	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(pub);
 	ERR_clear_error();
 	return code;
 }

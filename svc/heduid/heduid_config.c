@@ -20,6 +20,8 @@ void heduid_config_defaults(heduid_config *cfg)
 	cfg->recv_max_bytes = 1024 * 1024;
 	cfg->max_deadline_ms = 30000;
 	cfg->log_level = LOG_LVL_INFO;
+	snprintf(cfg->store_path, sizeof cfg->store_path, "heduid.db");
+	cfg->store_probe_ms = 1000;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
 
@@ -135,6 +137,14 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "key", source_key);
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
+	CFG_STR("store", "audit_key", audit_key);
+	if (strcmp(section, "store") == 0 &&
+	    strcmp(name, "probe_ms") == 0) {
+		if (!cfg_parse_long(value, 10, 60000, &n))
+			return "must be from 10 to 60000";
+		cfg->store_probe_ms = (uint32_t)n;
+		return "";
+	}
 	return NULL;
 }
 
@@ -183,7 +193,12 @@ static void heduid_usage(FILE *f)
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
 	    "      --policy FILE        regional policy parameters (JSON)\n"
-	    "      --store PATH         report store (SQLite file)\n"
+	    "      --store PATH         report and audit store (SQLite "
+	    "file;\n"
+	    "                           default heduid.db)\n"
+	    "      --audit-key FILE     audit HMAC key (default "
+	    "PATH.audit-key,\n"
+	    "                           made when absent)\n"
 	    "      --log-level LEVEL    debug, info, warn or error\n"
 	    "  -V, --version            print version and TLS engine\n"
 	    "  -h, --help               this text\n");
@@ -204,6 +219,7 @@ enum {
 	OPT_PROPERTY,
 	OPT_POLICY,
 	OPT_STORE,
+	OPT_AUDIT_KEY,
 	OPT_LOGLEVEL,
 };
 
@@ -226,6 +242,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		{"property", required_argument, NULL, OPT_PROPERTY},
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"store", required_argument, NULL, OPT_STORE},
+		{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
 		{"log-level", required_argument, NULL, OPT_LOGLEVEL},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
@@ -275,6 +292,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		{OPT_PROPERTY, "sources", "property"},
 		{OPT_POLICY, "policy", "file"},
 		{OPT_STORE, "store", "path"},
+		{OPT_AUDIT_KEY, "store", "audit_key"},
 		{OPT_LOGLEVEL, "server", "log_level"},
 	};
 	int opt;

@@ -40,6 +40,8 @@ typedef struct heduid_config {
 	char policy_file[512];
 	/* [store] */
 	char store_path[512];
+	char audit_key[512]; /* empty: store_path + ".audit-key" */
+	uint32_t store_probe_ms;
 } heduid_config;
 
 typedef enum heduid_action {

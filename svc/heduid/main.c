@@ -46,6 +46,9 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit makes writes fail (EFBIG), which the store
+	 * reports as a storage failure, instead of killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if (tls_setup_engine(cfg.tls_engine[0] != '\0' ? cfg.tls_engine : NULL) != HD_OK)
 		return 1;
@@ -92,6 +95,9 @@ int main(int argc, char **argv)
 		                                          : NULL,
 		.sign_key = cfg.key,
 		.sign_key_password = so.tls.key_password,
+		.store_path = cfg.store_path,
+		.audit_key_path = cfg.audit_key,
+		.store_probe_ms = cfg.store_probe_ms,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) == NULL) {
 		log_error("heduid.start", "step=verifier error=\"%s\"", errbuf);
@@ -123,6 +129,8 @@ int main(int argc, char **argv)
 	     rpc_server_inflight(srv) > 0 && waited < cfg.max_deadline_ms + 1000;
 	     waited += 10)
 		nng_msleep(10);
+	/* Whatever is queued for the store is committed before exit 0. */
+	verify_service_stop(verifier);
 	status = 0;
 
 fail:

@@ -1,5 +1,6 @@
 #include "verify_service.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,22 +8,20 @@
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
-#include "agency_auth.h"
 #include "agency_sig.h"
 #include "hedui/v1/verifier.pb-c.h"
-#include "household.h"
 #include "log.h"
-#include "report_sig.h"
 #include "verdict_build.h"
-#include "verify_fanout.h"
+#include "verify_internal.h"
+#include "verify_pool.h"
 
-struct verify_service {
-	agency_auth *auth;
-	verify_sources *sources;
-	policy_book *book;
-	report_signer *signer;
-};
+/* verify_finish's working space, recycled through vs->scratch. */
+typedef struct verify_scratch {
+	policy_verdict pv;
+	verdict_doc doc;
+} verify_scratch;
 
 /* One verification in progress: owned by the handler until the reply. */
 typedef struct verify_request {
@@ -35,6 +34,11 @@ typedef struct verify_request {
 	agency_identity who;
 	household_norm norm;
 	uint64_t started_ms;
+	char request_id[72];     /* the idempotency key's, with the agency
+	                            and region */
+	uint8_t hh_hash[STORE_HASH_LEN];
+	char persons[STORE_PERSONS_MAX];
+	store_report rep;        /* the signed report, until stored */
 } verify_request;
 
 verify_service *verify_service_alloc(
@@ -53,11 +57,20 @@ verify_service *verify_service_alloc(
 	if ((vs->signer = report_signer_load(o->sign_key, o->sign_key_password,
 	         err, errlen)) == NULL)
 		goto fail;
+	if ((vs->requests = verify_pool_alloc(sizeof(verify_request), 128)) ==
+	        NULL ||
+	    (vs->scratch = verify_pool_alloc(sizeof(verify_scratch), 128)) ==
+	        NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((vs->sources = verify_sources_alloc(o->source_urls,
 	         &o->source_tls)) == NULL) {
 		snprintf(err, errlen, "cannot set up the source connections");
 		goto fail;
 	}
+	if (verify_store_open(vs, o, err, errlen) != HD_OK)
+		goto fail;
 	return vs;
 fail:
 	verify_service_free(vs);
@@ -68,20 +81,35 @@ void verify_service_free(verify_service *vs)
 {
 	if (vs == NULL)
 		return;
+	verify_service_stop(vs);
 	verify_sources_free(vs->sources);
 	report_signer_free(vs->signer);
 	policy_book_free(vs->book);
 	agency_auth_free(vs->auth);
+	/* After verify_service_stop: the calls it answered gave their
+	 * blocks back. */
+	verify_pool_free(vs->requests);
+	verify_pool_free(vs->scratch);
 	free(vs);
+}
+
+void verify_service_stop(verify_service *vs)
+{
+	store *st = vs->store;
+	/* Commits everything queued; the callbacks answer their calls. */
+	store_close(st);
+	vs->store = NULL;
+	__atomic_store_n(&vs->srv, NULL, __ATOMIC_SEQ_CST);
 }
 
 static void verify_request_free(verify_request *r)
 {
 	if (r == NULL)
 		return;
+	store_report_clear(&r->rep);
 	if (r->hh != NULL)
 		hedui__v1__household__free_unpacked(r->hh, NULL);
-	free(r);
+	verify_pool_give(r->vs->requests, r);
 }
 
 static void verify_report_id(char out[40])
@@ -98,31 +126,58 @@ static void verify_report_id(char out[40])
 	out[39] = '\0';
 }
 
-/* The sources have answered (or failed): judge, sign and reply. */
+/* The store's answer: the report is durable (or was already). */
+static void verify_stored(hd_err err, store_report *existing, void *arg)
+{
+	verify_request *r = arg;
+	if (err == HD_OK) {
+		log_info("verify.done",
+		    "request_id=\"%s\" report_id=%s agency=\"%s\" region=%s "
+		    "members=%zu ms=%llu",
+		    r->request_id, r->rep.report_id, r->who.name,
+		    r->hh->region_code, r->hh->n_members,
+		    (unsigned long long)(nng_clock() - r->started_ms));
+		verify_reply_stored(r->call, &r->rep);
+	} else if (err == HD_EEXIST &&
+	    memcmp(existing->household_hash, r->hh_hash, STORE_HASH_LEN) ==
+	        0) {
+		/* A concurrent retry won the race: its report is the one. */
+		log_info("verify.retry", "request_id=\"%s\" report_id=%s "
+		                         "agency=\"%s\"",
+		    r->request_id, existing->report_id, r->who.name);
+		verify_reply_stored(r->call, existing);
+	} else if (err == HD_EEXIST) {
+		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
+		    "request_id \"%s\" was already used by this agency for "
+		    "another household (report %s)",
+		    r->request_id, existing->report_id);
+	} else {
+		verify_fail_store(r->call, err);
+	}
+	verify_request_free(r);
+}
+
+/* The sources have answered (or failed): judge, sign, store, and reply
+ * once the report is durable. */
 static void verify_finish(policy_household *h, void *arg)
 {
 	verify_request *r = arg;
 	verify_service *vs = r->vs;
-	policy_verdict *pv = malloc(sizeof *pv);
-	verdict_doc *doc = malloc(sizeof *doc);
-	uint8_t *report = NULL;
-	uint8_t sig[REPORT_SIG_MAX];
-	size_t siglen = 0;
-	char report_id[40];
+	verify_scratch *scratch = verify_pool_take(vs->scratch);
+	policy_verdict *pv = scratch != NULL ? &scratch->pv : NULL;
+	verdict_doc *doc = scratch != NULL ? &scratch->doc : NULL;
+	store_report *rep = &r->rep;
 
 	if (pv == NULL || doc == NULL) {
 		rpc_call_fail(r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto done;
+		goto fail;
 	}
 	policy_evaluate(&r->params, h, pv);
-	verify_report_id(report_id);
-	const char *request_id = r->hh->request_id[0] != '\0'
-	    ? r->hh->request_id
-	    : rpc_call_request_id(r->call);
+	verify_report_id(rep->report_id);
 	verdict_context ctx = {
-		.report_id = report_id,
+		.report_id = rep->report_id,
 		.case_id = r->hh->case_id,
-		.request_id = request_id,
+		.request_id = r->request_id,
 		.region_code = r->hh->region_code,
 		.agency = r->who.name,
 		.policy_version = r->version,
@@ -131,36 +186,58 @@ static void verify_finish(policy_household *h, void *arg)
 	};
 	verdict_build(doc, h, pv, &ctx);
 	size_t len = hedui__v1__verdict__get_packed_size(&doc->v);
-	if ((report = malloc(len > 0 ? len : 1)) == NULL) {
+	if ((rep->report = malloc(len > 0 ? len : 1)) == NULL) {
 		rpc_call_fail(r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto done;
+		goto fail;
 	}
-	hedui__v1__verdict__pack(&doc->v, report);
-	if (report_signer_sign(vs->signer, report, len, sig, &siglen) !=
-	    HD_OK) {
+	rep->report_len = hedui__v1__verdict__pack(&doc->v, rep->report);
+	if (report_signer_sign(vs->signer, rep->report, rep->report_len,
+	        rep->sig, &rep->sig_len) != HD_OK) {
 		rpc_call_fail(r->call, RPC_INTERNAL, "cannot sign the report");
-		goto done;
+		goto fail;
 	}
-	Hedui__V1__VerifyHouseholdResponse resp =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
-	resp.verdict = &doc->v;
-	resp.report.data = report;
-	resp.report.len = len;
-	resp.signature.data = sig;
-	resp.signature.len = siglen;
-	resp.signature_alg = REPORT_SIG_ALG;
-	log_info("verify.done",
-	    "request_id=\"%s\" report_id=%s agency=\"%s\" region=%s "
-	    "program=%s conclusion=%s category=%s members=%zu ms=%llu",
-	    request_id, report_id, r->who.name, r->hh->region_code,
-	    doc->v.program, doc->v.conclusion, doc->v.category, h->n_members,
-	    (unsigned long long)(nng_clock() - r->started_ms));
-	rpc_call_reply(r->call, &resp.base);
-done:
-	free(report);
-	free(doc);
-	free(pv);
+	snprintf(rep->agency, sizeof rep->agency, "%s", r->who.name);
+	snprintf(rep->region, sizeof rep->region, "%s", r->hh->region_code);
+	snprintf(rep->request_id, sizeof rep->request_id, "%s", r->request_id);
+	memcpy(rep->household_hash, r->hh_hash, STORE_HASH_LEN);
+	snprintf(rep->persons, sizeof rep->persons, "%s", r->persons);
+	rep->created_ms = ctx.generated_at_ms;
+	log_info("verify.judged",
+	    "request_id=\"%s\" report_id=%s program=%s conclusion=%s "
+	    "category=%s",
+	    r->request_id, rep->report_id, doc->v.program, doc->v.conclusion,
+	    doc->v.category);
+	verify_pool_give(vs->scratch, scratch);
+	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
+	    rep->report_id, r->persons, RPC_OK);
+	store_put_report_async(vs->store, rep, &a, verify_stored, r);
+	return;
+fail:
+	verify_pool_give(vs->scratch, scratch);
 	verify_request_free(r);
+}
+
+/* The key was used before: the same household gets its report again,
+ * another one ALREADY_EXISTS. prev is taken. */
+static void verify_answer_existing(verify_request *r, store_report *prev)
+{
+	verify_service *vs = r->vs;
+	if (memcmp(prev->household_hash, r->hh_hash, STORE_HASH_LEN) != 0) {
+		verify_audit(vs, r->call, r->who.name, r->hh->case_id,
+		    prev->report_id, r->persons, RPC_ALREADY_EXISTS);
+		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
+		    "request_id \"%s\" was already used by this agency for "
+		    "another household (report %s)",
+		    r->request_id, prev->report_id);
+		store_report_clear(prev);
+		return;
+	}
+	log_info("verify.retry", "request_id=\"%s\" report_id=%s "
+	                         "agency=\"%s\"",
+	    r->request_id, prev->report_id, r->who.name);
+	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
+	    prev->report_id, r->persons, RPC_OK);
+	verify_reply_after_audit(vs, r->call, &a, prev);
 }
 
 /* The request's facts as the rules engine sees them. */
@@ -168,7 +245,10 @@ static void verify_fill_household(verify_request *r)
 {
 	const Hedui__V1__Household *hh = r->hh;
 	policy_household *h = &r->h;
-	memset(h, 0, sizeof *h);
+	/* The members past n_members are never read: zeroing all 20 was a
+	 * visible cost. */
+	memset(h, 0, offsetof(policy_household, members) +
+	        hh->n_members * sizeof h->members[0]);
 	snprintf(h->region_code, sizeof h->region_code, "%s", hh->region_code);
 	policy_area_parse(hh->area, &h->area);
 	policy_program_parse(hh->program, &h->program);
@@ -196,17 +276,23 @@ static void verify_household(
 	household_problem prob;
 	rpc_code code;
 
-	verify_request *r = calloc(1, sizeof *r);
+	verify_request *r = verify_pool_take(vs->requests);
 	if (r == NULL) {
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
+	/* As calloc would, except the household facts (most of the block),
+	 * which verify_fill_household sets before any use. */
+	memset(r, 0, offsetof(verify_request, h));
+	memset((char *)r + offsetof(verify_request, h) + sizeof r->h, 0,
+	    sizeof *r - offsetof(verify_request, h) - sizeof r->h);
 	r->vs = vs;
 	r->call = call;
 	r->started_ms = nng_clock();
 	r->hh = hedui__v1__household__unpack(
 	    NULL, req->household.len, req->household.data);
 	if (r->hh == NULL) {
+		verify_audit(vs, call, "", "", "", "", RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		    "household does not decode as hedui.v1.Household");
 		goto fail;
@@ -218,14 +304,22 @@ static void verify_household(
 		log_warn("verify.refused", "request_id=\"%s\" code=%s "
 		                           "reason=\"%s\"",
 		    rpc_call_request_id(call), rpc_code_name(code), why);
+		verify_audit(vs, call, "", r->hh->case_id, "", "", code);
 		rpc_call_fail(call, code, "%s", why);
 		goto fail;
 	}
 	if (!household_check(r->hh, idnum_date_today(), &r->norm, &prob)) {
+		/* The IDs may be what is wrong: no persons on record. */
+		verify_audit(
+		    vs, call, r->who.name, r->hh->case_id, "", "", prob.code);
 		rpc_call_fail(call, prob.code, "%s %s", prob.field, prob.reason);
 		goto fail;
 	}
+	verify_persons(vs, &r->norm, r->hh->n_members, r->persons,
+	    sizeof r->persons);
 	if (!agency_auth_covers(&r->who, r->hh->region_code)) {
+		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		    r->persons, RPC_PERMISSION_DENIED);
 		log_warn("verify.refused", "request_id=\"%s\" code=%s "
 		                           "agency=\"%s\" agency_region=%s "
 		                           "region=%s",
@@ -240,7 +334,27 @@ static void verify_household(
 	}
 	if (policy_book_resolve(vs->book, r->hh->region_code, &r->params,
 	        r->version) != HD_OK) {
+		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		    r->persons, RPC_INTERNAL);
 		rpc_call_fail(call, RPC_INTERNAL, "no policy for the region");
+		goto fail;
+	}
+	if (verify_refuse_if_unhealthy(vs, call))
+		goto fail;
+	/* Idempotency: agency, region and request_id name one report. */
+	snprintf(r->request_id, sizeof r->request_id, "%s",
+	    r->hh->request_id[0] != '\0' ? r->hh->request_id
+	                                 : rpc_call_request_id(call));
+	SHA256(req->household.data, req->household.len, r->hh_hash);
+	store_report prev;
+	hd_err e = store_find_by_request(vs->store, r->who.name,
+	    r->hh->region_code, r->request_id, &prev);
+	if (e == HD_OK) {
+		verify_answer_existing(r, &prev);
+		goto fail; /* answered */
+	}
+	if (e != HD_ENOTFOUND) {
+		verify_fail_store(call, e);
 		goto fail;
 	}
 	verify_fill_household(r);
@@ -264,19 +378,11 @@ fail:
 	verify_request_free(r);
 }
 
-static void verify_get_report(
-    rpc_call *call, const ProtobufCMessage *msg, void *arg)
-{
-	(void)msg;
-	(void)arg;
-	rpc_call_fail(call, RPC_UNIMPLEMENTED,
-	    "reports are not stored yet (see issue 5)");
-}
-
 hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 {
 	static const rpc_handler_fn handlers[] = {
 	    verify_household, verify_get_report};
+	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
 	return rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);
 }

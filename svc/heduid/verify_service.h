@@ -7,6 +7,7 @@
 #define HEDUI_VERIFY_SERVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "policy.h"
 #include "rpc_server.h"
@@ -22,10 +23,16 @@ typedef struct verify_service_opts {
 	const char *policy_file; /* NULL: built-in defaults */
 	const char *sign_key;  /* the service key that signs reports */
 	const char *sign_key_password;
+	const char *store_path;     /* NULL or "": heduid.db */
+	const char *audit_key_path; /* NULL or "": store_path.audit-key */
+	uint32_t store_probe_ms;    /* 0: 1000 */
 } verify_service_opts;
 
 verify_service *verify_service_alloc(
     const verify_service_opts *opts, char *err, size_t errlen);
+/* Commits every queued report and audit record and closes the store;
+ * calls still waiting for it are answered. Before freeing the server. */
+void verify_service_stop(verify_service *vs);
 void verify_service_free(verify_service *vs);
 
 hd_err verify_service_register(verify_service *vs, rpc_server *srv);

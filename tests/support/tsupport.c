@@ -281,9 +281,20 @@ rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving)
 
 tproc *theduid_start(int *port, const char *const extra[])
 {
+	static int starts;
+	char name[64];
+	snprintf(name, sizeof name, "heduid-%d-%d.db", (int)getpid(), ++starts);
+	return theduid_start_store(port, ttmp(name), extra);
+}
+
+tproc *theduid_start_store(
+    int *port, const char *store_path, const char *const extra[])
+{
 	char *argv[64];
 	int n = 0;
 	static char bin[512], ca[512], cert[512], key[512], url[64];
+	static char store[512];
+	snprintf(store, sizeof store, "%s", store_path);
 	*port = tport_free();
 	snprintf(bin, sizeof bin, "%s", tbin("heduid"));
 	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
@@ -299,6 +310,8 @@ tproc *theduid_start(int *port, const char *const extra[])
 	argv[n++] = cert;
 	argv[n++] = "--key";
 	argv[n++] = key;
+	argv[n++] = "--store";
+	argv[n++] = store;
 	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;

@@ -54,6 +54,11 @@ rpc_client *tclient(int port, const char *identity);
 /* Starts heduid on a free port with the dev PKI and extra flags (NULL
  * terminated). Waits until health answers SERVING. */
 tproc *theduid_start(int *port, const char *const extra[]);
+/* The same on a given report store (an existing one is kept: a restart).
+ * theduid_start gives each start a fresh store in the test's temporary
+ * directory. */
+tproc *theduid_start_store(
+    int *port, const char *store_path, const char *const extra[]);
 
 /* Health/Check through c with a deadline. */
 rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving);

@@ -1,0 +1,18 @@
+/*
+ * audit_verify: walks a store's audit trail (read-only) and checks its
+ * hash chain (lib/audit_chain.h). Used by `hedui audit verify` and tests.
+ */
+#ifndef HEDUI_AUDIT_VERIFY_H
+#define HEDUI_AUDIT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hd_err.h"
+
+/* HD_OK with the number of records; HD_ECRYPTO when the chain is broken
+ * (why names the record); HD_EDB / HD_EIO when the store cannot be read. */
+hd_err audit_verify_store(const char *store_path, const uint8_t *key,
+    size_t keylen, int64_t *records, char *why, size_t whylen);
+
+#endif

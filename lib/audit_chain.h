@@ -1,0 +1,58 @@
+/*
+ * audit_chain: the pure computation behind heduid's audit trail, shared by
+ * the service (which appends) and `hedui audit verify` (which checks).
+ *
+ * Each record's hash is HMAC-SHA256(key, previous hash || the record's
+ * fields), so a record cannot be edited, dropped or moved without breaking
+ * the chain, and the chain cannot be recomputed without the key. Persons are
+ * kept as HMAC-SHA256(key, ID number) in hex: never the numbers themselves.
+ */
+#ifndef HEDUI_AUDIT_CHAIN_H
+#define HEDUI_AUDIT_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_HASH_LEN 32
+#define AUDIT_PERSON_HEX 65 /* 64 hex digits and a NUL */
+
+typedef struct audit_record {
+	int64_t seq;            /* 1, 2, 3 ... with no gaps */
+	int64_t time_ms;        /* Unix time */
+	const char *agency;     /* certificate CN; "" when unauthenticated */
+	const char *operator_id;
+	const char *case_id;
+	const char *method;     /* full RPC method name */
+	const char *report_id;  /* "" when none */
+	const char *persons;    /* comma-separated person hashes */
+	int outcome;            /* the rpc_code answered */
+	uint8_t prev[AUDIT_HASH_LEN];
+	uint8_t hash[AUDIT_HASH_LEN];
+} audit_record;
+
+/* out = HMAC-SHA256(key, r->prev || r's fields); r->hash is ignored. */
+void audit_chain_hash(const uint8_t *key, size_t keylen,
+    const audit_record *r, uint8_t out[AUDIT_HASH_LEN]);
+
+/* out = lower-case hex HMAC-SHA256(key, id_number). */
+void audit_person_hash(const uint8_t *key, size_t keylen,
+    const char *id_number, char out[AUDIT_PERSON_HEX]);
+
+/* Walks a chain record by record, in the order the store returns them
+ * (ascending seq). */
+typedef struct audit_walk {
+	const uint8_t *key;
+	size_t keylen;
+	int64_t expect_seq;
+	uint8_t last[AUDIT_HASH_LEN];
+} audit_walk;
+
+void audit_walk_init(audit_walk *w, const uint8_t *key, size_t keylen);
+
+/* true when r follows the chain so far; false with the first problem in
+ * why, naming the sequence number (a deleted, reordered or edited record). */
+bool audit_walk_next(audit_walk *w, const audit_record *r, char *why,
+    size_t whylen);
+
+#endif

@@ -1,0 +1,570 @@
+/*
+ * The store's queue, group commit, audit chaining and health (store.h);
+ * the database itself is a backend (store_backend.h).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "log.h"
+#include "store_backend.h"
+
+typedef struct store_item {
+	struct store_item *next;
+	bool has_report;
+	store_report rep;
+	store_audit audit;
+	char *strs[6]; /* the audit's copied strings */
+	store_done_fn done;
+	void *arg;
+	hd_err result;
+	store_report existing;
+} store_item;
+
+struct store {
+	const store_backend_ops *ops;
+	void *wdb;  /* the writer thread's */
+	void *rdb;  /* readers', under rmu */
+	pthread_mutex_t rmu;
+	uint8_t key[64];
+	size_t keylen;
+	uint32_t probe_ms;
+	int max_batch;
+	void (*health_cb)(bool, void *);
+	void *health_arg;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	store_item *head, *tail;
+	bool closing;
+	bool healthy;
+	int inject;
+	bool held;
+	store_stats stats;
+	pthread_t writer;
+	bool writer_started;
+
+	/* The chain's last record: the writer's alone. */
+	int64_t last_seq;
+	uint8_t last_hash[AUDIT_HASH_LEN];
+};
+
+void store_report_clear(store_report *r)
+{
+	if (r == NULL)
+		return;
+	free(r->report);
+	r->report = NULL;
+	r->report_len = 0;
+}
+
+static void store_item_free(store_item *it)
+{
+	if (it == NULL)
+		return;
+	store_report_clear(&it->rep);
+	store_report_clear(&it->existing);
+	for (int i = 0; i < 6; i++)
+		free(it->strs[i]);
+	free(it);
+}
+
+static void store_finish(store_item *it)
+{
+	if (it->done != NULL)
+		it->done(it->result,
+		    it->result == HD_EEXIST ? &it->existing : NULL, it->arg);
+	store_item_free(it);
+}
+
+static void store_set_health(store *s, bool healthy)
+{
+	pthread_mutex_lock(&s->mu);
+	bool changed = s->healthy != healthy;
+	s->healthy = healthy;
+	pthread_mutex_unlock(&s->mu);
+	if (!changed)
+		return;
+	if (healthy)
+		log_info("store.health", "healthy=true");
+	else
+		log_error("store.health", "healthy=false action=\"refusing "
+		                          "verifications until a write "
+		                          "succeeds again\"");
+	if (s->health_cb != NULL)
+		s->health_cb(healthy, s->health_arg);
+}
+
+/* Writes one batch in one transaction; sets every item's result. */
+static void store_write_batch(store *s, store_item *batch, int n)
+{
+	const store_backend_ops *o = s->ops;
+	int64_t seq = s->last_seq;
+	uint8_t hash[AUDIT_HASH_LEN];
+	memcpy(hash, s->last_hash, sizeof hash);
+	hd_err e = HD_OK;
+
+	pthread_mutex_lock(&s->mu);
+	bool inject = s->inject > 0;
+	if (inject)
+		s->inject--;
+	pthread_mutex_unlock(&s->mu);
+	if (inject) {
+		log_error("store.commit", "error=\"injected failure\"");
+		e = HD_EDB;
+		goto out;
+	}
+	if ((e = o->begin(s->wdb)) != HD_OK)
+		goto out;
+	for (store_item *it = batch; it != NULL && e == HD_OK; it = it->next) {
+		store_audit a = it->audit;
+		it->result = HD_OK;
+		if (it->has_report) {
+			e = o->find_by_request(s->wdb, it->rep.agency,
+			    it->rep.region, it->rep.request_id, &it->existing);
+			if (e == HD_OK) {
+				it->result = HD_EEXIST;
+				a.report_id = it->existing.report_id;
+			} else if (e == HD_ENOTFOUND) {
+				e = o->insert_report(s->wdb, &it->rep);
+			}
+			if (e != HD_OK)
+				break;
+		}
+		audit_record r = {
+			.seq = ++seq,
+			.time_ms = a.time_ms,
+			.agency = a.agency,
+			.operator_id = a.operator_id,
+			.case_id = a.case_id,
+			.method = a.method,
+			.report_id = a.report_id,
+			.persons = a.persons,
+			.outcome = a.outcome,
+		};
+		if (it->result == HD_EEXIST &&
+		    memcmp(it->existing.household_hash, it->rep.household_hash,
+		        STORE_HASH_LEN) != 0)
+			r.outcome = 6; /* ALREADY_EXISTS is what the caller gets */
+		memcpy(r.prev, hash, sizeof hash);
+		audit_chain_hash(s->key, s->keylen, &r, r.hash);
+		memcpy(hash, r.hash, sizeof hash);
+		e = o->insert_audit(s->wdb, &r);
+	}
+	if (e == HD_OK)
+		e = o->commit(s->wdb);
+	if (e != HD_OK)
+		o->rollback(s->wdb);
+out:
+	pthread_mutex_lock(&s->mu);
+	if (e == HD_OK) {
+		s->stats.batches++;
+		s->stats.items += (uint64_t)n;
+		if ((uint64_t)n > s->stats.max_batch)
+			s->stats.max_batch = (uint64_t)n;
+	} else {
+		s->stats.failures++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (e == HD_OK) {
+		s->last_seq = seq;
+		memcpy(s->last_hash, hash, sizeof hash);
+	} else {
+		log_error("store.commit", "items=%d error=\"%s\"", n,
+		    hd_strerror(e));
+		for (store_item *it = batch; it != NULL; it = it->next)
+			it->result = HD_EDB;
+		store_set_health(s, false);
+	}
+}
+
+/* Whether the store can write again; reloads the chain's head since a
+ * failed commit may or may not have reached the disk. */
+static void store_probe(store *s)
+{
+	int64_t seq;
+	uint8_t hash[AUDIT_HASH_LEN];
+	if (s->ops->probe(s->wdb) != HD_OK)
+		return;
+	if (s->ops->audit_head(s->wdb, &seq, hash) != HD_OK)
+		return;
+	s->last_seq = seq;
+	memcpy(s->last_hash, hash, sizeof hash);
+	store_set_health(s, true);
+}
+
+static void *store_writer(void *arg)
+{
+	store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		if (s->head == NULL && s->closing)
+			break;
+		if (s->held && !s->closing) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		if (s->head == NULL) {
+			if (s->healthy) {
+				pthread_cond_wait(&s->cv, &s->mu);
+				continue;
+			}
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += s->probe_ms / 1000;
+			ts.tv_nsec += (long)(s->probe_ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) ==
+			    ETIMEDOUT) {
+				pthread_mutex_unlock(&s->mu);
+				store_probe(s);
+				pthread_mutex_lock(&s->mu);
+			}
+			continue;
+		}
+		store_item *batch = s->head, *last = s->head;
+		int n = 1;
+		while (last->next != NULL && n < s->max_batch) {
+			last = last->next;
+			n++;
+		}
+		s->head = last->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		last->next = NULL;
+		bool healthy = s->healthy;
+		pthread_mutex_unlock(&s->mu);
+
+		if (healthy) {
+			store_write_batch(s, batch, n);
+		} else {
+			for (store_item *it = batch; it != NULL; it = it->next)
+				it->result = HD_EUNAVAIL;
+		}
+		while (batch != NULL) {
+			store_item *next = batch->next;
+			store_finish(batch);
+			batch = next;
+		}
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+store *store_open(const store_opts *o, char *err, size_t errlen)
+{
+	store *s = calloc(1, sizeof *s);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->ops = &store_sqlite_ops;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->rmu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->healthy = true;
+	s->probe_ms = o->probe_ms > 0 ? o->probe_ms : 1000;
+	s->max_batch = o->max_batch > 0 ? o->max_batch : 512;
+	s->health_cb = o->health_cb;
+	s->health_arg = o->health_arg;
+	if (o->audit_key_len == 0 || o->audit_key_len > sizeof s->key) {
+		snprintf(err, errlen, "the audit key must be 1 to %zu bytes",
+		    sizeof s->key);
+		goto fail;
+	}
+	memcpy(s->key, o->audit_key, o->audit_key_len);
+	s->keylen = o->audit_key_len;
+	if ((s->wdb = s->ops->open(o->path, err, errlen)) == NULL)
+		goto fail;
+	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
+		goto fail;
+	if (s->ops->audit_head(s->wdb, &s->last_seq, s->last_hash) != HD_OK) {
+		snprintf(err, errlen, "%s: cannot read the audit trail",
+		    o->path);
+		goto fail;
+	}
+	if (pthread_create(&s->writer, NULL, store_writer, s) != 0) {
+		snprintf(err, errlen, "cannot start the store writer");
+		goto fail;
+	}
+	s->writer_started = true;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->closing = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+		log_info("store.close",
+		    "batches=%llu items=%llu max_batch=%llu failures=%llu",
+		    (unsigned long long)s->stats.batches,
+		    (unsigned long long)s->stats.items,
+		    (unsigned long long)s->stats.max_batch,
+		    (unsigned long long)s->stats.failures);
+	}
+	if (s->ops != NULL) {
+		s->ops->close(s->rdb);
+		s->ops->close(s->wdb);
+	}
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->rmu);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+bool store_healthy(store *s)
+{
+	if (s == NULL)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	bool h = s->healthy;
+	pthread_mutex_unlock(&s->mu);
+	return h;
+}
+
+static bool store_copy_audit(store_item *it, const store_audit *a)
+{
+	const char *src[6] = {a->agency, a->operator_id, a->case_id,
+	    a->method, a->report_id, a->persons};
+	for (int i = 0; i < 6; i++)
+		if ((it->strs[i] = strdup(src[i] != NULL ? src[i] : "")) ==
+		    NULL)
+			return false;
+	it->audit = *a;
+	it->audit.agency = it->strs[0];
+	it->audit.operator_id = it->strs[1];
+	it->audit.case_id = it->strs[2];
+	it->audit.method = it->strs[3];
+	it->audit.report_id = it->strs[4];
+	it->audit.persons = it->strs[5];
+	return true;
+}
+
+static void store_enqueue(store *s, store_item *it)
+{
+	if (s == NULL) {
+		it->result = HD_EUNAVAIL;
+		store_finish(it);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->closing) {
+		pthread_mutex_unlock(&s->mu);
+		it->result = HD_EUNAVAIL;
+		store_finish(it);
+		return;
+	}
+	if (s->tail != NULL)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_put_report_async(store *s, const store_report *r,
+    const store_audit *a, store_done_fn done, void *arg)
+{
+	store_item *it = calloc(1, sizeof *it);
+	if (it == NULL) {
+		if (done != NULL)
+			done(HD_ENOMEM, NULL, arg);
+		return;
+	}
+	it->done = done;
+	it->arg = arg;
+	it->has_report = true;
+	it->rep = *r;
+	it->rep.report = malloc(r->report_len > 0 ? r->report_len : 1);
+	if (it->rep.report == NULL || !store_copy_audit(it, a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+		return;
+	}
+	memcpy(it->rep.report, r->report, r->report_len);
+	store_enqueue(s, it);
+}
+
+void store_append_audit_async(
+    store *s, const store_audit *a, store_done_fn done, void *arg)
+{
+	store_item *it = calloc(1, sizeof *it);
+	if (it == NULL) {
+		if (done != NULL)
+			done(HD_ENOMEM, NULL, arg);
+		return;
+	}
+	it->done = done;
+	it->arg = arg;
+	if (!store_copy_audit(it, a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+		return;
+	}
+	store_enqueue(s, it);
+}
+
+typedef struct store_waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	hd_err err;
+	store_report *existing;
+} store_waiter;
+
+static void store_wake(hd_err err, store_report *existing, void *arg)
+{
+	store_waiter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->err = err;
+	if (existing != NULL && w->existing != NULL) {
+		*w->existing = *existing;
+		existing->report = NULL; /* taken */
+	}
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static hd_err store_wait(store_waiter *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (!w->done)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	return w->err;
+}
+
+hd_err store_put_report(store *s, const store_report *r,
+    const store_audit *a, store_report *existing)
+{
+	store_waiter w = {.existing = existing};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	store_put_report_async(s, r, a, store_wake, &w);
+	return store_wait(&w);
+}
+
+hd_err store_append_audit(store *s, const store_audit *a)
+{
+	store_waiter w = {0};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	store_append_audit_async(s, a, store_wake, &w);
+	return store_wait(&w);
+}
+
+hd_err store_get_report(store *s, const char *report_id, store_report *out)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	pthread_mutex_lock(&s->rmu);
+	hd_err e = s->ops->get_report(s->rdb, report_id, out);
+	pthread_mutex_unlock(&s->rmu);
+	return e;
+}
+
+hd_err store_find_by_request(store *s, const char *agency,
+    const char *region, const char *request_id, store_report *out)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	pthread_mutex_lock(&s->rmu);
+	hd_err e =
+	    s->ops->find_by_request(s->rdb, agency, region, request_id, out);
+	pthread_mutex_unlock(&s->rmu);
+	return e;
+}
+
+void store_get_stats(store *s, store_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_hold(store *s, bool held)
+{
+	pthread_mutex_lock(&s->mu);
+	s->held = held;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_inject_failures(store *s, int n)
+{
+	pthread_mutex_lock(&s->mu);
+	s->inject = n;
+	pthread_mutex_unlock(&s->mu);
+}
+
+hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
+    size_t *len, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		uint8_t fresh[32];
+		if (RAND_bytes(fresh, sizeof fresh) != 1) {
+			snprintf(err, errlen, "no randomness for a new audit "
+			                      "key");
+			return HD_ECRYPTO;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot create the audit key %s: "
+			                      "%s", path, strerror(errno));
+			return HD_EIO;
+		}
+		bool ok = write(fd, fresh, sizeof fresh) == sizeof fresh &&
+		    fsync(fd) == 0;
+		close(fd);
+		if (!ok) {
+			unlink(path);
+			snprintf(err, errlen, "cannot write the audit key %s",
+			    path);
+			return HD_EIO;
+		}
+		log_info("store.audit_key", "path=\"%s\" created=true", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read the audit key %s: %s", path,
+		    strerror(errno));
+		return HD_EIO;
+	}
+	ssize_t n = read(fd, key, cap);
+	close(fd);
+	if (n < 16) {
+		snprintf(err, errlen,
+		    "the audit key %s is too short (at least 16 bytes)", path);
+		return HD_EINVAL;
+	}
+	*len = (size_t)n;
+	return HD_OK;
+}

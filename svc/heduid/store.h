@@ -1,0 +1,126 @@
+/*
+ * store: heduid's durable record of signed reports and of the audit trail.
+ *
+ * One writer thread owns the write connection and commits by groups:
+ * requests enqueue their report and audit record, the writer takes
+ * everything queued, writes it in one transaction, syncs once and then
+ * answers each waiter. Durability then costs one fsync per batch, not per
+ * request. A failed commit marks the store unhealthy; queued work is then
+ * refused until a probe (once a second) manages to write again.
+ *
+ * The backend (SQLite by default) sits behind store_backend_ops.
+ */
+#ifndef HEDUI_STORE_H
+#define HEDUI_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit_chain.h"
+#include "hd_err.h"
+
+#define STORE_HASH_LEN 32
+#define STORE_SIG_MAX 80
+/* Up to 20 person hashes, comma-separated. */
+#define STORE_PERSONS_MAX (20 * AUDIT_PERSON_HEX)
+
+typedef struct store store;
+
+/* A stored report. In results, report and sig are malloc'd: release with
+ * store_report_clear. */
+typedef struct store_report {
+	char report_id[48];
+	char agency[64];     /* requesting agency's certificate CN */
+	char region[8];      /* the household's region code */
+	char request_id[72];
+	uint8_t household_hash[STORE_HASH_LEN]; /* SHA-256 of the request */
+	uint8_t *report;     /* the exact signed bytes */
+	size_t report_len;
+	uint8_t sig[STORE_SIG_MAX];
+	size_t sig_len;
+	int64_t created_ms;
+	char persons[STORE_PERSONS_MAX]; /* the household's person hashes */
+} store_report;
+
+void store_report_clear(store_report *r);
+
+/* One audit record as the caller knows it; the store adds the sequence
+ * number and the chain hashes. Strings are copied at enqueue. */
+typedef struct store_audit {
+	int64_t time_ms;
+	const char *agency;
+	const char *operator_id;
+	const char *case_id;
+	const char *method;
+	const char *report_id;
+	const char *persons;
+	int outcome;
+} store_audit;
+
+typedef struct store_opts {
+	const char *path;
+	const uint8_t *audit_key;
+	size_t audit_key_len;
+	uint32_t probe_ms;   /* health probe interval when unhealthy; 1000 */
+	int max_batch;       /* most items per transaction; 512 */
+	/* Called from the writer thread when health changes. */
+	void (*health_cb)(bool healthy, void *arg);
+	void *health_arg;
+} store_opts;
+
+store *store_open(const store_opts *o, char *err, size_t errlen);
+/* Commits everything queued, then closes. Accepts NULL. */
+void store_close(store *s);
+
+bool store_healthy(store *s);
+
+/*
+ * The outcome of a put, given to the callback from the writer thread:
+ *   HD_OK      committed; *r is the report as given
+ *   HD_EEXIST  the idempotency key (agency, region, request_id) was
+ *              already taken; existing holds the stored report (the
+ *              callback may take its buffers: they are freed after it
+ *              returns unless set to NULL). The audit record is committed.
+ *   HD_EDB     not committed (store failure); nothing was kept
+ *   HD_EUNAVAIL refused because the store is unhealthy or closing
+ */
+typedef void (*store_done_fn)(
+    hd_err err, store_report *existing, void *arg);
+
+/* Enqueues a report and its audit record. The report's buffers are copied.
+ * done runs exactly once, possibly before this returns. */
+void store_put_report_async(store *s, const store_report *r,
+    const store_audit *a, store_done_fn done, void *arg);
+/* The same, waiting. existing may be NULL. */
+hd_err store_put_report(store *s, const store_report *r,
+    const store_audit *a, store_report *existing);
+
+/* An audit record alone (a read, a refusal). done may be NULL. */
+void store_append_audit_async(
+    store *s, const store_audit *a, store_done_fn done, void *arg);
+hd_err store_append_audit(store *s, const store_audit *a);
+
+/* Committed reports: HD_OK with *out filled, HD_ENOTFOUND, or HD_EDB. */
+hd_err store_get_report(store *s, const char *report_id, store_report *out);
+hd_err store_find_by_request(store *s, const char *agency,
+    const char *region, const char *request_id, store_report *out);
+
+typedef struct store_stats {
+	uint64_t batches;     /* committed transactions */
+	uint64_t items;       /* items in them */
+	uint64_t max_batch;
+	uint64_t failures;    /* failed commits */
+} store_stats;
+void store_get_stats(store *s, store_stats *st);
+
+/* For tests: while held, the writer takes nothing from the queue. */
+void store_hold(store *s, bool held);
+/* For tests: the next n commits fail as if the disk were full. */
+void store_inject_failures(store *s, int n);
+
+/* The audit key at path, made (32 random bytes, mode 0600) when absent. */
+hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
+    size_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * What verify_service.c (VerifyHousehold) and verify_report.c (GetReport,
+ * the audit trail, stored replies) share.
+ */
+#ifndef HEDUI_VERIFY_INTERNAL_H
+#define HEDUI_VERIFY_INTERNAL_H
+
+#include "agency_auth.h"
+#include "household.h"
+#include "policy.h"
+#include "report_sig.h"
+#include "rpc_server.h"
+#include "store.h"
+#include "verify_fanout.h"
+#include "verify_service.h"
+
+#define VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
+#define GET_REPORT_METHOD "hedui.v1.Verifier/GetReport"
+#define VERIFY_SERVICE_NAME "hedui.v1.Verifier"
+
+struct verify_service {
+	agency_auth *auth;
+	verify_sources *sources;
+	policy_book *book;
+	report_signer *signer;
+	struct verify_pool *requests, *scratch; /* see verify_pool.h */
+	store *store;
+	rpc_server *srv;
+	uint8_t audit_key[64];
+	size_t audit_key_len;
+};
+
+/* One audit record, not waited for: a refusal. */
+void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
+    const char *case_id, const char *report_id, const char *persons,
+    rpc_code outcome);
+/* The store_audit of a call (strings borrowed from the arguments). */
+store_audit verify_audit_of(rpc_call *call, const char *agency,
+    const char *case_id, const char *report_id, const char *persons,
+    rpc_code outcome);
+
+/* The household's persons as comma-separated keyed hashes. */
+void verify_persons(const verify_service *vs, const household_norm *norm,
+    size_t n, char *out, size_t cap);
+
+/* Answers UNAVAILABLE and returns true while the store is unhealthy. */
+bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call);
+/* UNAVAILABLE for a store failure of a call under way. */
+void verify_fail_store(rpc_call *call, hd_err err);
+
+/* Answers a stored report as a VerifyHouseholdResponse. */
+void verify_reply_stored(rpc_call *call, const store_report *r);
+
+/* Appends a, then answers rep (taken) once a is durable, or
+ * UNAVAILABLE. */
+void verify_reply_after_audit(verify_service *vs, rpc_call *call,
+    const store_audit *a, store_report *rep);
+
+/* hedui.v1.Verifier/GetReport. */
+void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg);
+
+/* Opens the store and health wiring; err says why not. */
+hd_err verify_store_open(verify_service *vs, const verify_service_opts *o,
+    char *err, size_t errlen);
+
+#endif

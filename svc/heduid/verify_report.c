@@ -1,0 +1,249 @@
+/*
+ * Stored reports and the audit trail on the service side: GetReport, the
+ * audit records of calls, and the store's health as the service shows it
+ * (hedui.v1.Health NOT_SERVING while the store cannot write).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agency_sig.h"
+#include "audit_chain.h"
+#include "hedui/v1/verifier.pb-c.h"
+#include "log.h"
+#include "verify_internal.h"
+
+#define VERIFY_STORE_DOWN                                                     \
+	"the report store cannot be written (disk full, I/O error or "       \
+	"read-only); heduid refuses work until it can keep reports again"
+
+static const char *verify_operator(rpc_call *call)
+{
+	const char *op = rpc_call_metadata(call, "operator-id");
+	return op != NULL ? op : "";
+}
+
+store_audit verify_audit_of(rpc_call *call, const char *agency,
+    const char *case_id, const char *report_id, const char *persons,
+    rpc_code outcome)
+{
+	store_audit a = {
+		.time_ms = agency_sig_now_ms(),
+		.agency = agency != NULL ? agency : "",
+		.operator_id = verify_operator(call),
+		.case_id = case_id != NULL ? case_id : "",
+		.method = rpc_call_method(call),
+		.report_id = report_id != NULL ? report_id : "",
+		.persons = persons != NULL ? persons : "",
+		.outcome = (int)outcome,
+	};
+	return a;
+}
+
+void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
+    const char *case_id, const char *report_id, const char *persons,
+    rpc_code outcome)
+{
+	store_audit a =
+	    verify_audit_of(call, agency, case_id, report_id, persons, outcome);
+	store_append_audit_async(vs->store, &a, NULL, NULL);
+}
+
+void verify_persons(const verify_service *vs, const household_norm *norm,
+    size_t n, char *out, size_t cap)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char h[AUDIT_PERSON_HEX];
+		audit_person_hash(
+		    vs->audit_key, vs->audit_key_len, norm->ids[i], h);
+		int w = snprintf(out + used, cap - used, "%s%s",
+		    i > 0 ? "," : "", h);
+		if (w < 0 || (size_t)w >= cap - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call)
+{
+	if (store_healthy(vs->store))
+		return false;
+	rpc_call_fail(call, RPC_UNAVAILABLE, "%s", VERIFY_STORE_DOWN);
+	return true;
+}
+
+void verify_fail_store(rpc_call *call, hd_err err)
+{
+	rpc_call_fail(call, RPC_UNAVAILABLE,
+	    "the report could not be stored durably (%s); nothing was "
+	    "kept and heduid refuses work until its store can write again",
+	    hd_strerror(err));
+}
+
+void verify_reply_stored(rpc_call *call, const store_report *r)
+{
+	Hedui__V1__VerifyHouseholdResponse resp =
+	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
+	Hedui__V1__Verdict *v =
+	    hedui__v1__verdict__unpack(NULL, r->report_len, r->report);
+	if (v == NULL) {
+		log_error("report.corrupt", "report_id=%s", r->report_id);
+		rpc_call_fail(call, RPC_DATA_LOSS,
+		    "stored report %s does not decode", r->report_id);
+		return;
+	}
+	resp.verdict = v;
+	resp.report.data = r->report;
+	resp.report.len = r->report_len;
+	resp.signature.data = (uint8_t *)r->sig;
+	resp.signature.len = r->sig_len;
+	resp.signature_alg = REPORT_SIG_ALG;
+	rpc_call_reply(call, &resp.base);
+	hedui__v1__verdict__free_unpacked(v, NULL);
+}
+
+/* A read waits for its audit record: no report leaves before its reading
+ * is on record. */
+typedef struct report_read {
+	rpc_call *call;
+	store_report rep;
+} report_read;
+
+static void report_read_done(hd_err err, store_report *existing, void *arg)
+{
+	(void)existing;
+	report_read *rr = arg;
+	if (err == HD_OK)
+		verify_reply_stored(rr->call, &rr->rep);
+	else
+		verify_fail_store(rr->call, err);
+	store_report_clear(&rr->rep);
+	free(rr);
+}
+
+void verify_reply_after_audit(verify_service *vs, rpc_call *call,
+    const store_audit *a, store_report *rep)
+{
+	report_read *rr = calloc(1, sizeof *rr);
+	if (rr == NULL) {
+		store_report_clear(rep);
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	rr->call = call;
+	rr->rep = *rep;
+	rep->report = NULL;
+	store_append_audit_async(vs->store, a, report_read_done, rr);
+}
+
+void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
+{
+	verify_service *vs = arg;
+	const Hedui__V1__GetReportRequest *req =
+	    (const Hedui__V1__GetReportRequest *)msg;
+	const char *id = req->report_id != NULL ? req->report_id : "";
+	agency_identity who;
+	char why[256];
+
+	rpc_code code = agency_auth_check(vs->auth, req->auth,
+	    rpc_call_method(call), rpc_call_request_id(call),
+	    (const uint8_t *)id, strlen(id), agency_sig_now_ms(), &who, why,
+	    sizeof why);
+	if (code != RPC_OK) {
+		log_warn("report.refused", "request_id=\"%s\" code=%s "
+		                           "reason=\"%s\"",
+		    rpc_call_request_id(call), rpc_code_name(code), why);
+		verify_audit(vs, call, "", "", "", "", code);
+		rpc_call_fail(call, code, "%s", why);
+		return;
+	}
+	if (id[0] == '\0' || strlen(id) >= sizeof ((store_report *)0)->report_id) {
+		verify_audit(vs, call, who.name, "", "", "",
+		    RPC_INVALID_ARGUMENT);
+		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+		    "report_id must be given (at most 47 characters)");
+		return;
+	}
+	if (verify_refuse_if_unhealthy(vs, call))
+		return;
+	report_read *rr = calloc(1, sizeof *rr);
+	if (rr == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	rr->call = call;
+	hd_err e = store_get_report(vs->store, id, &rr->rep);
+	if (e == HD_ENOTFOUND) {
+		verify_audit(vs, call, who.name, "", id, "", RPC_NOT_FOUND);
+		rpc_call_fail(call, RPC_NOT_FOUND, "no report %s", id);
+		goto out;
+	}
+	if (e != HD_OK) {
+		verify_fail_store(call, e);
+		goto out;
+	}
+	if (strcmp(rr->rep.agency, who.name) != 0 &&
+	    !agency_auth_covers(&who, rr->rep.region)) {
+		log_warn("report.refused",
+		    "report_id=%s agency=\"%s\" agency_region=%s region=%s "
+		    "code=PERMISSION_DENIED",
+		    id, who.name, who.region_prefix, rr->rep.region);
+		verify_audit(vs, call, who.name, "", id, rr->rep.persons,
+		    RPC_PERMISSION_DENIED);
+		rpc_call_fail(call, RPC_PERMISSION_DENIED,
+		    "report %s belongs to another agency and region %s is "
+		    "outside region prefix %s",
+		    id, rr->rep.region, who.region_prefix);
+		goto out;
+	}
+	log_info("report.read", "report_id=%s agency=\"%s\"", id, who.name);
+	store_audit a = verify_audit_of(
+	    call, who.name, "", id, rr->rep.persons, RPC_OK);
+	store_append_audit_async(vs->store, &a, report_read_done, rr);
+	return;
+out:
+	store_report_clear(&rr->rep);
+	free(rr);
+}
+
+static void verify_health_changed(bool healthy, void *arg)
+{
+	verify_service *vs = arg;
+	rpc_server *srv = __atomic_load_n(&vs->srv, __ATOMIC_SEQ_CST);
+	if (srv == NULL)
+		return;
+	rpc_server_set_not_serving_why(srv, healthy ? "" : VERIFY_STORE_DOWN);
+	rpc_server_set_serving(srv, "", healthy);
+	rpc_server_set_serving(srv, VERIFY_SERVICE_NAME, healthy);
+}
+
+hd_err verify_store_open(verify_service *vs, const verify_service_opts *o,
+    char *err, size_t errlen)
+{
+	char keypath[600];
+	const char *path = o->store_path != NULL && o->store_path[0] != '\0'
+	    ? o->store_path
+	    : "heduid.db";
+	if (o->audit_key_path != NULL && o->audit_key_path[0] != '\0')
+		snprintf(keypath, sizeof keypath, "%s", o->audit_key_path);
+	else
+		snprintf(keypath, sizeof keypath, "%s.audit-key", path);
+	hd_err e = store_audit_key_load(keypath, vs->audit_key,
+	    sizeof vs->audit_key, &vs->audit_key_len, err, errlen);
+	if (e != HD_OK)
+		return e;
+	store_opts so = {
+		.path = path,
+		.audit_key = vs->audit_key,
+		.audit_key_len = vs->audit_key_len,
+		.probe_ms = o->store_probe_ms,
+		.health_cb = verify_health_changed,
+		.health_arg = vs,
+	};
+	if ((vs->store = store_open(&so, err, errlen)) == NULL)
+		return HD_EDB;
+	log_info("store.open", "path=\"%s\" audit_key=\"%s\"", path, keypath);
+	return HD_OK;
+}

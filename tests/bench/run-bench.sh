@@ -1,0 +1,256 @@
+#!/bin/sh
+# make bench / make bench-engines: heduid, its three sources and the load
+# generator on loopback, with the development PKI and a generated
+# population. See docs/PERFORMANCE.md. Every process started here is
+# stopped on exit, whatever happens.
+#
+# Settings (environment):
+#   BENCH_PARTS        all (default): ceiling sizes population
+#                      engines: echo + verify with openssl, then mbedtls
+#                      or any of: ceiling sizes population engines
+#   BENCH_DURATION     seconds measured per run (10)
+#   BENCH_WARMUP       seconds before measuring (1)
+#   BENCH_CONCURRENCY  callers with one request outstanding each (64)
+#   BENCH_CONNECTIONS  TLS connections they share (1)
+#   BENCH_SMALL        persons in the main population (10000)
+#   BENCH_BIG          persons in the large one (1000000; 0 skips it)
+#   BENCH_SIZES        household sizes for the cost curve ("1 3 6 12")
+#   BENCH_HOUSEHOLD    household size of the other runs (3)
+#   BENCH_DIR          work directory ($HEDUI_BUILD/bench); populations
+#                      are generated once and kept there
+#   BENCH_SMOKE=1      a one-second run with tiny settings (make check)
+#   BENCH_PERF=1       record every run with perf (call graphs) into
+#                      BENCH_DIR/perf-LABEL-MODE.data: perf report -i ...
+#   BENCH_PERF=stat    count context switches per thread instead
+#                      (BENCH_DIR/perf-LABEL-MODE.stat)
+set -u
+bin=${HEDUI_BIN:-build/bin}
+certs=${HEDUI_CERTS:-build/certs}
+build=${HEDUI_BUILD:-build}
+src=${HEDUI_SRC:-.}
+work=${BENCH_DIR:-$build/bench}
+parts=${BENCH_PARTS:-all}
+dur=${BENCH_DURATION:-10}
+warm=${BENCH_WARMUP:-1}
+conc=${BENCH_CONCURRENCY:-64}
+conns=${BENCH_CONNECTIONS:-1}
+small=${BENCH_SMALL:-10000}
+big=${BENCH_BIG:-1000000}
+sizes=${BENCH_SIZES:-1 3 6 12}
+hh=${BENCH_HOUSEHOLD:-3}
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" parts="ceiling sizes"
+fi
+[ "$parts" = all ] && parts="ceiling sizes population"
+
+stack=
+cleanup() {
+	stop_stack
+}
+stop_stack() {
+	for p in $stack; do kill "$p" 2>/dev/null; done
+	for p in $stack; do wait "$p" 2>/dev/null; done
+	stack=
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+mkdir -p "$work"
+results=$work/results.txt
+: >"$results"
+
+# The agency certificate the load generator signs with (county 330106).
+[ -f "$certs/agency-330106.crt" ] ||
+	sh "$src/certs/make-dev-pki.sh" "$certs" --agency 330106 >/dev/null ||
+	exit 1
+
+gen_pop() { # size -> prints the directory
+	d=$work/pop-$1
+	if [ ! -f "$d/.done" ]; then
+		echo "== generating a population of $1 persons" >&2
+		rm -rf "$d"
+		t0=$(date +%s)
+		"$bin/hedui-source" gen --size "$1" --seed 2026 --households 2 \
+			--out "$d" >"$work/gen-$1.log" 2>&1 ||
+			{ cat "$work/gen-$1.log" >&2; exit 1; }
+		echo "   $(($(date +%s) - t0)) s, $(du -sh "$d" | cut -f1)" >&2
+		touch "$d/.done"
+	fi
+	echo "$d"
+}
+
+# start_stack POPDIR ENGINE: three sources and heduid on free ports.
+start_stack() {
+	pop=$1
+	export HEDUI_TLS_ENGINE=$2
+	set -- $("$bin/hedui-bench" ports 4) || exit 1
+	port=$1 bank=$2 tax=$3 prop=$4
+	watch=
+	for kp in bank:$bank tax:$tax property:$prop; do
+		k=${kp%:*} p=${kp#*:}
+		"$bin/hedui-source" serve --kind "$k" --db "$pop/$k.db" \
+			--certs "$certs" --listen "tls+tcp://127.0.0.1:$p" \
+			2>"$work/source-$k.log" &
+		stack="$stack $!"
+		watch="$watch --watch $k=$!"
+	done
+	tls12=
+	[ "$2" = mbedtls ] && tls12=--allow-tls12
+	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$port" \
+		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
+		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
+		--bank "tls+tcp://127.0.0.1:$bank" \
+		--tax "tls+tcp://127.0.0.1:$tax" \
+		--property "tls+tcp://127.0.0.1:$prop" \
+		--debug-service $tls12 2>"$work/heduid.log" &
+	stack="$stack $!"
+	watch="--watch heduid=$! $watch"
+	server=tls+tcp://127.0.0.1:$port
+	for i in $(seq 1 100); do
+		if HEDUI_SERVER=$server HEDUI_CERTS=$certs \
+			"$bin/hedui" health >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "heduid did not come up:" >&2
+	tail -5 "$work/heduid.log" "$work"/source-*.log >&2
+	exit 1
+}
+
+# run LABEL MODE [hedui-bench options]: one measured run, summarised.
+run() {
+	label=$1 mode=$2
+	shift 2
+	perf_pid=
+	case ${BENCH_PERF:-0} in
+	1)
+		perf record -q -F 999 ${BENCH_PERF_ARGS:--g} \
+			-o "$work/perf-$label-$mode.data" \
+			-p "$(echo $stack | tr ' ' ,)" 2>"$work/perf.log" &
+		perf_pid=$! ;;
+	stat)
+		# Context switches per process: --per-thread, summed below.
+		perf stat -e context-switches,task-clock --per-thread \
+			-o "$work/perf-$label-$mode.stat" \
+			-p "$(echo $stack | tr ' ' ,)" 2>"$work/perf.log" &
+		perf_pid=$! ;;
+	esac
+	"$bin/hedui-bench" --server "$server" --certs "$certs" --mode "$mode" \
+		--concurrency "$conc" --connections "$conns" \
+		--duration "$dur" --warmup "$warm" --pop-dir "$pop" \
+		--label "$label" $watch "$@" >"$work/run.out" \
+		2>"$work/run.err" || {
+		echo "hedui-bench failed ($label $mode):" >&2
+		cat "$work/run.err" >&2
+		tail -5 "$work/heduid.log" >&2
+		exit 1
+	}
+	if [ -n "$perf_pid" ]; then
+		kill -INT "$perf_pid"
+		wait "$perf_pid"
+	fi
+	cat "$work/run.out" >>"$results"
+	awk '
+	$1 == "result" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+		printf "%-10s %-6s %-7s c=%-3s hh=%-2s pop=%-8s %8.0f/s  p50 %6.2f  p90 %6.2f  p99 %6.2f  max %7.2f ms  errors %s\n",
+		    r["label"], r["mode"], r["engine"], r["concurrency"],
+		    r["household_size"], r["population"], r["rate"], r["p50_ms"],
+		    r["p90_ms"], r["p99_ms"], r["max_ms"], r["errors"]
+	}
+	$1 == "errors" { print "    " $0 }
+	$1 == "proc" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); p[kv[1]] = kv[2] }
+		if (p["name"] == "service-total")
+			printf "    %-13s cpu %7.1f us/op\n", p["name"], p["cpu_us_per_op"]
+		else
+			printf "    %-13s cpu %7.1f us/op  %5.1f%% cpu  peak RSS %6.1f MiB\n",
+			    p["name"], p["cpu_us_per_op"], p["cpu_pct"], p["hwm_kib"] / 1024
+	}' "$work/run.out"
+}
+
+# value LABEL MODE KEY [PROC]: a number from the results file.
+value() {
+	awk -v l="$1" -v m="$2" -v k="$3" -v n="${4:-}" '
+	($1 == "result" && n == "") || ($1 == "proc" && n != "") {
+		delete r
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+		if (r["label"] == l && r["mode"] == m && (n == "" || r["name"] == n))
+			v = r[k]
+	}
+	END { print (v == "" ? 0 : v) }' "$results"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+echo "== hedui benchmark: $(nproc) CPU(s), $(uname -r), concurrency $conc," \
+	"$dur s per run"
+pop_small=$(gen_pop "$small") || exit 1
+
+for part in $parts; do
+	case $part in
+	ceiling)
+		echo "== (a, b) ceiling and verification: population $small," \
+			"household $hh"
+		start_stack "$pop_small" openssl
+		run ceiling echo --household-size "$hh"
+		run ceiling verify --household-size "$hh"
+		stop_stack
+		e=$(value ceiling echo rate)
+		v=$(value ceiling verify rate)
+		echo "ratio verify/echo = $(ratio "$v" "$e")  (target >= 0.25)"
+		;;
+	sizes)
+		echo "== (c) cost per verification by household size"
+		start_stack "$pop_small" openssl
+		for k in $sizes; do
+			run "size-$k" verify --household-size "$k"
+		done
+		stop_stack
+		first=
+		for k in $sizes; do
+			c=$(value "size-$k" verify cpu_us_per_op service-total)
+			[ -n "$first" ] || first=$c
+			echo "household $k: $c us CPU per verification" \
+				"(x$(ratio "$c" "$first") of size $(echo $sizes | cut -d' ' -f1))"
+		done
+		;;
+	population)
+		[ "$big" -gt 0 ] || { echo "== (d) skipped (BENCH_BIG=0)"; continue; }
+		pop_big=$(gen_pop "$big") || exit 1
+		echo "== (d) population $small vs $big, household $hh"
+		for p in "$small" "$big"; do
+			d=$pop_small
+			[ "$p" = "$big" ] && d=$pop_big
+			start_stack "$d" openssl
+			run "pop-$p" verify --household-size "$hh"
+			stop_stack
+		done
+		cs=$(value "pop-$small" verify cpu_us_per_op service-total)
+		cb=$(value "pop-$big" verify cpu_us_per_op service-total)
+		rs=$(value "pop-$small" verify rate)
+		rb=$(value "pop-$big" verify rate)
+		echo "CPU per verification $big/$small = $(ratio "$cb" "$cs")," \
+			"throughput $big/$small = $(ratio "$rb" "$rs")  (target within 20%)"
+		;;
+	engines)
+		echo "== engines: echo and verify, population $small, household $hh"
+		for e in openssl mbedtls; do
+			start_stack "$pop_small" "$e"
+			run "$e" echo --household-size "$hh"
+			run "$e" verify --household-size "$hh"
+			stop_stack
+		done
+		for m in echo verify; do
+			o=$(value openssl "$m" rate)
+			b=$(value mbedtls "$m" rate)
+			echo "$m: openssl/mbedtls throughput = $(ratio "$o" "$b")" \
+				"(target >= 0.90)"
+		done
+		;;
+	*)
+		echo "unknown part $part" >&2
+		exit 2
+		;;
+	esac
+done
+echo "(every run: $results; logs in $work)"

@@ -1,0 +1,378 @@
+/*
+ * The store: reports in and out, idempotency keys, group commit under many
+ * writer threads (the mean batch size is printed), the audit chain it
+ * writes, and the failure path (injected, and a real one: a file size
+ * limit that makes every write fail) with recovery by the probe.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audit_verify.h"
+#include "store.h"
+#include "tsupport.h"
+
+static const uint8_t key[32] = "k0123456789abcdef0123456789abcd";
+
+static store *open_at(const char *path, uint32_t probe_ms)
+{
+	char err[256];
+	store_opts o = {
+		.path = path,
+		.audit_key = key,
+		.audit_key_len = sizeof key,
+		.probe_ms = probe_ms,
+	};
+	store *s = store_open(&o, err, sizeof err);
+	if (s == NULL)
+		fprintf(stderr, "store_open: %s\n", err);
+	return s;
+}
+
+static void make_report(store_report *r, const char *id, const char *agency,
+    const char *region, const char *request_id, uint8_t *body, size_t len)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->report_id, sizeof r->report_id, "%s", id);
+	snprintf(r->agency, sizeof r->agency, "%s", agency);
+	snprintf(r->region, sizeof r->region, "%s", region);
+	snprintf(r->request_id, sizeof r->request_id, "%s", request_id);
+	memset(r->household_hash, body[0], sizeof r->household_hash);
+	r->report = body;
+	r->report_len = len;
+	memset(r->sig, 0xab, 70);
+	r->sig_len = 70;
+	r->created_ms = 1700000000000LL;
+}
+
+static store_audit audit_for(const char *report_id)
+{
+	store_audit a = {
+		.time_ms = 1700000000000LL,
+		.agency = "agency-330106",
+		.operator_id = "op-1",
+		.case_id = "case-1",
+		.method = "hedui.v1.Verifier/VerifyHousehold",
+		.report_id = report_id,
+		.persons = "ab,cd",
+		.outcome = 0,
+	};
+	return a;
+}
+
+static void check_chain(const char *path, int64_t expect)
+{
+	char why[256];
+	int64_t n = 0;
+	assert_int_equal(audit_verify_store(path, key, sizeof key, &n, why,
+	                     sizeof why),
+	    HD_OK);
+	assert_int_equal(n, expect);
+}
+
+static void put_get_and_reopen(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-putget.db");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	uint8_t body[] = "signed verdict bytes\0with a NUL";
+	store_report r, got;
+	make_report(&r, "HD-1", "agency-330106", "330106", "req-1", body,
+	    sizeof body);
+	store_audit a = audit_for("HD-1");
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_int_equal(store_get_report(s, "HD-1", &got), HD_OK);
+	assert_int_equal(got.report_len, sizeof body);
+	assert_memory_equal(got.report, body, sizeof body);
+	assert_int_equal(got.sig_len, 70);
+	assert_string_equal(got.region, "330106");
+	store_report_clear(&got);
+	assert_int_equal(store_get_report(s, "HD-2", &got), HD_ENOTFOUND);
+	assert_int_equal(store_find_by_request(s, "agency-330106", "330106",
+	                     "req-1", &got),
+	    HD_OK);
+	assert_string_equal(got.report_id, "HD-1");
+	store_report_clear(&got);
+	assert_int_equal(store_find_by_request(
+	                     s, "agency-1101", "330106", "req-1", &got),
+	    HD_ENOTFOUND);
+	assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+
+	/* Everything survives a reopen, and the chain goes on. */
+	s = open_at(path, 100);
+	assert_non_null(s);
+	assert_int_equal(store_get_report(s, "HD-1", &got), HD_OK);
+	assert_memory_equal(got.report, body, sizeof body);
+	store_report_clear(&got);
+	assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+	check_chain(path, 3);
+}
+
+static void same_key_gives_existing(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-idem.db");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	uint8_t b1[] = "first", b2[] = "second";
+	store_report r1, r2, ex;
+	make_report(&r1, "HD-A", "agency-330106", "330106", "req-9", b1,
+	    sizeof b1);
+	make_report(&r2, "HD-B", "agency-330106", "330106", "req-9", b2,
+	    sizeof b2);
+	store_audit a = audit_for("HD-A");
+	assert_int_equal(store_put_report(s, &r1, &a, NULL), HD_OK);
+	memset(&ex, 0, sizeof ex);
+	assert_int_equal(store_put_report(s, &r2, &a, &ex), HD_EEXIST);
+	assert_string_equal(ex.report_id, "HD-A");
+	assert_memory_equal(ex.report, b1, sizeof b1);
+	store_report_clear(&ex);
+	assert_int_equal(store_get_report(s, "HD-B", &ex), HD_ENOTFOUND);
+	/* Another agency, or another region, is another key. */
+	snprintf(r2.agency, sizeof r2.agency, "agency-1101");
+	assert_int_equal(store_put_report(s, &r2, &a, NULL), HD_OK);
+	store_close(s);
+	check_chain(path, 3);
+}
+
+#define THREADS 16
+#define PER_THREAD 40
+
+static store *shared;
+
+static void *writer_thread(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	for (int i = 0; i < PER_THREAD; i++) {
+		char id[48], req[32];
+		uint8_t body[64];
+		snprintf(id, sizeof id, "HD-%d-%d", t, i);
+		snprintf(req, sizeof req, "req-%d-%d", t, i);
+		memset(body, t + i, sizeof body);
+		store_report r;
+		make_report(&r, id, "agency-330106", "330106", req, body,
+		    sizeof body);
+		store_audit a = audit_for(id);
+		if (store_put_report(shared, &r, &a, NULL) != HD_OK)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void group_commit_under_many_writers(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-group.db");
+	shared = open_at(path, 100);
+	assert_non_null(shared);
+	/* The baseline: one writer, one fsync per item. */
+	uint64_t t0 = tnow_ms();
+	assert_null(writer_thread((void *)(intptr_t)THREADS));
+	uint64_t ms1 = tnow_ms() - t0;
+	printf("one writer: %d items in %llu ms (%.0f commits/s)\n",
+	    PER_THREAD, (unsigned long long)ms1,
+	    ms1 > 0 ? 1000.0 * PER_THREAD / (double)ms1 : 0.0);
+	store_stats st0;
+	store_get_stats(shared, &st0);
+	pthread_t th[THREADS];
+	t0 = tnow_ms();
+	for (int t = 0; t < THREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, writer_thread,
+		                     (void *)(intptr_t)t),
+		    0);
+	int bad = 0;
+	for (int t = 0; t < THREADS; t++) {
+		void *rv;
+		pthread_join(th[t], &rv);
+		bad += rv != NULL;
+	}
+	uint64_t ms = tnow_ms() - t0;
+	assert_int_equal(bad, 0);
+	store_stats st;
+	store_get_stats(shared, &st);
+	st.items -= st0.items;
+	st.batches -= st0.batches;
+	assert_int_equal(st.items, THREADS * PER_THREAD);
+	double mean = (double)st.items / (double)st.batches;
+	printf("group commit: %d writers, %llu items in %llu transactions "
+	       "(mean batch %.1f, max %llu), %.0f commits/s over %llu ms\n",
+	    THREADS, (unsigned long long)st.items,
+	    (unsigned long long)st.batches, mean,
+	    (unsigned long long)st.max_batch,
+	    ms > 0 ? 1000.0 * (double)st.items / (double)ms : 0.0,
+	    (unsigned long long)ms);
+	store_report got;
+	assert_int_equal(store_get_report(shared, "HD-7-39", &got), HD_OK);
+	store_report_clear(&got);
+	store_close(shared);
+	check_chain(path, (THREADS + 1) * PER_THREAD);
+}
+
+static int done_count;
+static hd_err done_errs[64];
+static void on_done(hd_err err, store_report *existing, void *arg)
+{
+	(void)existing;
+	done_errs[(intptr_t)arg] = err;
+	__atomic_add_fetch(&done_count, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Whatever the speed of the disk: what queues while the writer is busy
+ * goes into its next transaction, all of it. */
+static void queued_items_share_one_commit(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-batch.db");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_hold(s, true);
+	for (int i = 0; i < 50; i++) {
+		char id[48], req[32];
+		uint8_t body[8] = {(uint8_t)i};
+		snprintf(id, sizeof id, "HD-B%d", i);
+		snprintf(req, sizeof req, "b-%d", i);
+		store_report r;
+		make_report(&r, id, "agency-330106", "330106", req, body, 8);
+		store_audit a = audit_for(id);
+		if (i % 5 == 4)
+			store_append_audit_async(s, &a, on_done,
+			    (void *)(intptr_t)i);
+		else
+			store_put_report_async(s, &r, &a, on_done,
+			    (void *)(intptr_t)i);
+	}
+	assert_int_equal(__atomic_load_n(&done_count, __ATOMIC_SEQ_CST), 0);
+	store_hold(s, false);
+	for (int i = 0; i < 1000 && __atomic_load_n(&done_count,
+	                                 __ATOMIC_SEQ_CST) < 50;
+	     i++)
+		usleep(10000);
+	assert_int_equal(done_count, 50);
+	store_stats st;
+	store_get_stats(s, &st);
+	assert_int_equal(st.batches, 1);
+	assert_int_equal(st.items, 50);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(done_errs[i], HD_OK);
+	store_report got;
+	assert_int_equal(store_get_report(s, "HD-B48", &got), HD_OK);
+	store_report_clear(&got);
+	store_close(s);
+	check_chain(path, 50);
+}
+
+static int health_changes;
+static bool last_health = true;
+static void on_health(bool healthy, void *arg)
+{
+	(void)arg;
+	health_changes++;
+	last_health = healthy;
+}
+
+static bool wait_health(store *s, bool want)
+{
+	for (int i = 0; i < 500; i++) {
+		if (store_healthy(s) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static void failed_commit_refuses_until_probe(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-fail.db");
+	char err[256];
+	store_opts o = {.path = path, .audit_key = key,
+	    .audit_key_len = sizeof key, .probe_ms = 50,
+	    .health_cb = on_health};
+	store *s = store_open(&o, err, sizeof err);
+	assert_non_null(s);
+	uint8_t body[] = "x";
+	store_report r;
+	store_audit a = audit_for("HD-F1");
+	make_report(&r, "HD-F1", "agency-330106", "330106", "f1", body, 1);
+
+	/* Injected: nothing kept, the store turns unhealthy, then the probe
+	 * finds it writable again. */
+	store_inject_failures(s, 1);
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_EDB);
+	assert_false(store_healthy(s) && health_changes == 0);
+	assert_true(wait_health(s, true));
+	assert_true(last_health);
+	store_report got;
+	assert_int_equal(store_get_report(s, "HD-F1", &got), HD_ENOTFOUND);
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+
+	/* Real: every write beyond the first byte of a file fails. */
+	struct rlimit old, lim;
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 1;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	make_report(&r, "HD-F2", "agency-330106", "330106", "f2", body, 1);
+	hd_err e = store_put_report(s, &r, &a, NULL);
+	assert_int_equal(e, HD_EDB);
+	assert_false(store_healthy(s));
+	/* While unhealthy, work is refused at once. */
+	make_report(&r, "HD-F3", "agency-330106", "330106", "f3", body, 1);
+	e = store_put_report(s, &r, &a, NULL);
+	assert_true(e == HD_EUNAVAIL || e == HD_EDB);
+	usleep(200000);
+	assert_false(store_healthy(s));
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_true(wait_health(s, true));
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	store_close(s);
+	check_chain(path, 2);
+}
+
+static void audit_key_is_made_private(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store.audit-key");
+	uint8_t k1[64], k2[64];
+	size_t n1, n2;
+	char err[256];
+	assert_int_equal(store_audit_key_load(path, k1, sizeof k1, &n1, err,
+	                     sizeof err),
+	    HD_OK);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(n1, 32);
+	assert_int_equal(store_audit_key_load(path, k2, sizeof k2, &n2, err,
+	                     sizeof err),
+	    HD_OK);
+	assert_int_equal(n2, n1);
+	assert_memory_equal(k1, k2, n1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(put_get_and_reopen),
+	    cmocka_unit_test(same_key_gives_existing),
+	    cmocka_unit_test(group_commit_under_many_writers),
+	    cmocka_unit_test(queued_items_share_one_commit),
+	    cmocka_unit_test(failed_commit_refuses_until_probe),
+	    cmocka_unit_test(audit_key_is_made_private),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
