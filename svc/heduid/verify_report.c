@@ -3,6 +3,7 @@
  * audit records of calls, and the store's health as the service shows it
  * (hedui.v1.Health NOT_SERVING while the store cannot write).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,11 +160,20 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		rpc_call_fail(call, code, "%s", why);
 		return;
 	}
-	if (id[0] == '\0' || strlen(id) >= sizeof ((store_report *)0)->report_id) {
+	/* Report ids are ours ("HD-20270115-0011223344556677"): anything
+	 * else is refused before it reaches a log line, the audit trail or a
+	 * message. */
+	bool id_ok = id[0] != '\0' &&
+	    strlen(id) < sizeof ((store_report *)0)->report_id;
+	for (const char *c = id; id_ok && *c != '\0'; c++)
+		id_ok = (*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= 'a' && *c <= 'z') || *c == '-' || *c == '_';
+	if (!id_ok) {
 		verify_audit(vs, call, who.name, "", "", "",
 		    RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-		    "report_id must be given (at most 47 characters)");
+		    "report_id must be given: at most 47 characters of "
+		    "[A-Za-z0-9_-]");
 		return;
 	}
 	if (verify_refuse_if_unhealthy(vs, call))

@@ -1,8 +1,9 @@
 /*
  * A real rpc_server in the fuzz target's own process, over inproc:// (no
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real
- * service with the committed test PKI and no sources configured) and the
- * bank source (from the test fixtures). Targets send it raw envelopes, or
+ * service with the committed test PKI, a report store in a temporary
+ * directory, no sources configured) and the bank source (from the test
+ * fixtures). Targets send it raw envelopes, or
  * their input wrapped as one method's payload, and check that every
  * request gets a reply that a strict decoder accepts, within the deadline.
  */
@@ -10,6 +11,8 @@
 #define HEDUI_FUZZ_SERVER_H
 
 #include "fuzz_util.h"
+
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -31,10 +34,33 @@ static inline void fuzz_die(const char *what)
 	exit(1);
 }
 
+/* The report store lives in a directory of its own, removed at exit. */
+static char fuzz_store_dir[64];
+
+static void fuzz_store_cleanup(void)
+{
+	static const char *const files[] = {
+	    "heduid.db", "heduid.db-wal", "heduid.db-shm",
+	    "heduid.db.audit-key", "heduid.db-journal"};
+	char path[128];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", fuzz_store_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(fuzz_store_dir);
+}
+
 /* Everything started here lives until the process ends. */
 static inline void fuzz_server_start(void)
 {
-	char ca[512], key[512], fx[512], err[256] = "";
+	char ca[512], key[512], fx[512], store[128], err[256] = "";
+	const char *tmp = getenv("TMPDIR");
+	snprintf(fuzz_store_dir, sizeof fuzz_store_dir, "%s/hedui-fuzz-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(fuzz_store_dir) == NULL)
+		fuzz_die("mkdtemp");
+	atexit(fuzz_store_cleanup);
+	snprintf(store, sizeof store, "%s/heduid.db", fuzz_store_dir);
 	rpc_server_opts o = {.url = "inproc://hedui-fuzz", .max_inflight = 8,
 	    .reject_contexts = 4, .max_deadline_ms = 100};
 	rpc_server *srv = rpc_server_alloc(&o);
@@ -43,6 +69,7 @@ static inline void fuzz_server_start(void)
 	verify_service_opts vo = {
 	    .ca_file = fuzz_path("tests/fuzz/pki/ca.crt", ca, sizeof ca),
 	    .sign_key = fuzz_path("tests/fuzz/pki/heduid.key", key, sizeof key),
+	    .store_path = store,
 	};
 	verify_service *vs = verify_service_alloc(&vo, err, sizeof err);
 	if (vs == NULL || verify_service_register(vs, srv) != HD_OK)
