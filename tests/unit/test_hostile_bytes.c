@@ -25,6 +25,7 @@
 #include "hedui/v1/health.pb-c.h"
 #include "household.h"
 #include "log.h"
+#include "report_sig.h"
 #include "rpc_envelope.h"
 #include "rpc_server_impl.h"
 #include "utf8.h"
@@ -453,6 +454,73 @@ static void test_verdict_output_controls(void **state)
 	}
 }
 
+/* `hedui report verify` prints fields of a saved, validly signed report:
+ * a hostile report (signed by a compromised or buggy service) must not
+ * reach the terminal with escape sequences. */
+static void test_report_verify_output(void **state)
+{
+	(void)state;
+	const char *certs = getenv("HEDUI_CERTS");
+	const char *bin = getenv("HEDUI_BIN");
+	if (certs == NULL || bin == NULL) {
+		skip();
+		return;
+	}
+	char key[512], crt[512], file[] = "/tmp/hedui-report-XXXXXX", err[256];
+	snprintf(key, sizeof key, "%s/heduid.key", certs);
+	snprintf(crt, sizeof crt, "%s/heduid.crt", certs);
+	report_signer *signer = report_signer_load(key, NULL, err, sizeof err);
+	assert_non_null(signer);
+
+	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
+	v.report_id = "HD-1\x1b]0;pwned\x07";
+	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
+	v.agency = "agency\r\nOK: forged";
+	v.region_code = "330106";
+	v.program = "dibao";
+	v.conclusion = "meets\x7f";
+	uint8_t report[512], sig[REPORT_SIG_MAX];
+	size_t len = hedui__v1__verdict__pack(&v, report), siglen = 0;
+	assert_int_equal(
+	    report_signer_sign(signer, report, len, sig, &siglen), HD_OK);
+	report_signer_free(signer);
+	Hedui__V1__VerifyHouseholdResponse r =
+	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
+	r.report.data = report;
+	r.report.len = len;
+	r.signature.data = sig;
+	r.signature.len = siglen;
+	r.signature_alg = REPORT_SIG_ALG;
+	uint8_t saved[1024];
+	size_t n = hedui__v1__verify_household_response__pack(&r, saved);
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, saved, n), (ssize_t)n);
+	close(fd);
+
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s/hedui' report verify '%s' --cert '%s' "
+	                          "2>&1",
+	    bin, file, crt);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char out[2048];
+	size_t got = fread(out, 1, sizeof out - 1, p);
+	out[got] = '\0';
+	int rc = pclose(p);
+	unlink(file);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "OK: report HD-1?]0;pwned?"));
+	for (size_t i = 0; i < got; i++) {
+		unsigned char c = (unsigned char)out[i];
+		assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
+		assert_false(c == 0xc2 && i + 1 < got &&
+		    (unsigned char)out[i + 1] < 0xa0);
+	}
+	/* One line: the forged "OK:" stays on it. */
+	assert_ptr_equal(strchr(out, '\n'), out + got - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +540,7 @@ int main(void)
 	    cmocka_unit_test(test_masked_id_escape),
 	    cmocka_unit_test(test_cli_status_escape),
 	    cmocka_unit_test(test_verdict_output_controls),
+	    cmocka_unit_test(test_report_verify_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
