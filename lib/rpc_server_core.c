@@ -7,6 +7,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "log.h"
 #include "rpc_server_impl.h"
@@ -15,6 +16,8 @@
 #define RPC_DEFAULT_REJECT_CONTEXTS 16
 #define RPC_DEFAULT_RECV_MAX (1024 * 1024)
 #define RPC_DEFAULT_MAX_DEADLINE_MS 30000
+/* How long a drained server waits before closing its pipes. */
+#define RPC_SERVER_LINGER_MS 200
 
 rpc_server *rpc_server_alloc(const rpc_server_opts *opts)
 {
@@ -45,6 +48,13 @@ void rpc_server_free(rpc_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* After a drain, the last replies may still be on their way through
+	 * the pipes (a REP send completes when the pipe takes the message,
+	 * before TLS has written it), and closing the listener closes every
+	 * pipe it accepted: give them a moment. Seen as a client getting
+	 * UNAVAILABLE instead of its verdict at shutdown under ASan. */
+	if (srv->started && rpc_server_draining(srv))
+		nng_msleep(RPC_SERVER_LINGER_MS);
 	if (srv->listening)
 		nng_listener_close(srv->listener);
 	rpc_server_calls_stop(srv);

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -169,6 +170,10 @@ static int conn_init(
 
 	ec->tls = tls;
 	ec->mode = cfg->mode;
+	const char *co = getenv("HEDUI_TLS_COALESCE");
+	ec->co_on = co == NULL || strcmp(co, "0") != 0;
+	ec->co_left = 0;
+	ec->co_len = ec->co_off = ec->co_unacked = 0;
 	atomic_store(&cfg->in_use, true);
 	if ((ec->ssl = SSL_new(cfg->ctx)) == NULL ||
 	    (bio = BIO_new(tls_ossl_bio_method)) == NULL)
@@ -299,11 +304,80 @@ static int conn_recv(nng_tls_engine_conn *ec, uint8_t *buf, size_t *szp)
 	return 0;
 }
 
+/*
+ * nng's tls+tcp transport sends each message as three writes: its 8-byte
+ * length, the protocol header, the body. Each became a TLS record and a
+ * sendmsg of its own, and the peer woke up for each. conn_send gathers a
+ * frame that fits one record and writes it at once: a write of exactly
+ * 8 bytes holding a plausible length starts one (the SP handshake's 8
+ * bytes do not: they read as a length of ~2^54), and the write that
+ * completes it flushes. Larger frames go through as before.
+ *
+ * OpenSSL wants a write that returned WANT_WRITE repeated with the same
+ * bytes: co_off/co_len keep them, and a final piece whose flush must wait
+ * stays unreported (co_unacked) until nng offers it again.
+ */
+static int conn_flush(nng_tls_engine_conn *ec)
+{
+	while (ec->co_off < ec->co_len) {
+		size_t n = 0;
+		ERR_clear_error();
+		int ret = SSL_write_ex(ec->ssl, ec->co_buf + ec->co_off,
+		    ec->co_len - ec->co_off, &n);
+		if (ret != 1)
+			return conn_error(ec, ret);
+		ec->co_off += n;
+	}
+	ec->co_len = ec->co_off = 0;
+	return 0;
+}
+
+static uint64_t conn_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 static int conn_send(nng_tls_engine_conn *ec, const uint8_t *buf, size_t *szp)
 {
 	size_t n = 0;
 	if (ec->failed)
 		return NNG_ECRYPTO;
+	if (ec->co_unacked > 0) {
+		/* nng offers the same piece again. */
+		int rv = conn_flush(ec);
+		if (rv != 0)
+			return rv;
+		*szp = ec->co_unacked;
+		ec->co_unacked = 0;
+		return 0;
+	}
+	if (ec->co_left > 0) {
+		size_t take = *szp < ec->co_left ? *szp : (size_t)ec->co_left;
+		memcpy(ec->co_buf + ec->co_len, buf, take);
+		ec->co_len += take;
+		ec->co_left -= take;
+		if (ec->co_left == 0) {
+			int rv = conn_flush(ec);
+			if (rv == NNG_EAGAIN)
+				ec->co_unacked = take;
+			if (rv != 0)
+				return rv;
+		}
+		*szp = take;
+		return 0;
+	}
+	if (ec->co_on && *szp == 8 && ec->co_len == 0) {
+		uint64_t frame = conn_be64(buf);
+		if (frame > 0 && frame <= TLS_OSSL_COALESCE_MAX - 8) {
+			memcpy(ec->co_buf, buf, 8);
+			ec->co_len = 8;
+			ec->co_left = frame;
+			return 0;
+		}
+	}
 	ERR_clear_error();
 	int ret = SSL_write_ex(ec->ssl, buf, *szp, &n);
 	if (ret != 1)

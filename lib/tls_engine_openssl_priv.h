@@ -28,6 +28,9 @@ struct nng_tls_engine_config {
 /* nng allocates this (zeroed) behind its own connection. nng 1.5.2 calls
  * fini on it even when init never ran (a dial or accept that failed), so
  * every field must be safe to release in its zeroed state. */
+/* The largest SP frame conn_send gathers into one TLS record. */
+#define TLS_OSSL_COALESCE_MAX 16384
+
 struct nng_tls_engine_conn {
 	void *tls; /* nng's connection: the argument of nng_tls_engine_send */
 	SSL *ssl;
@@ -37,6 +40,13 @@ struct nng_tls_engine_conn {
 	/* First certificate verification failure seen, for the log. */
 	int verify_depth;
 	char verify_subject[160];
+	/* Frame gathering (conn_send): off with HEDUI_TLS_COALESCE=0. */
+	bool co_on;
+	uint64_t co_left;   /* bytes of the frame still to come from nng */
+	size_t co_len;      /* bytes gathered in co_buf */
+	size_t co_off;      /* of which OpenSSL has taken so far */
+	size_t co_unacked;  /* the last piece, in co_buf, not yet reported */
+	uint8_t co_buf[TLS_OSSL_COALESCE_MAX];
 };
 
 extern nng_tls_engine_conn_ops tls_ossl_conn_ops;

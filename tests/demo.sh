@@ -69,7 +69,23 @@ for f in $(ls "$demo/pop/households/"*.json | head -3); do
 done
 echo
 echo "\$ hedui verify examples/household-dibao.json --json   (county 330106)"
-"$bin/hedui" verify examples/household-dibao.json --json || status=1
+"$bin/hedui" verify examples/household-dibao.json --json >"$demo/verdict.json" ||
+	status=1
+cat "$demo/verdict.json"
+# The report is kept: fetch it back, check its signature offline, and
+# check the audit trail's hash chain.
+id=$(sed -n 's/.*"report_id": *"\(HD-[0-9a-f-]*\)".*/\1/p' "$demo/verdict.json" |
+	head -1)
+if [ -n "$id" ]; then
+	echo
+	echo "\$ hedui report get $id -o report.bin"
+	"$bin/hedui" report get "$id" -o "$demo/report.bin" || status=1
+	echo "\$ hedui report verify report.bin --cert heduid.crt --ca ca.crt"
+	"$bin/hedui" report verify "$demo/report.bin" \
+		--cert "$certs/heduid.crt" --ca "$certs/ca.crt" || status=1
+	echo "\$ hedui audit verify --store heduid.db"
+	"$bin/hedui" audit verify --store "$demo/heduid.db" || status=1
+fi
 echo
 echo "(logs: $demo/heduid.log, $demo/sources.log)"
 exit $status

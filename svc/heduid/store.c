@@ -529,13 +529,18 @@ hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
+		/* Written aside and linked into place, so that a crash never
+		 * leaves a short key behind and two starts agree on one. */
 		uint8_t fresh[32];
+		char tmp[1100];
+		snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
 		if (RAND_bytes(fresh, sizeof fresh) != 1) {
 			snprintf(err, errlen, "no randomness for a new audit "
 			                      "key");
 			return HD_ECRYPTO;
 		}
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		unlink(tmp);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			snprintf(err, errlen, "cannot create the audit key %s: "
 			                      "%s", path, strerror(errno));
@@ -544,8 +549,10 @@ hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
 		bool ok = write(fd, fresh, sizeof fresh) == sizeof fresh &&
 		    fsync(fd) == 0;
 		close(fd);
+		if (ok && link(tmp, path) != 0 && errno != EEXIST)
+			ok = false;
+		unlink(tmp);
 		if (!ok) {
-			unlink(path);
 			snprintf(err, errlen, "cannot write the audit key %s",
 			    path);
 			return HD_EIO;

@@ -3,7 +3,6 @@
  * audit records of calls, and the store's health as the service shows it
  * (hedui.v1.Health NOT_SERVING while the store cannot write).
  */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +123,21 @@ static void report_read_done(hd_err err, store_report *existing, void *arg)
 	free(rr);
 }
 
+/* HD-YYYYMMDD-0123456789abcdef, as verify_report_id makes them. */
+static bool verify_report_id_ok(const char *id)
+{
+	if (strlen(id) != 28 || strncmp(id, "HD-", 3) != 0 || id[11] != '-')
+		return false;
+	for (int i = 3; i < 11; i++)
+		if (id[i] < '0' || id[i] > '9')
+			return false;
+	for (int i = 12; i < 28; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		        (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
 void verify_reply_after_audit(verify_service *vs, rpc_call *call,
     const store_audit *a, store_report *rep)
 {
@@ -160,20 +174,14 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		rpc_call_fail(call, code, "%s", why);
 		return;
 	}
-	/* Report ids are ours ("HD-20270115-0011223344556677"): anything
-	 * else is refused before it reaches a log line, the audit trail or a
-	 * message. */
-	bool id_ok = id[0] != '\0' &&
-	    strlen(id) < sizeof ((store_report *)0)->report_id;
-	for (const char *c = id; id_ok && *c != '\0'; c++)
-		id_ok = (*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= 'a' && *c <= 'z') || *c == '-' || *c == '_';
-	if (!id_ok) {
+	if (!verify_report_id_ok(id)) {
+		/* Not recorded as given: it could hold anything, even an ID
+		 * number. */
 		verify_audit(vs, call, who.name, "", "", "",
 		    RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
-		    "report_id must be given: at most 47 characters of "
-		    "[A-Za-z0-9_-]");
+		    "report_id is not a report id (HD-YYYYMMDD- and 16 hex "
+		    "digits)");
 		return;
 	}
 	if (verify_refuse_if_unhealthy(vs, call))

@@ -82,29 +82,31 @@ gen_pop() { # size -> prints the directory
 start_stack() {
 	pop=$1
 	export HEDUI_TLS_ENGINE=$2
+	ss_engine=$2
 	set -- $("$bin/hedui-bench" ports 4) || exit 1
-	port=$1 bank=$2 tax=$3 prop=$4
+	ss_port=$1 ss_bank=$2 ss_tax=$3 ss_prop=$4
 	watch=
-	for kp in bank:$bank tax:$tax property:$prop; do
-		k=${kp%:*} p=${kp#*:}
-		"$bin/hedui-source" serve --kind "$k" --db "$pop/$k.db" \
-			--certs "$certs" --listen "tls+tcp://127.0.0.1:$p" \
-			2>"$work/source-$k.log" &
+	for ss_kp in bank:$ss_bank tax:$ss_tax property:$ss_prop; do
+		ss_k=${ss_kp%:*}
+		"$bin/hedui-source" serve --kind "$ss_k" --db "$pop/$ss_k.db" \
+			--certs "$certs" \
+			--listen "tls+tcp://127.0.0.1:${ss_kp#*:}" \
+			2>"$work/source-$ss_k.log" &
 		stack="$stack $!"
-		watch="$watch --watch $k=$!"
+		watch="$watch --watch $ss_k=$!"
 	done
 	tls12=
-	[ "$2" = mbedtls ] && tls12=--allow-tls12
-	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$port" \
+	[ "$ss_engine" = mbedtls ] && tls12=--allow-tls12
+	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$ss_port" \
 		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
 		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
-		--bank "tls+tcp://127.0.0.1:$bank" \
-		--tax "tls+tcp://127.0.0.1:$tax" \
-		--property "tls+tcp://127.0.0.1:$prop" \
+		--bank "tls+tcp://127.0.0.1:$ss_bank" \
+		--tax "tls+tcp://127.0.0.1:$ss_tax" \
+		--property "tls+tcp://127.0.0.1:$ss_prop" \
 		--debug-service $tls12 2>"$work/heduid.log" &
 	stack="$stack $!"
 	watch="--watch heduid=$! $watch"
-	server=tls+tcp://127.0.0.1:$port
+	server=tls+tcp://127.0.0.1:$ss_port
 	for i in $(seq 1 100); do
 		if HEDUI_SERVER=$server HEDUI_CERTS=$certs \
 			"$bin/hedui" health >/dev/null 2>&1; then
@@ -218,11 +220,11 @@ for part in $parts; do
 		[ "$big" -gt 0 ] || { echo "== (d) skipped (BENCH_BIG=0)"; continue; }
 		pop_big=$(gen_pop "$big") || exit 1
 		echo "== (d) population $small vs $big, household $hh"
-		for p in "$small" "$big"; do
+		for n in "$small" "$big"; do
 			d=$pop_small
-			[ "$p" = "$big" ] && d=$pop_big
+			[ "$n" = "$big" ] && d=$pop_big
 			start_stack "$d" openssl
-			run "pop-$p" verify --household-size "$hh"
+			run "pop-$n" verify --household-size "$hh"
 			stop_stack
 		done
 		cs=$(value "pop-$small" verify cpu_us_per_op service-total)

@@ -348,9 +348,12 @@ static void cross_agency_access(void **state)
 	assert_memory_equal(r->report.data, first_report, first_report_len);
 	resp_free(r);
 	r = NULL;
-	assert_int_equal(call_get(c330106, "agency-330106", "HD-00000000-none",
-	                     &r, &st),
+	assert_int_equal(call_get(c330106, "agency-330106",
+	                     "HD-20261101-0000000000000000", &r, &st),
 	    RPC_NOT_FOUND);
+	assert_int_equal(call_get(c330106, "agency-330106", "11010519491231002X",
+	                     &r, &st),
+	    RPC_INVALID_ARGUMENT);
 	assert_int_equal(call_get(c330106, NULL, first_report_id, &r, &st),
 	    RPC_UNAUTHENTICATED);
 }

@@ -41,6 +41,30 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.source_tax, "tls+tcp://127.0.0.1:7452");
 	assert_string_equal(cfg.policy_file, "etc/policy.json");
 	assert_string_equal(cfg.tls_engine, "");
+	assert_string_equal(cfg.store_path, "heduid.db");
+	assert_string_equal(cfg.audit_key, "");
+	assert_int_equal(cfg.store_probe_ms, 1000);
+}
+
+static void store_settings(void **state)
+{
+	(void)state;
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n"
+	          "[store]\npath = /var/lib/hedui/r.db\nprobe_ms = 250\n");
+	const char *argv[] = {"heduid", "--config", path, "--audit-key",
+	    "/etc/hedui/audit.key"};
+	heduid_config cfg;
+	assert_int_equal(parse(&cfg, 5, argv), HEDUID_RUN);
+	assert_string_equal(cfg.store_path, "/var/lib/hedui/r.db");
+	assert_string_equal(cfg.audit_key, "/etc/hedui/audit.key");
+	assert_int_equal(cfg.store_probe_ms, 250);
+	const char *flag[] = {"heduid", "--config", path, "--store", "x.db"};
+	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
+	assert_string_equal(cfg.store_path, "x.db");
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\nprobe_ms = 0\n");
+	const char *bad[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, bad), HEDUID_EXIT_USAGE);
+	unlink(path);
 }
 
 static void flags_override_file(void **state)
@@ -97,6 +121,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(shipped_example_parses),
 		cmocka_unit_test(flags_override_file),
+		cmocka_unit_test(store_settings),
 		cmocka_unit_test(bad_files_and_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
