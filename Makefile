@@ -209,11 +209,14 @@ fuzz-long: fuzz-build
 	@FUZZ_BIN=$(abspath $(BUILD)/fuzz) sh tests/fuzz/run-fuzz.sh \
 		$(FUZZ_SECONDS)
 else
+# Spelled out: a BUILD or CC given for the normal build must not reach the
+# fuzz build (check-fuzz.sh looks in build-fuzz/).
 fuzz fuzz-long fuzz-build:
-	$(MAKE) FUZZ=1 $@
+	$(MAKE) FUZZ=1 SAN=0 BUILD=build-fuzz CC=clang $@
 endif
 fuzz-build-sub:
-	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@$(MAKE) --no-print-directory FUZZ=1 SAN=0 BUILD=build-fuzz CC=clang \
+		fuzz-build
 
 # A benchmark, not a test: its numbers depend on the machine. Settings
 # through the environment (BENCH_DURATION, BENCH_BIG=0 to skip the

@@ -17,8 +17,16 @@
 #include "cli.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "report_sig.h"
+#include "utf8.h"
 #include "verdict_json.h"
 #include "verdict_table.h"
+
+/* Text from the service (or from a saved file) on its way to a terminal:
+ * no control characters, no bytes that are not UTF-8. */
+static const char *term_text(const char *s, char *buf, size_t len)
+{
+	return utf8_sanitize(s, buf, len, true);
+}
 
 #define GET_REPORT_METHOD "hedui.v1.Verifier/GetReport"
 #define REPORT_FILE_MAX (16u << 20)
@@ -55,9 +63,11 @@ static int report_save(const char *path,
 		fprintf(stderr, "hedui: cannot write %s\n", path);
 		return CLI_EXIT_FAILURE;
 	}
+	char id[64], alg[64];
 	printf("report %s saved to %s (%zu bytes signed, %s)\n",
-	    r->verdict != NULL ? r->verdict->report_id : "?", path,
-	    r->report.len, r->signature_alg);
+	    term_text(r->verdict != NULL ? r->verdict->report_id : "?", id,
+	        sizeof id),
+	    path, r->report.len, term_text(r->signature_alg, alg, sizeof alg));
 	return CLI_EXIT_OK;
 }
 
@@ -184,9 +194,10 @@ static int report_verify(cli_ctx *ctx)
 		goto out;
 	}
 	if (strcmp(r->signature_alg, REPORT_SIG_ALG) != 0) {
+		char alg[64];
 		fprintf(stderr, "hedui: %s: FAILED: unknown signature "
 		                "algorithm \"%s\"\n",
-		    file, r->signature_alg);
+		    file, term_text(r->signature_alg, alg, sizeof alg));
 		goto out;
 	}
 	if (report_sig_verify(cert, ca, r->report.data, r->report.len,
@@ -202,10 +213,15 @@ static int report_verify(cli_ctx *ctx)
 		    file);
 		goto out;
 	}
+	char t[6][96];
 	printf("OK: report %s (agency %s, region %s, case %s, %s: %s) is "
 	       "signed by %s\n",
-	    v->report_id, v->agency, v->region_code, v->case_id, v->program,
-	    v->conclusion, cert);
+	    term_text(v->report_id, t[0], sizeof t[0]),
+	    term_text(v->agency, t[1], sizeof t[1]),
+	    term_text(v->region_code, t[2], sizeof t[2]),
+	    term_text(v->case_id, t[3], sizeof t[3]),
+	    term_text(v->program, t[4], sizeof t[4]),
+	    term_text(v->conclusion, t[5], sizeof t[5]), cert);
 	rc = CLI_EXIT_OK;
 out:
 	if (v != NULL)

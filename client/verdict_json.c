@@ -2,7 +2,9 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "utf8.h"
 #include "verdict_text.h"
 
 /* Building tracks one flag instead of checking every call: a failed
@@ -20,9 +22,21 @@ static void vj_set(vj_builder *b, json_t *obj, const char *key, json_t *v)
 
 static json_t *vj_string(const char *s)
 {
-	json_t *v = json_string(s != NULL ? s : "");
+	if (s == NULL)
+		s = "";
 	/* Not UTF-8: say so rather than drop the whole verdict. */
-	return v != NULL ? v : json_string("(not valid UTF-8)");
+	if (!utf8_valid(s, strlen(s)))
+		return json_string("(not valid UTF-8)");
+	/* The JSON may be read on a terminal: DEL and C1 controls, which
+	 * JSON leaves unescaped, become '?' (C0 ones too, rather than
+	 * \u001b escapes that a careless consumer would print). */
+	size_t len = strlen(s) + 1;
+	char *clean = malloc(len);
+	if (clean == NULL)
+		return NULL;
+	json_t *v = json_string(utf8_sanitize(s, clean, len, true));
+	free(clean);
+	return v;
 }
 
 static json_t *vj_masked_ids(vj_builder *b, char **ids, size_t n)

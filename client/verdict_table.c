@@ -3,15 +3,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "verdict_text.h"
 
 /* Text from the service goes to a terminal: control characters (escape
- * sequences) are shown as '?' rather than obeyed. */
+ * sequences, C1's 8-bit CSI included) and bytes that are not UTF-8 are
+ * shown as '?' rather than obeyed. */
 static void vt_put(FILE *out, const char *s)
 {
-	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c;
-	     c++)
-		fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+	const char *p = s != NULL ? s : "";
+	/* Never longer than the input: one '?' per byte or control. */
+	size_t len = strlen(p) + 1;
+	char *clean = malloc(len);
+	if (clean == NULL)
+		return;
+	fputs(utf8_sanitize(p, clean, len, true), out);
+	free(clean);
 }
 
 static void vt_label(FILE *out, const char *label)

@@ -63,6 +63,10 @@ bool household_check(const Hedui__V1__Household *h, idnum_date today,
 	if (!household_text_ok(h->request_id, 64))
 		return household_fail(p, RPC_INVALID_ARGUMENT, "request_id",
 		    "must be at most 64 printable characters");
+	/* Logged as request_id="...". */
+	if (strpbrk(h->request_id, "\"\\") != NULL)
+		return household_fail(p, RPC_INVALID_ARGUMENT, "request_id",
+		    "must not hold quotes or backslashes");
 	const char *rc = h->region_code != NULL ? h->region_code : "";
 	bool rc_ok = strlen(rc) == 6;
 	for (int i = 0; rc_ok && i < 6; i++)

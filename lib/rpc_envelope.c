@@ -36,6 +36,18 @@ bool rpc_envelope_request_ok(
 		snprintf(why, whylen, "method or request_id is not valid UTF-8");
 		return false;
 	}
+	/* It is echoed and logged as request_id="...": a quote or a
+	 * control character would let a caller write fields of its own
+	 * into our log line. */
+	for (const char *c = env->request_id != NULL ? env->request_id : "";
+	     *c != '\0'; c++) {
+		unsigned char u = (unsigned char)*c;
+		if (u < 0x20 || u == 0x7f || u == '"' || u == '\\') {
+			snprintf(why, whylen, "request_id must not hold control "
+			                      "characters, quotes or backslashes");
+			return false;
+		}
+	}
 	if (env->n_metadata > 64) {
 		snprintf(why, whylen, "more than 64 metadata entries");
 		return false;

@@ -176,9 +176,15 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	rpc_code code = rpc_server_decode(
 	    srv, nng_msg_body(m), nng_msg_len(m), &c->env, &meth, why, sizeof why);
 	nng_msg_free(m);
-	if (c->env != NULL)
+	if (c->env != NULL) {
+		/* Logged in quotes: a refused request_id must not close
+		 * them. */
 		utf8_sanitize(c->env->request_id, c->request_id,
 		    sizeof c->request_id, true);
+		for (char *p = c->request_id; *p != '\0'; p++)
+			if (*p == '"' || *p == '\\')
+				*p = '?';
+	}
 	if (code != RPC_OK) {
 		rpc_call_reject(c, code, "%s", why);
 		return;

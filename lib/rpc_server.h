@@ -30,7 +30,9 @@ typedef void (*rpc_handler_fn)(
     rpc_call *call, const ProtobufCMessage *request, void *arg);
 
 typedef struct rpc_server_opts {
-	const char *url;             /* "tls+tcp://127.0.0.1:7443" */
+	const char *url;             /* "tls+tcp://127.0.0.1:7443"; also
+	                                "inproc://NAME", in-process only and
+	                                without TLS (the fuzz targets) */
 	tls_opts tls;                /* server side; client certs required */
 	int max_inflight;            /* handlers running at once; default 256 */
 	int reject_contexts;         /* extra contexts that answer

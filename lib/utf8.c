@@ -102,11 +102,15 @@ char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl)
 	size_t i = 0, o = 0;
 	while (i < len) {
 		size_t n = utf8_seq(p + i, len - i);
-		if (n == 0 || (ctrl && n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+		/* C0, DEL, and C1 (U+0080..U+009F: U+009B is an 8-bit CSI
+		 * to some terminals). */
+		bool is_ctrl = (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
+		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
+		if (n == 0 || (ctrl && is_ctrl)) {
 			if (o + 1 >= outlen)
 				break;
 			out[o++] = '?';
-			i++;
+			i += n == 0 ? 1 : n;
 			continue;
 		}
 		if (o + n >= outlen)

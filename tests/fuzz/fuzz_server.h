@@ -1,8 +1,9 @@
 /*
  * A real rpc_server in the fuzz target's own process, over inproc:// (no
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real
- * service with the committed test PKI and no sources configured) and the
- * bank source (from the test fixtures). Targets send it raw envelopes, or
+ * service with the committed test PKI, a report store in a temporary
+ * directory, no sources configured) and the bank source (from the test
+ * fixtures). Targets send it raw envelopes, or
  * their input wrapped as one method's payload, and check that every
  * request gets a reply that a strict decoder accepts, within the deadline.
  */
@@ -11,8 +12,11 @@
 
 #include "fuzz_util.h"
 
+#include <unistd.h>
+
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "fixtures.h"
 #include "hedui/v1/health.pb-c.h"
@@ -31,20 +35,73 @@ static inline void fuzz_die(const char *what)
 	exit(1);
 }
 
+/* The report store lives in a directory of its own, removed at exit. */
+static char fuzz_store_dir[64];
+
+static inline void fuzz_store_cleanup(void)
+{
+	static const char *const files[] = {
+	    "heduid.db", "heduid.db-wal", "heduid.db-shm",
+	    "heduid.db.audit-key", "heduid.db-journal"};
+	char path[128];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", fuzz_store_dir, files[i]);
+		unlink(path);
+	}
+	rmdir(fuzz_store_dir);
+}
+
+static rpc_server *fuzz_srv;
+static rpc_builtin *fuzz_builtin;
+static verify_service *fuzz_vs;
+static source_service *fuzz_ss;
+static srcdb *fuzz_bank_db;
+
+/* At exit, in heduid's own order: the store's and the pool's threads must
+ * be gone before OpenSSL's and the C library's exit handlers run (they
+ * were registered before this one, so they run after it). */
+static inline void fuzz_server_stop(void)
+{
+	/* A shutdown that hangs fails the run rather than the whole make
+	 * check. */
+	alarm(20);
+	nng_close(fuzz_req);
+	rpc_server_drain(fuzz_srv);
+	for (int waited = 0; rpc_server_inflight(fuzz_srv) > 0 && waited < 2000;
+	     waited += 10)
+		nng_msleep(10);
+	source_service_release(fuzz_ss);
+	verify_service_stop(fuzz_vs);
+	rpc_builtin_free(fuzz_builtin);
+	rpc_server_free(fuzz_srv);
+	verify_service_free(fuzz_vs);
+	source_service_free(fuzz_ss);
+	srcdb_close(fuzz_bank_db);
+	fuzz_store_cleanup();
+	alarm(0);
+}
+
 /* Everything started here lives until the process ends. */
 static inline void fuzz_server_start(void)
 {
-	char ca[512], key[512], fx[512], err[256] = "";
+	char ca[512], key[512], fx[512], store[128], err[256] = "";
+	const char *tmp = getenv("TMPDIR");
+	snprintf(fuzz_store_dir, sizeof fuzz_store_dir, "%s/hedui-fuzz-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' && strlen(tmp) < 40 ? tmp : "/tmp");
+	if (mkdtemp(fuzz_store_dir) == NULL)
+		fuzz_die("mkdtemp");
+	snprintf(store, sizeof store, "%s/heduid.db", fuzz_store_dir);
 	rpc_server_opts o = {.url = "inproc://hedui-fuzz", .max_inflight = 8,
 	    .reject_contexts = 4, .max_deadline_ms = 100};
-	rpc_server *srv = rpc_server_alloc(&o);
-	if (srv == NULL || rpc_builtin_add(srv, true) == NULL)
+	rpc_server *srv = fuzz_srv = rpc_server_alloc(&o);
+	if (srv == NULL || (fuzz_builtin = rpc_builtin_add(srv, true)) == NULL)
 		fuzz_die("server");
 	verify_service_opts vo = {
 	    .ca_file = fuzz_path("tests/fuzz/pki/ca.crt", ca, sizeof ca),
 	    .sign_key = fuzz_path("tests/fuzz/pki/heduid.key", key, sizeof key),
+	    .store_path = store,
 	};
-	verify_service *vs = verify_service_alloc(&vo, err, sizeof err);
+	verify_service *vs = fuzz_vs = verify_service_alloc(&vo, err, sizeof err);
 	if (vs == NULL || verify_service_register(vs, srv) != HD_OK)
 		fuzz_die(err);
 	srcdb *db = NULL;
@@ -53,7 +110,8 @@ static inline void fuzz_server_start(void)
 	        SRCDB_BANK, &db, NULL, err, sizeof err) != HD_OK)
 		fuzz_die(err);
 	source_service_opts so = {.db = db, .max_waiting = 8, .max_held = 4};
-	source_service *ss = source_service_alloc(&so);
+	fuzz_bank_db = db;
+	source_service *ss = fuzz_ss = source_service_alloc(&so);
 	if (ss == NULL || source_service_register(ss, srv) != HD_OK)
 		fuzz_die("source service");
 	if (rpc_server_start(srv) != HD_OK)
@@ -64,6 +122,7 @@ static inline void fuzz_server_start(void)
 	        NNG_DURATION_INFINITE) != 0 ||
 	    nng_dial(fuzz_req, "inproc://hedui-fuzz", NULL, 0) != 0)
 		fuzz_die("client");
+	atexit(fuzz_server_stop);
 }
 
 /* The response type of a method the server serves, NULL if none. */

@@ -199,6 +199,36 @@ for sel, kind in ((0, "Bank"), (1, "Tax"), (2, "Property")):
     resp.persons[0].person.status.code = 14
     add("fanout_reply", bytes([sel]) + resp.SerializeToString())
 
+# --- what the CLI prints: a service's VerifyHouseholdResponse ----------
+def verdict_response(text="ok", masked="330106********0013"):
+    v = pb.verifier.Verdict(
+        report_id="HD-20270115-0011223344556677", case_id=text,
+        program="dibao", conclusion="needs_review", category="dibao",
+        household_size=1, monthly_income_fen=123456,
+        per_capita_monthly_income_fen=-5, financial_assets_fen=2 ** 63 - 1,
+        policy_version="pv1-0", generated_at="2027-01-15T08:00:00Z",
+        region_code="330106", area="urban", as_of="2027-01-15",
+        agency=text, request_id=text, standard_fen=145000)
+    v.single_person_members.append(masked)
+    r = v.reasons.add()
+    r.code, r.detail = "SOURCE_INCOMPLETE", text
+    s = v.sources.add()
+    s.source, s.status = "bank", "failed"
+    s.failed_members.append(masked)
+    m = v.members.add()
+    m.id_number_masked, m.counted_monthly_income_fen, m.age = masked, 1, 40
+    resp = pb.verifier.VerifyHouseholdResponse(
+        report=v.SerializeToString(), signature=b"\x30\x06\x02\x01\x01\x02\x01\x01",
+        signature_alg="ecdsa-p256-sha256")
+    resp.verdict.CopyFrom(v)
+    return resp.SerializeToString()
+
+
+add("cli_verdict", verdict_response())
+add("cli_verdict", verdict_response("\x1b]0;title\x07\x1b[2J\r\n",
+                                    "\x1b[31m0106****\x1b[0mX"))
+add("cli_verdict", verdict_response("330106197803150013 \u5f20\u4e09"))
+
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}
 
@@ -237,6 +267,11 @@ bad_hh = household() + b"\x0a\x04c\xff\xfe1"
 r = pb.verifier.VerifyHouseholdRequest(household=bad_hh)
 r.auth.CopyFrom(auth(VERIFY, bad_hh))
 reg("verify_request", "case-id-not-utf8", r.SerializeToString())
+
+reg("cli_verdict", "del-in-report-id-json",
+    verdict_response("HD\x7f20270115"))
+reg("cli_verdict", "c1-csi-in-fields",
+    verdict_response("\u009b2J\u009d0;x\u009c", "\u009b31m0106****0013X"))
 
 for target, items in sorted(regress.items()):
     d = os.path.join(HERE, "regressions", target)

@@ -29,7 +29,8 @@ for t in $targets; do
 	log=$work/fuzz_$t.log
 	regs=$here/regressions/$t
 	if [ -d "$regs" ] && [ -n "$(ls "$regs")" ]; then
-		if HEDUI_SRC=$top "$exe" "$regs"/* >"$log.replay" 2>&1; then
+		if HEDUI_SRC=$top timeout -k 10 120 "$exe" "$regs"/* \
+			>"$log.replay" 2>&1; then
 			echo "ok   $t: $(ls "$regs" | wc -l) regression inputs replayed"
 			passed=$((passed + 1))
 		else
@@ -44,7 +45,10 @@ for t in $targets; do
 	[ -d "$regs" ] || regs=
 	# -timeout: one input may take a few deadlines of the in-process
 	# server at most; anything near 10 s is a hang.
-	if HEDUI_SRC=$top "$exe" -max_total_time="$secs" -timeout=10 \
+	# timeout: a run that does not end (a hang at exit) fails instead of
+	# holding up make check.
+	if HEDUI_SRC=$top timeout -k 10 $((secs + 120)) \
+		"$exe" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$work/crashes/$t-" \
 		"$work/corpus/$t" $seeds $regs >"$log" 2>&1; then

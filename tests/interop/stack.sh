@@ -2,7 +2,8 @@
 # (from tests/fixtures/households.json) and heduid in front of them, on
 # free ports of 127.0.0.1, with TLS 1.2 allowed (Debian's nng does TLS
 # through mbedTLS 2.28, which stops at 1.2) and the Debug service on.
-# Every process started here is stopped on exit, whatever happens.
+# Every process started here is stopped on exit, whatever happens; the
+# logs are kept in $HEDUI_BUILD/interop.* when a check failed.
 #
 # Needs HEDUI_BIN, HEDUI_CERTS, HEDUI_SRC, HEDUI_BUILD (set by make).
 # Sets HEDUI_INTEROP_URL and stack_dir; stack_up returns non-zero when the
@@ -11,7 +12,8 @@ bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
 src=${HEDUI_SRC:-.}
 stack_pids=
-stack_dir=$(mktemp -d "${TMPDIR:-/tmp}/hedui-interop.XXXXXX")
+mkdir -p "${HEDUI_BUILD:-${TMPDIR:-/tmp}}"
+stack_dir=$(mktemp -d "${HEDUI_BUILD:-${TMPDIR:-/tmp}}/interop.XXXXXX")
 
 stack_down() {
 	for p in $stack_pids; do kill -TERM "$p" 2>/dev/null; done
@@ -74,11 +76,17 @@ stack_up() {
 		--bank "tls+tcp://127.0.0.1:$port_bank" \
 		--tax "tls+tcp://127.0.0.1:$port_tax" \
 		--property "tls+tcp://127.0.0.1:$port_property" \
+		--store "$stack_dir/heduid.db" \
 		2>"$stack_dir/heduid.log" &
 	stack_pids="$stack_pids $!"
 	HEDUI_INTEROP_URL="tls+tcp://127.0.0.1:$hport"
 	export HEDUI_INTEROP_URL
 	for i in $(seq 1 100); do
+		for p in $stack_pids; do
+			# Died, e.g. a port taken by someone else meanwhile.
+			kill -0 "$p" 2>/dev/null || { i=dead; break; }
+		done
+		[ "$i" = dead ] && break
 		if port_open "$hport" && port_open "$port_bank" &&
 			port_open "$port_tax" && port_open "$port_property"; then
 			return 0

@@ -299,6 +299,33 @@ def test_get_report(verdict, rpc, pb):
     assert again.signature == resp.signature
 
 
+def signed_get_report(rpc, pb, report_id):
+    import time
+    cert, key = agency_files()
+    env = rpc.envelope(GET_REPORT, timeout_ms=10000)
+    ts = int(time.time() * 1000)
+    req = pb.verifier.GetReportRequest(report_id=report_id)
+    req.auth.certificate = cert
+    req.auth.timestamp_ms = ts
+    req.auth.signature = hedui_proto.sign(key, GET_REPORT, env.request_id,
+                                          ts, report_id.encode())
+    env.payload = req.SerializeToString()
+    got, _ = rpc.send(env.SerializeToString())
+    return got
+
+
+def test_get_report_hostile_ids(rpc, pb):
+    """Signed, but report ids that are not ours: refused before they reach
+    a log line or the audit trail; an unknown one is NOT_FOUND."""
+    for rid in ("x level=error event=forged", "HD-1\u202e", "a" * 48):
+        got = signed_get_report(rpc, pb, rid)
+        if code_of(got) == UNIMPLEMENTED:
+            pytest.skip("GetReport not implemented")
+        assert code_of(got) == INVALID_ARGUMENT, (rid, got.status.message)
+    got = signed_get_report(rpc, pb, "HD-20270115-0000000000000000")
+    assert code_of(got) == 5  # NOT_FOUND
+
+
 def test_still_serving(rpc, pb):
     _, reply, _ = rpc.call("hedui.v1.Health/Check")
     assert code_of(reply) == OK

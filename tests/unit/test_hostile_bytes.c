@@ -25,9 +25,12 @@
 #include "hedui/v1/health.pb-c.h"
 #include "household.h"
 #include "log.h"
+#include "report_sig.h"
 #include "rpc_envelope.h"
 #include "rpc_server_impl.h"
 #include "utf8.h"
+#include "verdict_json.h"
+#include "verdict_table.h"
 #include "verdict_text.h"
 
 #define VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
@@ -67,6 +70,12 @@ static void test_utf8_sanitize(void **state)
 	    utf8_sanitize("a\nb\x1b[2J", out, sizeof out, true), "a?b?[2J");
 	assert_string_equal(
 	    utf8_sanitize("a\nb", out, sizeof out, false), "a\nb");
+	/* C1 (here U+009B, an 8-bit CSI) and DEL are controls too. */
+	assert_string_equal(
+	    utf8_sanitize("a\xc2\x9b" "1m\x7f", out, sizeof out, true),
+	    "a?1m?");
+	assert_string_equal(utf8_sanitize("\xc2\xa0", out, sizeof out, true),
+	    "\xc2\xa0");
 	/* Cut at a character boundary, never inside one. */
 	char small[5];
 	utf8_sanitize("ab张三", small, sizeof small, false);
@@ -110,6 +119,11 @@ static void test_envelope_refuses_non_utf8(void **state)
 	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 	env.method = "hedui.v1.Health/Check";
 	assert_true(rpc_envelope_request_ok(&env, why, sizeof why));
+	/* Quotes would close request_id="..." in the log line. */
+	env.request_id = "x\" code=OK";
+	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
+	env.request_id = "x\\";
+	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 }
 
 static void test_reply_is_always_utf8(void **state)
@@ -190,6 +204,10 @@ static void test_household_text_utf8(void **state)
 	assert_false(household_check(&h, 20270115, &norm, &p));
 	assert_string_equal(p.field, "case_id");
 	assert_int_equal(p.code, RPC_INVALID_ARGUMENT);
+	h.case_id = "case-1";
+	h.request_id = "r\" agency=\"x";
+	assert_false(household_check(&h, 20270115, &norm, &p));
+	assert_string_equal(p.field, "request_id");
 }
 
 /* --- (a), (b) agency auth -------------------------------------------------- */
@@ -404,6 +422,105 @@ static void test_cli_status_escape(void **state)
 	    out, "hedui: verify: INTERNAL: boom?]0;pwned??hedui: verify: OK?\n");
 }
 
+/* The verdict as `hedui verify` prints it, table and JSON, with DEL and
+ * C1 controls (U+009B is an 8-bit CSI) in the server's text. */
+static void test_verdict_output_controls(void **state)
+{
+	(void)state;
+	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
+	Hedui__V1__VerifyHouseholdResponse r =
+	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
+	v.report_id = "HD\x7f" "1";
+	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
+	v.agency = "a\xc2\x9d" "0;t\xc2\x9c";
+	v.conclusion = "needs_review";
+	r.verdict = &v;
+	for (int json = 0; json < 2; json++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_int_equal(json ? verdict_json_print(f, &r)
+		                      : verdict_table_print(f, &r),
+		    HD_OK);
+		fclose(f);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
+			assert_false(c == 0xc2 && i + 1 < len &&
+			    (unsigned char)buf[i + 1] < 0xa0);
+		}
+		assert_non_null(strstr(buf, "c?2J?[2J"));
+		free(buf);
+	}
+}
+
+/* `hedui report verify` prints fields of a saved, validly signed report:
+ * a hostile report (signed by a compromised or buggy service) must not
+ * reach the terminal with escape sequences. */
+static void test_report_verify_output(void **state)
+{
+	(void)state;
+	const char *certs = getenv("HEDUI_CERTS");
+	const char *bin = getenv("HEDUI_BIN");
+	if (certs == NULL || bin == NULL) {
+		skip();
+		return;
+	}
+	char key[512], crt[512], file[] = "/tmp/hedui-report-XXXXXX", err[256];
+	snprintf(key, sizeof key, "%s/heduid.key", certs);
+	snprintf(crt, sizeof crt, "%s/heduid.crt", certs);
+	report_signer *signer = report_signer_load(key, NULL, err, sizeof err);
+	assert_non_null(signer);
+
+	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
+	v.report_id = "HD-1\x1b]0;pwned\x07";
+	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
+	v.agency = "agency\r\nOK: forged";
+	v.region_code = "330106";
+	v.program = "dibao";
+	v.conclusion = "meets\x7f";
+	uint8_t report[512], sig[REPORT_SIG_MAX];
+	size_t len = hedui__v1__verdict__pack(&v, report), siglen = 0;
+	assert_int_equal(
+	    report_signer_sign(signer, report, len, sig, &siglen), HD_OK);
+	report_signer_free(signer);
+	Hedui__V1__VerifyHouseholdResponse r =
+	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
+	r.report.data = report;
+	r.report.len = len;
+	r.signature.data = sig;
+	r.signature.len = siglen;
+	r.signature_alg = REPORT_SIG_ALG;
+	uint8_t saved[1024];
+	size_t n = hedui__v1__verify_household_response__pack(&r, saved);
+	int fd = mkstemp(file);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, saved, n), (ssize_t)n);
+	close(fd);
+
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s/hedui' report verify '%s' --cert '%s' "
+	                          "2>&1",
+	    bin, file, crt);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char out[2048];
+	size_t got = fread(out, 1, sizeof out - 1, p);
+	out[got] = '\0';
+	int rc = pclose(p);
+	unlink(file);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "OK: report HD-1?]0;pwned?"));
+	for (size_t i = 0; i < got; i++) {
+		unsigned char c = (unsigned char)out[i];
+		assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
+		assert_false(c == 0xc2 && i + 1 < got &&
+		    (unsigned char)out[i + 1] < 0xa0);
+	}
+	/* One line: the forged "OK:" stays on it. */
+	assert_ptr_equal(strchr(out, '\n'), out + got - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +539,8 @@ int main(void)
 	    cmocka_unit_test(test_safe_method),
 	    cmocka_unit_test(test_masked_id_escape),
 	    cmocka_unit_test(test_cli_status_escape),
+	    cmocka_unit_test(test_verdict_output_controls),
+	    cmocka_unit_test(test_report_verify_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
