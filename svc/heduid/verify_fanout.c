@@ -404,7 +404,7 @@ static void verify_leg_done(verify_leg *leg)
 
 /* Would leg fit into b, whose first leg is first? Same as_of; deadlines
  * close enough that sending with the earliest costs none of them more
- * than a tenth of its time (at least 20 ms) ; and the ID cap. */
+ * than a tenth of its time (at least 20 ms); and the ID cap. */
 static bool verify_batch_fits(const verify_batch *b, size_t ids,
     const verify_leg *leg, nng_time lo, nng_time hi, nng_time now)
 {

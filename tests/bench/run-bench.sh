@@ -5,7 +5,7 @@
 # stopped on exit, whatever happens.
 #
 # Settings (environment):
-#   BENCH_PARTS        all (default): ceiling sizes population
+#   BENCH_PARTS        all (default): ceiling batching sizes population
 #                      engines: echo + verify with openssl, then mbedtls
 #                      batching: verify with source batching off
 #                      (--source-batch-max 1), then on, twice
