@@ -22,6 +22,7 @@ void heduid_config_defaults(heduid_config *cfg)
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->store_path, sizeof cfg->store_path, "heduid.db");
 	cfg->store_probe_ms = 1000;
+	cfg->source_batch_max = 32;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
 
@@ -135,6 +136,13 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "property", source_property);
 	CFG_STR("sources", "cert", source_cert);
 	CFG_STR("sources", "key", source_key);
+	if (strcmp(section, "sources") == 0 &&
+	    strcmp(name, "batch_max") == 0) {
+		if (!cfg_parse_long(value, 1, 32, &n))
+			return "must be from 1 (no batching) to 32";
+		cfg->source_batch_max = (int)n;
+		return "";
+	}
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
@@ -192,6 +200,9 @@ static void heduid_usage(FILE *f)
 	    "      --recv-max-bytes N   largest request accepted\n"
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
+	    "      --source-batch-max N households per source request "
+	    "(1-32,\n"
+	    "                           default 32; 1: no batching)\n"
 	    "      --policy FILE        regional policy parameters (JSON)\n"
 	    "      --store PATH         report and audit store (SQLite "
 	    "file;\n"
@@ -221,6 +232,7 @@ enum {
 	OPT_STORE,
 	OPT_AUDIT_KEY,
 	OPT_LOGLEVEL,
+	OPT_BATCHMAX,
 };
 
 heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
@@ -244,6 +256,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		{"store", required_argument, NULL, OPT_STORE},
 		{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
 		{"log-level", required_argument, NULL, OPT_LOGLEVEL},
+		{"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -294,6 +307,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		{OPT_STORE, "store", "path"},
 		{OPT_AUDIT_KEY, "store", "audit_key"},
 		{OPT_LOGLEVEL, "server", "log_level"},
+		{OPT_BATCHMAX, "sources", "batch_max"},
 	};
 	int opt;
 	optind = 1;

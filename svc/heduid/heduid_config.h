@@ -42,6 +42,7 @@ typedef struct heduid_config {
 	char store_path[512];
 	char audit_key[512]; /* empty: store_path + ".audit-key" */
 	uint32_t store_probe_ms;
+	int source_batch_max; /* [sources] batch_max */
 } heduid_config;
 
 typedef enum heduid_action {

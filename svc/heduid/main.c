@@ -98,6 +98,7 @@ int main(int argc, char **argv)
 		.store_path = cfg.store_path,
 		.audit_key_path = cfg.audit_key,
 		.store_probe_ms = cfg.store_probe_ms,
+		.source_batch_max = cfg.source_batch_max,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) == NULL) {
 		log_error("heduid.start", "step=verifier error=\"%s\"", errbuf);

@@ -1,9 +1,21 @@
 /*
- * verify_fanout: one Lookup per household to each of bank, tax and
+ * verify_fanout: the lookups of a household at each of bank, tax and
  * property, concurrently, on nng's threads; their answers become the facts
  * of a policy_household. A source that fails, times out or answers
  * something malformed marks its (member, source) lookups FAILED: the rules
  * engine turns that into needs_review or does_not_meet, never an error.
+ *
+ * Batching: a household's lookup goes out at once when nothing is out at
+ * that source. Otherwise it waits, with the other households that arrive,
+ * until a request to that source comes back, batch_max households
+ * (VERIFY_BATCH_MAX_IDS ID numbers) are waiting, or the oldest has waited
+ * VERIFY_BATCH_MAX_WAIT_MS (a hung source), and they go as one
+ * LookupRequest.households; the answer is split back by ID number. A
+ * household waits only if a request under way must end (answer or
+ * deadline) before its own deadline; else it goes at once. A batch holds
+ * households of the same as_of whose deadlines are within a tenth of the
+ * remaining time (20 ms at least) of each other, and is sent with the
+ * earliest of them.
  */
 #ifndef HEDUI_VERIFY_FANOUT_H
 #define HEDUI_VERIFY_FANOUT_H
@@ -17,10 +29,17 @@
 
 typedef struct verify_sources verify_sources;
 
+#define VERIFY_BATCH_MAX_HOUSEHOLDS 32 /* a source's limit per request */
+#define VERIFY_BATCH_MAX_IDS 256
+#define VERIFY_BATCH_MAX_WAIT_MS 10
+
 /* urls[POLICY_SOURCE_BANK] etc.; an empty or NULL url means the source is
- * not configured and every lookup there fails. */
+ * not configured and every lookup there fails. batch_max: households per
+ * source request, 1 (no batching) to VERIFY_BATCH_MAX_HOUSEHOLDS; 0 means
+ * the most. */
 verify_sources *verify_sources_alloc(
-    const char *const urls[POLICY_SOURCE_COUNT], const tls_opts *tls);
+    const char *const urls[POLICY_SOURCE_COUNT], const tls_opts *tls,
+    int batch_max);
 void verify_sources_free(verify_sources *s);
 
 /* Called once, on an nng thread, when every source has answered or
@@ -38,7 +57,8 @@ hd_err verify_fanout_start(verify_sources *s, policy_household *h,
 
 /*
  * Applies one source's decoded answer to the household: members it does
- * not name, or names with a bad item, become FAILED for src. Separate from
+ * not name, or names with a bad item, become FAILED for src; persons of
+ * other households (a batch's answer) are ignored. Separate from
  * the network so that tests and the fuzz target can feed it any reply.
  */
 void verify_fanout_take(

@@ -65,7 +65,7 @@ verify_service *verify_service_alloc(
 		goto fail;
 	}
 	if ((vs->sources = verify_sources_alloc(o->source_urls,
-	         &o->source_tls)) == NULL) {
+	         &o->source_tls, o->source_batch_max)) == NULL) {
 		snprintf(err, errlen, "cannot set up the source connections");
 		goto fail;
 	}

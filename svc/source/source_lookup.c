@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "idnum.h"
@@ -192,12 +193,20 @@ static bool sl_check_request(const Hedui__V1__LookupRequest *req,
 	return true;
 }
 
+static void sl_lookup_batch(
+    srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans);
+
 void source_lookup(
     srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
 {
 	memset(ans, 0, sizeof *ans);
 	ans->code = RPC_OK;
 	ans->res.kind = srcdb_get_kind(db);
+	if (req->n_households > 0) {
+		sl_lookup_batch(db, req, ans);
+		return;
+	}
+	ans->persons = req->n_id_numbers;
 	char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1];
 	if (!sl_check_request(req, ans, ids))
 		return;
@@ -242,10 +251,155 @@ void source_lookup(
 	}
 }
 
+static bool sl_check_batch(
+    const Hedui__V1__LookupRequest *req, source_answer *ans)
+{
+	if (req->n_id_numbers > 0) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "id_numbers: not allowed together with households");
+		return false;
+	}
+	if (req->n_households > SOURCE_BATCH_MAX_HOUSEHOLDS) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "households: %zu given, at most %d per request",
+		    req->n_households, SOURCE_BATCH_MAX_HOUSEHOLDS);
+		return false;
+	}
+	size_t total = 0;
+	for (size_t g = 0; g < req->n_households; g++) {
+		const Hedui__V1__LookupHousehold *hh = req->households[g];
+		if (hh->n_id_numbers == 0 || hh->n_id_numbers > SRCDB_MAX_IDS) {
+			sl_fail(ans, RPC_INVALID_ARGUMENT,
+			    "households[%zu].id_numbers: %zu given, 1 to %d "
+			    "per household",
+			    g, hh->n_id_numbers, SRCDB_MAX_IDS);
+			return false;
+		}
+		total += hh->n_id_numbers;
+	}
+	if (total > SOURCE_BATCH_MAX_IDS) {
+		sl_fail(ans, RPC_INVALID_ARGUMENT,
+		    "households: %zu ID numbers in all, at most %d per request",
+		    total, SOURCE_BATCH_MAX_IDS);
+		return false;
+	}
+	ans->persons = total;
+	return true;
+}
+
+/* The kind's response over every answered household's persons. */
+static hd_err sl_batch_response(source_answer *ans)
+{
+	size_t n = 0;
+	for (size_t g = 0; g < ans->n_parts; g++)
+		if (!ans->parts[g].hold)
+			n += ans->parts[g].res.n;
+	srcdb_result *res = &ans->res;
+	ProtobufCMessage **arr =
+	    srcdb_result_alloc(res, (n > 0 ? n : 1) * sizeof *arr);
+	if (arr == NULL)
+		return HD_ENOMEM;
+	size_t k = 0;
+	for (size_t g = 0; g < ans->n_parts; g++) {
+		const source_answer *p = &ans->parts[g];
+		for (size_t i = 0; !p->hold && i < p->res.n; i++)
+			arr[k++] = p->res.persons[i].facts.msg;
+	}
+	switch (res->kind) {
+	case SRCDB_TAX: {
+		Hedui__V1__TaxLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		if (r == NULL)
+			return HD_ENOMEM;
+		hedui__v1__tax_lookup_response__init(r);
+		r->persons = (Hedui__V1__TaxFacts **)arr;
+		r->n_persons = n;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	case SRCDB_BANK: {
+		Hedui__V1__BankLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		if (r == NULL)
+			return HD_ENOMEM;
+		hedui__v1__bank_lookup_response__init(r);
+		r->persons = (Hedui__V1__BankFacts **)arr;
+		r->n_persons = n;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	default: {
+		Hedui__V1__PropertyLookupResponse *r =
+		    srcdb_result_alloc(res, sizeof *r);
+		if (r == NULL)
+			return HD_ENOMEM;
+		hedui__v1__property_lookup_response__init(r);
+		r->persons = (Hedui__V1__PropertyFacts **)arr;
+		r->n_persons = n;
+		ans->response = &r->base;
+		return HD_OK;
+	}
+	}
+}
+
+static void sl_lookup_batch(
+    srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
+{
+	if (!sl_check_batch(req, ans))
+		return;
+	ans->parts = calloc(req->n_households, sizeof *ans->parts);
+	if (ans->parts == NULL) {
+		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
+					   "answer");
+		return;
+	}
+	ans->n_parts = req->n_households;
+	for (size_t g = 0; g < req->n_households; g++) {
+		const Hedui__V1__LookupHousehold *hh = req->households[g];
+		Hedui__V1__LookupRequest one = HEDUI__V1__LOOKUP_REQUEST__INIT;
+		one.id_numbers = hh->id_numbers;
+		one.n_id_numbers = hh->n_id_numbers;
+		one.as_of = req->as_of;
+		one.case_ref = hh->case_ref;
+		source_answer *p = &ans->parts[g];
+		source_lookup(db, &one, p);
+		if (p->code != RPC_OK) {
+			/* A bad household spoils the request, as a bad ID
+			 * number does a household's; the message names it. */
+			char msg[sizeof ans->message];
+			snprintf(msg, sizeof msg, "%s", p->message);
+			if (p->code == RPC_INVALID_ARGUMENT)
+				sl_fail(ans, p->code, "households[%zu].%s", g,
+				    msg);
+			else
+				sl_fail(ans, p->code, "%s", msg);
+			return;
+		}
+		ans->found += p->found;
+		ans->unavailable += p->unavailable;
+		ans->malformed += p->malformed;
+		ans->held_households += p->hold;
+	}
+	if ((size_t)ans->held_households == ans->n_parts) {
+		ans->hold = true;
+		return;
+	}
+	if (sl_batch_response(ans) != HD_OK) {
+		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
+					   "answer");
+		ans->response = NULL;
+	}
+}
+
 void source_answer_free(source_answer *ans)
 {
 	if (ans == NULL)
 		return;
+	for (size_t g = 0; g < ans->n_parts; g++)
+		source_answer_free(&ans->parts[g]);
+	free(ans->parts);
+	ans->parts = NULL;
+	ans->n_parts = 0;
 	srcdb_result_free(&ans->res);
 	ans->response = NULL;
 }

@@ -8,6 +8,15 @@
  *   malformed    that person's facts hold a negative amount
  *   timeout      the whole request is never answered (hold)
  *
+ * A batch (LookupRequest.households) is looked up household by household,
+ * each as a request of its own with the batch's as_of, and answered as one
+ * response listing every household's persons in order. A household with a
+ * timeout fault is left out of that response (only a batch where every
+ * household is held is held), so that one household's fault never stalls
+ * the others; unavailable and malformed stay per person as above. Limits:
+ * SOURCE_BATCH_MAX_HOUSEHOLDS households of 1 to SRCDB_MAX_IDS ID numbers,
+ * SOURCE_BATCH_MAX_IDS in all; id_numbers and households are exclusive.
+ *
  * Bad requests (no ID numbers, more than SRCDB_MAX_IDS, an invalid ID
  * number, a bad as_of) are INVALID_ARGUMENT with a message that names the
  * field or index, never a number.
@@ -21,6 +30,9 @@
 #include "rpc_status.h"
 #include "srcdb.h"
 
+#define SOURCE_BATCH_MAX_HOUSEHOLDS 32
+#define SOURCE_BATCH_MAX_IDS 256
+
 typedef struct source_answer {
 	rpc_code code;     /* RPC_OK, or the status of the whole request */
 	char message[200]; /* for a non-OK code; safe to send and log */
@@ -32,6 +44,12 @@ typedef struct source_answer {
 	/* The kind's response (Tax/Bank/PropertyLookupResponse) when code is
 	 * RPC_OK and hold is false. */
 	ProtobufCMessage *response;
+	/* A batch: one answer per household (whose arenas the response
+	 * points into), how many were held, persons asked about. */
+	struct source_answer *parts;
+	size_t n_parts;
+	int held_households;
+	size_t persons;
 } source_answer;
 
 /* Always fills ans; release it with source_answer_free. */

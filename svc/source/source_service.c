@@ -201,11 +201,17 @@ static void source_lookup_handler(
 	 * may be reused at any moment. */
 	char ref[65];
 	source_safe_ref(req->case_ref, ref, sizeof ref);
+	size_t persons = req->n_id_numbers;
+	for (size_t g = 0; g < req->n_households; g++)
+		persons += req->households[g]->n_id_numbers;
 	log_info("source.lookup",
-	    "kind=%s request_id=\"%s\" case_ref=\"%s\" persons=%zu found=%d "
+	    "kind=%s request_id=\"%s\" case_ref=\"%s\" households=%zu "
+	    "held_households=%d persons=%zu found=%d "
 	    "unavailable=%d malformed=%d outcome=%s delay_ms=%u",
 	    srcdb_kind_name(s->kind), rpc_call_request_id(call), ref,
-	    req->n_id_numbers, ans.found, ans.unavailable, ans.malformed,
+	    req->n_households > 0 ? req->n_households : 1,
+	    ans.held_households, persons, ans.found, ans.unavailable,
+	    ans.malformed,
 	    what == DO_HOLD   ? "held"
 	    : what == DO_FAIL ? "injected_failure"
 			      : rpc_code_name(ans.code),

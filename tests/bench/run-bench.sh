@@ -5,9 +5,11 @@
 # stopped on exit, whatever happens.
 #
 # Settings (environment):
-#   BENCH_PARTS        all (default): ceiling sizes population
+#   BENCH_PARTS        all (default): ceiling batching sizes population
 #                      engines: echo + verify with openssl, then mbedtls
-#                      or any of: ceiling sizes population engines
+#                      batching: verify with source batching off
+#                      (--source-batch-max 1), then on, twice
+#                      or any of: ceiling sizes population engines batching
 #   BENCH_DURATION     seconds measured per run (10)
 #   BENCH_WARMUP       seconds before measuring (1)
 #   BENCH_CONCURRENCY  callers with one request outstanding each (64)
@@ -24,6 +26,7 @@
 #   BENCH_PERF=stat    count context switches per thread instead
 #                      (BENCH_DIR/perf-LABEL-MODE.stat)
 set -u
+HEDUID_EXTRA=${HEDUID_EXTRA:-}
 bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
 build=${HEDUI_BUILD:-build}
@@ -41,7 +44,7 @@ hh=${BENCH_HOUSEHOLD:-3}
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" parts="ceiling sizes"
 fi
-[ "$parts" = all ] && parts="ceiling sizes population"
+[ "$parts" = all ] && parts="ceiling batching sizes population"
 
 stack=
 cleanup() {
@@ -97,7 +100,11 @@ start_stack() {
 	done
 	tls12=
 	[ "$ss_engine" = mbedtls ] && tls12=--allow-tls12
+	# A fresh store per stack: every verdict is committed (WAL,
+	# synchronous=FULL, group commit) as in production.
+	rm -f "$work/heduid.db" "$work/heduid.db-wal" "$work/heduid.db-shm"
 	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$ss_port" \
+		--store "$work/heduid.db" $HEDUID_EXTRA \
 		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
 		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
 		--bank "tls+tcp://127.0.0.1:$ss_bank" \
@@ -233,6 +240,25 @@ for part in $parts; do
 		rb=$(value "pop-$big" verify rate)
 		echo "CPU per verification $big/$small = $(ratio "$cb" "$cs")," \
 			"throughput $big/$small = $(ratio "$rb" "$rs")  (target within 20%)"
+		;;
+	batching)
+		echo "== (b2) source batching off and on, interleaved," \
+			"population $small, household $hh"
+		for round in 1 2; do
+			for bm in 1 32; do
+				HEDUID_EXTRA="--source-batch-max $bm"
+				start_stack "$pop_small" openssl
+				run "batch$bm-$round" verify --household-size "$hh"
+				stop_stack
+			done
+		done
+		HEDUID_EXTRA=
+		for round in 1 2; do
+			off=$(value "batch1-$round" verify rate)
+			on=$(value "batch32-$round" verify rate)
+			echo "round $round: batching on/off throughput =" \
+				"$(ratio "$on" "$off")"
+		done
 		;;
 	engines)
 		echo "== engines: echo and verify, population $small, household $hh"

@@ -44,6 +44,7 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.store_path, "heduid.db");
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
+	assert_int_equal(cfg.source_batch_max, 32);
 }
 
 static void store_settings(void **state)
@@ -64,6 +65,27 @@ static void store_settings(void **state)
 	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\nprobe_ms = 0\n");
 	const char *bad[] = {"heduid", "--config", path};
 	assert_int_equal(parse(&cfg, 3, bad), HEDUID_EXIT_USAGE);
+	unlink(path);
+}
+
+static void source_batching(void **state)
+{
+	(void)state;
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[sources]\nbatch_max = 8\n");
+	heduid_config cfg;
+	const char *file[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, file), HEDUID_RUN);
+	assert_int_equal(cfg.source_batch_max, 8);
+	const char *flag[] = {"heduid", "--config", path, "--source-batch-max",
+	    "1"};
+	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
+	assert_int_equal(cfg.source_batch_max, 1);
+	static const char *const bad[] = {"0", "33", "many"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = {"heduid", "--config", path,
+		    "--source-batch-max", bad[i]};
+		assert_int_equal(parse(&cfg, 5, argv), HEDUID_EXIT_USAGE);
+	}
 	unlink(path);
 }
 
@@ -122,6 +144,7 @@ int main(void)
 		cmocka_unit_test(shipped_example_parses),
 		cmocka_unit_test(flags_override_file),
 		cmocka_unit_test(store_settings),
+		cmocka_unit_test(source_batching),
 		cmocka_unit_test(bad_files_and_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
