@@ -22,8 +22,8 @@
 #include "idnum.h"
 #include "rpc_client.h"
 #include "tsupport.h"
+#include "tverify.h"
 
-#define METHOD "hedui.v1.Verifier/VerifyHousehold"
 #define NHH 12
 #define HANGS 9     /* tax holds this household's person */
 #define BANK_DOWN 10 /* bank answers UNAVAILABLE for its person */
@@ -109,36 +109,21 @@ static void *verify_one(void *arg)
 	size_t len = hedui__v1__household__pack(&hh, body);
 	char rid[40];
 	snprintf(rid, sizeof rid, "batch-%u-%d", (unsigned)getpid(), c->who);
-	Hedui__V1__AgencyAuth auth;
-	if (agency_signer_sign(signer, METHOD, rid, body, len,
-	        agency_sig_now_ms(), &auth) != HD_OK) {
-		c->code = RPC_INTERNAL;
-		pthread_barrier_wait(c->go);
-		return NULL;
-	}
-	Hedui__V1__VerifyHouseholdRequest req =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_REQUEST__INIT;
-	req.household.data = body;
-	req.household.len = len;
-	req.auth = &auth;
-	ProtobufCMessage *resp = NULL;
+	Hedui__V1__VerifyHouseholdResponse *resp;
 	rpc_status st;
 	rpc_call_opts o = {.deadline_ms = DEADLINE_MS, .request_id = rid};
 	pthread_barrier_wait(c->go);
 	uint64_t t0 = tnow_ms();
-	c->code = rpc_client_call(c->client, METHOD, &req.base,
-	    &hedui__v1__verify_household_response__descriptor, &resp, &o, &st);
+	c->code = tverify_signed(c->client, signer, body, len, &o, &resp, &st);
 	c->took_ms = tnow_ms() - t0;
-	agency_auth_release(&auth);
 	if (c->code == RPC_OK) {
-		Hedui__V1__Verdict *v =
-		    ((Hedui__V1__VerifyHouseholdResponse *)resp)->verdict;
+		Hedui__V1__Verdict *v = resp->verdict;
 		snprintf(c->conclusion, sizeof c->conclusion, "%s",
 		    v->conclusion);
 		for (size_t i = 0; i < v->n_sources && i < 3; i++)
 			snprintf(c->status[i], sizeof c->status[i], "%s",
 			    v->sources[i]->status);
-		protobuf_c_message_free_unpacked(resp, NULL);
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	}
 	return NULL;
 }

@@ -24,6 +24,7 @@
 #include "idnum.h"
 #include "rpc_client.h"
 #include "tsupport.h"
+#include "tverify.h"
 
 #define METHOD "hedui.v1.Verifier/VerifyHousehold"
 
@@ -246,22 +247,9 @@ static rpc_code verify_id(const char *id, rpc_status *st)
 	agency_signer *s = agency_signer_load(tcert("agency-330106.crt"),
 	    tcert("agency-330106.key"), err, sizeof err);
 	assert_non_null(s);
-	Hedui__V1__AgencyAuth auth;
-	assert_int_equal(agency_signer_sign(s, METHOD, rid, body, len,
-	                     agency_sig_now_ms(), &auth),
-	    HD_OK);
-	Hedui__V1__VerifyHouseholdRequest req =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_REQUEST__INIT;
-	req.household.data = body;
-	req.household.len = len;
-	req.auth = &auth;
-	ProtobufCMessage *resp = NULL;
 	rpc_call_opts o = {.deadline_ms = 5000, .request_id = rid};
-	rpc_code code = rpc_client_call(client, METHOD, &req.base,
-	    &hedui__v1__verify_household_response__descriptor, &resp, &o, st);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	agency_auth_release(&auth);
+	rpc_code code = tverify_signed(client, s, body, len, &o, NULL, st);
+	assert_int_not_equal(code, RPC_INTERNAL);
 	agency_signer_free(s);
 	return code;
 }

@@ -28,8 +28,8 @@
 #include "report_sig.h"
 #include "rpc_client.h"
 #include "tsupport.h"
+#include "tverify.h"
 
-#define METHOD "hedui.v1.Verifier/VerifyHousehold"
 #define GET_METHOD "hedui.v1.Verifier/GetReport"
 
 static tproc *heduid, *sources[3];
@@ -183,24 +183,12 @@ static rpc_code call_verify(rpc_client *c, const char *agency, thh *t,
 	agency_files(agency, cert, key);
 	agency_signer *s = agency_signer_load(cert, key, err, sizeof err);
 	assert_non_null(s);
-	Hedui__V1__AgencyAuth auth;
-	assert_int_equal(agency_signer_sign(s, METHOD, rid, body, len,
-	                     agency_sig_now_ms(), &auth),
-	    HD_OK);
-	Hedui__V1__VerifyHouseholdRequest req =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_REQUEST__INIT;
-	req.household.data = body;
-	req.household.len = len;
-	req.auth = &auth;
 	rpc_metadata md[1] = {{"operator-id", "officer-42"}};
 	rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid,
 	    .metadata = md, .metadata_count = 1};
-	ProtobufCMessage *resp = NULL;
-	rpc_code code = rpc_client_call(c, METHOD, &req.base,
-	    &hedui__v1__verify_household_response__descriptor, &resp, &o, st);
-	agency_auth_release(&auth);
+	rpc_code code = tverify_signed(c, s, body, len, &o, out, st);
+	assert_int_not_equal(code, RPC_INTERNAL);
 	agency_signer_free(s);
-	*out = (Hedui__V1__VerifyHouseholdResponse *)resp;
 	return code;
 }
 

@@ -25,8 +25,8 @@
 #include "rpc_client.h"
 #include "tls_setup.h"
 #include "tsupport.h"
+#include "tverify.h"
 
-#define METHOD "hedui.v1.Verifier/VerifyHousehold"
 
 static char person[IDNUM_LEN + 1];
 static char fixtures[512];
@@ -87,29 +87,18 @@ static rpc_code verify(rpc_client *c, uint32_t deadline_ms, char *conclusion,
 	pthread_mutex_lock(&mu);
 	snprintf(rid, sizeof rid, "res-%u-%u", (unsigned)getpid(), ++seq);
 	pthread_mutex_unlock(&mu);
-	Hedui__V1__AgencyAuth auth;
-	assert_int_equal(agency_signer_sign(signer, METHOD, rid, body, len,
-	                     agency_sig_now_ms(), &auth),
-	    HD_OK);
-	Hedui__V1__VerifyHouseholdRequest req =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_REQUEST__INIT;
-	req.household.data = body;
-	req.household.len = len;
-	req.auth = &auth;
-	ProtobufCMessage *resp = NULL;
+	Hedui__V1__VerifyHouseholdResponse *resp;
 	rpc_status st;
 	rpc_call_opts o = {.deadline_ms = deadline_ms, .request_id = rid};
-	rpc_code code = rpc_client_call(c, METHOD, &req.base,
-	    &hedui__v1__verify_household_response__descriptor, &resp, &o, &st);
-	agency_auth_release(&auth);
+	rpc_code code = tverify_signed(c, signer, body, len, &o, &resp, &st);
+	assert_int_not_equal(code, RPC_INTERNAL);
 	if (code == RPC_OK) {
-		Hedui__V1__Verdict *v =
-		    ((Hedui__V1__VerifyHouseholdResponse *)resp)->verdict;
+		Hedui__V1__Verdict *v = resp->verdict;
 		if (conclusion != NULL)
 			strcpy(conclusion, v->conclusion);
 		if (src_status != NULL)
 			strcpy(src_status, v->sources[src]->status);
-		protobuf_c_message_free_unpacked(resp, NULL);
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	}
 	return code;
 }
