@@ -1,7 +1,11 @@
 #!/bin/sh
 # Runs each cmocka test program given, adds up its results, and ends with
 # one "N passed, N failed" line. Exit status is non-zero if any test failed
-# or any program crashed.
+# or any program crashed or hung.
+#
+# Each program gets HEDUI_TEST_TIMEOUT seconds (default 900): nng 1.5.2 can
+# hang in nng_close now and then, and a hang must fail the run, not wedge it.
+limit=${HEDUI_TEST_TIMEOUT:-900}
 passed=0
 failed=0
 crashed=0
@@ -14,7 +18,7 @@ for t in "$@"; do
 	case "$t" in
 	*.sh)
 		# Shell checks end with "N passed, N failed".
-		sh "$t" >"$out" 2>&1
+		timeout -k 10 "$limit" sh "$t" >"$out" 2>&1
 		rc=$?
 		p=$(sed -n 's/^\([0-9][0-9]*\) passed, [0-9][0-9]* failed$/\1/p' "$out" | tail -n 1)
 		f=$(sed -n 's/^[0-9][0-9]* passed, \([0-9][0-9]*\) failed$/\1/p' "$out" | tail -n 1)
@@ -22,7 +26,7 @@ for t in "$@"; do
 		echo "    [ $p passed, $f failed ]"
 		;;
 	*)
-		"$t" >"$out" 2>&1
+		timeout -k 10 "$limit" "$t" >"$out" 2>&1
 		rc=$?
 		# cmocka: "[  PASSED  ] 3 test(s)." and "[  FAILED  ] 1 test(s), listed below:"
 		p=$(sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test.*/\1/p' "$out" | tail -n 1)
@@ -34,7 +38,11 @@ for t in "$@"; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 	grep -E '^\[ +(FAILED|ERROR) +\]|^\[  PASSED  \]' "$out" | sed 's/^/    /'
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "    $name did not finish within ${limit}s: hung?"
+		tail -n 30 "$out" | sed 's/^/    | /'
+		crashed=$((crashed + 1))
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "    $name exited with status $rc without a test failure: crash?"
 		tail -n 30 "$out" | sed 's/^/    | /'
 		crashed=$((crashed + 1))
