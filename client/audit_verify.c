@@ -35,7 +35,8 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 	int rc = sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db,
-		    "SELECT seq, time_ms, agency, operator_id, case_id, method,"
+		    "SELECT seq, time_ms, agency, operator_id, case_id, "
+		    "method,"
 		    " report_id, persons, outcome, prev_hash, hash FROM audit"
 		    " ORDER BY seq",
 		    -1, &st, NULL);
@@ -49,15 +50,15 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 	audit_walk_init(&w, key, keylen);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		audit_record r = {
-			.seq = sqlite3_column_int64(st, 0),
-			.time_ms = sqlite3_column_int64(st, 1),
-			.agency = av_text(st, 2),
-			.operator_id = av_text(st, 3),
-			.case_id = av_text(st, 4),
-			.method = av_text(st, 5),
-			.report_id = av_text(st, 6),
-			.persons = av_text(st, 7),
-			.outcome = sqlite3_column_int(st, 8),
+		    .seq = sqlite3_column_int64(st, 0),
+		    .time_ms = sqlite3_column_int64(st, 1),
+		    .agency = av_text(st, 2),
+		    .operator_id = av_text(st, 3),
+		    .case_id = av_text(st, 4),
+		    .method = av_text(st, 5),
+		    .report_id = av_text(st, 6),
+		    .persons = av_text(st, 7),
+		    .outcome = sqlite3_column_int(st, 8),
 		};
 		av_blob(st, 9, r.prev);
 		av_blob(st, 10, r.hash);

@@ -30,7 +30,7 @@ typedef struct cli_ctx {
 	uint32_t deadline_ms;
 	bool json;
 	bool allow_tls12;
-	int argc;      /* the command and its arguments */
+	int argc; /* the command and its arguments */
 	char **argv;
 	rpc_client *client;
 } cli_ctx;
@@ -43,8 +43,8 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv);
 int cli_connect(cli_ctx *ctx);
 
 /* The usual call options: the deadline and our metadata. */
-void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts,
-    rpc_metadata md[2], char trace_id[33]);
+void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts, rpc_metadata md[2],
+    char trace_id[33]);
 
 /* Prints a failed call's status to stderr and gives its exit code. */
 int cli_report_status(const char *what, rpc_code code, const rpc_status *st);

@@ -70,8 +70,8 @@ static int cli_ini_handler(
 {
 	cli_ctx *ctx = user;
 	if (strcmp(section, "client") != 0) {
-		fprintf(stderr, "hedui: config: unknown section [%s]\n",
-		    section);
+		fprintf(
+		    stderr, "hedui: config: unknown section [%s]\n", section);
 		return 0;
 	}
 	if (strcmp(name, "server") == 0)
@@ -112,19 +112,19 @@ static void cli_defaults(cli_ctx *ctx)
 int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"ca", required_argument, NULL, 'A'},
-		{"cert", required_argument, NULL, 'C'},
-		{"key", required_argument, NULL, 'K'},
-		{"operator", required_argument, NULL, 'o'},
-		{"deadline", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"tls-engine", required_argument, NULL, 'E'},
-		{"allow-tls12", no_argument, NULL, '2'},
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"server", required_argument, NULL, 's'},
+	    {"ca", required_argument, NULL, 'A'},
+	    {"cert", required_argument, NULL, 'C'},
+	    {"key", required_argument, NULL, 'K'},
+	    {"operator", required_argument, NULL, 'o'},
+	    {"deadline", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"tls-engine", required_argument, NULL, 'E'},
+	    {"allow-tls12", no_argument, NULL, '2'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	cli_defaults(ctx);
 
@@ -156,7 +156,7 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 
 	int opt;
 	while ((opt = getopt_long(argc, argv, "+s:d:c:hV", longopts, NULL)) !=
-	    -1) {
+	       -1) {
 		switch (opt) {
 		case 's':
 			cli_set(ctx->server, sizeof ctx->server, optarg);
@@ -171,8 +171,8 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 			cli_set(ctx->key, sizeof ctx->key, optarg);
 			break;
 		case 'o':
-			cli_set(ctx->operator_id, sizeof ctx->operator_id,
-			    optarg);
+			cli_set(
+			    ctx->operator_id, sizeof ctx->operator_id, optarg);
 			break;
 		case 'd': {
 			char *end;
@@ -189,7 +189,8 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 			ctx->json = true;
 			break;
 		case 'E':
-			cli_set(ctx->tls_engine, sizeof ctx->tls_engine, optarg);
+			cli_set(
+			    ctx->tls_engine, sizeof ctx->tls_engine, optarg);
 			break;
 		case '2':
 			ctx->allow_tls12 = true;
@@ -201,8 +202,8 @@ int cli_options_parse(cli_ctx *ctx, int argc, char **argv)
 			return CLI_EXIT_OK;
 		case 'V':
 			if (tls_setup_engine(ctx->tls_engine[0] != '\0'
-			            ? ctx->tls_engine
-			            : NULL) != HD_OK)
+			                         ? ctx->tls_engine
+			                         : NULL) != HD_OK)
 				return CLI_EXIT_USAGE;
 			printf("hedui 0.1.0\ntls engine: %s (%s), max %s\n",
 			    tls_setup_engine_name(),
@@ -232,11 +233,11 @@ int cli_connect(cli_ctx *ctx)
 		return CLI_EXIT_USAGE;
 	}
 	rpc_client_opts o = {
-		.url = ctx->server,
-		.tls = {.ca_file = ctx->ca,
-		    .cert_file = ctx->cert,
-		    .key_file = ctx->key,
-		    .allow_tls12 = ctx->allow_tls12},
+	    .url = ctx->server,
+	    .tls = {.ca_file = ctx->ca,
+	        .cert_file = ctx->cert,
+	        .key_file = ctx->key,
+	        .allow_tls12 = ctx->allow_tls12},
 	};
 	ctx->client = rpc_client_alloc(&o);
 	if (ctx->client == NULL) {
@@ -249,8 +250,8 @@ int cli_connect(cli_ctx *ctx)
 	return -1;
 }
 
-void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts,
-    rpc_metadata md[2], char trace_id[33])
+void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts, rpc_metadata md[2],
+    char trace_id[33])
 {
 	unsigned char rnd[16];
 	if (RAND_bytes(rnd, sizeof rnd) != 1)

@@ -24,7 +24,7 @@ int cmd_audit(cli_ctx *ctx)
 		if (strcmp(ctx->argv[i], "--store") == 0 && i + 1 < ctx->argc)
 			db = ctx->argv[++i];
 		else if (strcmp(ctx->argv[i], "--key") == 0 &&
-		    i + 1 < ctx->argc)
+		         i + 1 < ctx->argc)
 			keyfile = ctx->argv[++i];
 		else
 			return audit_usage();

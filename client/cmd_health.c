@@ -20,7 +20,8 @@ static const char *health_status_name(int s)
 
 int cmd_health(cli_ctx *ctx)
 {
-	Hedui__V1__HealthCheckRequest req = HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
+	Hedui__V1__HealthCheckRequest req =
+	    HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	rpc_call_opts opts;
 	rpc_metadata md[2];
@@ -47,13 +48,14 @@ int cmd_health(cli_ctx *ctx)
 		printf("%s%s%s\n", req.service, req.service[0] ? ": " : "",
 		    health_status_name(s));
 	return s == HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-	    ? CLI_EXIT_OK
-	    : CLI_EXIT_FAILURE;
+	           ? CLI_EXIT_OK
+	           : CLI_EXIT_FAILURE;
 }
 
 int cmd_methods(cli_ctx *ctx)
 {
-	Hedui__V1__ListMethodsRequest req = HEDUI__V1__LIST_METHODS_REQUEST__INIT;
+	Hedui__V1__ListMethodsRequest req =
+	    HEDUI__V1__LIST_METHODS_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	rpc_call_opts opts;
 	rpc_metadata md[2];

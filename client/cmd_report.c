@@ -33,21 +33,22 @@ static const char *term_text(const char *s, char *buf, size_t len)
 
 static int report_usage(void)
 {
-	fprintf(stderr,
-	    "usage: hedui report get ID [-o FILE] [--json]\n"
-	    "       hedui report verify FILE --cert SERVICE.crt [--ca CA.crt]\n");
+	fprintf(stderr, "usage: hedui report get ID [-o FILE] [--json]\n"
+	                "       hedui report verify FILE --cert SERVICE.crt "
+	                "[--ca CA.crt]\n");
 	return CLI_EXIT_USAGE;
 }
 
-static int report_save(const char *path,
-    const Hedui__V1__VerifyHouseholdResponse *r)
+static int report_save(
+    const char *path, const Hedui__V1__VerifyHouseholdResponse *r)
 {
 	Hedui__V1__VerifyHouseholdResponse out =
 	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
 	out.report = r->report;
 	out.signature = r->signature;
 	out.signature_alg = r->signature_alg;
-	size_t len = hedui__v1__verify_household_response__get_packed_size(&out);
+	size_t len =
+	    hedui__v1__verify_household_response__get_packed_size(&out);
 	uint8_t *buf = malloc(len > 0 ? len : 1);
 	if (buf == NULL) {
 		fprintf(stderr, "hedui: out of memory\n");
@@ -188,15 +189,17 @@ static int report_verify(cli_ctx *ctx)
 	Hedui__V1__VerifyHouseholdResponse *r =
 	    hedui__v1__verify_household_response__unpack(NULL, len, buf);
 	if (r == NULL || r->report.len == 0 || r->signature.len == 0) {
-		fprintf(stderr, "hedui: %s: FAILED: not a saved report (it does "
-		                "not decode: altered or truncated?)\n",
+		fprintf(stderr,
+		    "hedui: %s: FAILED: not a saved report (it does "
+		    "not decode: altered or truncated?)\n",
 		    file);
 		goto out;
 	}
 	if (strcmp(r->signature_alg, REPORT_SIG_ALG) != 0) {
 		char alg[64];
-		fprintf(stderr, "hedui: %s: FAILED: unknown signature "
-		                "algorithm \"%s\"\n",
+		fprintf(stderr,
+		    "hedui: %s: FAILED: unknown signature "
+		    "algorithm \"%s\"\n",
 		    file, term_text(r->signature_alg, alg, sizeof alg));
 		goto out;
 	}
@@ -208,8 +211,9 @@ static int report_verify(cli_ctx *ctx)
 	}
 	v = hedui__v1__verdict__unpack(NULL, r->report.len, r->report.data);
 	if (v == NULL) {
-		fprintf(stderr, "hedui: %s: FAILED: the signed bytes are not a "
-		                "hedui.v1.Verdict\n",
+		fprintf(stderr,
+		    "hedui: %s: FAILED: the signed bytes are not a "
+		    "hedui.v1.Verdict\n",
 		    file);
 		goto out;
 	}

@@ -18,11 +18,11 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-	{"health", cmd_health, false},
-	{"methods", cmd_methods, false},
-	{"verify", cmd_verify, true},
-	{"report", cmd_report, true},
-	{"audit", cmd_audit, true},
+    {"health", cmd_health, false},
+    {"methods", cmd_methods, false},
+    {"verify", cmd_verify, true},
+    {"report", cmd_report, true},
+    {"audit", cmd_audit, true},
 };
 
 int main(int argc, char **argv)

@@ -83,7 +83,8 @@ agency_signer *agency_signer_load(
 	bio = BIO_new_mem_buf(s->cert_pem, (int)s->cert_len);
 	x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	if (x == NULL) {
-		snprintf(err, errlen, "%s is not a PEM certificate", cert_path);
+		snprintf(
+		    err, errlen, "%s is not a PEM certificate", cert_path);
 		goto fail;
 	}
 	kf = fopen(key_path, "r");
@@ -93,8 +94,8 @@ agency_signer *agency_signer_load(
 	}
 	s->key = PEM_read_PrivateKey(kf, NULL, NULL, NULL);
 	if (s->key == NULL) {
-		snprintf(err, errlen, "%s is not an unencrypted PEM key",
-		    key_path);
+		snprintf(
+		    err, errlen, "%s is not an unencrypted PEM key", key_path);
 		goto fail;
 	}
 	if (X509_check_private_key(x, s->key) != 1) {
@@ -149,8 +150,8 @@ hd_err agency_signer_sign(agency_signer *s, const char *method,
 	uint8_t *sig = malloc(siglen > 0 ? siglen : 1);
 	if (sig == NULL)
 		return HD_ENOMEM;
-	hd_err err = sig_ctx_sign(s->ctx, (const uint8_t *)input, n, sig,
-	    &siglen);
+	hd_err err =
+	    sig_ctx_sign(s->ctx, (const uint8_t *)input, n, sig, &siglen);
 	if (err != HD_OK) {
 		free(sig);
 		return err;

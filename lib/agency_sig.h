@@ -15,8 +15,8 @@
 
 /* The exact text signed. Returns its length, 0 if it does not fit. */
 size_t agency_sig_input(const char *method, const char *request_id,
-    int64_t timestamp_ms, const uint8_t *body, size_t body_len,
-    char *out, size_t outlen);
+    int64_t timestamp_ms, const uint8_t *body, size_t body_len, char *out,
+    size_t outlen);
 
 typedef struct agency_signer agency_signer;
 

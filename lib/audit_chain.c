@@ -40,8 +40,8 @@ static EVP_MAC_CTX *audit_mac_new(const uint8_t *key, size_t keylen)
 	if (c == NULL)
 		return NULL;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	/* HMAC with an empty key is still well defined. */
 	static const uint8_t nokey[1] = {0};
@@ -61,8 +61,8 @@ static void audit_mac_final(EVP_MAC_CTX *c, uint8_t out[AUDIT_HASH_LEN])
 	EVP_MAC_CTX_free(c);
 }
 
-void audit_chain_hash(const uint8_t *key, size_t keylen,
-    const audit_record *r, uint8_t out[AUDIT_HASH_LEN])
+void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
+    uint8_t out[AUDIT_HASH_LEN])
 {
 	EVP_MAC_CTX *c = audit_mac_new(key, keylen);
 	if (c != NULL) {
@@ -87,7 +87,8 @@ void audit_person_hash(const uint8_t *key, size_t keylen,
 	uint8_t h[AUDIT_HASH_LEN];
 	EVP_MAC_CTX *c = audit_mac_new(key, keylen);
 	if (c != NULL)
-		EVP_MAC_update(c, (const uint8_t *)id_number, strlen(id_number));
+		EVP_MAC_update(
+		    c, (const uint8_t *)id_number, strlen(id_number));
 	audit_mac_final(c, h);
 	for (int i = 0; i < AUDIT_HASH_LEN; i++)
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
@@ -101,8 +102,8 @@ void audit_walk_init(audit_walk *w, const uint8_t *key, size_t keylen)
 	w->expect_seq = 1;
 }
 
-bool audit_walk_next(audit_walk *w, const audit_record *r, char *why,
-    size_t whylen)
+bool audit_walk_next(
+    audit_walk *w, const audit_record *r, char *why, size_t whylen)
 {
 	uint8_t h[AUDIT_HASH_LEN];
 	if (r->seq != w->expect_seq) {

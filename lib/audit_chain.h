@@ -18,22 +18,22 @@
 #define AUDIT_PERSON_HEX 65 /* 64 hex digits and a NUL */
 
 typedef struct audit_record {
-	int64_t seq;            /* 1, 2, 3 ... with no gaps */
-	int64_t time_ms;        /* Unix time */
-	const char *agency;     /* certificate CN; "" when unauthenticated */
+	int64_t seq;        /* 1, 2, 3 ... with no gaps */
+	int64_t time_ms;    /* Unix time */
+	const char *agency; /* certificate CN; "" when unauthenticated */
 	const char *operator_id;
 	const char *case_id;
-	const char *method;     /* full RPC method name */
-	const char *report_id;  /* "" when none */
-	const char *persons;    /* comma-separated person hashes */
-	int outcome;            /* the rpc_code answered */
+	const char *method;    /* full RPC method name */
+	const char *report_id; /* "" when none */
+	const char *persons;   /* comma-separated person hashes */
+	int outcome;           /* the rpc_code answered */
 	uint8_t prev[AUDIT_HASH_LEN];
 	uint8_t hash[AUDIT_HASH_LEN];
 } audit_record;
 
 /* out = HMAC-SHA256(key, r->prev || r's fields); r->hash is ignored. */
-void audit_chain_hash(const uint8_t *key, size_t keylen,
-    const audit_record *r, uint8_t out[AUDIT_HASH_LEN]);
+void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
+    uint8_t out[AUDIT_HASH_LEN]);
 
 /* out = lower-case hex HMAC-SHA256(key, id_number). */
 void audit_person_hash(const uint8_t *key, size_t keylen,
@@ -52,7 +52,7 @@ void audit_walk_init(audit_walk *w, const uint8_t *key, size_t keylen);
 
 /* true when r follows the chain so far; false with the first problem in
  * why, naming the sequence number (a deleted, reordered or edited record). */
-bool audit_walk_next(audit_walk *w, const audit_record *r, char *why,
-    size_t whylen);
+bool audit_walk_next(
+    audit_walk *w, const audit_record *r, char *why, size_t whylen);
 
 #endif

@@ -10,24 +10,24 @@
 
 typedef enum hd_err {
 	HD_OK = 0,
-	HD_ENOMEM,      /* out of memory */
-	HD_EINVAL,      /* invalid argument or input */
-	HD_EDECODE,     /* bytes that do not decode */
-	HD_ETOOBIG,     /* over a size limit */
-	HD_ETIMEDOUT,   /* a deadline passed */
-	HD_EUNAVAIL,    /* peer unreachable, connection refused or lost */
-	HD_ECLOSED,     /* object already closed / shutting down */
-	HD_EBUSY,       /* at capacity, try again later */
-	HD_ETLS,        /* TLS configuration or handshake failure */
-	HD_ECRYPTO,     /* signature, hash or key failure */
-	HD_EAUTH,       /* caller not authenticated */
-	HD_EPERM,       /* caller not permitted */
-	HD_ENOTFOUND,   /* no such thing */
-	HD_EEXIST,      /* already exists */
-	HD_EDB,         /* storage failure */
-	HD_EIO,         /* file or OS failure */
-	HD_ENOTSUP,     /* not implemented / not supported */
-	HD_EINTERNAL,   /* a bug: should not happen */
+	HD_ENOMEM,    /* out of memory */
+	HD_EINVAL,    /* invalid argument or input */
+	HD_EDECODE,   /* bytes that do not decode */
+	HD_ETOOBIG,   /* over a size limit */
+	HD_ETIMEDOUT, /* a deadline passed */
+	HD_EUNAVAIL,  /* peer unreachable, connection refused or lost */
+	HD_ECLOSED,   /* object already closed / shutting down */
+	HD_EBUSY,     /* at capacity, try again later */
+	HD_ETLS,      /* TLS configuration or handshake failure */
+	HD_ECRYPTO,   /* signature, hash or key failure */
+	HD_EAUTH,     /* caller not authenticated */
+	HD_EPERM,     /* caller not permitted */
+	HD_ENOTFOUND, /* no such thing */
+	HD_EEXIST,    /* already exists */
+	HD_EDB,       /* storage failure */
+	HD_EIO,       /* file or OS failure */
+	HD_ENOTSUP,   /* not implemented / not supported */
+	HD_EINTERNAL, /* a bug: should not happen */
 	HD_ERR_COUNT
 } hd_err;
 

@@ -55,8 +55,8 @@ bool household_check(const Hedui__V1__Household *h, idnum_date today,
 
 	memset(norm, 0, sizeof *norm);
 	if (h->case_id == NULL || h->case_id[0] == '\0')
-		return household_fail(p, RPC_INVALID_ARGUMENT, "case_id",
-		    "is required");
+		return household_fail(
+		    p, RPC_INVALID_ARGUMENT, "case_id", "is required");
 	if (!household_text_ok(h->case_id, 64))
 		return household_fail(p, RPC_INVALID_ARGUMENT, "case_id",
 		    "must be at most 64 printable characters");
@@ -75,8 +75,8 @@ bool household_check(const Hedui__V1__Household *h, idnum_date today,
 		return household_fail(p, RPC_INVALID_ARGUMENT, "region_code",
 		    "must be 6 digits");
 	if (!household_is_one_of(h->area, areas, 2))
-		return household_fail(p, RPC_INVALID_ARGUMENT, "area",
-		    "must be urban or rural");
+		return household_fail(
+		    p, RPC_INVALID_ARGUMENT, "area", "must be urban or rural");
 	if (!household_is_one_of(h->program, programs, 4))
 		return household_fail(p, RPC_INVALID_ARGUMENT, "program",
 		    "must be dibao, marginal, tekun or hardship");
@@ -117,15 +117,16 @@ bool household_check(const Hedui__V1__Household *h, idnum_date today,
 			    "must be at most 128 bytes, no control "
 			    "characters");
 		snprintf(field, sizeof field, "members[%zu].id_number", i);
-		idnum_defect d = idnum_check(m->id_number, norm->as_of,
-		    norm->ids[i]);
+		idnum_defect d =
+		    idnum_check(m->id_number, norm->as_of, norm->ids[i]);
 		if (d != IDNUM_OK)
 			return household_fail(p, RPC_INVALID_ARGUMENT, field,
 			    "%s", idnum_defect_str(d));
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(norm->ids[i], norm->ids[j]) == 0)
 				return household_fail(p, RPC_INVALID_ARGUMENT,
-				    field, "repeats members[%zu].id_number", j);
+				    field, "repeats members[%zu].id_number",
+				    j);
 		snprintf(field, sizeof field, "members[%zu].consent_ref", i);
 		if (!household_text_ok(m->consent_ref, 64))
 			return household_fail(p, RPC_INVALID_ARGUMENT, field,
@@ -141,7 +142,8 @@ bool household_check(const Hedui__V1__Household *h, idnum_date today,
 		    h->members[i]->consent_ref[0] == '\0') {
 			snprintf(field, sizeof field,
 			    "members[%zu].consent_ref", i);
-			return household_fail(p, RPC_FAILED_PRECONDITION, field,
+			return household_fail(p, RPC_FAILED_PRECONDITION,
+			    field,
 			    "is missing: no verification without the "
 			    "member's authorisation");
 		}

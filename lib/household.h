@@ -15,14 +15,14 @@
 #define HOUSEHOLD_MAX_MEMBERS 20
 
 typedef struct household_problem {
-	rpc_code code;     /* INVALID_ARGUMENT or FAILED_PRECONDITION */
-	char field[48];    /* "members[2].id_number" */
-	char reason[160];  /* never holds the value itself */
+	rpc_code code;    /* INVALID_ARGUMENT or FAILED_PRECONDITION */
+	char field[48];   /* "members[2].id_number" */
+	char reason[160]; /* never holds the value itself */
 } household_problem;
 
 typedef struct household_norm {
 	idnum_date as_of;
-	int applicant;     /* index of the applicant */
+	int applicant; /* index of the applicant */
 	char ids[HOUSEHOLD_MAX_MEMBERS][IDNUM_LEN + 1]; /* upper-case X */
 } household_norm;
 

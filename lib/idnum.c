@@ -56,7 +56,7 @@ idnum_date idnum_date_today(void)
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
-	    tm.tm_mday;
+	       tm.tm_mday;
 }
 
 idnum_date idnum_birth_date(const char *id)

@@ -16,12 +16,12 @@
 typedef enum idnum_defect {
 	IDNUM_OK = 0,
 	IDNUM_EMPTY,
-	IDNUM_LEGACY_15,     /* a 15-digit first-generation number */
-	IDNUM_BAD_LENGTH,    /* not 18 characters */
-	IDNUM_BAD_CHAR,      /* not 17 ASCII digits then a digit or X */
-	IDNUM_BAD_DATE,      /* birth date is not a calendar date */
-	IDNUM_FUTURE_DATE,   /* birth date after the reference date */
-	IDNUM_BAD_CHECK,     /* check character is wrong */
+	IDNUM_LEGACY_15,   /* a 15-digit first-generation number */
+	IDNUM_BAD_LENGTH,  /* not 18 characters */
+	IDNUM_BAD_CHAR,    /* not 17 ASCII digits then a digit or X */
+	IDNUM_BAD_DATE,    /* birth date is not a calendar date */
+	IDNUM_FUTURE_DATE, /* birth date after the reference date */
+	IDNUM_BAD_CHECK,   /* check character is wrong */
 } idnum_defect;
 
 /* A calendar date as an integer YYYYMMDD, e.g. 20261101. */

@@ -1,7 +1,8 @@
 /*
  * log: one line per event on stderr, key=value, with a level.
  *
- *   ts=2026-11-23T09:10:11.123Z level=info prog=heduid event=rpc.listen url=...
+ *   ts=2026-11-23T09:10:11.123Z level=info prog=heduid event=rpc.listen
+ * url=...
  *
  * Callers pass further key=value pairs as a printf format. Never pass an ID
  * number (use idnum_mask), a name or a balance: logs leave the secure zone.

@@ -30,22 +30,22 @@ static int report_pass_cb(char *buf, int size, int rwflag, void *u)
 	return n;
 }
 
-report_signer *report_signer_load(const char *key_path, const char *password,
-    char *err, size_t errlen)
+report_signer *report_signer_load(
+    const char *key_path, const char *password, char *err, size_t errlen)
 {
 	FILE *f = fopen(key_path, "r");
 	if (f == NULL) {
 		snprintf(err, errlen, "cannot read key %s", key_path);
 		return NULL;
 	}
-	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, report_pass_cb,
-	    (void *)password);
+	EVP_PKEY *k =
+	    PEM_read_PrivateKey(f, NULL, report_pass_cb, (void *)password);
 	fclose(f);
 	ERR_clear_error();
 	if (k == NULL || EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
 		EVP_PKEY_free(k);
-		snprintf(err, errlen, "%s is not a usable EC P-256 key",
-		    key_path);
+		snprintf(
+		    err, errlen, "%s is not a usable EC P-256 key", key_path);
 		return NULL;
 	}
 	report_signer *s = calloc(1, sizeof *s);
@@ -72,8 +72,8 @@ void report_signer_free(report_signer *s)
 	free(s);
 }
 
-hd_err report_signer_sign(report_signer *s, const uint8_t *report,
-    size_t len, uint8_t *sig, size_t *siglen)
+hd_err report_signer_sign(report_signer *s, const uint8_t *report, size_t len,
+    uint8_t *sig, size_t *siglen)
 {
 	size_t n = REPORT_SIG_MAX;
 	hd_err err = sig_ctx_sign(s->ctx, report, len, sig, &n);
@@ -100,7 +100,8 @@ hd_err report_sig_verify(const char *cert_path, const char *ca_path,
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (x == NULL) {
-		snprintf(err, errlen, "%s is not a PEM certificate", cert_path);
+		snprintf(
+		    err, errlen, "%s is not a PEM certificate", cert_path);
 		goto done;
 	}
 	if (ca_path != NULL) {
@@ -110,8 +111,9 @@ hd_err report_sig_verify(const char *cert_path, const char *ca_path,
 		    X509_STORE_load_file(store, ca_path) != 1 ||
 		    X509_STORE_CTX_init(ctx, store, x, NULL) != 1 ||
 		    X509_verify_cert(ctx) != 1) {
-			snprintf(err, errlen, "service certificate does not "
-			                      "chain to the CA");
+			snprintf(err, errlen,
+			    "service certificate does not "
+			    "chain to the CA");
 			goto done;
 		}
 	}

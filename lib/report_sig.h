@@ -16,13 +16,13 @@
 
 typedef struct report_signer report_signer;
 
-report_signer *report_signer_load(const char *key_path, const char *password,
-    char *err, size_t errlen);
+report_signer *report_signer_load(
+    const char *key_path, const char *password, char *err, size_t errlen);
 void report_signer_free(report_signer *s);
 
 /* sig must hold REPORT_SIG_MAX bytes. Thread-safe. */
-hd_err report_signer_sign(report_signer *s, const uint8_t *report,
-    size_t len, uint8_t *sig, size_t *siglen);
+hd_err report_signer_sign(report_signer *s, const uint8_t *report, size_t len,
+    uint8_t *sig, size_t *siglen);
 
 /* Checks sig over report against the certificate (PEM file), and that the
  * certificate chains to ca_path when ca_path is not NULL. HD_OK, or

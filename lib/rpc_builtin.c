@@ -27,8 +27,8 @@ struct rpc_builtin {
 	int nall;
 };
 
-static void rpc_health_check(rpc_call *call, const ProtobufCMessage *m,
-    void *arg)
+static void rpc_health_check(
+    rpc_call *call, const ProtobufCMessage *m, void *arg)
 {
 	(void)arg;
 	const Hedui__V1__HealthCheckRequest *req =
@@ -41,17 +41,19 @@ static void rpc_health_check(rpc_call *call, const ProtobufCMessage *m,
 		    HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 		break;
 	case 0:
-		resp.status = HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+		resp.status =
+		    HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 		break;
 	default:
-		resp.status = HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+		resp.status =
+		    HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
 		break;
 	}
 	rpc_call_reply(call, &resp.base);
 }
 
-static void rpc_list_methods(rpc_call *call, const ProtobufCMessage *m,
-    void *arg)
+static void rpc_list_methods(
+    rpc_call *call, const ProtobufCMessage *m, void *arg)
 {
 	(void)m;
 	(void)arg;
@@ -66,8 +68,9 @@ static void rpc_list_methods(rpc_call *call, const ProtobufCMessage *m,
 static void rpc_echo_answer(rpc_call *call, const Hedui__V1__EchoRequest *req)
 {
 	if (req->fail_code != 0) {
-		rpc_call_fail(call, (rpc_code)(req->fail_code % RPC_CODE_COUNT),
-		    "%.200s", req->fail_message);
+		rpc_call_fail(call,
+		    (rpc_code)(req->fail_code % RPC_CODE_COUNT), "%.200s",
+		    req->fail_message);
 		return;
 	}
 	Hedui__V1__EchoResponse resp = HEDUI__V1__ECHO_RESPONSE__INIT;
@@ -123,7 +126,8 @@ static void rpc_echo(rpc_call *call, const ProtobufCMessage *m, void *arg)
 		b->free_list = t->next;
 	} else if (b->nall < (int)(sizeof b->all / sizeof b->all[0])) {
 		t = calloc(1, sizeof *t);
-		if (t != NULL && nng_aio_alloc(&t->aio, rpc_echo_timer_cb, t)) {
+		if (t != NULL &&
+		    nng_aio_alloc(&t->aio, rpc_echo_timer_cb, t)) {
 			free(t);
 			t = NULL;
 		}
@@ -134,8 +138,8 @@ static void rpc_echo(rpc_call *call, const ProtobufCMessage *m, void *arg)
 	}
 	nng_mtx_unlock(b->mtx);
 	if (t == NULL) {
-		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED,
-		    "too many slow echoes held");
+		rpc_call_fail(
+		    call, RPC_RESOURCE_EXHAUSTED, "too many slow echoes held");
 		return;
 	}
 	t->call = call;
@@ -156,13 +160,13 @@ rpc_builtin *rpc_builtin_add(rpc_server *srv, bool with_debug)
 	static const rpc_handler_fn health[] = {rpc_health_check};
 	static const rpc_handler_fn reflection[] = {rpc_list_methods};
 	static const rpc_handler_fn debug[] = {rpc_echo};
-	if (rpc_server_add_service(srv, &hedui__v1__health__descriptor, health,
-	        b) != HD_OK ||
+	if (rpc_server_add_service(
+	        srv, &hedui__v1__health__descriptor, health, b) != HD_OK ||
 	    rpc_server_add_service(srv, &hedui__v1__reflection__descriptor,
 	        reflection, b) != HD_OK ||
 	    (with_debug &&
-	        rpc_server_add_service(srv, &hedui__v1__debug__descriptor, debug,
-	            b) != HD_OK)) {
+	        rpc_server_add_service(
+	            srv, &hedui__v1__debug__descriptor, debug, b) != HD_OK)) {
 		rpc_builtin_free(b);
 		return NULL;
 	}

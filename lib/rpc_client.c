@@ -56,8 +56,8 @@ struct rpc_pending {
 	char request_id[65];
 	const ProtobufCMessageDescriptor *resp_desc; /* NULL: raw reply */
 	rpc_client_done_fn done;
-	void (*done_raw)(rpc_code, const rpc_status *, uint8_t *, size_t,
-	    void *);
+	void (*done_raw)(
+	    rpc_code, const rpc_status *, uint8_t *, size_t, void *);
 	void *arg;
 };
 
@@ -194,8 +194,8 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 	void *arg = p->arg;
 
 	if (code == RPC_OK && p->resp_desc != NULL) {
-		resp = protobuf_c_message_unpack(p->resp_desc, NULL, len,
-		    payload);
+		resp = protobuf_c_message_unpack(
+		    p->resp_desc, NULL, len, payload);
 		if (resp == NULL) {
 			code = RPC_INTERNAL;
 			rpc_status_set(&local, code,
@@ -214,8 +214,8 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 static void rpc_pending_fail(rpc_pending *p, rpc_code code, const char *fmt,
     ...) __attribute__((format(printf, 3, 4)));
 
-static void rpc_pending_fail(rpc_pending *p, rpc_code code, const char *fmt,
-    ...)
+static void rpc_pending_fail(
+    rpc_pending *p, rpc_code code, const char *fmt, ...)
 {
 	rpc_status st;
 	st.code = code;
@@ -247,8 +247,8 @@ static void rpc_pending_on_reply(rpc_pending *p, nng_msg *m)
 	if (st.code == RPC_OK && r->request_id != NULL &&
 	    strcmp(r->request_id, p->request_id) != 0) {
 		hedui__v1__rpc_reply__free_unpacked(r, NULL);
-		rpc_pending_fail(p, RPC_INTERNAL,
-		    "reply is for another request id");
+		rpc_pending_fail(
+		    p, RPC_INTERNAL, "reply is for another request id");
 		return;
 	}
 	uint8_t *payload = NULL;
@@ -258,15 +258,15 @@ static void rpc_pending_on_reply(rpc_pending *p, nng_msg *m)
 		payload = malloc(len > 0 ? len : 1);
 		if (payload == NULL) {
 			hedui__v1__rpc_reply__free_unpacked(r, NULL);
-			rpc_pending_fail(p, RPC_RESOURCE_EXHAUSTED,
-			    "out of memory");
+			rpc_pending_fail(
+			    p, RPC_RESOURCE_EXHAUSTED, "out of memory");
 			return;
 		}
 		memcpy(payload, r->payload.data, len);
 		rpc_pending_finish(p, st.code, &st, payload, len);
 	} else {
-		rpc_pending_finish(p, st.code, &st, r->payload.data,
-		    r->payload.len);
+		rpc_pending_finish(
+		    p, st.code, &st, r->payload.data, r->payload.len);
 	}
 	hedui__v1__rpc_reply__free_unpacked(r, NULL);
 }
@@ -297,8 +297,8 @@ static void rpc_pending_cb(void *arg)
 		if (p->has_deadline) {
 			nng_time now = nng_clock();
 			left = now >= p->deadline
-			    ? 1
-			    : (nng_duration)(p->deadline - now);
+			           ? 1
+			           : (nng_duration)(p->deadline - now);
 		}
 		nng_aio_set_timeout(p->aio, left);
 		nng_ctx_recv(p->ctx, p->aio);
@@ -436,8 +436,8 @@ static void rpc_waiter_signal(rpc_waiter *w)
 	nng_mtx_unlock(w->mtx);
 }
 
-static void rpc_waiter_done(rpc_code code, const rpc_status *st,
-    ProtobufCMessage *resp, void *arg)
+static void rpc_waiter_done(
+    rpc_code code, const rpc_status *st, ProtobufCMessage *resp, void *arg)
 {
 	rpc_waiter *w = arg;
 	w->code = code;
@@ -459,8 +459,7 @@ static void rpc_waiter_done_raw(rpc_code code, const rpc_status *st,
 
 static rpc_code rpc_client_wait(rpc_client *c, const char *method,
     const uint8_t *payload, size_t len, const rpc_call_opts *opts,
-    const ProtobufCMessageDescriptor *resp_desc, rpc_waiter *w,
-    rpc_status *st)
+    const ProtobufCMessageDescriptor *resp_desc, rpc_waiter *w, rpc_status *st)
 {
 	memset(w, 0, sizeof *w);
 	if (nng_mtx_alloc(&w->mtx) != 0 || nng_cv_alloc(&w->cv, w->mtx) != 0) {

@@ -22,20 +22,20 @@
 typedef struct rpc_client rpc_client;
 
 typedef struct rpc_client_opts {
-	const char *url;          /* "tls+tcp://127.0.0.1:7443" */
-	tls_opts tls;             /* client side */
-	size_t recv_max_bytes;    /* largest reply accepted; default 1 MiB */
-	size_t send_max_bytes;    /* largest request sent; default 1 MiB */
+	const char *url;       /* "tls+tcp://127.0.0.1:7443" */
+	tls_opts tls;          /* client side */
+	size_t recv_max_bytes; /* largest reply accepted; default 1 MiB */
+	size_t send_max_bytes; /* largest request sent; default 1 MiB */
 } rpc_client_opts;
 
 typedef struct rpc_metadata {
-	const char *key;   /* lower case */
+	const char *key; /* lower case */
 	const char *value;
 } rpc_metadata;
 
 typedef struct rpc_call_opts {
-	uint32_t deadline_ms;     /* 0: no deadline sent (server maximum) */
-	const char *request_id;   /* NULL: a fresh random one */
+	uint32_t deadline_ms;   /* 0: no deadline sent (server maximum) */
+	const char *request_id; /* NULL: a fresh random one */
 	const rpc_metadata *metadata;
 	size_t metadata_count;
 } rpc_call_opts;

@@ -25,7 +25,8 @@ bool rpc_envelope_request_ok(
 		return false;
 	}
 	if (env->request_id != NULL && strlen(env->request_id) > 64) {
-		snprintf(why, whylen, "request_id is longer than 64 characters");
+		snprintf(
+		    why, whylen, "request_id is longer than 64 characters");
 		return false;
 	}
 	/* proto3 strings are UTF-8; Google's decoders refuse anything else,
@@ -33,7 +34,8 @@ bool rpc_envelope_request_ok(
 	if (!utf8_valid(env->method, strlen(env->method)) ||
 	    (env->request_id != NULL &&
 	        !utf8_valid(env->request_id, strlen(env->request_id)))) {
-		snprintf(why, whylen, "method or request_id is not valid UTF-8");
+		snprintf(
+		    why, whylen, "method or request_id is not valid UTF-8");
 		return false;
 	}
 	/* It is echoed and logged as request_id="...": a quote or a
@@ -43,8 +45,9 @@ bool rpc_envelope_request_ok(
 	     *c != '\0'; c++) {
 		unsigned char u = (unsigned char)*c;
 		if (u < 0x20 || u == 0x7f || u == '"' || u == '\\') {
-			snprintf(why, whylen, "request_id must not hold control "
-			                      "characters, quotes or backslashes");
+			snprintf(why, whylen,
+			    "request_id must not hold control "
+			    "characters, quotes or backslashes");
 			return false;
 		}
 	}
@@ -75,8 +78,8 @@ bool rpc_envelope_request_ok(
 	return true;
 }
 
-uint64_t rpc_envelope_deadline(uint64_t now, const Hedui__V1__Timeout *t,
-    uint32_t max_ms, bool *expired)
+uint64_t rpc_envelope_deadline(
+    uint64_t now, const Hedui__V1__Timeout *t, uint32_t max_ms, bool *expired)
 {
 	uint32_t budget = max_ms;
 	*expired = false;

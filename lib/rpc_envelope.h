@@ -28,8 +28,8 @@ bool rpc_envelope_request_ok(
  * arrived at now. An absent timeout gets the server's maximum; a larger one
  * is cut to it; a timeout of 0 has expired already (*expired = true).
  */
-uint64_t rpc_envelope_deadline(uint64_t now, const Hedui__V1__Timeout *t,
-    uint32_t max_ms, bool *expired);
+uint64_t rpc_envelope_deadline(
+    uint64_t now, const Hedui__V1__Timeout *t, uint32_t max_ms, bool *expired);
 
 /* A reply envelope as a new nng message; NULL on allocation failure. */
 nng_msg *rpc_envelope_reply(const char *request_id, rpc_code code,

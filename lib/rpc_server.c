@@ -83,16 +83,18 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	va_end(ap);
 
 	char safe[104];
-	rpc_server_safe_method(c->env != NULL ? c->env->method : "", safe,
-	    sizeof safe);
-	log_info("rpc.reject", "method=\"%s\" request_id=\"%s\" code=%s "
-	                       "message=\"%s\"",
+	rpc_server_safe_method(
+	    c->env != NULL ? c->env->method : "", safe, sizeof safe);
+	log_info("rpc.reject",
+	    "method=\"%s\" request_id=\"%s\" code=%s "
+	    "message=\"%s\"",
 	    safe, c->request_id, rpc_code_name(code), msg);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
 	nng_mtx_unlock(c->mtx);
-	rpc_call_send(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
+	rpc_call_send(
+	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
 /* A method name fit for a log line or an error message: at most 100
@@ -101,13 +103,13 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 void rpc_server_safe_method(const char *name, char *out, size_t outlen)
 {
 	size_t o = 0;
-	for (const char *p = name != NULL ? name : ""; *p != '\0' &&
-	     o + 1 < outlen && o < 100;
-	     p++) {
+	for (const char *p = name != NULL ? name : "";
+	     *p != '\0' && o + 1 < outlen && o < 100; p++) {
 		char ch = *p;
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '/' || ch == '-';
+		bool ok = (ch >= 'a' && ch <= 'z') ||
+		          (ch >= 'A' && ch <= 'Z') ||
+		          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		          ch == '/' || ch == '-';
 		out[o++] = ok ? ch : '?';
 	}
 	out[o] = '\0';
@@ -147,8 +149,8 @@ ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
     const Hedui__V1__RpcRequest *env, char *why, size_t whylen)
 {
 	const char *field = "";
-	ProtobufCMessage *msg = protobuf_c_message_unpack(meth->desc->input,
-	    NULL, env->payload.len, env->payload.data);
+	ProtobufCMessage *msg = protobuf_c_message_unpack(
+	    meth->desc->input, NULL, env->payload.len, env->payload.data);
 	if (msg == NULL) {
 		snprintf(why, whylen, "payload does not decode as %s",
 		    meth->desc->input->name);
@@ -157,8 +159,8 @@ ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
 	/* protobuf-c takes any bytes for a string; Google's decoders don't,
 	 * and whatever we echo must stay decodable for them. */
 	if (!utf8_message_valid(msg, &field)) {
-		snprintf(why, whylen, "payload field %s is not valid UTF-8",
-		    field);
+		snprintf(
+		    why, whylen, "payload field %s is not valid UTF-8", field);
 		protobuf_c_message_free_unpacked(msg, NULL);
 		return NULL;
 	}
@@ -173,8 +175,8 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	char why[160];
 
 	c->received_at = nng_clock();
-	rpc_code code = rpc_server_decode(
-	    srv, nng_msg_body(m), nng_msg_len(m), &c->env, &meth, why, sizeof why);
+	rpc_code code = rpc_server_decode(srv, nng_msg_body(m), nng_msg_len(m),
+	    &c->env, &meth, why, sizeof why);
 	nng_msg_free(m);
 	if (c->env != NULL) {
 		/* Logged in quotes: a refused request_id must not close
@@ -349,7 +351,8 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	log_info("rpc.fail", "method=%s request_id=\"%s\" code=%s",
 	    c->method != NULL ? c->method->full_name : "", c->request_id,
 	    rpc_code_name(code));
-	rpc_call_finish(c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
+	rpc_call_finish(
+	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
 
 void rpc_reaper_note(rpc_server *srv, nng_time deadline)
@@ -385,7 +388,8 @@ static void rpc_reaper_arm(rpc_server *srv, nng_time next)
 	srv->reaper_armed = true;
 	/* Under the lock, so that a note after it finds the sleep scheduled
 	 * and its cancel is not lost. */
-	nng_sleep_aio(next > now ? (nng_duration)(next - now) : 0, srv->reaper);
+	nng_sleep_aio(
+	    next > now ? (nng_duration)(next - now) : 0, srv->reaper);
 	nng_mtx_unlock(srv->reaper_mtx);
 }
 
@@ -405,7 +409,8 @@ static void rpc_reaper_cb(void *arg)
 	for (int i = 0; i < srv->ncalls; i++) {
 		rpc_call *c = &srv->calls[i];
 		nng_mtx_lock(c->mtx);
-		bool running = c->state == RPC_CALL_HANDLING && !c->handler_done;
+		bool running =
+		    c->state == RPC_CALL_HANDLING && !c->handler_done;
 		bool expired = running && now >= c->deadline;
 		if (expired) {
 			c->state = RPC_CALL_SENDING;
@@ -417,12 +422,12 @@ static void rpc_reaper_cb(void *arg)
 		if (expired) {
 			log_info("rpc.deadline", "method=%s request_id=\"%s\"",
 			    c->method->full_name, c->request_id);
-			rpc_call_send(c,
-			    rpc_envelope_reply(c->request_id,
-			        RPC_DEADLINE_EXCEEDED,
-			        "deadline exceeded while the server was "
-			        "working",
-			        NULL, 0));
+			rpc_call_send(
+			    c, rpc_envelope_reply(c->request_id,
+			           RPC_DEADLINE_EXCEEDED,
+			           "deadline exceeded while the server was "
+			           "working",
+			           NULL, 0));
 		}
 	}
 	rpc_reaper_arm(srv, next);

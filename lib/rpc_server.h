@@ -30,16 +30,16 @@ typedef void (*rpc_handler_fn)(
     rpc_call *call, const ProtobufCMessage *request, void *arg);
 
 typedef struct rpc_server_opts {
-	const char *url;             /* "tls+tcp://127.0.0.1:7443"; also
-	                                "inproc://NAME", in-process only and
-	                                without TLS (the fuzz targets) */
-	tls_opts tls;                /* server side; client certs required */
-	int max_inflight;            /* handlers running at once; default 256 */
-	int reject_contexts;         /* extra contexts that answer
-	                                RESOURCE_EXHAUSTED; default 16 */
-	size_t recv_max_bytes;       /* NNG_OPT_RECVMAXSZ; default 1 MiB */
-	uint32_t max_deadline_ms;    /* applied when the caller sets none;
-	                                default 30000 */
+	const char *url;          /* "tls+tcp://127.0.0.1:7443"; also
+	                             "inproc://NAME", in-process only and
+	                             without TLS (the fuzz targets) */
+	tls_opts tls;             /* server side; client certs required */
+	int max_inflight;         /* handlers running at once; default 256 */
+	int reject_contexts;      /* extra contexts that answer
+	                             RESOURCE_EXHAUSTED; default 16 */
+	size_t recv_max_bytes;    /* NNG_OPT_RECVMAXSZ; default 1 MiB */
+	uint32_t max_deadline_ms; /* applied when the caller sets none;
+	                             default 30000 */
 } rpc_server_opts;
 
 rpc_server *rpc_server_alloc(const rpc_server_opts *opts);

@@ -104,7 +104,8 @@ hd_err rpc_server_add_service(rpc_server *srv,
 
 	for (unsigned i = 0; i < desc->n_methods; i++) {
 		rpc_method *m = &srv->methods[srv->nmethods];
-		size_t len = strlen(desc->name) + 1 + strlen(desc->methods[i].name);
+		size_t len =
+		    strlen(desc->name) + 1 + strlen(desc->methods[i].name);
 		m->full_name = malloc(len + 1);
 		if (m->full_name == NULL)
 			return HD_ENOMEM;
@@ -155,8 +156,8 @@ hd_err rpc_server_start(rpc_server *srv)
 	                    &srv->opts.tls, &srv->tls)) != HD_OK)
 		return err;
 	if ((rv = nng_rep0_open(&srv->sock)) != 0) {
-		log_error("rpc.start", "step=socket error=\"%s\"",
-		    nng_strerror(rv));
+		log_error(
+		    "rpc.start", "step=socket error=\"%s\"", nng_strerror(rv));
 		return hd_err_from_nng(rv);
 	}
 	srv->sock_open = true;
@@ -177,12 +178,14 @@ hd_err rpc_server_start(rpc_server *srv)
 	if ((rv = nng_listener_start(srv->listener, 0)) != 0) {
 		log_error("rpc.start", "step=listen url=\"%s\" error=\"%s\"",
 		    srv->url, nng_strerror(rv));
-		return rv == NNG_EADDRINUSE ? HD_EUNAVAIL : hd_err_from_nng(rv);
+		return rv == NNG_EADDRINUSE ? HD_EUNAVAIL
+		                            : hd_err_from_nng(rv);
 	}
 	srv->listening = true;
 	srv->started = true;
-	log_info("rpc.listen", "url=\"%s\" max_inflight=%d recv_max_bytes=%zu "
-	                       "tls_engine=%s tls_max=%s",
+	log_info("rpc.listen",
+	    "url=\"%s\" max_inflight=%d recv_max_bytes=%zu "
+	    "tls_engine=%s tls_max=%s",
 	    srv->url, srv->opts.max_inflight, srv->opts.recv_max_bytes,
 	    tls_setup_engine_name(), tls_setup_max_version(&srv->opts.tls));
 	return HD_OK;
@@ -268,7 +271,8 @@ int rpc_server_is_serving(const rpc_server *srv, const char *service)
 	} else {
 		for (size_t i = 0; i < srv->nservices; i++)
 			if (strcmp(srv->services[i].name, service) == 0)
-				r = srv->serving_all && srv->services[i].serving;
+				r = srv->serving_all &&
+				    srv->services[i].serving;
 	}
 	nng_mtx_unlock(srv->mtx);
 	return r;
@@ -278,7 +282,8 @@ bool rpc_server_is_serving_method(rpc_server *srv, const rpc_method *m)
 {
 	nng_mtx_lock(srv->mtx);
 	/* Health must answer even while the server is not serving. */
-	bool ok = strcmp(m->service_name, "hedui.v1.Health") == 0 ||
+	bool ok =
+	    strcmp(m->service_name, "hedui.v1.Health") == 0 ||
 	    (srv->serving_all && srv->services[m->service_index].serving);
 	nng_mtx_unlock(srv->mtx);
 	return ok;

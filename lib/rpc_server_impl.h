@@ -14,8 +14,8 @@
 #include "rpc_server.h"
 
 typedef struct rpc_method {
-	char *full_name;            /* "hedui.v1.Health/Check" */
-	const char *service_name;   /* "hedui.v1.Health" */
+	char *full_name;          /* "hedui.v1.Health/Check" */
+	const char *service_name; /* "hedui.v1.Health" */
 	const ProtobufCMethodDescriptor *desc;
 	rpc_handler_fn fn;
 	void *arg;
@@ -35,7 +35,7 @@ struct rpc_call {
 	nng_ctx ctx;
 	bool ctx_open;
 	nng_aio *aio;
-	nng_mtx *mtx;             /* guards state, handler_done, timed_out */
+	nng_mtx *mtx; /* guards state, handler_done, timed_out */
 	rpc_call_state state;
 	bool handler_done;
 	bool timed_out;
@@ -80,8 +80,8 @@ struct rpc_server {
 	 * reaper looks again. Guarded by reaper_mtx. */
 	nng_aio *reaper;
 	nng_mtx *reaper_mtx;
-	nng_time reaper_at;  /* when it runs next (NNG_TIME_NEVER: not set) */
-	bool reaper_armed;   /* its sleep is scheduled */
+	nng_time reaper_at; /* when it runs next (NNG_TIME_NEVER: not set) */
+	bool reaper_armed;  /* its sleep is scheduled */
 	bool reaper_stopped;
 };
 

@@ -44,8 +44,8 @@ sig_ctx *sig_ctx_new(EVP_PKEY *key, bool sign)
 	s->max_size = size > 0 ? (size_t)size : 0;
 	/* Ed25519 hashes internally and takes no digest. */
 	const EVP_MD *md = EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519
-	    ? NULL
-	    : sig_sha256_md();
+	                       ? NULL
+	                       : sig_sha256_md();
 	s->tmpl = EVP_MD_CTX_new();
 	if (s->tmpl == NULL ||
 	    (sign ? EVP_DigestSignInit(s->tmpl, NULL, md, NULL, key)
@@ -82,8 +82,8 @@ size_t sig_ctx_max_size(const sig_ctx *s)
 	return s->max_size;
 }
 
-hd_err sig_ctx_sign(sig_ctx *s, const uint8_t *data, size_t len,
-    uint8_t *sig, size_t *siglen)
+hd_err sig_ctx_sign(
+    sig_ctx *s, const uint8_t *data, size_t len, uint8_t *sig, size_t *siglen)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	hd_err err = HD_OK;
@@ -103,8 +103,8 @@ bool sig_ctx_verify(sig_ctx *s, const uint8_t *data, size_t len,
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	bool ok = !s->sign && c != NULL &&
-	    EVP_MD_CTX_copy_ex(c, s->tmpl) == 1 &&
-	    EVP_DigestVerify(c, sig, siglen, data, len) == 1;
+	          EVP_MD_CTX_copy_ex(c, s->tmpl) == 1 &&
+	          EVP_DigestVerify(c, sig, siglen, data, len) == 1;
 	EVP_MD_CTX_free(c);
 	ERR_clear_error();
 	return ok;

@@ -28,8 +28,8 @@ void sig_ctx_free(sig_ctx *s); /* accepts NULL */
 
 /* Signs data; *siglen is sig's size on entry and the signature's length
  * on return. HD_ECRYPTO (logged) on failure. */
-hd_err sig_ctx_sign(sig_ctx *s, const uint8_t *data, size_t len,
-    uint8_t *sig, size_t *siglen);
+hd_err sig_ctx_sign(
+    sig_ctx *s, const uint8_t *data, size_t len, uint8_t *sig, size_t *siglen);
 
 /* The largest signature sig_ctx_sign may write. */
 size_t sig_ctx_max_size(const sig_ctx *s);

@@ -42,10 +42,10 @@ struct nng_tls_engine_conn {
 	char verify_subject[160];
 	/* Frame gathering (conn_send): off with HEDUI_TLS_COALESCE=0. */
 	bool co_on;
-	uint64_t co_left;   /* bytes of the frame still to come from nng */
-	size_t co_len;      /* bytes gathered in co_buf */
-	size_t co_off;      /* of which OpenSSL has taken so far */
-	size_t co_unacked;  /* the last piece, in co_buf, not yet reported */
+	uint64_t co_left;  /* bytes of the frame still to come from nng */
+	size_t co_len;     /* bytes gathered in co_buf */
+	size_t co_off;     /* of which OpenSSL has taken so far */
+	size_t co_unacked; /* the last piece, in co_buf, not yet reported */
 	uint8_t co_buf[TLS_OSSL_COALESCE_MAX];
 };
 

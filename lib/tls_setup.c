@@ -14,7 +14,8 @@ static hd_err tls_read_file(const char *path, char **out)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		log_error("tls.file", "path=\"%s\" error=\"cannot open\"", path);
+		log_error(
+		    "tls.file", "path=\"%s\" error=\"cannot open\"", path);
 		return HD_EIO;
 	}
 	char *buf = NULL;
@@ -37,8 +38,8 @@ static hd_err tls_read_file(const char *path, char **out)
 		if (len > 4 * 1024 * 1024) {
 			free(buf);
 			fclose(f);
-			log_error("tls.file", "path=\"%s\" error=\"too large\"",
-			    path);
+			log_error("tls.file",
+			    "path=\"%s\" error=\"too large\"", path);
 			return HD_ETOOBIG;
 		}
 	}
@@ -55,18 +56,20 @@ hd_err tls_setup_engine(const char *which)
 	if (which == NULL || which[0] == '\0')
 		which = "openssl";
 	if (strcmp(which, "mbedtls") == 0) {
-		/* nng has no way to put its own engine back once ours is in. */
+		/* nng has no way to put its own engine back once ours is in.
+		 */
 		if (strcmp(tls_engine_in_use, "openssl") == 0) {
-			log_error("tls.engine", "engine=mbedtls error=\"openssl "
-			                        "is already registered\"");
+			log_error("tls.engine",
+			    "engine=mbedtls error=\"openssl "
+			    "is already registered\"");
 			return HD_EINVAL;
 		}
 		tls_engine_in_use = "mbedtls";
 		return HD_OK;
 	}
 	if (strcmp(which, "openssl") != 0) {
-		log_error("tls.engine", "engine=\"%s\" error=\"unknown engine\"",
-		    which);
+		log_error("tls.engine",
+		    "engine=\"%s\" error=\"unknown engine\"", which);
 		return HD_EINVAL;
 	}
 	/* nng 1.5.2's start-up (nni_init -> nni_tls_sys_init) resets the
@@ -88,8 +91,9 @@ hd_err tls_setup_engine(const char *which)
 		return err;
 	}
 	if (strcmp(nng_tls_engine_name(), "openssl") != 0) {
-		log_error("tls.engine", "engine=%s error=\"openssl engine did "
-		                        "not take\"",
+		log_error("tls.engine",
+		    "engine=%s error=\"openssl engine did "
+		    "not take\"",
 		    nng_tls_engine_name());
 		return HD_EINTERNAL;
 	}
@@ -126,7 +130,8 @@ hd_err tls_setup_config(
 	hd_err err = HD_OK;
 	int rv;
 
-	if (o->ca_file == NULL || o->cert_file == NULL || o->key_file == NULL) {
+	if (o->ca_file == NULL || o->cert_file == NULL ||
+	    o->key_file == NULL) {
 		log_error("tls.config", "error=\"ca, cert and key are "
 		                        "all required\"");
 		return HD_EINVAL;
@@ -180,8 +185,8 @@ hd_err tls_setup_config(
 		goto fail;
 	}
 	if (mode == NNG_TLS_MODE_CLIENT) {
-		const char *name = o->server_name != NULL ? o->server_name
-		                                           : "127.0.0.1";
+		const char *name =
+		    o->server_name != NULL ? o->server_name : "127.0.0.1";
 		if ((rv = nng_tls_config_server_name(cfg, name)) != 0) {
 			err = HD_ETLS;
 			goto fail;

@@ -21,10 +21,10 @@ typedef struct tls_opts {
 	const char *cert_file;    /* own certificate (chain), PEM */
 	const char *key_file;     /* own private key, PEM */
 	const char *key_password; /* optional, for an encrypted key */
-	const char *server_name;  /* client: name to check; default 127.0.0.1 */
-	bool allow_tls12;         /* permit TLS 1.2 as well as 1.3 */
-	bool auth_optional;       /* server: don't require client certs
-	                             (tests only; production requires them) */
+	const char *server_name; /* client: name to check; default 127.0.0.1 */
+	bool allow_tls12;        /* permit TLS 1.2 as well as 1.3 */
+	bool auth_optional;      /* server: don't require client certs
+	                            (tests only; production requires them) */
 } tls_opts;
 
 /*

@@ -68,12 +68,14 @@ bool utf8_message_valid(const ProtobufCMessage *m, const char **field)
 			continue;
 		const void *at = base + f->offset;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			size_t n =
+			    *(const size_t *)(base + f->quantifier_offset);
 			void *const *arr = *(void *const *const *)at;
 			for (size_t k = 0; k < n; k++) {
-				bool ok = f->type == PROTOBUF_C_TYPE_STRING
-				    ? utf8_str_ok(arr[k])
-				    : utf8_message_valid(arr[k], field);
+				bool ok =
+				    f->type == PROTOBUF_C_TYPE_STRING
+				        ? utf8_str_ok(arr[k])
+				        : utf8_message_valid(arr[k], field);
 				if (!ok) {
 					if (f->type == PROTOBUF_C_TYPE_STRING)
 						*field = f->name;
@@ -105,7 +107,7 @@ char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl)
 		/* C0, DEL, and C1 (U+0080..U+009F: U+009B is an 8-bit CSI
 		 * to some terminals). */
 		bool is_ctrl = (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
-		    (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
+		               (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
 		if (n == 0 || (ctrl && is_ctrl)) {
 			if (o + 1 >= outlen)
 				break;

@@ -100,8 +100,8 @@ static int agency_region_from(X509 *x, agency_identity *who)
 	X509_NAME *n = X509_get_subject_name(x);
 	int idx = -1;
 	who->region_prefix[0] = '\0';
-	X509_NAME_get_text_by_NID(n, NID_commonName, who->name,
-	    sizeof who->name);
+	X509_NAME_get_text_by_NID(
+	    n, NID_commonName, who->name, sizeof who->name);
 	while ((idx = X509_NAME_get_index_by_NID(
 	            n, NID_organizationalUnitName, idx)) >= 0) {
 		X509_NAME_ENTRY *e = X509_NAME_get_entry(n, idx);
@@ -128,7 +128,8 @@ static rpc_code agency_cert_verify(agency_auth *a, const uint8_t *pem,
     size_t len, agency_cert_entry *e, char *why, size_t whylen)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
-	X509 *x = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	X509 *x =
+	    bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	X509_STORE_CTX *ctx = NULL;
 	rpc_code code = RPC_UNAUTHENTICATED;
 
@@ -151,8 +152,9 @@ static rpc_code agency_cert_verify(agency_auth *a, const uint8_t *pem,
 		goto done;
 	}
 	if (!agency_region_from(x, &e->who)) {
-		snprintf(why, whylen, "agency certificate names no region "
-		                      "(OU=region:NNNN, 2 to 6 digits)");
+		snprintf(why, whylen,
+		    "agency certificate names no region "
+		    "(OU=region:NNNN, 2 to 6 digits)");
 		goto done;
 	}
 	e->pub = X509_get_pubkey(x);
@@ -173,9 +175,9 @@ done:
 
 /* A context to verify one signature with a certificate's key, and the
  * identity, from the cache or verified now. The caller frees *vctx. */
-static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem,
-    size_t len, int64_t now_ms, EVP_MD_CTX **vctx, agency_identity *who,
-    char *why, size_t whylen)
+static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem, size_t len,
+    int64_t now_ms, EVP_MD_CTX **vctx, agency_identity *who, char *why,
+    size_t whylen)
 {
 	unsigned char key[32];
 	sig_sha256(pem, len, key);
@@ -228,13 +230,15 @@ static int agency_replay_key(const uint8_t *cert, size_t cert_len,
 {
 	unsigned char len_be[8];
 	for (int i = 0; i < 8; i++)
-		len_be[i] = (unsigned char)((uint64_t)cert_len >> (56 - 8 * i));
+		len_be[i] =
+		    (unsigned char)((uint64_t)cert_len >> (56 - 8 * i));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(md, len_be, sizeof len_be) == 1 &&
-	    EVP_DigestUpdate(md, cert, cert_len) == 1 &&
-	    EVP_DigestUpdate(md, input, n) == 1 &&
-	    EVP_DigestFinal_ex(md, h, NULL) == 1;
+	int ok = md != NULL &&
+	         EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	         EVP_DigestUpdate(md, len_be, sizeof len_be) == 1 &&
+	         EVP_DigestUpdate(md, cert, cert_len) == 1 &&
+	         EVP_DigestUpdate(md, input, n) == 1 &&
+	         EVP_DigestFinal_ex(md, h, NULL) == 1;
 	EVP_MD_CTX_free(md);
 	return ok;
 }
@@ -243,8 +247,8 @@ static int agency_replay_key(const uint8_t *cert, size_t cert_len,
 static int agency_replay_record(
     agency_auth *a, const unsigned char h[32], int64_t now_ms)
 {
-	uint32_t start = ((uint32_t)h[0] | (uint32_t)h[1] << 8 |
-	                     (uint32_t)h[2] << 16) %
+	uint32_t start =
+	    ((uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16) %
 	    AGENCY_REPLAY_SLOTS;
 	agency_replay_entry *victim = NULL;
 	int fresh = 1;
@@ -262,8 +266,8 @@ static int agency_replay_record(
 			if (victim == NULL || victim->expires_ms > now_ms)
 				victim = e;
 		} else if (victim == NULL ||
-		    (victim->expires_ms > now_ms &&
-		        e->expires_ms < victim->expires_ms)) {
+		           (victim->expires_ms > now_ms &&
+		               e->expires_ms < victim->expires_ms)) {
 			victim = e;
 		}
 	}
@@ -290,8 +294,9 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		return RPC_UNAUTHENTICATED;
 	}
 	if (auth->certificate.len > 16384 || auth->signature.len > 512) {
-		snprintf(why, whylen, "agency certificate or signature too "
-		                      "large");
+		snprintf(why, whylen,
+		    "agency certificate or signature too "
+		    "large");
 		return RPC_UNAUTHENTICATED;
 	}
 	/* Compared without subtracting: timestamp_ms is the caller's and
@@ -300,13 +305,14 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 	int64_t ts = auth->timestamp_ms;
 	if (ts > now_ms + AGENCY_AUTH_WINDOW_MS ||
 	    ts < now_ms - AGENCY_AUTH_WINDOW_MS) {
-		snprintf(why, whylen, "signature timestamp is %lld s from "
-		                      "server time (limit 300 s)",
+		snprintf(why, whylen,
+		    "signature timestamp is %lld s from "
+		    "server time (limit 300 s)",
 		    (long long)(ts / 1000 - now_ms / 1000));
 		return RPC_UNAUTHENTICATED;
 	}
-	code = agency_cert_get(a, auth->certificate.data, auth->certificate.len,
-	    now_ms, &md, who, why, whylen);
+	code = agency_cert_get(a, auth->certificate.data,
+	    auth->certificate.len, now_ms, &md, who, why, whylen);
 	if (code != RPC_OK)
 		return code;
 	size_t n = agency_sig_input(method, request_id, auth->timestamp_ms,
@@ -326,8 +332,9 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		goto done;
 	}
 	if (!agency_replay_record(a, rkey, now_ms)) {
-		snprintf(why, whylen, "replayed request (this request was "
-		                      "already signed and used)");
+		snprintf(why, whylen,
+		    "replayed request (this request was "
+		    "already signed and used)");
 		code = RPC_UNAUTHENTICATED;
 		goto done;
 	}

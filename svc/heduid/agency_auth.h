@@ -21,8 +21,8 @@
 typedef struct agency_auth agency_auth;
 
 typedef struct agency_identity {
-	char name[64];          /* the certificate subject's CN */
-	char region_prefix[7];  /* 2 to 6 digits, from OU=region:NNNN */
+	char name[64];         /* the certificate subject's CN */
+	char region_prefix[7]; /* 2 to 6 digits, from OU=region:NNNN */
 } agency_identity;
 
 agency_auth *agency_auth_alloc(

@@ -63,8 +63,7 @@ static bool cfg_copy(char *dst, size_t cap, const char *v)
 
 #define CFG_STR(sec, nm, field)                                               \
 	if (strcmp(section, sec) == 0 && strcmp(name, nm) == 0)               \
-		return cfg_copy(cfg->field, sizeof cfg->field, value) ? "" : \
-		                                                      "too long"
+	return cfg_copy(cfg->field, sizeof cfg->field, value) ? "" : "too long"
 
 /* Returns NULL when the key is unknown, "" when set, else the problem. */
 static const char *cfg_set(heduid_config *cfg, const char *section,
@@ -112,13 +111,14 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	}
 	if (strcmp(section, "tls") == 0) {
 		if (strcmp(name, "engine") == 0) {
-			if (value[0] != '\0' && strcmp(value, "openssl") != 0 &&
+			if (value[0] != '\0' &&
+			    strcmp(value, "openssl") != 0 &&
 			    strcmp(value, "mbedtls") != 0)
 				return "must be openssl, mbedtls or empty";
-			return cfg_copy(cfg->tls_engine, sizeof cfg->tls_engine,
-			           value)
-			    ? ""
-			    : "too long";
+			return cfg_copy(cfg->tls_engine,
+			           sizeof cfg->tls_engine, value)
+			           ? ""
+			           : "too long";
 		}
 		if (strcmp(name, "allow_tls12") == 0) {
 			if (!cfg_parse_bool(value, &cfg->allow_tls12))
@@ -146,8 +146,7 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
-	if (strcmp(section, "store") == 0 &&
-	    strcmp(name, "probe_ms") == 0) {
+	if (strcmp(section, "store") == 0 && strcmp(name, "probe_ms") == 0) {
 		if (!cfg_parse_long(value, 10, 60000, &n))
 			return "must be from 10 to 60000";
 		cfg->store_probe_ms = (uint32_t)n;
@@ -238,28 +237,28 @@ enum {
 heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"listen", required_argument, NULL, 'l'},
-		{"ca", required_argument, NULL, OPT_CA},
-		{"crl", required_argument, NULL, OPT_CRL},
-		{"cert", required_argument, NULL, OPT_CERT},
-		{"key", required_argument, NULL, OPT_KEY},
-		{"tls-engine", required_argument, NULL, OPT_ENGINE},
-		{"allow-tls12", no_argument, NULL, OPT_TLS12},
-		{"max-inflight", required_argument, NULL, OPT_INFLIGHT},
-		{"recv-max-bytes", required_argument, NULL, OPT_RECVMAX},
-		{"debug-service", no_argument, NULL, OPT_DEBUG},
-		{"bank", required_argument, NULL, OPT_BANK},
-		{"tax", required_argument, NULL, OPT_TAX},
-		{"property", required_argument, NULL, OPT_PROPERTY},
-		{"policy", required_argument, NULL, OPT_POLICY},
-		{"store", required_argument, NULL, OPT_STORE},
-		{"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
-		{"log-level", required_argument, NULL, OPT_LOGLEVEL},
-		{"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"ca", required_argument, NULL, OPT_CA},
+	    {"crl", required_argument, NULL, OPT_CRL},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"key", required_argument, NULL, OPT_KEY},
+	    {"tls-engine", required_argument, NULL, OPT_ENGINE},
+	    {"allow-tls12", no_argument, NULL, OPT_TLS12},
+	    {"max-inflight", required_argument, NULL, OPT_INFLIGHT},
+	    {"recv-max-bytes", required_argument, NULL, OPT_RECVMAX},
+	    {"debug-service", no_argument, NULL, OPT_DEBUG},
+	    {"bank", required_argument, NULL, OPT_BANK},
+	    {"tax", required_argument, NULL, OPT_TAX},
+	    {"property", required_argument, NULL, OPT_PROPERTY},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"store", required_argument, NULL, OPT_STORE},
+	    {"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
+	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+	    {"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	/* The file first, wherever --config stands, so flags override it. */
 	const char *path = NULL;
@@ -279,7 +278,8 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 			return HEDUID_EXIT_USAGE;
 		}
 		if (rv > 0) {
-			fprintf(stderr, "heduid: %s:%d: syntax error\n", path, rv);
+			fprintf(
+			    stderr, "heduid: %s:%d: syntax error\n", path, rv);
 			return HEDUID_EXIT_USAGE;
 		}
 		if (ctx.failed)
@@ -290,29 +290,29 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		int opt;
 		const char *section, *name;
 	} map[] = {
-		{'l', "server", "listen"},
-		{OPT_CA, "tls", "ca"},
-		{OPT_CRL, "tls", "crl"},
-		{OPT_CERT, "tls", "cert"},
-		{OPT_KEY, "tls", "key"},
-		{OPT_ENGINE, "tls", "engine"},
-		{OPT_TLS12, "tls", "allow_tls12"},
-		{OPT_INFLIGHT, "server", "max_inflight"},
-		{OPT_RECVMAX, "server", "recv_max_bytes"},
-		{OPT_DEBUG, "server", "debug_service"},
-		{OPT_BANK, "sources", "bank"},
-		{OPT_TAX, "sources", "tax"},
-		{OPT_PROPERTY, "sources", "property"},
-		{OPT_POLICY, "policy", "file"},
-		{OPT_STORE, "store", "path"},
-		{OPT_AUDIT_KEY, "store", "audit_key"},
-		{OPT_LOGLEVEL, "server", "log_level"},
-		{OPT_BATCHMAX, "sources", "batch_max"},
+	    {'l', "server", "listen"},
+	    {OPT_CA, "tls", "ca"},
+	    {OPT_CRL, "tls", "crl"},
+	    {OPT_CERT, "tls", "cert"},
+	    {OPT_KEY, "tls", "key"},
+	    {OPT_ENGINE, "tls", "engine"},
+	    {OPT_TLS12, "tls", "allow_tls12"},
+	    {OPT_INFLIGHT, "server", "max_inflight"},
+	    {OPT_RECVMAX, "server", "recv_max_bytes"},
+	    {OPT_DEBUG, "server", "debug_service"},
+	    {OPT_BANK, "sources", "bank"},
+	    {OPT_TAX, "sources", "tax"},
+	    {OPT_PROPERTY, "sources", "property"},
+	    {OPT_POLICY, "policy", "file"},
+	    {OPT_STORE, "store", "path"},
+	    {OPT_AUDIT_KEY, "store", "audit_key"},
+	    {OPT_LOGLEVEL, "server", "log_level"},
+	    {OPT_BATCHMAX, "sources", "batch_max"},
 	};
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) !=
-	    -1) {
+	while (
+	    (opt = getopt_long(argc, argv, "c:l:Vh", longopts, NULL)) != -1) {
 		if (opt == 'c')
 			continue;
 		if (opt == 'h') {
@@ -320,7 +320,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 			return HEDUID_EXIT_OK;
 		}
 		if (opt == 'V') {
-			tls_setup_engine(cfg->tls_engine[0] != '\0' ? cfg->tls_engine : NULL);
+			tls_setup_engine(cfg->tls_engine[0] != '\0'
+			                     ? cfg->tls_engine
+			                     : NULL);
 			printf("heduid %s\ntls engine: %s (%s), max %s\n",
 			    HEDUID_VERSION, tls_setup_engine_name(),
 			    tls_setup_engine_description(),
@@ -337,7 +339,8 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 			    cfg_set(cfg, map[i].section, map[i].name, v);
 			if (problem != NULL && problem[0] != '\0') {
 				fprintf(stderr, "heduid: --%s %s\n",
-				    longopts[0].name == NULL ? "" : map[i].name,
+				    longopts[0].name == NULL ? ""
+				                             : map[i].name,
 				    problem);
 				return HEDUID_EXIT_USAGE;
 			}
@@ -352,7 +355,8 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		    argv[optind]);
 		return HEDUID_EXIT_USAGE;
 	}
-	if (cfg->ca[0] == '\0' || cfg->cert[0] == '\0' || cfg->key[0] == '\0') {
+	if (cfg->ca[0] == '\0' || cfg->cert[0] == '\0' ||
+	    cfg->key[0] == '\0') {
 		fprintf(stderr, "heduid: [tls] ca, cert and key are required "
 		                "(--ca, --cert, --key or a --config file)\n");
 		return HEDUID_EXIT_USAGE;

@@ -50,25 +50,26 @@ int main(int argc, char **argv)
 	 * reports as a storage failure, instead of killing us. */
 	signal(SIGXFSZ, SIG_IGN);
 
-	if (tls_setup_engine(cfg.tls_engine[0] != '\0' ? cfg.tls_engine : NULL) != HD_OK)
+	if (tls_setup_engine(
+	        cfg.tls_engine[0] != '\0' ? cfg.tls_engine : NULL) != HD_OK)
 		return 1;
 
 	rpc_server_opts so = {
-		.url = cfg.listen,
-		.tls = {
-			.ca_file = cfg.ca,
-			.crl_file = cfg.crl[0] != '\0' ? cfg.crl : NULL,
-			.cert_file = cfg.cert,
-			.key_file = cfg.key,
-			.key_password = cfg.key_password[0] != '\0'
-			    ? cfg.key_password
-			    : NULL,
-			.allow_tls12 = cfg.allow_tls12,
-		},
-		.max_inflight = cfg.max_inflight,
-		.reject_contexts = cfg.reject_contexts,
-		.recv_max_bytes = cfg.recv_max_bytes,
-		.max_deadline_ms = cfg.max_deadline_ms,
+	    .url = cfg.listen,
+	    .tls =
+	        {
+	            .ca_file = cfg.ca,
+	            .crl_file = cfg.crl[0] != '\0' ? cfg.crl : NULL,
+	            .cert_file = cfg.cert,
+	            .key_file = cfg.key,
+	            .key_password =
+	                cfg.key_password[0] != '\0' ? cfg.key_password : NULL,
+	            .allow_tls12 = cfg.allow_tls12,
+	        },
+	    .max_inflight = cfg.max_inflight,
+	    .reject_contexts = cfg.reject_contexts,
+	    .recv_max_bytes = cfg.recv_max_bytes,
+	    .max_deadline_ms = cfg.max_deadline_ms,
 	};
 	if ((srv = rpc_server_alloc(&so)) == NULL)
 		goto fail;
@@ -78,45 +79,48 @@ int main(int argc, char **argv)
 	/* heduid dials the sources with its own identity unless told
 	 * otherwise; TLS towards them follows the same policy. */
 	verify_service_opts vo = {
-		.ca_file = cfg.ca,
-		.crl_file = so.tls.crl_file,
-		.source_urls = {cfg.source_bank, cfg.source_tax,
-		    cfg.source_property},
-		.source_tls = {
-			.ca_file = cfg.ca,
-			.cert_file = cfg.source_cert[0] != '\0' ? cfg.source_cert
-			                                        : cfg.cert,
-			.key_file = cfg.source_key[0] != '\0' ? cfg.source_key
-			                                      : cfg.key,
-			.key_password = so.tls.key_password,
-			.allow_tls12 = cfg.allow_tls12,
-		},
-		.policy_file = cfg.policy_file[0] != '\0' ? cfg.policy_file
-		                                          : NULL,
-		.sign_key = cfg.key,
-		.sign_key_password = so.tls.key_password,
-		.store_path = cfg.store_path,
-		.audit_key_path = cfg.audit_key,
-		.store_probe_ms = cfg.store_probe_ms,
-		.source_batch_max = cfg.source_batch_max,
+	    .ca_file = cfg.ca,
+	    .crl_file = so.tls.crl_file,
+	    .source_urls = {cfg.source_bank, cfg.source_tax,
+	        cfg.source_property},
+	    .source_tls =
+	        {
+	            .ca_file = cfg.ca,
+	            .cert_file = cfg.source_cert[0] != '\0' ? cfg.source_cert
+	                                                    : cfg.cert,
+	            .key_file =
+	                cfg.source_key[0] != '\0' ? cfg.source_key : cfg.key,
+	            .key_password = so.tls.key_password,
+	            .allow_tls12 = cfg.allow_tls12,
+	        },
+	    .policy_file = cfg.policy_file[0] != '\0' ? cfg.policy_file : NULL,
+	    .sign_key = cfg.key,
+	    .sign_key_password = so.tls.key_password,
+	    .store_path = cfg.store_path,
+	    .audit_key_path = cfg.audit_key,
+	    .store_probe_ms = cfg.store_probe_ms,
+	    .source_batch_max = cfg.source_batch_max,
 	};
-	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) == NULL) {
-		log_error("heduid.start", "step=verifier error=\"%s\"", errbuf);
+	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
+	    NULL) {
+		log_error(
+		    "heduid.start", "step=verifier error=\"%s\"", errbuf);
 		goto fail;
 	}
 	if (verify_service_register(verifier, srv) != HD_OK)
 		goto fail;
 	hd_err err = rpc_server_start(srv);
 	if (err != HD_OK) {
-		log_error("heduid.start", "url=\"%s\" error=\"%s\"", cfg.listen,
-		    hd_strerror(err));
+		log_error("heduid.start", "url=\"%s\" error=\"%s\"",
+		    cfg.listen, hd_strerror(err));
 		goto fail;
 	}
-	log_info("heduid.start", "version=0.1.0 url=\"%s\" tls_engine=%s "
-	                         "tls_description=\"%s\" tls_max=%s "
-	                         "debug_service=%s",
-	    cfg.listen, tls_setup_engine_name(), tls_setup_engine_description(),
-	    tls_setup_max_version(&so.tls),
+	log_info("heduid.start",
+	    "version=0.1.0 url=\"%s\" tls_engine=%s "
+	    "tls_description=\"%s\" tls_max=%s "
+	    "debug_service=%s",
+	    cfg.listen, tls_setup_engine_name(),
+	    tls_setup_engine_description(), tls_setup_max_version(&so.tls),
 	    cfg.debug_service ? "on" : "off");
 
 	int sig = 0;
@@ -126,8 +130,8 @@ int main(int argc, char **argv)
 	rpc_server_drain(srv);
 	/* Handlers still running hold contexts and source calls: let them
 	 * finish (every one is bounded by its deadline) before freeing. */
-	for (uint32_t waited = 0;
-	     rpc_server_inflight(srv) > 0 && waited < cfg.max_deadline_ms + 1000;
+	for (uint32_t waited = 0; rpc_server_inflight(srv) > 0 &&
+	                          waited < cfg.max_deadline_ms + 1000;
 	     waited += 10)
 		nng_msleep(10);
 	/* Whatever is queued for the store is committed before exit 0. */

@@ -33,8 +33,8 @@ typedef struct store_item {
 
 struct store {
 	const store_backend_ops *ops;
-	void *wdb;  /* the writer thread's */
-	void *rdb;  /* readers', under rmu */
+	void *wdb; /* the writer thread's */
+	void *rdb; /* readers', under rmu */
 	pthread_mutex_t rmu;
 	uint8_t key[64];
 	size_t keylen;
@@ -142,20 +142,21 @@ static void store_write_batch(store *s, store_item *batch, int n)
 				break;
 		}
 		audit_record r = {
-			.seq = ++seq,
-			.time_ms = a.time_ms,
-			.agency = a.agency,
-			.operator_id = a.operator_id,
-			.case_id = a.case_id,
-			.method = a.method,
-			.report_id = a.report_id,
-			.persons = a.persons,
-			.outcome = a.outcome,
+		    .seq = ++seq,
+		    .time_ms = a.time_ms,
+		    .agency = a.agency,
+		    .operator_id = a.operator_id,
+		    .case_id = a.case_id,
+		    .method = a.method,
+		    .report_id = a.report_id,
+		    .persons = a.persons,
+		    .outcome = a.outcome,
 		};
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
 		        STORE_HASH_LEN) != 0)
-			r.outcome = 6; /* ALREADY_EXISTS is what the caller gets */
+			r.outcome =
+			    6; /* ALREADY_EXISTS is what the caller gets */
 		memcpy(r.prev, hash, sizeof hash);
 		audit_chain_hash(s->key, s->keylen, &r, r.hash);
 		memcpy(hash, r.hash, sizeof hash);
@@ -293,8 +294,8 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if (s->ops->audit_head(s->wdb, &s->last_seq, s->last_hash) != HD_OK) {
-		snprintf(err, errlen, "%s: cannot read the audit trail",
-		    o->path);
+		snprintf(
+		    err, errlen, "%s: cannot read the audit trail", o->path);
 		goto fail;
 	}
 	if (pthread_create(&s->writer, NULL, store_writer, s) != 0) {
@@ -347,8 +348,8 @@ bool store_healthy(store *s)
 
 static bool store_copy_audit(store_item *it, const store_audit *a)
 {
-	const char *src[6] = {a->agency, a->operator_id, a->case_id,
-	    a->method, a->report_id, a->persons};
+	const char *src[6] = {a->agency, a->operator_id, a->case_id, a->method,
+	    a->report_id, a->persons};
 	for (int i = 0; i < 6; i++)
 		if ((it->strs[i] = strdup(src[i] != NULL ? src[i] : "")) ==
 		    NULL)
@@ -461,8 +462,8 @@ static hd_err store_wait(store_waiter *w)
 	return w->err;
 }
 
-hd_err store_put_report(store *s, const store_report *r,
-    const store_audit *a, store_report *existing)
+hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
+    store_report *existing)
 {
 	store_waiter w = {.existing = existing};
 	pthread_mutex_init(&w.mu, NULL);
@@ -490,8 +491,8 @@ hd_err store_get_report(store *s, const char *report_id, store_report *out)
 	return e;
 }
 
-hd_err store_find_by_request(store *s, const char *agency,
-    const char *region, const char *request_id, store_report *out)
+hd_err store_find_by_request(store *s, const char *agency, const char *region,
+    const char *request_id, store_report *out)
 {
 	if (s == NULL)
 		return HD_ECLOSED;
@@ -535,19 +536,22 @@ hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
 		char tmp[1100];
 		snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
 		if (RAND_bytes(fresh, sizeof fresh) != 1) {
-			snprintf(err, errlen, "no randomness for a new audit "
-			                      "key");
+			snprintf(err, errlen,
+			    "no randomness for a new audit "
+			    "key");
 			return HD_ECRYPTO;
 		}
 		unlink(tmp);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0) {
-			snprintf(err, errlen, "cannot create the audit key %s: "
-			                      "%s", path, strerror(errno));
+			snprintf(err, errlen,
+			    "cannot create the audit key %s: "
+			    "%s",
+			    path, strerror(errno));
 			return HD_EIO;
 		}
 		bool ok = write(fd, fresh, sizeof fresh) == sizeof fresh &&
-		    fsync(fd) == 0;
+		          fsync(fd) == 0;
 		close(fd);
 		if (ok && link(tmp, path) != 0 && errno != EEXIST)
 			ok = false;

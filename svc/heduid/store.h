@@ -31,11 +31,11 @@ typedef struct store store;
  * store_report_clear. */
 typedef struct store_report {
 	char report_id[48];
-	char agency[64];     /* requesting agency's certificate CN */
-	char region[8];      /* the household's region code */
+	char agency[64]; /* requesting agency's certificate CN */
+	char region[8];  /* the household's region code */
 	char request_id[72];
 	uint8_t household_hash[STORE_HASH_LEN]; /* SHA-256 of the request */
-	uint8_t *report;     /* the exact signed bytes */
+	uint8_t *report;                        /* the exact signed bytes */
 	size_t report_len;
 	uint8_t sig[STORE_SIG_MAX];
 	size_t sig_len;
@@ -62,8 +62,8 @@ typedef struct store_opts {
 	const char *path;
 	const uint8_t *audit_key;
 	size_t audit_key_len;
-	uint32_t probe_ms;   /* health probe interval when unhealthy; 1000 */
-	int max_batch;       /* most items per transaction; 512 */
+	uint32_t probe_ms; /* health probe interval when unhealthy; 1000 */
+	int max_batch;     /* most items per transaction; 512 */
 	/* Called from the writer thread when health changes. */
 	void (*health_cb)(bool healthy, void *arg);
 	void *health_arg;
@@ -85,16 +85,15 @@ bool store_healthy(store *s);
  *   HD_EDB     not committed (store failure); nothing was kept
  *   HD_EUNAVAIL refused because the store is unhealthy or closing
  */
-typedef void (*store_done_fn)(
-    hd_err err, store_report *existing, void *arg);
+typedef void (*store_done_fn)(hd_err err, store_report *existing, void *arg);
 
 /* Enqueues a report and its audit record. The report's buffers are copied.
  * done runs exactly once, possibly before this returns. */
 void store_put_report_async(store *s, const store_report *r,
     const store_audit *a, store_done_fn done, void *arg);
 /* The same, waiting. existing may be NULL. */
-hd_err store_put_report(store *s, const store_report *r,
-    const store_audit *a, store_report *existing);
+hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
+    store_report *existing);
 
 /* An audit record alone (a read, a refusal). done may be NULL. */
 void store_append_audit_async(
@@ -103,14 +102,14 @@ hd_err store_append_audit(store *s, const store_audit *a);
 
 /* Committed reports: HD_OK with *out filled, HD_ENOTFOUND, or HD_EDB. */
 hd_err store_get_report(store *s, const char *report_id, store_report *out);
-hd_err store_find_by_request(store *s, const char *agency,
-    const char *region, const char *request_id, store_report *out);
+hd_err store_find_by_request(store *s, const char *agency, const char *region,
+    const char *request_id, store_report *out);
 
 typedef struct store_stats {
-	uint64_t batches;     /* committed transactions */
-	uint64_t items;       /* items in them */
+	uint64_t batches; /* committed transactions */
+	uint64_t items;   /* items in them */
 	uint64_t max_batch;
-	uint64_t failures;    /* failed commits */
+	uint64_t failures; /* failed commits */
 } store_stats;
 void store_get_stats(store *s, store_stats *st);
 

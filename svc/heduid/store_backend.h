@@ -19,7 +19,8 @@ typedef struct store_backend_ops {
 	hd_err (*insert_report)(void *db, const store_report *r);
 	hd_err (*insert_audit)(void *db, const audit_record *a);
 	/* HD_OK, HD_ENOTFOUND or HD_EDB. */
-	hd_err (*get_report)(void *db, const char *report_id, store_report *out);
+	hd_err (*get_report)(
+	    void *db, const char *report_id, store_report *out);
 	hd_err (*find_by_request)(void *db, const char *agency,
 	    const char *region, const char *request_id, store_report *out);
 	/* The last audit record's seq and hash; seq 0 and zeros when empty. */

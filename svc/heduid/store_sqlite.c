@@ -32,23 +32,24 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_PUT_REPORT] =
-	"INSERT INTO report(report_id, agency, region, request_id,"
-	" household_hash, report, signature, created_ms, persons)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO report(report_id, agency, region, request_id,"
+        " household_hash, report, signature, created_ms, persons)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQ_PUT_AUDIT] =
-	"INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
-	" method, report_id, persons, outcome, prev_hash, hash)"
-	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
+        " method, report_id, persons, outcome, prev_hash, hash)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [SQ_GET_REPORT] =
-	"SELECT report_id, agency, region, request_id, household_hash,"
-	" report, signature, created_ms, persons FROM report WHERE report_id = ?1",
+        "SELECT report_id, agency, region, request_id, household_hash,"
+        " report, signature, created_ms, persons FROM report WHERE report_id "
+        "= ?1",
     [SQ_FIND_REPORT] =
-	"SELECT report_id, agency, region, request_id, household_hash,"
-	" report, signature, created_ms, persons FROM report"
-	" WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
+        "SELECT report_id, agency, region, request_id, household_hash,"
+        " report, signature, created_ms, persons FROM report"
+        " WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [SQ_PROBE] = "INSERT OR REPLACE INTO meta(key, value)"
-		 " VALUES('probe', CAST(?1 AS TEXT))",
+                 " VALUES('probe', CAST(?1 AS TEXT))",
 };
 
 static const char sq_schema[] =
@@ -255,7 +256,8 @@ static hd_err sq_query_report(sq_db *d, int id, store_report *out)
 static hd_err sq_get_report(void *h, const char *report_id, store_report *out)
 {
 	sq_db *d = h;
-	sqlite3_bind_text(d->st[SQ_GET_REPORT], 1, report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(
+	    d->st[SQ_GET_REPORT], 1, report_id, -1, SQLITE_STATIC);
 	return sq_query_report(d, SQ_GET_REPORT, out);
 }
 
@@ -304,16 +306,16 @@ static hd_err sq_probe(void *h)
 }
 
 const store_backend_ops store_sqlite_ops = {
-	.name = "sqlite",
-	.open = sq_open,
-	.close = sq_close,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.insert_report = sq_insert_report,
-	.insert_audit = sq_insert_audit,
-	.get_report = sq_get_report,
-	.find_by_request = sq_find_by_request,
-	.audit_head = sq_audit_head,
-	.probe = sq_probe,
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .insert_report = sq_insert_report,
+    .insert_audit = sq_insert_audit,
+    .get_report = sq_get_report,
+    .find_by_request = sq_find_by_request,
+    .audit_head = sq_audit_head,
+    .probe = sq_probe,
 };

@@ -28,8 +28,9 @@ void verdict_build(verdict_doc *d, const policy_household *h,
 		idnum_mask(h->members[m].id_number, d->masked[m]);
 	verdict_format_time(ctx->generated_at_ms, d->generated_at);
 	char date[32];
-	snprintf(date, sizeof date, "%04d-%02d-%02d", (ctx->as_of / 10000) % 10000,
-	    (ctx->as_of / 100) % 100, ctx->as_of % 100);
+	snprintf(date, sizeof date, "%04d-%02d-%02d",
+	    (ctx->as_of / 10000) % 10000, (ctx->as_of / 100) % 100,
+	    ctx->as_of % 100);
 	memcpy(d->as_of, date, sizeof d->as_of - 1);
 	d->as_of[sizeof d->as_of - 1] = '\0';
 

@@ -74,9 +74,9 @@ typedef struct verify_batch {
 } verify_batch;
 
 static const char *const verify_methods[POLICY_SOURCE_COUNT] = {
-	[POLICY_SOURCE_BANK] = "hedui.v1.BankSource/Lookup",
-	[POLICY_SOURCE_TAX] = "hedui.v1.TaxSource/Lookup",
-	[POLICY_SOURCE_PROPERTY] = "hedui.v1.PropertySource/Lookup",
+    [POLICY_SOURCE_BANK] = "hedui.v1.BankSource/Lookup",
+    [POLICY_SOURCE_TAX] = "hedui.v1.TaxSource/Lookup",
+    [POLICY_SOURCE_PROPERTY] = "hedui.v1.PropertySource/Lookup",
 };
 
 static void verify_lane_flush(verify_lane *l);
@@ -108,8 +108,9 @@ static void *verify_ticker(void *arg)
 		for (int i = 0; i < POLICY_SOURCE_COUNT; i++) {
 			verify_lane *l = &s->lanes[i];
 			pthread_mutex_lock(&l->mu);
-			bool old = l->head != NULL &&
-			    now - l->head->queued_at >= VERIFY_BATCH_MAX_WAIT_MS;
+			bool old =
+			    l->head != NULL && now - l->head->queued_at >=
+			                           VERIFY_BATCH_MAX_WAIT_MS;
 			any |= l->head != NULL;
 			pthread_mutex_unlock(&l->mu);
 			if (old)
@@ -177,7 +178,8 @@ verify_sources *verify_sources_alloc(
 			    policy_source_name((policy_source)i));
 			continue;
 		}
-		rpc_client_opts o = {.url = urls[i], .tls = *tls,
+		rpc_client_opts o = {.url = urls[i],
+		    .tls = *tls,
 		    .recv_max_bytes = 4 * 1024 * 1024};
 		l->client = rpc_client_alloc(&o);
 		if (l->client == NULL) {
@@ -238,7 +240,6 @@ static void verify_leg_fail_all(verify_job *job, policy_source src)
 	for (size_t m = 0; m < job->h->n_members; m++)
 		job->h->members[m].lookup[src] = POLICY_LOOKUP_FAILED;
 }
-
 
 static void verify_leg_done(verify_leg *leg)
 {
@@ -349,8 +350,8 @@ static void verify_lane_flush(verify_lane *l)
 	}
 }
 
-static void verify_batch_cb(rpc_code code, const rpc_status *st,
-    ProtobufCMessage *resp, void *arg)
+static void verify_batch_cb(
+    rpc_code code, const rpc_status *st, ProtobufCMessage *resp, void *arg)
 {
 	verify_batch *b = arg;
 	verify_lane *l = b->lane;
@@ -421,10 +422,12 @@ static void verify_batch_send(verify_batch *b)
 	rpc_call_opts opts = {
 	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1};
 	hd_err err = rpc_client_call_async(l->client, verify_methods[l->src],
-	    &req.base, verify_fanout_response_desc(l->src), &opts, verify_batch_cb, b);
+	    &req.base, verify_fanout_response_desc(l->src), &opts,
+	    verify_batch_cb, b);
 	if (err != HD_OK) {
 		rpc_status st = {0};
-		snprintf(st.message, sizeof st.message, "%s", hd_strerror(err));
+		snprintf(
+		    st.message, sizeof st.message, "%s", hd_strerror(err));
 		verify_batch_cb(RPC_UNAVAILABLE, &st, NULL, b);
 	}
 }
@@ -474,7 +477,7 @@ static void verify_lane_submit(verify_lane *l, verify_leg *leg)
 	l->queued++;
 	l->queued_ids += leg->job->h->n_members;
 	bool full = l->queued >= l->batch_max ||
-	    l->queued_ids + POLICY_MAX_MEMBERS > VERIFY_BATCH_MAX_IDS;
+	            l->queued_ids + POLICY_MAX_MEMBERS > VERIFY_BATCH_MAX_IDS;
 	pthread_mutex_unlock(&l->mu);
 	if (full)
 		verify_lane_flush(l);

@@ -6,12 +6,12 @@
 
 #include "hedui/v1/source.pb-c.h"
 
-static const ProtobufCMessageDescriptor *const
-    verify_resp_desc[POLICY_SOURCE_COUNT] = {
-	    [POLICY_SOURCE_BANK] = &hedui__v1__bank_lookup_response__descriptor,
-	    [POLICY_SOURCE_TAX] = &hedui__v1__tax_lookup_response__descriptor,
-	    [POLICY_SOURCE_PROPERTY] =
-	        &hedui__v1__property_lookup_response__descriptor,
+static const ProtobufCMessageDescriptor
+    *const verify_resp_desc[POLICY_SOURCE_COUNT] = {
+        [POLICY_SOURCE_BANK] = &hedui__v1__bank_lookup_response__descriptor,
+        [POLICY_SOURCE_TAX] = &hedui__v1__tax_lookup_response__descriptor,
+        [POLICY_SOURCE_PROPERTY] =
+            &hedui__v1__property_lookup_response__descriptor,
 };
 
 static policy_member *verify_member(policy_household *h, const char *id)
@@ -24,15 +24,16 @@ static policy_member *verify_member(policy_household *h, const char *id)
 
 /* The header of one person's answer: which member, and found or not.
  * NULL when the answer names nobody we asked about. */
-static policy_member *verify_header(policy_household *h,
-    const Hedui__V1__PersonHeader *ph, policy_source src)
+static policy_member *verify_header(
+    policy_household *h, const Hedui__V1__PersonHeader *ph, policy_source src)
 {
 	if (ph == NULL)
 		return NULL;
 	policy_member *m = verify_member(h, ph->id_number);
 	if (m == NULL)
 		return NULL;
-	if (ph->status != NULL && ph->status->code != HEDUI__V1__STATUS_CODE__OK)
+	if (ph->status != NULL &&
+	    ph->status->code != HEDUI__V1__STATUS_CODE__OK)
 		m->lookup[src] = POLICY_LOOKUP_FAILED;
 	else
 		m->lookup[src] =
@@ -41,16 +42,17 @@ static policy_member *verify_header(policy_household *h,
 }
 
 /* Too many items, or a name we don't know: the answer is malformed. */
-#define VERIFY_PARSE(kind_fn, text, out)                                    \
-	(kind_fn##_parse((text), (out)))
+#define VERIFY_PARSE(kind_fn, text, out) (kind_fn##_parse((text), (out)))
 
 static void verify_take_bank(
     policy_household *h, const Hedui__V1__BankLookupResponse *r)
 {
 	for (size_t i = 0; i < r->n_persons; i++) {
 		const Hedui__V1__BankFacts *f = r->persons[i];
-		policy_member *m = verify_header(h, f->person, POLICY_SOURCE_BANK);
-		if (m == NULL || m->lookup[POLICY_SOURCE_BANK] != POLICY_LOOKUP_FOUND)
+		policy_member *m =
+		    verify_header(h, f->person, POLICY_SOURCE_BANK);
+		if (m == NULL ||
+		    m->lookup[POLICY_SOURCE_BANK] != POLICY_LOOKUP_FOUND)
 			continue;
 		if (f->n_accounts > POLICY_MAX_ITEMS) {
 			m->lookup[POLICY_SOURCE_BANK] = POLICY_LOOKUP_FAILED;
@@ -58,10 +60,13 @@ static void verify_take_bank(
 		}
 		m->bank.n_accounts = f->n_accounts;
 		for (size_t a = 0; a < f->n_accounts; a++) {
-			m->bank.accounts[a].balance_fen = f->accounts[a]->balance_fen;
-			if (!VERIFY_PARSE(policy_account_kind, f->accounts[a]->kind,
+			m->bank.accounts[a].balance_fen =
+			    f->accounts[a]->balance_fen;
+			if (!VERIFY_PARSE(policy_account_kind,
+			        f->accounts[a]->kind,
 			        &m->bank.accounts[a].kind))
-				m->lookup[POLICY_SOURCE_BANK] = POLICY_LOOKUP_FAILED;
+				m->lookup[POLICY_SOURCE_BANK] =
+				    POLICY_LOOKUP_FAILED;
 		}
 	}
 }
@@ -71,8 +76,10 @@ static void verify_take_tax(
 {
 	for (size_t i = 0; i < r->n_persons; i++) {
 		const Hedui__V1__TaxFacts *f = r->persons[i];
-		policy_member *m = verify_header(h, f->person, POLICY_SOURCE_TAX);
-		if (m == NULL || m->lookup[POLICY_SOURCE_TAX] != POLICY_LOOKUP_FOUND)
+		policy_member *m =
+		    verify_header(h, f->person, POLICY_SOURCE_TAX);
+		if (m == NULL ||
+		    m->lookup[POLICY_SOURCE_TAX] != POLICY_LOOKUP_FOUND)
 			continue;
 		if (f->n_businesses > POLICY_MAX_ITEMS) {
 			m->lookup[POLICY_SOURCE_TAX] = POLICY_LOOKUP_FAILED;
@@ -90,7 +97,8 @@ static void verify_take_tax(
 			if (!VERIFY_PARSE(policy_business_status,
 			        f->businesses[b]->status,
 			        &m->tax.businesses[b].status))
-				m->lookup[POLICY_SOURCE_TAX] = POLICY_LOOKUP_FAILED;
+				m->lookup[POLICY_SOURCE_TAX] =
+				    POLICY_LOOKUP_FAILED;
 		}
 	}
 }
@@ -107,7 +115,8 @@ static void verify_take_property(
 			continue;
 		if (f->n_real_estate > POLICY_MAX_ITEMS ||
 		    f->n_vehicles > POLICY_MAX_ITEMS) {
-			m->lookup[POLICY_SOURCE_PROPERTY] = POLICY_LOOKUP_FAILED;
+			m->lookup[POLICY_SOURCE_PROPERTY] =
+			    POLICY_LOOKUP_FAILED;
 			continue;
 		}
 		policy_property_facts *p = &m->property;
@@ -115,8 +124,10 @@ static void verify_take_property(
 		for (size_t k = 0; k < f->n_real_estate; k++) {
 			p->real_estate[k].area_centi_m2 =
 			    f->real_estate[k]->area_centi_m2;
-			p->real_estate[k].share_bps = f->real_estate[k]->share_bps;
-			if (!VERIFY_PARSE(policy_usage, f->real_estate[k]->usage,
+			p->real_estate[k].share_bps =
+			    f->real_estate[k]->share_bps;
+			if (!VERIFY_PARSE(policy_usage,
+			        f->real_estate[k]->usage,
 			        &p->real_estate[k].usage))
 				m->lookup[POLICY_SOURCE_PROPERTY] =
 				    POLICY_LOOKUP_FAILED;
@@ -124,8 +135,8 @@ static void verify_take_property(
 		p->n_vehicles = f->n_vehicles;
 		for (size_t k = 0; k < f->n_vehicles; k++) {
 			p->vehicles[k].value_fen = f->vehicles[k]->value_fen;
-			if (!VERIFY_PARSE(policy_vehicle_kind, f->vehicles[k]->kind,
-			        &p->vehicles[k].kind))
+			if (!VERIFY_PARSE(policy_vehicle_kind,
+			        f->vehicles[k]->kind, &p->vehicles[k].kind))
 				m->lookup[POLICY_SOURCE_PROPERTY] =
 				    POLICY_LOOKUP_FAILED;
 		}
@@ -149,7 +160,8 @@ void verify_fanout_take(
 	    resp->descriptor != verify_resp_desc[src])
 		return;
 	if (src == POLICY_SOURCE_BANK)
-		verify_take_bank(h, (const Hedui__V1__BankLookupResponse *)resp);
+		verify_take_bank(
+		    h, (const Hedui__V1__BankLookupResponse *)resp);
 	else if (src == POLICY_SOURCE_TAX)
 		verify_take_tax(h, (const Hedui__V1__TaxLookupResponse *)resp);
 	else

@@ -23,8 +23,8 @@ verify_pool *verify_pool_alloc(size_t block_size, int max_free)
 		return NULL;
 	pthread_mutex_init(&p->mu, NULL);
 	p->size = block_size < sizeof(verify_pool_block)
-	    ? sizeof(verify_pool_block)
-	    : block_size;
+	              ? sizeof(verify_pool_block)
+	              : block_size;
 	p->max_free = max_free;
 	return p;
 }

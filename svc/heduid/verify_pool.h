@@ -16,7 +16,8 @@ typedef struct verify_pool verify_pool;
 
 /* NULL when out of memory. */
 verify_pool *verify_pool_alloc(size_t block_size, int max_free);
-void verify_pool_free(verify_pool *p); /* accepts NULL; blocks all given back */
+void verify_pool_free(
+    verify_pool *p); /* accepts NULL; blocks all given back */
 
 /* A block of block_size bytes, not zeroed; NULL when out of memory. */
 void *verify_pool_take(verify_pool *p);

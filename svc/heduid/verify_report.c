@@ -14,7 +14,7 @@
 #include "verify_internal.h"
 
 #define VERIFY_STORE_DOWN                                                     \
-	"the report store cannot be written (disk full, I/O error or "       \
+	"the report store cannot be written (disk full, I/O error or "        \
 	"read-only); heduid refuses work until it can keep reports again"
 
 static const char *verify_operator(rpc_call *call)
@@ -28,14 +28,14 @@ store_audit verify_audit_of(rpc_call *call, const char *agency,
     rpc_code outcome)
 {
 	store_audit a = {
-		.time_ms = agency_sig_now_ms(),
-		.agency = agency != NULL ? agency : "",
-		.operator_id = verify_operator(call),
-		.case_id = case_id != NULL ? case_id : "",
-		.method = rpc_call_method(call),
-		.report_id = report_id != NULL ? report_id : "",
-		.persons = persons != NULL ? persons : "",
-		.outcome = (int)outcome,
+	    .time_ms = agency_sig_now_ms(),
+	    .agency = agency != NULL ? agency : "",
+	    .operator_id = verify_operator(call),
+	    .case_id = case_id != NULL ? case_id : "",
+	    .method = rpc_call_method(call),
+	    .report_id = report_id != NULL ? report_id : "",
+	    .persons = persons != NULL ? persons : "",
+	    .outcome = (int)outcome,
 	};
 	return a;
 }
@@ -44,8 +44,8 @@ void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,
     rpc_code outcome)
 {
-	store_audit a =
-	    verify_audit_of(call, agency, case_id, report_id, persons, outcome);
+	store_audit a = verify_audit_of(
+	    call, agency, case_id, report_id, persons, outcome);
 	store_append_audit_async(vs->store, &a, NULL, NULL);
 }
 
@@ -58,8 +58,8 @@ void verify_persons(const verify_service *vs, const household_norm *norm,
 		char h[AUDIT_PERSON_HEX];
 		audit_person_hash(
 		    vs->audit_key, vs->audit_key_len, norm->ids[i], h);
-		int w = snprintf(out + used, cap - used, "%s%s",
-		    i > 0 ? "," : "", h);
+		int w = snprintf(
+		    out + used, cap - used, "%s%s", i > 0 ? "," : "", h);
 		if (w < 0 || (size_t)w >= cap - used)
 			break;
 		used += (size_t)w;
@@ -162,13 +162,14 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	agency_identity who;
 	char why[256];
 
-	rpc_code code = agency_auth_check(vs->auth, req->auth,
-	    rpc_call_method(call), rpc_call_request_id(call),
-	    (const uint8_t *)id, strlen(id), agency_sig_now_ms(), &who, why,
-	    sizeof why);
+	rpc_code code =
+	    agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
+	        rpc_call_request_id(call), (const uint8_t *)id, strlen(id),
+	        agency_sig_now_ms(), &who, why, sizeof why);
 	if (code != RPC_OK) {
-		log_warn("report.refused", "request_id=\"%s\" code=%s "
-		                           "reason=\"%s\"",
+		log_warn("report.refused",
+		    "request_id=\"%s\" code=%s "
+		    "reason=\"%s\"",
 		    rpc_call_request_id(call), rpc_code_name(code), why);
 		verify_audit(vs, call, "", "", "", "", code);
 		rpc_call_fail(call, code, "%s", why);
@@ -177,8 +178,8 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	if (!verify_report_id_ok(id)) {
 		/* Not recorded as given: it could hold anything, even an ID
 		 * number. */
-		verify_audit(vs, call, who.name, "", "", "",
-		    RPC_INVALID_ARGUMENT);
+		verify_audit(
+		    vs, call, who.name, "", "", "", RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		    "report_id is not a report id (HD-YYYYMMDD- and 16 hex "
 		    "digits)");
@@ -217,8 +218,8 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		goto out;
 	}
 	log_info("report.read", "report_id=%s agency=\"%s\"", id, who.name);
-	store_audit a = verify_audit_of(
-	    call, who.name, "", id, rr->rep.persons, RPC_OK);
+	store_audit a =
+	    verify_audit_of(call, who.name, "", id, rr->rep.persons, RPC_OK);
 	store_append_audit_async(vs->store, &a, report_read_done, rr);
 	return;
 out:
@@ -237,13 +238,13 @@ static void verify_health_changed(bool healthy, void *arg)
 	rpc_server_set_serving(srv, VERIFY_SERVICE_NAME, healthy);
 }
 
-hd_err verify_store_open(verify_service *vs, const verify_service_opts *o,
-    char *err, size_t errlen)
+hd_err verify_store_open(
+    verify_service *vs, const verify_service_opts *o, char *err, size_t errlen)
 {
 	char keypath[600];
 	const char *path = o->store_path != NULL && o->store_path[0] != '\0'
-	    ? o->store_path
-	    : "heduid.db";
+	                       ? o->store_path
+	                       : "heduid.db";
 	if (o->audit_key_path != NULL && o->audit_key_path[0] != '\0')
 		snprintf(keypath, sizeof keypath, "%s", o->audit_key_path);
 	else
@@ -253,12 +254,12 @@ hd_err verify_store_open(verify_service *vs, const verify_service_opts *o,
 	if (e != HD_OK)
 		return e;
 	store_opts so = {
-		.path = path,
-		.audit_key = vs->audit_key,
-		.audit_key_len = vs->audit_key_len,
-		.probe_ms = o->store_probe_ms,
-		.health_cb = verify_health_changed,
-		.health_arg = vs,
+	    .path = path,
+	    .audit_key = vs->audit_key,
+	    .audit_key_len = vs->audit_key_len,
+	    .probe_ms = o->store_probe_ms,
+	    .health_cb = verify_health_changed,
+	    .health_arg = vs,
 	};
 	if ((vs->store = store_open(&so, err, errlen)) == NULL)
 		return HD_EDB;

@@ -34,11 +34,11 @@ typedef struct verify_request {
 	agency_identity who;
 	household_norm norm;
 	uint64_t started_ms;
-	char request_id[72];     /* the idempotency key's, with the agency
-	                            and region */
+	char request_id[72]; /* the idempotency key's, with the agency
+	                        and region */
 	uint8_t hh_hash[STORE_HASH_LEN];
 	char persons[STORE_PERSONS_MAX];
-	store_report rep;        /* the signed report, until stored */
+	store_report rep; /* the signed report, until stored */
 } verify_request;
 
 verify_service *verify_service_alloc(
@@ -49,13 +49,13 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((vs->auth = agency_auth_alloc(o->ca_file, o->crl_file, err,
-	         errlen)) == NULL)
+	if ((vs->auth = agency_auth_alloc(
+	         o->ca_file, o->crl_file, err, errlen)) == NULL)
 		goto fail;
 	if (policy_book_load(o->policy_file, &vs->book, err, errlen) != HD_OK)
 		goto fail;
-	if ((vs->signer = report_signer_load(o->sign_key, o->sign_key_password,
-	         err, errlen)) == NULL)
+	if ((vs->signer = report_signer_load(
+	         o->sign_key, o->sign_key_password, err, errlen)) == NULL)
 		goto fail;
 	if ((vs->requests = verify_pool_alloc(sizeof(verify_request), 128)) ==
 	        NULL ||
@@ -64,8 +64,8 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if ((vs->sources = verify_sources_alloc(o->source_urls,
-	         &o->source_tls, o->source_batch_max)) == NULL) {
+	if ((vs->sources = verify_sources_alloc(o->source_urls, &o->source_tls,
+	         o->source_batch_max)) == NULL) {
 		snprintf(err, errlen, "cannot set up the source connections");
 		goto fail;
 	}
@@ -138,12 +138,12 @@ static void verify_stored(hd_err err, store_report *existing, void *arg)
 		    r->hh->region_code, r->hh->n_members,
 		    (unsigned long long)(nng_clock() - r->started_ms));
 		verify_reply_stored(r->call, &r->rep);
-	} else if (err == HD_EEXIST &&
-	    memcmp(existing->household_hash, r->hh_hash, STORE_HASH_LEN) ==
-	        0) {
+	} else if (err == HD_EEXIST && memcmp(existing->household_hash,
+	                                   r->hh_hash, STORE_HASH_LEN) == 0) {
 		/* A concurrent retry won the race: its report is the one. */
-		log_info("verify.retry", "request_id=\"%s\" report_id=%s "
-		                         "agency=\"%s\"",
+		log_info("verify.retry",
+		    "request_id=\"%s\" report_id=%s "
+		    "agency=\"%s\"",
 		    r->request_id, existing->report_id, r->who.name);
 		verify_reply_stored(r->call, existing);
 	} else if (err == HD_EEXIST) {
@@ -169,25 +169,27 @@ static void verify_finish(policy_household *h, void *arg)
 	store_report *rep = &r->rep;
 
 	if (pv == NULL || doc == NULL) {
-		rpc_call_fail(r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		rpc_call_fail(
+		    r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto fail;
 	}
 	policy_evaluate(&r->params, h, pv);
 	verify_report_id(rep->report_id);
 	verdict_context ctx = {
-		.report_id = rep->report_id,
-		.case_id = r->hh->case_id,
-		.request_id = r->request_id,
-		.region_code = r->hh->region_code,
-		.agency = r->who.name,
-		.policy_version = r->version,
-		.as_of = r->norm.as_of,
-		.generated_at_ms = agency_sig_now_ms(),
+	    .report_id = rep->report_id,
+	    .case_id = r->hh->case_id,
+	    .request_id = r->request_id,
+	    .region_code = r->hh->region_code,
+	    .agency = r->who.name,
+	    .policy_version = r->version,
+	    .as_of = r->norm.as_of,
+	    .generated_at_ms = agency_sig_now_ms(),
 	};
 	verdict_build(doc, h, pv, &ctx);
 	size_t len = hedui__v1__verdict__get_packed_size(&doc->v);
 	if ((rep->report = malloc(len > 0 ? len : 1)) == NULL) {
-		rpc_call_fail(r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		rpc_call_fail(
+		    r->call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto fail;
 	}
 	rep->report_len = hedui__v1__verdict__pack(&doc->v, rep->report);
@@ -232,8 +234,9 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 		store_report_clear(prev);
 		return;
 	}
-	log_info("verify.retry", "request_id=\"%s\" report_id=%s "
-	                         "agency=\"%s\"",
+	log_info("verify.retry",
+	    "request_id=\"%s\" report_id=%s "
+	    "agency=\"%s\"",
 	    r->request_id, prev->report_id, r->who.name);
 	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
 	    prev->report_id, r->persons, RPC_OK);
@@ -247,7 +250,8 @@ static void verify_fill_household(verify_request *r)
 	policy_household *h = &r->h;
 	/* The members past n_members are never read: zeroing all 20 was a
 	 * visible cost. */
-	memset(h, 0, offsetof(policy_household, members) +
+	memset(h, 0,
+	    offsetof(policy_household, members) +
 	        hh->n_members * sizeof h->members[0]);
 	snprintf(h->region_code, sizeof h->region_code, "%s", hh->region_code);
 	policy_area_parse(hh->area, &h->area);
@@ -301,8 +305,9 @@ static void verify_household(
 	    rpc_call_request_id(call), req->household.data, req->household.len,
 	    agency_sig_now_ms(), &r->who, why, sizeof why);
 	if (code != RPC_OK) {
-		log_warn("verify.refused", "request_id=\"%s\" code=%s "
-		                           "reason=\"%s\"",
+		log_warn("verify.refused",
+		    "request_id=\"%s\" code=%s "
+		    "reason=\"%s\"",
 		    rpc_call_request_id(call), rpc_code_name(code), why);
 		verify_audit(vs, call, "", r->hh->case_id, "", "", code);
 		rpc_call_fail(call, code, "%s", why);
@@ -312,17 +317,19 @@ static void verify_household(
 		/* The IDs may be what is wrong: no persons on record. */
 		verify_audit(
 		    vs, call, r->who.name, r->hh->case_id, "", "", prob.code);
-		rpc_call_fail(call, prob.code, "%s %s", prob.field, prob.reason);
+		rpc_call_fail(
+		    call, prob.code, "%s %s", prob.field, prob.reason);
 		goto fail;
 	}
-	verify_persons(vs, &r->norm, r->hh->n_members, r->persons,
-	    sizeof r->persons);
+	verify_persons(
+	    vs, &r->norm, r->hh->n_members, r->persons, sizeof r->persons);
 	if (!agency_auth_covers(&r->who, r->hh->region_code)) {
 		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
 		    r->persons, RPC_PERMISSION_DENIED);
-		log_warn("verify.refused", "request_id=\"%s\" code=%s "
-		                           "agency=\"%s\" agency_region=%s "
-		                           "region=%s",
+		log_warn("verify.refused",
+		    "request_id=\"%s\" code=%s "
+		    "agency=\"%s\" agency_region=%s "
+		    "region=%s",
 		    rpc_call_request_id(call),
 		    rpc_code_name(RPC_PERMISSION_DENIED), r->who.name,
 		    r->who.region_prefix, r->hh->region_code);
@@ -347,8 +354,8 @@ static void verify_household(
 	                                 : rpc_call_request_id(call));
 	SHA256(req->household.data, req->household.len, r->hh_hash);
 	store_report prev;
-	hd_err e = store_find_by_request(vs->store, r->who.name,
-	    r->hh->region_code, r->request_id, &prev);
+	hd_err e = store_find_by_request(
+	    vs->store, r->who.name, r->hh->region_code, r->request_id, &prev);
 	if (e == HD_OK) {
 		verify_answer_existing(r, &prev);
 		goto fail; /* answered */

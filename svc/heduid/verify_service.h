@@ -16,17 +16,18 @@
 typedef struct verify_service verify_service;
 
 typedef struct verify_service_opts {
-	const char *ca_file;   /* agency certificates must chain to it */
-	const char *crl_file;  /* optional */
+	const char *ca_file;  /* agency certificates must chain to it */
+	const char *crl_file; /* optional */
 	const char *source_urls[POLICY_SOURCE_COUNT];
-	tls_opts source_tls;   /* our identity towards the sources */
+	tls_opts source_tls;     /* our identity towards the sources */
 	const char *policy_file; /* NULL: built-in defaults */
-	const char *sign_key;  /* the service key that signs reports */
+	const char *sign_key;    /* the service key that signs reports */
 	const char *sign_key_password;
 	const char *store_path;     /* NULL or "": heduid.db */
 	const char *audit_key_path; /* NULL or "": store_path.audit-key */
 	uint32_t store_probe_ms;    /* 0: 1000 */
-	int source_batch_max; /* households per source request; 0: 32, 1: off */
+	int source_batch_max; /* households per source request; 0: 32, 1: off
+	                       */
 } verify_service_opts;
 
 verify_service *verify_service_alloc(

@@ -25,11 +25,13 @@ static hd_err fx_fail(fx_ctx *cx, const char *fmt, ...)
 static hd_err fx_fail(fx_ctx *cx, const char *fmt, ...)
 {
 	if (cx->err != NULL && cx->errlen > 0) {
-		int n = snprintf(cx->err, cx->errlen, "persons[%zu].", cx->person);
+		int n =
+		    snprintf(cx->err, cx->errlen, "persons[%zu].", cx->person);
 		if (n >= 0 && (size_t)n < cx->errlen) {
 			va_list ap;
 			va_start(ap, fmt);
-			vsnprintf(cx->err + n, cx->errlen - (size_t)n, fmt, ap);
+			vsnprintf(
+			    cx->err + n, cx->errlen - (size_t)n, fmt, ap);
 			va_end(ap);
 		}
 	}
@@ -39,7 +41,7 @@ static hd_err fx_fail(fx_ctx *cx, const char *fmt, ...)
 static bool fx_ignored_key(const char *key)
 {
 	return key[0] == '_' || strcmp(key, "comment") == 0 ||
-	    strcmp(key, "name") == 0;
+	       strcmp(key, "name") == 0;
 }
 
 /* Keys are quoted in errors only when they look like field names: a file
@@ -59,7 +61,8 @@ static hd_err fx_keys(fx_ctx *cx, const json_t *obj, const char *where,
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		(void)v;
 		bool ok = fx_ignored_key(key);
 		for (const char *const *a = allowed; !ok && *a != NULL; a++)
@@ -96,8 +99,7 @@ static hd_err fx_amount(fx_ctx *cx, const json_t *obj, const char *where,
 
 /* A word from a closed vocabulary; absent: dflt, or an error when NULL. */
 static hd_err fx_word(fx_ctx *cx, const json_t *obj, const char *where,
-    const char *key, const char *dflt, bool (*valid)(const char *),
-    char **out)
+    const char *key, const char *dflt, bool (*valid)(const char *), char **out)
 {
 	const json_t *v = json_object_get(obj, key);
 	const char *s = dflt;
@@ -126,26 +128,27 @@ static hd_err fx_list(fx_ctx *cx, const json_t *obj, const char *where,
 		return fx_fail(cx, "%s.%s: not an array", where, key);
 	for (size_t i = 0; i < json_array_size(arr); i++)
 		if (!json_is_object(json_array_get(arr, i)))
-			return fx_fail(cx, "%s.%s[%zu]: not an object", where,
-			    key, i);
+			return fx_fail(
+			    cx, "%s.%s[%zu]: not an object", where, key, i);
 	*n = json_array_size(arr);
 	return HD_OK;
 }
 
 /* An array of n pointers to zeroed elements, in the scratch memory. */
-#define FX_ARRAY(cx, arr, n, err)                                              \
-	do {                                                                   \
-		if ((err) != HD_OK || (n) == 0)                                \
-			break;                                                 \
-		(arr) = srcdb_result_alloc(&(cx)->scratch, (n) * sizeof *(arr)); \
-		for (size_t k_ = 0; (arr) != NULL && k_ < (n); k_++) {         \
-			(arr)[k_] = srcdb_result_alloc(                        \
-			    &(cx)->scratch, sizeof **(arr));                   \
-			if ((arr)[k_] == NULL)                                 \
-				(arr) = NULL;                                  \
-		}                                                              \
-		if ((arr) == NULL)                                             \
-			(err) = HD_ENOMEM;                                     \
+#define FX_ARRAY(cx, arr, n, err)                                             \
+	do {                                                                  \
+		if ((err) != HD_OK || (n) == 0)                               \
+			break;                                                \
+		(arr) =                                                       \
+		    srcdb_result_alloc(&(cx)->scratch, (n) * sizeof *(arr));  \
+		for (size_t k_ = 0; (arr) != NULL && k_ < (n); k_++) {        \
+			(arr)[k_] = srcdb_result_alloc(                       \
+			    &(cx)->scratch, sizeof **(arr));                  \
+			if ((arr)[k_] == NULL)                                \
+				(arr) = NULL;                                 \
+		}                                                             \
+		if ((arr) == NULL)                                            \
+			(err) = HD_ENOMEM;                                    \
 	} while (0)
 
 static hd_err fx_tax(fx_ctx *cx, const json_t *o, Hedui__V1__TaxFacts *t)
@@ -157,8 +160,8 @@ static hd_err fx_tax(fx_ctx *cx, const json_t *o, Hedui__V1__TaxFacts *t)
 	    "registered_capital_fen", "status", NULL};
 	hd_err err = fx_keys(cx, o, "tax", keys);
 	if (err == HD_OK)
-		err = fx_amount(cx, o, "tax", "wage_income_fen", 0,
-		    &t->wage_income_fen);
+		err = fx_amount(
+		    cx, o, "tax", "wage_income_fen", 0, &t->wage_income_fen);
 	if (err == HD_OK)
 		err = fx_amount(cx, o, "tax", "business_income_fen", 0,
 		    &t->business_income_fen);
@@ -218,8 +221,8 @@ static hd_err fx_bank(fx_ctx *cx, const json_t *o, Hedui__V1__BankFacts *b)
 	return err;
 }
 
-static hd_err fx_real_estate(fx_ctx *cx, const json_t *e, const char *where,
-    Hedui__V1__RealEstate *r)
+static hd_err fx_real_estate(
+    fx_ctx *cx, const json_t *e, const char *where, Hedui__V1__RealEstate *r)
 {
 	static const char *const keys[] = {
 	    "usage", "area_centi_m2", "share_bps", NULL};
@@ -232,8 +235,8 @@ static hd_err fx_real_estate(fx_ctx *cx, const json_t *e, const char *where,
 		err = fx_amount(
 		    cx, e, where, "area_centi_m2", -1, &r->area_centi_m2);
 	if (err == HD_OK)
-		err = fx_amount(
-		    cx, e, where, "share_bps", 10000, &r->share_bps);
+		err =
+		    fx_amount(cx, e, where, "share_bps", 10000, &r->share_bps);
 	if (err == HD_OK && r->share_bps > 10000)
 		err = fx_fail(cx, "%s.share_bps: more than 10000", where);
 	return err;
@@ -279,8 +282,8 @@ static hd_err fx_property(
 }
 
 /* One person's part for one kind, as a record. */
-static hd_err fx_part(fx_ctx *cx, const json_t *person, srcdb_kind kind,
-    srcdb_record *rec)
+static hd_err fx_part(
+    fx_ctx *cx, const json_t *person, srcdb_kind kind, srcdb_record *rec)
 {
 	const char *name = srcdb_kind_name(kind);
 	const json_t *o = json_object_get(person, name);
@@ -322,7 +325,8 @@ static hd_err fx_part(fx_ctx *cx, const json_t *person, srcdb_kind kind,
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach((json_t *)o, key, v)
+	{
 		(void)v;
 		if (err == HD_OK && !rec->found && !fx_ignored_key(key) &&
 		    strcmp(key, "found") != 0)
@@ -333,8 +337,8 @@ static hd_err fx_part(fx_ctx *cx, const json_t *person, srcdb_kind kind,
 	return err;
 }
 
-static hd_err fx_faults(fx_ctx *cx, const json_t *person,
-    srcdb_fault faults[SRCDB_KIND_COUNT])
+static hd_err fx_faults(
+    fx_ctx *cx, const json_t *person, srcdb_fault faults[SRCDB_KIND_COUNT])
 {
 	static const char *const keys[] = {"bank", "tax", "property", NULL};
 	for (int k = 0; k < SRCDB_KIND_COUNT; k++)
@@ -384,7 +388,8 @@ static hd_err fx_person(fx_ctx *cx, const json_t *person, json_t *seen,
 	if (prev != NULL)
 		return fx_fail(cx, "id_number: the same as persons[%lld]'s",
 		    (long long)json_integer_value(prev));
-	if (json_object_set_new(seen, id, json_integer((json_int_t)cx->person)))
+	if (json_object_set_new(
+	        seen, id, json_integer((json_int_t)cx->person)))
 		return HD_ENOMEM;
 
 	srcdb_fault faults[SRCDB_KIND_COUNT];
@@ -395,8 +400,8 @@ static hd_err fx_person(fx_ctx *cx, const json_t *person, json_t *seen,
 		if (err != HD_OK || stores == NULL || stores[k] == NULL)
 			continue;
 		char detail[96];
-		err = srcdb_record_check((srcdb_kind)k, &rec, detail,
-		    sizeof detail);
+		err = srcdb_record_check(
+		    (srcdb_kind)k, &rec, detail, sizeof detail);
 		if (err != HD_OK)
 			err = fx_fail(cx, "%s.%s", srcdb_kind_name(k), detail);
 		else
@@ -416,7 +421,8 @@ static hd_err fx_load(json_t *root, srcdb *const stores[SRCDB_KIND_COUNT],
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		if (!fx_ignored_key(key) && strcmp(key, keys[0]) != 0) {
 			snprintf(cx->err, cx->errlen,
 			    "unknown top-level field \"%s\"",
@@ -426,8 +432,8 @@ static hd_err fx_load(json_t *root, srcdb *const stores[SRCDB_KIND_COUNT],
 	}
 	const json_t *persons = json_object_get(root, "persons");
 	if (!json_is_array(persons)) {
-		snprintf(cx->err, cx->errlen,
-		    "persons: missing or not an array");
+		snprintf(
+		    cx->err, cx->errlen, "persons: missing or not an array");
 		return HD_EINVAL;
 	}
 	json_t *seen = json_object();
@@ -440,8 +446,7 @@ static hd_err fx_load(json_t *root, srcdb *const stores[SRCDB_KIND_COUNT],
 		    (err = srcdb_begin(stores[begun])) != HD_OK)
 			break;
 	}
-	for (size_t i = 0; err == HD_OK && i < json_array_size(persons);
-	     i++) {
+	for (size_t i = 0; err == HD_OK && i < json_array_size(persons); i++) {
 		cx->person = i;
 		err = fx_person(cx, json_array_get(persons, i), seen, stores);
 	}
@@ -477,8 +482,9 @@ static hd_err fx_parsed(json_t *root, const json_error_t *jerr,
 		cx.err[0] = '\0';
 	if (root == NULL) {
 		/* Only the position: jansson's text may quote the input. */
-		snprintf(cx.err, cx.errlen, "line %d column %d: not valid JSON",
-		    jerr->line, jerr->column);
+		snprintf(cx.err, cx.errlen,
+		    "line %d column %d: not valid JSON", jerr->line,
+		    jerr->column);
 		return HD_EINVAL;
 	}
 	hd_err e = fx_load(root, stores, count, &cx);

@@ -47,8 +47,8 @@ static hd_err open_out_stores(const char *dir, srcdb *stores[SRCDB_KIND_COUNT])
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s.db", dir,
 		    srcdb_kind_name((srcdb_kind)k));
-		hd_err err = srcdb_open(NULL, path, (srcdb_kind)k,
-		    SRCDB_OPEN_CREATE, &stores[k]);
+		hd_err err = srcdb_open(
+		    NULL, path, (srcdb_kind)k, SRCDB_OPEN_CREATE, &stores[k]);
 		if (err != HD_OK) {
 			fprintf(stderr, "hedui-source: cannot create %s: %s\n",
 			    path, hd_strerror(err));
@@ -89,7 +89,8 @@ static int cmd_gen(int argc, char **argv)
 		case 's':
 			if (!source_cli_count(optarg, INT64_MAX, &seed))
 				return source_cli_usage(
-				    "--seed: a non-negative number, not \"%s\"",
+				    "--seed: a non-negative number, not "
+				    "\"%s\"",
 				    optarg);
 			break;
 		case 'o':
@@ -118,16 +119,18 @@ static int cmd_gen(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return source_cli_usage("gen: unexpected argument \"%s\"",
-		    argv[optind]);
+		return source_cli_usage(
+		    "gen: unexpected argument \"%s\"", argv[optind]);
 	if (size < 0 || seed < 0 || out == NULL)
-		return source_cli_usage("gen: %s", "--size, --seed and --out are needed");
+		return source_cli_usage(
+		    "gen: %s", "--size, --seed and --out are needed");
 	if (make_dir(out) != 0)
 		return 1;
 	srcdb *stores[SRCDB_KIND_COUNT] = {NULL};
 	char sample_dir[4096];
 	snprintf(sample_dir, sizeof sample_dir, "%s/households", out);
-	popgen_opts po = {.seed = (uint64_t)seed, .size = size,
+	popgen_opts po = {.seed = (uint64_t)seed,
+	    .size = size,
 	    .sample_dir = households > 0 ? sample_dir : NULL,
 	    .sample_households = (int)households};
 	popgen_stats st;
@@ -152,16 +155,15 @@ static int cmd_gen(int argc, char **argv)
 	    st.deposits_over_100k_yuan, st.several_homes, st.cars,
 	    st.active_businesses, st.wage_earners, st.modest_wages);
 	if (households > 0)
-		printf("  sample household requests: %s/hh-*.json\n",
-		    sample_dir);
+		printf(
+		    "  sample household requests: %s/hh-*.json\n", sample_dir);
 	return 0;
 }
 
 static int cmd_load(int argc, char **argv)
 {
 	static const struct option opts[] = {{"fixtures", 1, NULL, 'f'},
-	    {"out", 1, NULL, 'o'}, {"help", 0, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"out", 1, NULL, 'o'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *file = NULL, *out = NULL;
 	int c;
 	optind = 1;
@@ -181,10 +183,11 @@ static int cmd_load(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return source_cli_usage("load: unexpected argument \"%s\"",
-		    argv[optind]);
+		return source_cli_usage(
+		    "load: unexpected argument \"%s\"", argv[optind]);
 	if (file == NULL || out == NULL)
-		return source_cli_usage("load: %s", "--fixtures and --out are needed");
+		return source_cli_usage(
+		    "load: %s", "--fixtures and --out are needed");
 	/* Check the file before anything is created. */
 	char err[256];
 	hd_err e = fixtures_load_file(file, NULL, NULL, err, sizeof err);

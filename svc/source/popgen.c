@@ -64,9 +64,9 @@ static const pg_region pg_regions[] = {
 };
 #define PG_NREGIONS (sizeof pg_regions / sizeof pg_regions[0])
 
-static const char *const pg_surnames[] = {"王", "李", "张", "刘", "陈",
-    "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何",
-    "林", "罗", "高", "郑", "梁", "谢", "宋", "唐"};
+static const char *const pg_surnames[] = {"王", "李", "张", "刘", "陈", "杨",
+    "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林",
+    "罗", "高", "郑", "梁", "谢", "宋", "唐"};
 static const char *const pg_given[] = {"伟", "芳", "娜", "敏", "静", "丽",
     "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀",
     "霞", "平", "刚", "桂", "英", "华", "玉", "兰", "文", "辉", "建", "国",
@@ -145,8 +145,8 @@ static const pg_region *pg_pick_region(popgen *g)
 
 static int pg_days_in(int year, int month)
 {
-	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-	    31};
+	static const int d[12] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 	return d[month - 1] + (month == 2 && leap ? 1 : 0);
 }
@@ -166,8 +166,8 @@ static int pg_birth_date(popgen *g, int age)
 
 /* A fresh ID number: region, birth date, a sequence whose parity is the
  * sex (odd for men), and the check character. */
-static void pg_make_id(popgen *g, const char *region, int age, bool male,
-    char out[IDNUM_LEN + 1])
+static void pg_make_id(
+    popgen *g, const char *region, int age, bool male, char out[IDNUM_LEN + 1])
 {
 	int date = pg_birth_date(g, age);
 	int seq = (int)pg_below(&g->rng, 500) * 2 + (male ? 1 : 0);
@@ -240,8 +240,8 @@ static void pg_plan(popgen *g, int size, pg_member_plan *plan)
 		head_age = (int)pg_range(&g->rng, 22, 80);
 	}
 	bool head_male = pg_chance(&g->rng, 550);
-	plan[0] = (pg_member_plan){"applicant", head_age, head_male,
-	    head_surname};
+	plan[0] =
+	    (pg_member_plan){"applicant", head_age, head_male, head_surname};
 	int i = 1;
 	int mother_age = head_male ? 0 : head_age;
 	if (size >= 2 && pg_chance(&g->rng, 850)) {
@@ -268,8 +268,8 @@ static void pg_plan(popgen *g, int size, pg_member_plan *plan)
 		int age = mother_age - (int)pg_range(&g->rng, 20, 38);
 		if (age < 2)
 			age = (int)pg_range(&g->rng, 2, 6);
-		plan[i] = (pg_member_plan){"child", age, pg_chance(&g->rng, 510),
-		    head_surname};
+		plan[i] = (pg_member_plan){
+		    "child", age, pg_chance(&g->rng, 510), head_surname};
 	}
 }
 
@@ -294,8 +294,8 @@ bool popgen_next(popgen *g, popgen_household *h)
 		popgen_person *p = &h->members[i];
 		/* Most were registered where they live; some moved. */
 		const char *region = pg_chance(&g->rng, 800)
-		    ? home->code
-		    : pg_pick_region(g)->code;
+		                         ? home->code
+		                         : pg_pick_region(g)->code;
 		pg_make_id(g, region, plan[i].age, plan[i].male, p->id_number);
 		pg_name(g, plan[i].surname, p->name, sizeof p->name);
 		p->relation = plan[i].relation;

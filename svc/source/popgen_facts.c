@@ -15,9 +15,8 @@
 static const pg_bracket pg_wage_urban[] = {/* yuan a month */
     {200, 1800, 3000}, {400, 3000, 6000}, {250, 6000, 12000},
     {120, 12000, 30000}, {30, 30000, 80000}};
-static const pg_bracket pg_wage_rural[] = {
-    {400, 1200, 3000}, {400, 3000, 5000}, {170, 5000, 10000},
-    {30, 10000, 25000}};
+static const pg_bracket pg_wage_rural[] = {{400, 1200, 3000},
+    {400, 3000, 5000}, {170, 5000, 10000}, {30, 10000, 25000}};
 static const pg_bracket pg_pension_urban[] = {/* yuan a month */
     {300, 1500, 3000}, {400, 3000, 5000}, {150, 5000, 9000}};
 static const pg_bracket pg_pension_rural[] = {{900, 150, 400}};
@@ -43,7 +42,8 @@ static int64_t pg_pick_one(pg_rng *r, const pg_bracket *b, size_t n)
 	pg_pick(r, b, n, &v);
 	return v;
 }
-#define PICK(r, table) pg_pick_one((r), (table), sizeof(table) / sizeof(table[0]))
+#define PICK(r, table)                                                        \
+	pg_pick_one((r), (table), sizeof(table) / sizeof(table[0]))
 
 /* An amount in yuan brackets as fen, with cents where balances have them. */
 static int64_t pg_fen(pg_rng *r, int64_t yuan, bool cents)
@@ -56,16 +56,16 @@ static void pg_tax(pg_rng *r, popgen_person *p, int age, bool rural)
 	Hedui__V1__TaxFacts *t = &p->tax;
 	bool retired = age > 60;
 	bool works = !retired && age >= 16 &&
-	    (age >= 23 || pg_chance(r, 400)) &&
-	    pg_chance(r, rural ? 650 : 820);
+	             (age >= 23 || pg_chance(r, 400)) &&
+	             pg_chance(r, rural ? 650 : 820);
 	if (works) {
-		int64_t monthly = rural ? PICK(r, pg_wage_rural)
-					: PICK(r, pg_wage_urban);
+		int64_t monthly =
+		    rural ? PICK(r, pg_wage_rural) : PICK(r, pg_wage_urban);
 		t->wage_income_fen = monthly * 12 * YUAN;
 	}
 	if (retired && pg_chance(r, rural ? 900 : 850)) {
 		int64_t monthly = rural ? PICK(r, pg_pension_rural)
-					: PICK(r, pg_pension_urban);
+		                        : PICK(r, pg_pension_urban);
 		t->transfer_income_fen = monthly * 12 * YUAN;
 	} else if (age >= 18 && pg_chance(r, 20)) {
 		t->transfer_income_fen = pg_range(r, 1000, 20000) * YUAN;
@@ -134,8 +134,8 @@ static void pg_vehicle(popgen_person *p, char *kind, int64_t value_fen)
 static void pg_vehicles(pg_rng *r, popgen_person *p, int age, bool rural)
 {
 	if (p->severe_disability && pg_chance(r, 500))
-		pg_vehicle(p, "disability_mobility",
-		    pg_range(r, 3000, 12000) * YUAN);
+		pg_vehicle(
+		    p, "disability_mobility", pg_range(r, 3000, 12000) * YUAN);
 	if (age < 18 || age > 75)
 		return;
 	if (pg_chance(r, rural ? 120 : 250))
@@ -145,11 +145,10 @@ static void pg_vehicles(pg_rng *r, popgen_person *p, int age, bool rural)
 	if (pg_chance(r, rural ? 150 : 40))
 		pg_vehicle(p, "motorcycle", pg_range(r, 3000, 15000) * YUAN);
 	if (pg_chance(r, 250))
-		pg_vehicle(
-		    p, "electric_bike", pg_range(r, 1500, 5000) * YUAN);
+		pg_vehicle(p, "electric_bike", pg_range(r, 1500, 5000) * YUAN);
 	if (rural && pg_chance(r, 80))
-		pg_vehicle(p, "farm_machinery",
-		    pg_range(r, 5000, 150000) * YUAN);
+		pg_vehicle(
+		    p, "farm_machinery", pg_range(r, 5000, 150000) * YUAN);
 }
 
 void popgen_facts_person(pg_rng *r, popgen_person *p, int age, bool rural)
@@ -162,8 +161,8 @@ void popgen_facts_person(pg_rng *r, popgen_person *p, int age, bool rural)
 	pg_vehicles(r, p, age, rural);
 }
 
-static void pg_estate(popgen_person *p, char *usage, int64_t area,
-    int64_t share)
+static void pg_estate(
+    popgen_person *p, char *usage, int64_t area, int64_t share)
 {
 	Hedui__V1__PropertyFacts *pf = &p->property;
 	if (pf->n_real_estate >= POPGEN_MAX_ESTATES)
@@ -183,8 +182,8 @@ void popgen_facts_property(pg_rng *r, popgen_household *h)
 		if (strcmp(h->members[i].relation, "spouse") == 0)
 			spouse = &h->members[i];
 	if (pg_chance(r, h->rural ? 880 : 650)) {
-		int64_t area = h->rural ? PICK(r, pg_home_rural)
-					: PICK(r, pg_home_urban);
+		int64_t area =
+		    h->rural ? PICK(r, pg_home_rural) : PICK(r, pg_home_urban);
 		if (spouse != NULL && pg_chance(r, 700)) {
 			pg_estate(head, "residential", area, 5000);
 			pg_estate(spouse, "residential", area, 5000);
@@ -199,15 +198,15 @@ void popgen_facts_property(pg_rng *r, popgen_household *h)
 				    pg_range(r, 3000, 12000), 10000);
 		}
 		if (!h->rural && pg_chance(r, 150))
-			pg_estate(head, "parking", pg_range(r, 1200, 1500),
-			    10000);
+			pg_estate(
+			    head, "parking", pg_range(r, 1200, 1500), 10000);
 	}
 	if (pg_chance(r, 30))
 		pg_estate(head, pg_chance(r, 600) ? "commercial" : "office",
 		    pg_range(r, 2000, 20000), 10000);
 	if (pg_chance(r, 5))
-		pg_estate(head, "industrial", pg_range(r, 20000, 200000),
-		    10000);
+		pg_estate(
+		    head, "industrial", pg_range(r, 20000, 200000), 10000);
 	if (pg_chance(r, 10))
 		pg_estate(head, "other", pg_range(r, 500, 3000), 10000);
 }
@@ -231,8 +230,8 @@ void popgen_facts_finish(popgen_person *p)
 
 	/* A source knows a person it holds something about. */
 	p->tax_found = t->wage_income_fen || t->business_income_fen ||
-	    t->property_income_fen || t->transfer_income_fen ||
-	    t->excluded_income_fen || t->n_businesses;
+	               t->property_income_fen || t->transfer_income_fen ||
+	               t->excluded_income_fen || t->n_businesses;
 	p->bank_found = p->bank.n_accounts > 0;
 	p->property_found =
 	    p->property.n_real_estate > 0 || p->property.n_vehicles > 0;

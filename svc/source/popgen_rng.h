@@ -74,8 +74,8 @@ typedef struct pg_bracket {
 	int64_t lo, hi;
 } pg_bracket;
 
-static inline int pg_pick(pg_rng *r, const pg_bracket *b, size_t n,
-    int64_t *value)
+static inline int pg_pick(
+    pg_rng *r, const pg_bracket *b, size_t n, int64_t *value)
 {
 	int x = (int)pg_below(r, 1000);
 	for (size_t i = 0; i < n; i++) {

@@ -12,8 +12,8 @@
 #include "log.h"
 #include "popgen.h"
 
-static const ProtobufCMessage *pg_facts(popgen_person *p, srcdb_kind k,
-    bool *found)
+static const ProtobufCMessage *pg_facts(
+    popgen_person *p, srcdb_kind k, bool *found)
 {
 	switch (k) {
 	case SRCDB_TAX:
@@ -62,8 +62,8 @@ static void pg_count(popgen_stats *st, const popgen_person *p)
 
 /* Everyone the sources know goes in; a person a source does not know has
  * no row there, as at a real agency. */
-static hd_err pg_put(popgen_household *h,
-    srcdb *const stores[SRCDB_KIND_COUNT])
+static hd_err pg_put(
+    popgen_household *h, srcdb *const stores[SRCDB_KIND_COUNT])
 {
 	for (int i = 0; i < h->n; i++) {
 		popgen_person *p = &h->members[i];
@@ -93,7 +93,7 @@ static long long pg_ms_since(const struct timespec *t0)
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (t1.tv_sec - t0->tv_sec) * 1000LL +
-	    (t1.tv_nsec - t0->tv_nsec) / 1000000;
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
@@ -107,8 +107,8 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 	memset(stats, 0, sizeof *stats);
 	if (o->sample_dir != NULL && mkdir(o->sample_dir, 0755) != 0 &&
 	    errno != EEXIST) {
-		log_error("popgen.sample", "dir=\"%s\" errno=%d", o->sample_dir,
-		    errno);
+		log_error("popgen.sample", "dir=\"%s\" errno=%d",
+		    o->sample_dir, errno);
 		return HD_EIO;
 	}
 	popgen *g = popgen_alloc(o->seed, o->size);
@@ -158,8 +158,8 @@ static bool pg_has_able_supporter(const popgen_household *h, int me)
 	for (int i = 0; i < h->n; i++) {
 		if (i == me)
 			continue;
-		int age = idnum_age(
-		    h->members[i].id_number, POPGEN_REFERENCE_DATE);
+		int age =
+		    idnum_age(h->members[i].id_number, POPGEN_REFERENCE_DATE);
 		if (age >= 18 && age < 60)
 			return true;
 	}
@@ -172,8 +172,8 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 	json_t *members = json_array();
 	char buf[64];
 	int y = POPGEN_REFERENCE_DATE / 10000;
-	snprintf(buf, sizeof buf, "%s-%d-%06lld", h->region_code, y,
-	    h->index + 1);
+	snprintf(
+	    buf, sizeof buf, "%s-%d-%06lld", h->region_code, y, h->index + 1);
 	json_object_set_new(root, "case_id", json_string(buf));
 	json_object_set_new(root, "region_code", json_string(h->region_code));
 	json_object_set_new(
@@ -183,7 +183,8 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 	    POPGEN_REFERENCE_DATE / 100 % 100, POPGEN_REFERENCE_DATE % 100);
 	json_object_set_new(root, "as_of", json_string(buf));
 	json_object_set_new(root, "currently_enrolled", json_false());
-	json_object_set_new(root, "monthly_rigid_expense_fen", json_integer(0));
+	json_object_set_new(
+	    root, "monthly_rigid_expense_fen", json_integer(0));
 	json_object_set_new(root, "members", members);
 	for (int i = 0; i < h->n; i++) {
 		const popgen_person *p = &h->members[i];
@@ -205,8 +206,8 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 	int rc = json_dump_file(root, path, JSON_INDENT(2));
 	json_decref(root);
 	if (rc != 0) {
-		log_error("popgen.sample", "path=\"%s\" reason=\"cannot write\"",
-		    path);
+		log_error("popgen.sample",
+		    "path=\"%s\" reason=\"cannot write\"", path);
 		return HD_EIO;
 	}
 	return HD_OK;

@@ -29,7 +29,8 @@ static const char all_usage_text[] =
     "`hedui-source gen` or `load` (DIR/bank.db, ...). Options after --\n"
     "go to every source (e.g. -- --latency-ms 50). Stops on Ctrl-C.\n";
 
-static pid_t all_spawn(const char *self, char *const argv[], const sigset_t *old)
+static pid_t all_spawn(
+    const char *self, char *const argv[], const sigset_t *old)
 {
 	pid_t pid = fork();
 	if (pid != 0)
@@ -69,9 +70,11 @@ int source_all_main(int argc, char **argv)
 			certs = optarg;
 			break;
 		case 'p':
-			if (!source_cli_count(optarg, 65533, &base) || base < 1)
+			if (!source_cli_count(optarg, 65533, &base) ||
+			    base < 1)
 				return source_cli_usage(
-				    "--base-port: 1..65533, not \"%s\"", optarg);
+				    "--base-port: 1..65533, not \"%s\"",
+				    optarg);
 			break;
 		case 'h':
 			fputs(all_usage_text, stdout);
@@ -82,15 +85,16 @@ int source_all_main(int argc, char **argv)
 	}
 	if ((fixtures == NULL) == (dir == NULL) || certs == NULL)
 		return source_cli_usage("all: --certs DIR and one of "
-					"--fixtures FILE and --dir DIR are "
-					"needed");
+		                        "--fixtures FILE and --dir DIR are "
+		                        "needed");
 	if (fixtures != NULL) {
 		/* One clear message here rather than three from the
 		 * children. */
 		char err[256];
-		if (fixtures_load_file(fixtures, NULL, NULL, err, sizeof err) !=
-		    HD_OK) {
-			fprintf(stderr, "hedui-source: %s: %s\n", fixtures, err);
+		if (fixtures_load_file(
+		        fixtures, NULL, NULL, err, sizeof err) != HD_OK) {
+			fprintf(
+			    stderr, "hedui-source: %s: %s\n", fixtures, err);
 			return 2;
 		}
 	}
@@ -114,7 +118,8 @@ int source_all_main(int argc, char **argv)
 	for (int k = 0; k < SRCDB_KIND_COUNT; k++) {
 		const char *kind = srcdb_kind_name((srcdb_kind)k);
 		char url[64], store[PATH_MAX];
-		snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%lld", base + k);
+		snprintf(
+		    url, sizeof url, "tls+tcp://127.0.0.1:%lld", base + k);
 		if (dir != NULL)
 			snprintf(store, sizeof store, "%s/%s.db", dir, kind);
 		char *cargv[64];
@@ -151,14 +156,14 @@ int source_all_main(int argc, char **argv)
 			break;
 		for (int k = 0; k < SRCDB_KIND_COUNT; k++) {
 			int ws;
-			if (pids[k] > 0 && waitpid(pids[k], &ws, WNOHANG) ==
-				pids[k]) {
+			if (pids[k] > 0 &&
+			    waitpid(pids[k], &ws, WNOHANG) == pids[k]) {
 				fprintf(stderr,
 				    "hedui-source: the %s source ended "
 				    "(status %d); stopping the others\n",
 				    srcdb_kind_name((srcdb_kind)k),
 				    WIFEXITED(ws) ? WEXITSTATUS(ws)
-						  : 128 + WTERMSIG(ws));
+				                  : 128 + WTERMSIG(ws));
 				pids[k] = 0;
 				status = 1;
 			}

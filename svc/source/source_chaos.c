@@ -13,8 +13,8 @@ void source_chaos_plan_for(
 	 * independent-enough numbers from one draw. */
 	plan->delay_ms = c->latency_ms;
 	if (c->jitter_ms > 0)
-		plan->delay_ms +=
-		    (uint32_t)((draw & 0xffffffffu) % ((uint64_t)c->jitter_ms + 1));
+		plan->delay_ms += (uint32_t)((draw & 0xffffffffu) %
+		                             ((uint64_t)c->jitter_ms + 1));
 	plan->fail = (int)((draw >> 32) % 10000) < c->fail_bps;
 }
 
@@ -31,7 +31,7 @@ uint64_t source_chaos_draw(void)
 		    (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 	}
 	uint64_t z = atomic_fetch_add(&counter, 0x9e3779b97f4a7c15ULL) +
-	    0x9e3779b97f4a7c15ULL;
+	             0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);

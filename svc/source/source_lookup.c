@@ -71,7 +71,8 @@ static hd_err sl_malformed(srcdb_result *res, size_t i)
 			b->accounts[0]->balance_fen = -1;
 			return HD_OK;
 		}
-		Hedui__V1__Account **arr = srcdb_result_alloc(res, sizeof *arr);
+		Hedui__V1__Account **arr =
+		    srcdb_result_alloc(res, sizeof *arr);
 		Hedui__V1__Account *a = srcdb_result_alloc(res, sizeof *a);
 		if (arr == NULL || a == NULL)
 			return HD_ENOMEM;
@@ -93,7 +94,8 @@ static hd_err sl_malformed(srcdb_result *res, size_t i)
 			pf->vehicles[0]->value_fen = -1;
 			return HD_OK;
 		}
-		Hedui__V1__Vehicle **arr = srcdb_result_alloc(res, sizeof *arr);
+		Hedui__V1__Vehicle **arr =
+		    srcdb_result_alloc(res, sizeof *arr);
 		Hedui__V1__Vehicle *v = srcdb_result_alloc(res, sizeof *v);
 		if (arr == NULL || v == NULL)
 			return HD_ENOMEM;
@@ -183,10 +185,11 @@ static bool sl_check_request(const Hedui__V1__LookupRequest *req,
 		return false;
 	}
 	for (size_t i = 0; i < req->n_id_numbers; i++) {
-		idnum_defect d = idnum_check(req->id_numbers[i], as_of, ids[i]);
+		idnum_defect d =
+		    idnum_check(req->id_numbers[i], as_of, ids[i]);
 		if (d != IDNUM_OK) {
-			sl_fail(ans, RPC_INVALID_ARGUMENT, "id_numbers[%zu]: %s",
-			    i, idnum_defect_str(d));
+			sl_fail(ans, RPC_INVALID_ARGUMENT,
+			    "id_numbers[%zu]: %s", i, idnum_defect_str(d));
 			return false;
 		}
 	}
@@ -217,9 +220,9 @@ void source_lookup(
 	if (err != HD_OK) {
 		log_error("source.lookup", "kind=%s err=%s",
 		    srcdb_kind_name(srcdb_get_kind(db)), hd_strerror(err));
-		sl_fail(ans, rpc_code_from_err(err) == RPC_UNAVAILABLE
-			? RPC_UNAVAILABLE
-			: RPC_INTERNAL,
+		sl_fail(ans,
+		    rpc_code_from_err(err) == RPC_UNAVAILABLE ? RPC_UNAVAILABLE
+		                                              : RPC_INTERNAL,
 		    "the source could not read its records");
 		return;
 	}
@@ -245,8 +248,9 @@ void source_lookup(
 	if (err == HD_OK && !ans->hold)
 		err = sl_response(ans);
 	if (err != HD_OK) {
-		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
-					   "answer");
+		sl_fail(ans, RPC_INTERNAL,
+		    "the source could not build its "
+		    "answer");
 		ans->response = NULL;
 	}
 }
@@ -268,7 +272,8 @@ static bool sl_check_batch(
 	size_t total = 0;
 	for (size_t g = 0; g < req->n_households; g++) {
 		const Hedui__V1__LookupHousehold *hh = req->households[g];
-		if (hh->n_id_numbers == 0 || hh->n_id_numbers > SRCDB_MAX_IDS) {
+		if (hh->n_id_numbers == 0 ||
+		    hh->n_id_numbers > SRCDB_MAX_IDS) {
 			sl_fail(ans, RPC_INVALID_ARGUMENT,
 			    "households[%zu].id_numbers: %zu given, 1 to %d "
 			    "per household",
@@ -279,7 +284,8 @@ static bool sl_check_batch(
 	}
 	if (total > SOURCE_BATCH_MAX_IDS) {
 		sl_fail(ans, RPC_INVALID_ARGUMENT,
-		    "households: %zu ID numbers in all, at most %d per request",
+		    "households: %zu ID numbers in all, at most %d per "
+		    "request",
 		    total, SOURCE_BATCH_MAX_IDS);
 		return false;
 	}
@@ -349,8 +355,9 @@ static void sl_lookup_batch(
 		return;
 	ans->parts = calloc(req->n_households, sizeof *ans->parts);
 	if (ans->parts == NULL) {
-		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
-					   "answer");
+		sl_fail(ans, RPC_INTERNAL,
+		    "the source could not build its "
+		    "answer");
 		return;
 	}
 	ans->n_parts = req->n_households;
@@ -385,8 +392,9 @@ static void sl_lookup_batch(
 		return;
 	}
 	if (sl_batch_response(ans) != HD_OK) {
-		sl_fail(ans, RPC_INTERNAL, "the source could not build its "
-					   "answer");
+		sl_fail(ans, RPC_INTERNAL,
+		    "the source could not build its "
+		    "answer");
 		ans->response = NULL;
 	}
 }

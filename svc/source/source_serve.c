@@ -119,7 +119,7 @@ static int serve_count(const char *flag, const char *v, long long lo,
 {
 	if (!source_cli_count(v, hi, out) || *out < lo)
 		return source_cli_usage("--%s: a whole number %lld..%lld, not "
-					"\"%s\"",
+		                        "\"%s\"",
 		    flag, lo, hi, v);
 	return 0;
 }
@@ -159,7 +159,7 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		case OPT_KIND:
 			if (!srcdb_kind_parse(optarg, &o->kind))
 				return source_cli_usage("--kind: bank, tax or "
-							"property, not \"%s\"",
+				                        "property, not \"%s\"",
 				    optarg);
 			o->kind_set = true;
 			break;
@@ -191,19 +191,20 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 			o->tls_engine = optarg;
 			break;
 		case OPT_LATENCY:
-			if ((rc = serve_count("latency-ms", optarg, 0, 600000,
-				 &n)) != 0)
+			if ((rc = serve_count(
+			         "latency-ms", optarg, 0, 600000, &n)) != 0)
 				return rc;
 			o->chaos.latency_ms = (uint32_t)n;
 			break;
 		case OPT_JITTER:
-			if ((rc = serve_count("jitter-ms", optarg, 0, 600000,
-				 &n)) != 0)
+			if ((rc = serve_count(
+			         "jitter-ms", optarg, 0, 600000, &n)) != 0)
 				return rc;
 			o->chaos.jitter_ms = (uint32_t)n;
 			break;
 		case OPT_FAILRATE:
-			if (!source_chaos_parse_rate(optarg, &o->chaos.fail_bps))
+			if (!source_chaos_parse_rate(
+			        optarg, &o->chaos.fail_bps))
 				return source_cli_usage(
 				    "--fail-rate: basis points 0..10000 or a "
 				    "percentage like 2.5%%, not \"%s\"",
@@ -213,31 +214,32 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 			o->chaos.hang = true;
 			break;
 		case OPT_INFLIGHT:
-			if ((rc = serve_count("max-inflight", optarg, 2, 100000,
-				 &o->max_inflight)) != 0)
+			if ((rc = serve_count("max-inflight", optarg, 2,
+			         100000, &o->max_inflight)) != 0)
 				return rc;
 			break;
 		case OPT_HELD:
 			if ((rc = serve_count("max-held", optarg, 1, 100000,
-				 &o->max_held)) != 0)
+			         &o->max_held)) != 0)
 				return rc;
 			break;
 		case OPT_DEADLINE:
 			if ((rc = serve_count("max-deadline-ms", optarg, 1,
-				 3600000, &o->max_deadline_ms)) != 0)
+			         3600000, &o->max_deadline_ms)) != 0)
 				return rc;
 			break;
 		case OPT_LOGLEVEL:
 			if (!log_level_parse(optarg, &lvl))
 				return source_cli_usage("--log-level: debug, "
-							"info, warn or error, "
-							"not \"%s\"",
+				                        "info, warn or error, "
+				                        "not \"%s\"",
 				    optarg);
 			log_set_level(lvl);
 			break;
 		case 'V':
 			tls_setup_engine(o->tls_engine);
-			printf("hedui-source %s\ntls engine: %s (%s), max %s\n",
+			printf(
+			    "hedui-source %s\ntls engine: %s (%s), max %s\n",
 			    SOURCE_VERSION, tls_setup_engine_name(),
 			    tls_setup_engine_description(),
 			    tls_setup_max_version(NULL));
@@ -250,8 +252,8 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return source_cli_usage("unexpected argument \"%s\"",
-		    argv[optind]);
+		return source_cli_usage(
+		    "unexpected argument \"%s\"", argv[optind]);
 	if (!o->kind_set)
 		return source_cli_usage("--kind bank|tax|property is needed");
 	if ((o->db == NULL) == (o->fixtures == NULL))
@@ -261,7 +263,7 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		o->max_held = o->max_inflight / 2;
 	if (o->max_held >= o->max_inflight)
 		return source_cli_usage("--max-held must be below "
-					"--max-inflight (%lld)",
+		                        "--max-inflight (%lld)",
 		    o->max_inflight);
 	const char *kind = srcdb_kind_name(o->kind);
 	if (o->listen == NULL) {
@@ -270,10 +272,10 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		o->listen = o->listen_buf;
 	}
 	if (o->certs_dir != NULL) {
-		snprintf(o->ca_buf, sizeof o->ca_buf, "%s/ca.crt",
-		    o->certs_dir);
-		snprintf(o->crl_buf, sizeof o->crl_buf, "%s/ca.crl",
-		    o->certs_dir);
+		snprintf(
+		    o->ca_buf, sizeof o->ca_buf, "%s/ca.crt", o->certs_dir);
+		snprintf(
+		    o->crl_buf, sizeof o->crl_buf, "%s/ca.crl", o->certs_dir);
 		snprintf(o->cert_buf, sizeof o->cert_buf, "%s/source-%s.crt",
 		    o->certs_dir, kind);
 		snprintf(o->key_buf, sizeof o->key_buf, "%s/source-%s.key",
@@ -349,13 +351,17 @@ int source_serve_main(int argc, char **argv)
 
 	rpc_server_opts so = {
 	    .url = o.listen,
-	    .tls = {.ca_file = o.ca, .crl_file = o.crl, .cert_file = o.cert,
-		.key_file = o.key},
+	    .tls = {.ca_file = o.ca,
+	        .crl_file = o.crl,
+	        .cert_file = o.cert,
+	        .key_file = o.key},
 	    .max_inflight = (int)o.max_inflight,
 	    .max_deadline_ms = (uint32_t)o.max_deadline_ms,
 	};
-	source_service_opts sso = {.db = db, .chaos = o.chaos,
-	    .max_waiting = (int)o.max_inflight, .max_held = (int)o.max_held};
+	source_service_opts sso = {.db = db,
+	    .chaos = o.chaos,
+	    .max_waiting = (int)o.max_inflight,
+	    .max_held = (int)o.max_held};
 	if ((srv = rpc_server_alloc(&so)) == NULL)
 		goto fail;
 	if ((builtin = rpc_builtin_add(srv, false)) == NULL)

@@ -75,8 +75,8 @@ static void source_slot_cb(void *arg)
 	source_service *s = sl->svc;
 	int rv = nng_aio_result(sl->aio);
 	if (rv != 0)
-		rpc_call_fail(sl->call, RPC_UNAVAILABLE,
-		    "the source is shutting down");
+		rpc_call_fail(
+		    sl->call, RPC_UNAVAILABLE, "the source is shutting down");
 	else if (sl->kind == SLOT_REPLY)
 		rpc_call_reply(sl->call, sl->ans.response);
 	else if (sl->kind == SLOT_FAIL)
@@ -140,8 +140,7 @@ static void source_hold(source_service *s, rpc_call *call)
 }
 
 static void source_answer_call(source_service *s, rpc_call *call,
-    uint32_t delay_ms, rpc_code code, const char *message,
-    source_answer *ans)
+    uint32_t delay_ms, rpc_code code, const char *message, source_answer *ans)
 {
 	slot_kind kind = code == RPC_OK ? SLOT_REPLY : SLOT_FAIL;
 	if (delay_ms > 0 &&
@@ -160,10 +159,10 @@ static void source_safe_ref(const char *in, char *out, size_t len)
 {
 	size_t n = 0;
 	for (; in != NULL && *in != '\0' && n + 1 < len; in++)
-		out[n++] = (*in >= 0x21 && *in <= 0x7e && *in != '"' &&
-			       *in != '\\')
-		    ? *in
-		    : '_';
+		out[n++] =
+		    (*in >= 0x21 && *in <= 0x7e && *in != '"' && *in != '\\')
+		        ? *in
+		        : '_';
 	out[n] = '\0';
 }
 
@@ -178,8 +177,8 @@ static void source_lookup_handler(
 	s->active += !closing;
 	pthread_mutex_unlock(&s->mu);
 	if (closing) {
-		rpc_call_fail(call, RPC_UNAVAILABLE,
-		    "the source is shutting down");
+		rpc_call_fail(
+		    call, RPC_UNAVAILABLE, "the source is shutting down");
 		return;
 	}
 
@@ -209,12 +208,11 @@ static void source_lookup_handler(
 	    "held_households=%d persons=%zu found=%d "
 	    "unavailable=%d malformed=%d outcome=%s delay_ms=%u",
 	    srcdb_kind_name(s->kind), rpc_call_request_id(call), ref,
-	    req->n_households > 0 ? req->n_households : 1,
-	    ans.held_households, persons, ans.found, ans.unavailable,
-	    ans.malformed,
+	    req->n_households > 0 ? req->n_households : 1, ans.held_households,
+	    persons, ans.found, ans.unavailable, ans.malformed,
 	    what == DO_HOLD   ? "held"
 	    : what == DO_FAIL ? "injected_failure"
-			      : rpc_code_name(ans.code),
+	                      : rpc_code_name(ans.code),
 	    what == DO_HOLD ? 0 : plan.delay_ms);
 	switch (what) {
 	case DO_HOLD:
@@ -225,8 +223,8 @@ static void source_lookup_handler(
 		    "the source failed (injected failure)", NULL);
 		break;
 	default:
-		source_answer_call(s, call, plan.delay_ms, ans.code,
-		    ans.message, &ans);
+		source_answer_call(
+		    s, call, plan.delay_ms, ans.code, ans.message, &ans);
 		break;
 	}
 	source_answer_free(&ans);
@@ -259,8 +257,8 @@ source_service *source_service_alloc(const source_service_opts *o)
 		sl->svc = s;
 		int rv = nng_aio_alloc(&sl->aio, source_slot_cb, sl);
 		if (rv != 0) {
-			log_error("source.alloc", "error=\"%s\"",
-			    nng_strerror(rv));
+			log_error(
+			    "source.alloc", "error=\"%s\"", nng_strerror(rv));
 			goto fail;
 		}
 		sl->next_free = s->free_list;

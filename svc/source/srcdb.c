@@ -25,9 +25,8 @@ static const char *const srcdb_account_kinds[] = {
     "deposit", "securities", "wealth", "insurance", NULL};
 static const char *const srcdb_usages[] = {"residential", "commercial",
     "office", "industrial", "parking", "other", NULL};
-static const char *const srcdb_vehicle_kinds[] = {"car", "truck",
-    "motorcycle", "electric_bike", "disability_mobility", "farm_machinery",
-    NULL};
+static const char *const srcdb_vehicle_kinds[] = {"car", "truck", "motorcycle",
+    "electric_bike", "disability_mobility", "farm_machinery", NULL};
 static const char *const srcdb_business_statuses[] = {
     "active", "closed", NULL};
 
@@ -95,7 +94,8 @@ bool srcdb_business_status_valid(const char *status)
 	return srcdb_in(srcdb_business_statuses, status);
 }
 
-/* --- result memory -------------------------------------------------------- */
+/* --- result memory --------------------------------------------------------
+ */
 
 /* A bump allocator: a lookup makes a few dozen small objects that all die
  * together, so one chunk (rarely more) and one free. */
@@ -180,8 +180,8 @@ Hedui__V1__PersonHeader *srcdb_result_header(const srcdb_result *res, size_t i)
 }
 
 /* Fresh empty facts of the result's kind for p, with a new header. */
-static hd_err srcdb_new_facts(srcdb_result *res, const char *id,
-    srcdb_person *p)
+static hd_err srcdb_new_facts(
+    srcdb_result *res, const char *id, srcdb_person *p)
 {
 	Hedui__V1__PersonHeader *h = srcdb_result_alloc(res, sizeof *h);
 	char *idc = srcdb_result_strdup(res, id);
@@ -239,7 +239,8 @@ hd_err srcdb_result_clear_person(srcdb_result *res, size_t i)
 	return srcdb_new_facts(res, id, p);
 }
 
-/* --- records -------------------------------------------------------------- */
+/* --- records --------------------------------------------------------------
+ */
 
 static hd_err srcdb_bad(char *detail, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -323,8 +324,8 @@ static hd_err srcdb_check_property(
 	return HD_OK;
 }
 
-hd_err srcdb_record_check(srcdb_kind kind, const srcdb_record *rec,
-    char *detail, size_t detail_len)
+hd_err srcdb_record_check(
+    srcdb_kind kind, const srcdb_record *rec, char *detail, size_t detail_len)
 {
 	char norm[IDNUM_LEN + 1];
 	if (rec->id_number == NULL ||
@@ -333,8 +334,7 @@ hd_err srcdb_record_check(srcdb_kind kind, const srcdb_record *rec,
 		return srcdb_bad(detail, detail_len,
 		    "id_number: not a valid normalised ID number");
 	if ((unsigned)rec->fault >= SRCDB_FAULT_COUNT)
-		return srcdb_bad(
-		    detail, detail_len, "fault: unknown fault");
+		return srcdb_bad(detail, detail_len, "fault: unknown fault");
 	if (rec->facts == NULL)
 		return HD_OK;
 	const ProtobufCMessageDescriptor *want[SRCDB_KIND_COUNT] = {
@@ -343,8 +343,8 @@ hd_err srcdb_record_check(srcdb_kind kind, const srcdb_record *rec,
 	    &hedui__v1__property_facts__descriptor};
 	if ((unsigned)kind >= SRCDB_KIND_COUNT ||
 	    rec->facts->descriptor != want[kind])
-		return srcdb_bad(detail, detail_len,
-		    "facts: not this source's kind");
+		return srcdb_bad(
+		    detail, detail_len, "facts: not this source's kind");
 	switch (kind) {
 	case SRCDB_TAX:
 		return srcdb_check_tax((const Hedui__V1__TaxFacts *)rec->facts,
@@ -360,7 +360,8 @@ hd_err srcdb_record_check(srcdb_kind kind, const srcdb_record *rec,
 	}
 }
 
-/* --- dispatch ------------------------------------------------------------- */
+/* --- dispatch -------------------------------------------------------------
+ */
 
 hd_err srcdb_open(const srcdb_ops *ops, const char *target, srcdb_kind kind,
     int flags, srcdb **out)
@@ -397,8 +398,8 @@ srcdb_kind srcdb_get_kind(const srcdb *db)
 	return db->kind;
 }
 
-hd_err srcdb_lookup(srcdb *db, const char *const *ids, size_t n,
-    srcdb_result *res)
+hd_err srcdb_lookup(
+    srcdb *db, const char *const *ids, size_t n, srcdb_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->kind = db->kind;

@@ -40,7 +40,7 @@ typedef enum srcdb_fault {
 	SRCDB_FAULT_NONE = 0,
 	SRCDB_FAULT_UNAVAILABLE, /* that person answers UNAVAILABLE */
 	SRCDB_FAULT_TIMEOUT,     /* the whole request is never answered */
-	SRCDB_FAULT_MALFORMED,   /* that person's facts hold a negative amount */
+	SRCDB_FAULT_MALFORMED, /* that person's facts hold a negative amount */
 	SRCDB_FAULT_COUNT
 } srcdb_fault;
 
@@ -78,7 +78,8 @@ typedef struct srcdb_result {
 } srcdb_result;
 
 /* The PersonHeader of persons[i]'s facts. */
-Hedui__V1__PersonHeader *srcdb_result_header(const srcdb_result *res, size_t i);
+Hedui__V1__PersonHeader *srcdb_result_header(
+    const srcdb_result *res, size_t i);
 
 /* Memory that lives as long as the result; NULL when out of memory.
  * Zero-filled. */
@@ -108,11 +109,11 @@ enum {
 
 typedef struct srcdb_ops {
 	const char *name;
-	hd_err (*open)(const char *target, srcdb_kind kind, int flags,
-	    void **state);
+	hd_err (*open)(
+	    const char *target, srcdb_kind kind, int flags, void **state);
 	/* Fills res->persons[0..n) in order; res->kind and arena are set. */
-	hd_err (*lookup)(void *state, const char *const *ids, size_t n,
-	    srcdb_result *res);
+	hd_err (*lookup)(
+	    void *state, const char *const *ids, size_t n, srcdb_result *res);
 	void (*close)(void *state);
 	/* Optional (NULL: the store is read-only). */
 	hd_err (*begin)(void *state);
@@ -139,8 +140,8 @@ srcdb_kind srcdb_get_kind(const srcdb *db);
  * persons and must be released with srcdb_result_free; on error res is
  * empty. Safe to call from several threads at once.
  */
-hd_err srcdb_lookup(srcdb *db, const char *const *ids, size_t n,
-    srcdb_result *res);
+hd_err srcdb_lookup(
+    srcdb *db, const char *const *ids, size_t n, srcdb_result *res);
 
 /* Filling a store. put validates the record (kinds, non-negative amounts,
  * shares 0..10000) and fails with HD_EINVAL when it is wrong, HD_EEXIST
@@ -153,7 +154,7 @@ hd_err srcdb_count(srcdb *db, long long *n);
 
 /* Checks a record against the contract (what put refuses); detail names
  * the field, never a value. */
-hd_err srcdb_record_check(srcdb_kind kind, const srcdb_record *rec,
-    char *detail, size_t detail_len);
+hd_err srcdb_record_check(
+    srcdb_kind kind, const srcdb_record *rec, char *detail, size_t detail_len);
 
 #endif

@@ -65,77 +65,77 @@ static const char sq_common_schema[] =
 
 static const char *const sq_kind_schema[SRCDB_KIND_COUNT] = {
     [SRCDB_BANK] =
-	"CREATE TABLE bank_account(id TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" kind TEXT NOT NULL CHECK(kind IN"
-	"  ('deposit','securities','wealth','insurance')),"
-	" balance_fen INTEGER NOT NULL CHECK(balance_fen >= 0),"
-	" PRIMARY KEY(id, seq)) WITHOUT ROWID;",
+        "CREATE TABLE bank_account(id TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " kind TEXT NOT NULL CHECK(kind IN"
+        "  ('deposit','securities','wealth','insurance')),"
+        " balance_fen INTEGER NOT NULL CHECK(balance_fen >= 0),"
+        " PRIMARY KEY(id, seq)) WITHOUT ROWID;",
     [SRCDB_TAX] =
-	"CREATE TABLE tax_income(id TEXT PRIMARY KEY NOT NULL,"
-	" wage_fen INTEGER NOT NULL CHECK(wage_fen >= 0),"
-	" business_fen INTEGER NOT NULL CHECK(business_fen >= 0),"
-	" property_fen INTEGER NOT NULL CHECK(property_fen >= 0),"
-	" transfer_fen INTEGER NOT NULL CHECK(transfer_fen >= 0),"
-	" excluded_fen INTEGER NOT NULL CHECK(excluded_fen >= 0))"
-	" WITHOUT ROWID;"
-	"CREATE TABLE tax_business(id TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" registered_capital_fen INTEGER NOT NULL"
-	"  CHECK(registered_capital_fen >= 0),"
-	" status TEXT NOT NULL CHECK(status IN ('active','closed')),"
-	" PRIMARY KEY(id, seq)) WITHOUT ROWID;",
+        "CREATE TABLE tax_income(id TEXT PRIMARY KEY NOT NULL,"
+        " wage_fen INTEGER NOT NULL CHECK(wage_fen >= 0),"
+        " business_fen INTEGER NOT NULL CHECK(business_fen >= 0),"
+        " property_fen INTEGER NOT NULL CHECK(property_fen >= 0),"
+        " transfer_fen INTEGER NOT NULL CHECK(transfer_fen >= 0),"
+        " excluded_fen INTEGER NOT NULL CHECK(excluded_fen >= 0))"
+        " WITHOUT ROWID;"
+        "CREATE TABLE tax_business(id TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " registered_capital_fen INTEGER NOT NULL"
+        "  CHECK(registered_capital_fen >= 0),"
+        " status TEXT NOT NULL CHECK(status IN ('active','closed')),"
+        " PRIMARY KEY(id, seq)) WITHOUT ROWID;",
     [SRCDB_PROPERTY] =
-	"CREATE TABLE property_real_estate(id TEXT NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" usage TEXT NOT NULL CHECK(usage IN ('residential','commercial',"
-	"  'office','industrial','parking','other')),"
-	" area_centi_m2 INTEGER NOT NULL CHECK(area_centi_m2 >= 0),"
-	" share_bps INTEGER NOT NULL CHECK(share_bps BETWEEN 0 AND 10000),"
-	" PRIMARY KEY(id, seq)) WITHOUT ROWID;"
-	"CREATE TABLE property_vehicle(id TEXT NOT NULL, seq INTEGER NOT NULL,"
-	" kind TEXT NOT NULL CHECK(kind IN ('car','truck','motorcycle',"
-	"  'electric_bike','disability_mobility','farm_machinery')),"
-	" value_fen INTEGER NOT NULL CHECK(value_fen >= 0),"
-	" PRIMARY KEY(id, seq)) WITHOUT ROWID;",
+        "CREATE TABLE property_real_estate(id TEXT NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " usage TEXT NOT NULL CHECK(usage IN ('residential','commercial',"
+        "  'office','industrial','parking','other')),"
+        " area_centi_m2 INTEGER NOT NULL CHECK(area_centi_m2 >= 0),"
+        " share_bps INTEGER NOT NULL CHECK(share_bps BETWEEN 0 AND 10000),"
+        " PRIMARY KEY(id, seq)) WITHOUT ROWID;"
+        "CREATE TABLE property_vehicle(id TEXT NOT NULL, seq INTEGER NOT NULL,"
+        " kind TEXT NOT NULL CHECK(kind IN ('car','truck','motorcycle',"
+        "  'electric_bike','disability_mobility','farm_machinery')),"
+        " value_fen INTEGER NOT NULL CHECK(value_fen >= 0),"
+        " PRIMARY KEY(id, seq)) WITHOUT ROWID;",
 };
 
 static const char *const sq_sql[SRCDB_KIND_COUNT][SQ_STMT_COUNT] = {
     [SRCDB_BANK] =
-	{
-	    "SELECT found, fault FROM person WHERE id = ?1",
-	    "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
-	    "SELECT kind, balance_fen FROM bank_account WHERE id = ?1"
-	    " ORDER BY seq",
-	    "INSERT INTO bank_account(id, seq, kind, balance_fen)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	    NULL,
-	    NULL,
-	},
+        {
+            "SELECT found, fault FROM person WHERE id = ?1",
+            "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
+            "SELECT kind, balance_fen FROM bank_account WHERE id = ?1"
+            " ORDER BY seq",
+            "INSERT INTO bank_account(id, seq, kind, balance_fen)"
+            " VALUES (?1, ?2, ?3, ?4)",
+            NULL,
+            NULL,
+        },
     [SRCDB_TAX] =
-	{
-	    "SELECT found, fault FROM person WHERE id = ?1",
-	    "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
-	    "SELECT wage_fen, business_fen, property_fen, transfer_fen,"
-	    " excluded_fen FROM tax_income WHERE id = ?1",
-	    "INSERT INTO tax_income(id, wage_fen, business_fen, property_fen,"
-	    " transfer_fen, excluded_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	    "SELECT registered_capital_fen, status FROM tax_business"
-	    " WHERE id = ?1 ORDER BY seq",
-	    "INSERT INTO tax_business(id, seq, registered_capital_fen, status)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	},
+        {
+            "SELECT found, fault FROM person WHERE id = ?1",
+            "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
+            "SELECT wage_fen, business_fen, property_fen, transfer_fen,"
+            " excluded_fen FROM tax_income WHERE id = ?1",
+            "INSERT INTO tax_income(id, wage_fen, business_fen, property_fen,"
+            " transfer_fen, excluded_fen) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "SELECT registered_capital_fen, status FROM tax_business"
+            " WHERE id = ?1 ORDER BY seq",
+            "INSERT INTO tax_business(id, seq, registered_capital_fen, status)"
+            " VALUES (?1, ?2, ?3, ?4)",
+        },
     [SRCDB_PROPERTY] =
-	{
-	    "SELECT found, fault FROM person WHERE id = ?1",
-	    "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
-	    "SELECT usage, area_centi_m2, share_bps FROM property_real_estate"
-	    " WHERE id = ?1 ORDER BY seq",
-	    "INSERT INTO property_real_estate(id, seq, usage, area_centi_m2,"
-	    " share_bps) VALUES (?1, ?2, ?3, ?4, ?5)",
-	    "SELECT kind, value_fen FROM property_vehicle WHERE id = ?1"
-	    " ORDER BY seq",
-	    "INSERT INTO property_vehicle(id, seq, kind, value_fen)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	},
+        {
+            "SELECT found, fault FROM person WHERE id = ?1",
+            "INSERT INTO person(id, found, fault) VALUES (?1, ?2, ?3)",
+            "SELECT usage, area_centi_m2, share_bps FROM property_real_estate"
+            " WHERE id = ?1 ORDER BY seq",
+            "INSERT INTO property_real_estate(id, seq, usage, area_centi_m2,"
+            " share_bps) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "SELECT kind, value_fen FROM property_vehicle WHERE id = ?1"
+            " ORDER BY seq",
+            "INSERT INTO property_vehicle(id, seq, kind, value_fen)"
+            " VALUES (?1, ?2, ?3, ?4)",
+        },
 };
 
 static hd_err sq_fail(sqlite3 *db, const char *op, int rc)
@@ -183,8 +183,9 @@ static hd_err sq_check_meta(sq_store *s, sqlite3 *db)
 		if (kind == NULL || ver == NULL ||
 		    strcmp(kind, srcdb_kind_name(s->kind)) != 0 ||
 		    strcmp(ver, SQ_SCHEMA_VERSION) != 0)
-			log_error("srcdb.open", "reason=\"store holds kind %s "
-						"schema %s, wanted %s schema %s\"",
+			log_error("srcdb.open",
+			    "reason=\"store holds kind %s "
+			    "schema %s, wanted %s schema %s\"",
 			    kind ? kind : "?", ver ? ver : "?",
 			    srcdb_kind_name(s->kind), SQ_SCHEMA_VERSION);
 		else
@@ -216,8 +217,8 @@ static hd_err sq_create_schema(sq_store *s, sqlite3 *db)
 static hd_err sq_conn_open(sq_store *s, sq_conn *c)
 {
 	int flags = SQLITE_OPEN_NOMUTEX |
-	    (s->created ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-			: SQLITE_OPEN_READONLY);
+	            (s->created ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+	                        : SQLITE_OPEN_READONLY);
 	int rc = sqlite3_open_v2(s->target, &c->db, flags, NULL);
 	hd_err err;
 	if (rc != SQLITE_OK) {
@@ -255,8 +256,8 @@ static hd_err sq_conn_open(sq_store *s, sq_conn *c)
 		goto fail;
 	for (int i = 0; i < SQ_STMT_COUNT; i++) {
 		const char *sql = sq_sql[s->kind][i];
-		bool is_put = i == SQ_PERSON_PUT || i == SQ_A_PUT ||
-		    i == SQ_B_PUT;
+		bool is_put =
+		    i == SQ_PERSON_PUT || i == SQ_A_PUT || i == SQ_B_PUT;
 		if (sql == NULL || (is_put && !s->created))
 			continue;
 		rc = sqlite3_prepare_v3(c->db, sql, -1,
@@ -290,8 +291,8 @@ static bool sq_is_memory(const char *target)
 	return strcmp(target, ":memory:") == 0;
 }
 
-static hd_err sq_open(const char *target, srcdb_kind kind, int flags,
-    void **state)
+static hd_err sq_open(
+    const char *target, srcdb_kind kind, int flags, void **state)
 {
 	*state = NULL;
 	sq_store *s = calloc(1, sizeof *s);
@@ -343,8 +344,8 @@ static void sq_close(void *state)
 		return;
 	if (s->created && !sq_is_memory(s->target) && s->conns[0].db) {
 		if (s->in_txn)
-			sqlite3_exec(s->conns[0].db, "ROLLBACK", NULL, NULL,
-			    NULL);
+			sqlite3_exec(
+			    s->conns[0].db, "ROLLBACK", NULL, NULL, NULL);
 		/* Readers get WAL so that they never block one another. */
 		sq_exec(s->conns[0].db, "close",
 		    "PRAGMA journal_mode=WAL; PRAGMA optimize;");
@@ -378,7 +379,8 @@ static void sq_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-/* --- lookups -------------------------------------------------------------- */
+/* --- lookups --------------------------------------------------------------
+ */
 
 /* Grows an arena array of pointers; the old copy stays in the arena. */
 static void **sq_grow(srcdb_result *res, void **arr, size_t n, size_t *cap)
@@ -403,8 +405,8 @@ static const char *sq_text(srcdb_result *res, sqlite3_stmt *st, int col)
  * message from the current row. */
 typedef void *(*sq_row_fn)(srcdb_result *res, sqlite3_stmt *st);
 
-static hd_err sq_rows(sq_conn *c, int which, const char *id,
-    srcdb_result *res, sq_row_fn make, size_t *n_out, void ***arr_out)
+static hd_err sq_rows(sq_conn *c, int which, const char *id, srcdb_result *res,
+    sq_row_fn make, size_t *n_out, void ***arr_out)
 {
 	sqlite3_stmt *st = c->st[which];
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -495,19 +497,19 @@ static hd_err sq_tax_income(sq_conn *c, const char *id, Hedui__V1__TaxFacts *t)
 
 /* Moves the untyped rows of sq_rows into the message's own typed array
  * (the pointers are copied, not the messages). */
-#define SQ_ADOPT(res, n, arr, field, nfield, err)                              \
-	do {                                                                   \
-		if ((err) == HD_OK && (n) > 0) {                               \
-			(field) = srcdb_result_alloc(                          \
-			    (res), (n) * sizeof *(field));                     \
-			if ((field) == NULL) {                                 \
-				(err) = HD_ENOMEM;                             \
-				break;                                         \
-			}                                                      \
-			for (size_t k_ = 0; k_ < (n); k_++)                    \
-				(field)[k_] = (arr)[k_];                       \
-			(nfield) = (n);                                        \
-		}                                                              \
+#define SQ_ADOPT(res, n, arr, field, nfield, err)                             \
+	do {                                                                  \
+		if ((err) == HD_OK && (n) > 0) {                              \
+			(field) =                                             \
+			    srcdb_result_alloc((res), (n) * sizeof *(field)); \
+			if ((field) == NULL) {                                \
+				(err) = HD_ENOMEM;                            \
+				break;                                        \
+			}                                                     \
+			for (size_t k_ = 0; k_ < (n); k_++)                   \
+				(field)[k_] = (arr)[k_];                      \
+			(nfield) = (n);                                       \
+		}                                                             \
 	} while (0)
 
 static hd_err sq_facts(sq_conn *c, srcdb_kind kind, const char *id,
@@ -538,16 +540,16 @@ static hd_err sq_facts(sq_conn *c, srcdb_kind kind, const char *id,
 		    c, SQ_A_GET, id, res, sq_make_real_estate, &n, &arr);
 		SQ_ADOPT(res, n, arr, pf->real_estate, pf->n_real_estate, err);
 		if (err == HD_OK)
-			err = sq_rows(c, SQ_B_GET, id, res, sq_make_vehicle,
-			    &n, &arr);
+			err = sq_rows(
+			    c, SQ_B_GET, id, res, sq_make_vehicle, &n, &arr);
 		SQ_ADOPT(res, n, arr, pf->vehicles, pf->n_vehicles, err);
 		return err;
 	}
 	}
 }
 
-static hd_err sq_lookup_one(sq_store *s, sq_conn *c, const char *id,
-    srcdb_result *res)
+static hd_err sq_lookup_one(
+    sq_store *s, sq_conn *c, const char *id, srcdb_result *res)
 {
 	hd_err err = srcdb_result_add_person(res, id);
 	if (err != HD_OK)
@@ -569,8 +571,8 @@ static hd_err sq_lookup_one(sq_store *s, sq_conn *c, const char *id,
 	return sq_facts(c, s->kind, id, res, p);
 }
 
-static hd_err sq_lookup(void *state, const char *const *ids, size_t n,
-    srcdb_result *res)
+static hd_err sq_lookup(
+    void *state, const char *const *ids, size_t n, srcdb_result *res)
 {
 	sq_store *s = state;
 	sq_conn *c = sq_acquire(s);
@@ -609,8 +611,8 @@ static hd_err sq_step_put(sq_conn *c, sqlite3_stmt *st)
 	return sq_fail(c->db, "put", rc);
 }
 
-static hd_err sq_put_tax(sq_conn *c, const char *id,
-    const Hedui__V1__TaxFacts *t)
+static hd_err sq_put_tax(
+    sq_conn *c, const char *id, const Hedui__V1__TaxFacts *t)
 {
 	sqlite3_stmt *st = c->st[SQ_A_PUT];
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -624,7 +626,8 @@ static hd_err sq_put_tax(sq_conn *c, const char *id,
 		st = c->st[SQ_B_PUT];
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		sqlite3_bind_int64(st, 3, t->businesses[i]->registered_capital_fen);
+		sqlite3_bind_int64(
+		    st, 3, t->businesses[i]->registered_capital_fen);
 		sqlite3_bind_text(
 		    st, 4, t->businesses[i]->status, -1, SQLITE_STATIC);
 		err = sq_step_put(c, st);
@@ -632,23 +635,24 @@ static hd_err sq_put_tax(sq_conn *c, const char *id,
 	return err;
 }
 
-static hd_err sq_put_bank(sq_conn *c, const char *id,
-    const Hedui__V1__BankFacts *b)
+static hd_err sq_put_bank(
+    sq_conn *c, const char *id, const Hedui__V1__BankFacts *b)
 {
 	hd_err err = HD_OK;
 	for (size_t i = 0; err == HD_OK && i < b->n_accounts; i++) {
 		sqlite3_stmt *st = c->st[SQ_A_PUT];
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		sqlite3_bind_text(st, 3, b->accounts[i]->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(
+		    st, 3, b->accounts[i]->kind, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, b->accounts[i]->balance_fen);
 		err = sq_step_put(c, st);
 	}
 	return err;
 }
 
-static hd_err sq_put_property(sq_conn *c, const char *id,
-    const Hedui__V1__PropertyFacts *p)
+static hd_err sq_put_property(
+    sq_conn *c, const char *id, const Hedui__V1__PropertyFacts *p)
 {
 	hd_err err = HD_OK;
 	for (size_t i = 0; err == HD_OK && i < p->n_real_estate; i++) {

@@ -89,8 +89,8 @@ static uint64_t bench_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void bench_done(rpc_code code, const rpc_status *st,
-    ProtobufCMessage *resp, void *arg)
+static void bench_done(
+    rpc_code code, const rpc_status *st, ProtobufCMessage *resp, void *arg)
 {
 	bench_slot *s = arg;
 	bench_run *run = s->run;
@@ -156,7 +156,8 @@ fail:
 static int bench_usage(void)
 {
 	fprintf(stderr,
-	    "usage: hedui-bench --server URL --certs DIR [--mode echo|verify]\n"
+	    "usage: hedui-bench --server URL --certs DIR [--mode "
+	    "echo|verify]\n"
 	    "         [--concurrency N] [--duration S] [--warmup S]\n"
 	    "         [--household-size K] [--pop-dir DIR] [--population N]\n"
 	    "         [--payload BYTES] [--connections N]\n"
@@ -201,13 +202,21 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 	    {"watch", 1, NULL, 'W'}, {"label", 1, NULL, 'l'},
 	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	int c;
-	*o = (bench_opts){.mode = BENCH_VERIFY, .concurrency = 64,
-	    .connections = 1, .duration_s = 10, .warmup_s = 1,
-	    .household_size = 3, .label = ""};
+	*o = (bench_opts){.mode = BENCH_VERIFY,
+	    .concurrency = 64,
+	    .connections = 1,
+	    .duration_s = 10,
+	    .warmup_s = 1,
+	    .household_size = 3,
+	    .label = ""};
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->server = optarg; break;
-		case 'c': o->certs = optarg; break;
+		case 's':
+			o->server = optarg;
+			break;
+		case 'c':
+			o->certs = optarg;
+			break;
 		case 'm':
 			if (strcmp(optarg, "echo") == 0)
 				o->mode = BENCH_ECHO;
@@ -216,15 +225,33 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 			else
 				return false;
 			break;
-		case 'n': o->concurrency = atoi(optarg); break;
-		case 'd': o->duration_s = atof(optarg); break;
-		case 'w': o->warmup_s = atof(optarg); break;
-		case 'k': o->household_size = (size_t)atoi(optarg); break;
-		case 'p': o->pop_dir = optarg; break;
-		case 'P': o->population = (size_t)atoll(optarg); break;
-		case 'b': o->payload = (size_t)atoll(optarg); break;
-		case 'C': o->connections = atoi(optarg); break;
-		case 'l': o->label = optarg; break;
+		case 'n':
+			o->concurrency = atoi(optarg);
+			break;
+		case 'd':
+			o->duration_s = atof(optarg);
+			break;
+		case 'w':
+			o->warmup_s = atof(optarg);
+			break;
+		case 'k':
+			o->household_size = (size_t)atoi(optarg);
+			break;
+		case 'p':
+			o->pop_dir = optarg;
+			break;
+		case 'P':
+			o->population = (size_t)atoll(optarg);
+			break;
+		case 'b':
+			o->payload = (size_t)atoll(optarg);
+			break;
+		case 'C':
+			o->connections = atoi(optarg);
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
 		case 'W': {
 			char *eq = strchr(optarg, '=');
 			if (eq == NULL || o->nwatch == BENCH_MAX_WATCH)
@@ -234,17 +261,19 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 			o->watch_pid[o->nwatch++] = atoi(eq + 1);
 			break;
 		}
-		default: return false;
+		default:
+			return false;
 		}
 	}
 	if (optind != argc || o->server == NULL || o->certs == NULL ||
 	    o->concurrency < 1 || o->concurrency > 4096 ||
-	    o->connections < 1 || o->connections > 64 ||
-	    o->duration_s <= 0 || o->warmup_s < 0 || o->household_size < 1 ||
+	    o->connections < 1 || o->connections > 64 || o->duration_s <= 0 ||
+	    o->warmup_s < 0 || o->household_size < 1 ||
 	    o->household_size > HOUSEHOLD_MAX_MEMBERS)
 		return false;
 	if (o->mode == BENCH_VERIFY && o->pop_dir == NULL) {
-		fprintf(stderr, "hedui-bench: --mode verify needs --pop-dir\n");
+		fprintf(
+		    stderr, "hedui-bench: --mode verify needs --pop-dir\n");
 		return false;
 	}
 	return true;
@@ -257,8 +286,8 @@ static size_t bench_verify_size(bench_run *run)
 	bench_req *r = calloc(1, sizeof *r);
 	size_t n = 1024;
 	if (r != NULL && run->pop.n > 0 &&
-	    bench_req_make(r, &run->pop, run->o->household_size, run->signer,
-	        0)) {
+	    bench_req_make(
+	        r, &run->pop, run->o->household_size, run->signer, 0)) {
 		n = hedui__v1__verify_household_request__get_packed_size(
 		    &r->req);
 		bench_req_done(r);
@@ -369,7 +398,9 @@ static int bench_main(const bench_opts *o)
 	bool mbed = strcmp(tls_setup_engine_name(), "mbedtls") == 0;
 	for (int i = 0; i < o->connections; i++) {
 		rpc_client_opts co = {.url = o->server,
-		    .tls = {.ca_file = ca, .cert_file = cert, .key_file = key,
+		    .tls = {.ca_file = ca,
+		        .cert_file = cert,
+		        .key_file = key,
 		        .allow_tls12 = mbed}};
 		if ((clients[i] = rpc_client_alloc(&co)) == NULL)
 			goto out;
@@ -383,7 +414,7 @@ static int bench_main(const bench_opts *o)
 		s->run = run;
 		s->client = clients[i % o->connections];
 		s->req.rng = 0x243f6a8885a308d3ULL * (uint64_t)(i + 1) ^
-		    (uint64_t)getpid();
+		             (uint64_t)getpid();
 	}
 	for (int i = 0; i < o->concurrency; i++)
 		bench_slot_next(&run->slots[i]);
@@ -401,8 +432,9 @@ static int bench_main(const bench_opts *o)
 	for (int i = 0; i < o->concurrency; i++)
 		if (atomic_exchange(&run->slots[i].idle, false))
 			atomic_fetch_sub(&run->outstanding, 1);
-	for (int waited = 0; atomic_load(&run->outstanding) > 0 &&
-	     waited < 31000; waited += 10) {
+	for (int waited = 0;
+	     atomic_load(&run->outstanding) > 0 && waited < 31000;
+	     waited += 10) {
 		nng_msleep(10);
 		for (int i = 0; i < o->concurrency; i++)
 			if (atomic_exchange(&run->slots[i].idle, false))

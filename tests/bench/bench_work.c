@@ -41,7 +41,8 @@ bool bench_pop_load(const char *dir, size_t limit, bench_pop *pop)
 			size_t ncap = cap != 0 ? cap * 2 : 4096;
 			void *p = realloc(pop->ids, ncap * sizeof *pop->ids);
 			if (p == NULL) {
-				fprintf(stderr, "hedui-bench: out of memory\n");
+				fprintf(
+				    stderr, "hedui-bench: out of memory\n");
 				goto out;
 			}
 			pop->ids = p;
@@ -103,7 +104,8 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
 	for (size_t i = 0; i < size; i++) {
 		/* Distinct members: the service refuses a repeated one. */
 		for (;;) {
-			const char *id = pop->ids[bench_rand(&r->rng) % pop->n];
+			const char *id =
+			    pop->ids[bench_rand(&r->rng) % pop->n];
 			bool dup = false;
 			for (size_t j = 0; j < i; j++)
 				dup = dup || strcmp(r->ids[j], id) == 0;
@@ -116,8 +118,8 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
 		hedui__v1__member__init(m);
 		m->id_number = r->ids[i];
 		m->name = "bench";
-		m->relation = i == 0 ? "applicant"
-		                     : (char *)relations[(i - 1) % 7];
+		m->relation =
+		    i == 0 ? "applicant" : (char *)relations[(i - 1) % 7];
 		m->consent_ref = "SQ-bench";
 		r->mp[i] = m;
 	}
@@ -195,9 +197,9 @@ bool bench_proc_read(int pid, bench_proc_sample *s)
 		struct rusage ru;
 		getrusage(RUSAGE_SELF, &ru);
 		s->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 +
-		    (uint64_t)ru.ru_utime.tv_usec +
-		    (uint64_t)ru.ru_stime.tv_sec * 1000000 +
-		    (uint64_t)ru.ru_stime.tv_usec;
+		            (uint64_t)ru.ru_utime.tv_usec +
+		            (uint64_t)ru.ru_stime.tv_sec * 1000000 +
+		            (uint64_t)ru.ru_stime.tv_usec;
 		snprintf(path, sizeof path, "/proc/self/status");
 	} else {
 		snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -211,10 +213,10 @@ bool bench_proc_read(int pid, bench_proc_sample *s)
 		 * ends the command name, which may hold spaces. */
 		char *p = strrchr(buf, ')');
 		unsigned long long ut = 0, st = 0;
-		if (p == NULL ||
-		    sscanf(p + 2,
-		        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		        &ut, &st) != 2)
+		if (p == NULL || sscanf(p + 2,
+		                     "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		                     "%*u %llu %llu",
+		                     &ut, &st) != 2)
 			return false;
 		long hz = sysconf(_SC_CLK_TCK);
 		s->cpu_us = (ut + st) * 1000000ULL / (uint64_t)hz;

@@ -16,8 +16,8 @@ static const uint8_t fuzz_body[] = "fuzz-body";
 
 /* The other valid ECDSA signature over the same input, (r, n - s); 0 when
  * sig is not a DER ECDSA signature. */
-static size_t fuzz_malleate(const uint8_t *sig, size_t len, uint8_t *out,
-    size_t outlen)
+static size_t fuzz_malleate(
+    const uint8_t *sig, size_t len, uint8_t *out, size_t outlen)
 {
 	const unsigned char *p = sig;
 	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
@@ -64,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	agency_identity who;
 	static const char *const methods[] = {
-	    "hedui.v1.Verifier/VerifyHousehold", "hedui.v1.Verifier/GetReport"};
+	    "hedui.v1.Verifier/VerifyHousehold",
+	    "hedui.v1.Verifier/GetReport"};
 	rpc_code c = fuzz_auth_check(auth, methods[0], fuzz_body,
 	    sizeof fuzz_body - 1, FUZZ_NOW_MS, &who);
 	if (c == RPC_OK) {
@@ -72,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The very same request again is a replay, and so is the
 		 * same request under the other valid ECDSA signature. */
 		FUZZ_ASSERT(fuzz_auth_check(auth, methods[0], fuzz_body,
-		                sizeof fuzz_body - 1, FUZZ_NOW_MS, &who) ==
-		    RPC_UNAUTHENTICATED);
+		                sizeof fuzz_body - 1, FUZZ_NOW_MS,
+		                &who) == RPC_UNAUTHENTICATED);
 		uint8_t other[512];
 		size_t n = fuzz_malleate(auth->signature.data,
 		    auth->signature.len, other, sizeof other);

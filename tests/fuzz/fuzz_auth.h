@@ -33,8 +33,8 @@ static inline rpc_code fuzz_auth_check(const Hedui__V1__AgencyAuth *auth,
     agency_identity *who)
 {
 	char why[256] = "";
-	rpc_code c = agency_auth_check(fuzz_auth, auth, method, FUZZ_REQUEST_ID,
-	    body, len, now_ms, who, why, sizeof why);
+	rpc_code c = agency_auth_check(fuzz_auth, auth, method,
+	    FUZZ_REQUEST_ID, body, len, now_ms, who, why, sizeof why);
 	FUZZ_ASSERT(c == RPC_OK || why[0] != '\0');
 	FUZZ_ASSERT(fuzz_str_utf8(why));
 	return c;

@@ -17,8 +17,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void fuzz_print(hd_err (*print)(FILE *,
-                           const Hedui__V1__VerifyHouseholdResponse *),
+static void fuzz_print(
+    hd_err (*print)(FILE *, const Hedui__V1__VerifyHouseholdResponse *),
     const Hedui__V1__VerifyHouseholdResponse *r)
 {
 	char *buf = NULL;
@@ -33,7 +33,7 @@ static void fuzz_print(hd_err (*print)(FILE *,
 		FUZZ_ASSERT(c == '\n' || (c >= 0x20 && c != 0x7f));
 		/* C1 controls in UTF-8: U+009B is an 8-bit CSI. */
 		FUZZ_ASSERT(!(c == 0xc2 && i + 1 < len &&
-		    (unsigned char)buf[i + 1] < 0xa0));
+		              (unsigned char)buf[i + 1] < 0xa0));
 	}
 	free(buf);
 }

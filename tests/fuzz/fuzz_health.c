@@ -1,5 +1,5 @@
-/* hedui.v1.HealthCheckRequest as the payload of Health/Check, through the real server's
- * decoding and handler (see fuzz_server.h). */
+/* hedui.v1.HealthCheckRequest as the payload of Health/Check, through the real
+ * server's decoding and handler (see fuzz_server.h). */
 #include "fuzz_server.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

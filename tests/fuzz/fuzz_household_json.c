@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf == NULL)
 		abort();
 	hedui__v1__household__pack(h, buf);
-	Hedui__V1__Household *back = hedui__v1__household__unpack(NULL, n, buf);
+	Hedui__V1__Household *back =
+	    hedui__v1__household__unpack(NULL, n, buf);
 	FUZZ_ASSERT(back != NULL);
 	household_norm norm;
 	household_problem prob;

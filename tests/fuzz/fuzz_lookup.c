@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int code = fuzz_server_call("hedui.v1.BankSource/Lookup", data, size);
 	FUZZ_ASSERT(code == RPC_OK || code == RPC_INVALID_ARGUMENT ||
-	    code == RPC_DEADLINE_EXCEEDED);
+	            code == RPC_DEADLINE_EXCEEDED);
 
 	Hedui__V1__LookupRequest *req =
 	    hedui__v1__lookup_request__unpack(NULL, size, data);

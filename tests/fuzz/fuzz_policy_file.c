@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	policy_book *book = NULL;
 	char err[256] = "";
-	hd_err e = policy_book_parse((const char *)data, size, &book, err,
-	    sizeof err);
+	hd_err e = policy_book_parse(
+	    (const char *)data, size, &book, err, sizeof err);
 	if (e != HD_OK) {
 		FUZZ_ASSERT(book == NULL && err[0] != '\0');
 		return 0;
@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
 		policy_params p;
 		char version[POLICY_VERSION_SIZE];
-		if (policy_book_resolve(book, regions[i], &p, version) != HD_OK)
+		if (policy_book_resolve(book, regions[i], &p, version) !=
+		    HD_OK)
 			continue;
 		if (!policy_params_valid(&p))
 			continue;

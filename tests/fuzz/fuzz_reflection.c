@@ -1,5 +1,5 @@
-/* hedui.v1.ListMethodsRequest as the payload of Reflection/ListMethods, through the real server's
- * decoding and handler (see fuzz_server.h). */
+/* hedui.v1.ListMethodsRequest as the payload of Reflection/ListMethods,
+ * through the real server's decoding and handler (see fuzz_server.h). */
 #include "fuzz_server.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -13,7 +13,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int code = fuzz_server_call("hedui.v1.Reflection/ListMethods", data, size);
+	int code =
+	    fuzz_server_call("hedui.v1.Reflection/ListMethods", data, size);
 	/* Answered at once: OK, or a payload refused. */
 	FUZZ_ASSERT(code == RPC_OK || code == RPC_INVALID_ARGUMENT);
 	return 0;

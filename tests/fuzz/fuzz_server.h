@@ -40,9 +40,8 @@ static char fuzz_store_dir[64];
 
 static inline void fuzz_store_cleanup(void)
 {
-	static const char *const files[] = {
-	    "heduid.db", "heduid.db-wal", "heduid.db-shm",
-	    "heduid.db.audit-key", "heduid.db-journal"};
+	static const char *const files[] = {"heduid.db", "heduid.db-wal",
+	    "heduid.db-shm", "heduid.db.audit-key", "heduid.db-journal"};
 	char path[128];
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", fuzz_store_dir, files[i]);
@@ -67,8 +66,8 @@ static inline void fuzz_server_stop(void)
 	alarm(20);
 	nng_close(fuzz_req);
 	rpc_server_drain(fuzz_srv);
-	for (int waited = 0; rpc_server_inflight(fuzz_srv) > 0 && waited < 2000;
-	     waited += 10)
+	for (int waited = 0;
+	     rpc_server_inflight(fuzz_srv) > 0 && waited < 2000; waited += 10)
 		nng_msleep(10);
 	source_service_release(fuzz_ss);
 	verify_service_stop(fuzz_vs);
@@ -95,17 +94,21 @@ static inline void fuzz_server_start(void)
 	if (mkdtemp(fuzz_store_dir) == NULL)
 		fuzz_die("mkdtemp");
 	snprintf(store, sizeof store, "%s/heduid.db", fuzz_store_dir);
-	rpc_server_opts o = {.url = "inproc://hedui-fuzz", .max_inflight = 8,
-	    .reject_contexts = 4, .max_deadline_ms = 100};
+	rpc_server_opts o = {.url = "inproc://hedui-fuzz",
+	    .max_inflight = 8,
+	    .reject_contexts = 4,
+	    .max_deadline_ms = 100};
 	rpc_server *srv = fuzz_srv = rpc_server_alloc(&o);
 	if (srv == NULL || (fuzz_builtin = rpc_builtin_add(srv, true)) == NULL)
 		fuzz_die("server");
 	verify_service_opts vo = {
 	    .ca_file = fuzz_path("tests/fuzz/pki/ca.crt", ca, sizeof ca),
-	    .sign_key = fuzz_path("tests/fuzz/pki/heduid.key", key, sizeof key),
+	    .sign_key =
+	        fuzz_path("tests/fuzz/pki/heduid.key", key, sizeof key),
 	    .store_path = store,
 	};
-	verify_service *vs = fuzz_vs = verify_service_alloc(&vo, err, sizeof err);
+	verify_service *vs = fuzz_vs =
+	    verify_service_alloc(&vo, err, sizeof err);
 	if (vs == NULL || verify_service_register(vs, srv) != HD_OK)
 		fuzz_die(err);
 	srcdb *db = NULL;
@@ -192,8 +195,8 @@ static inline int fuzz_server_send(const uint8_t *data, size_t size)
 	 * a request was lost or a handler hangs. */
 	FUZZ_ASSERT(rv == 0);
 	fuzz_check_reply(nng_msg_body(m), nng_msg_len(m));
-	Hedui__V1__RpcReply *r =
-	    hedui__v1__rpc_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(
+	    NULL, nng_msg_len(m), nng_msg_body(m));
 	int code = r->status != NULL ? (int)r->status->code : 0;
 	if (code == RPC_OK) {
 		Hedui__V1__RpcRequest *req =

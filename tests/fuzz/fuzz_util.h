@@ -36,8 +36,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static inline const char *fuzz_path(const char *rel, char *buf, size_t len)
 {
 	const char *src = getenv("HEDUI_SRC");
-	snprintf(buf, len, "%s/%s", src != NULL && src[0] != '\0' ? src : ".",
-	    rel);
+	snprintf(
+	    buf, len, "%s/%s", src != NULL && src[0] != '\0' ? src : ".", rel);
 	return buf;
 }
 

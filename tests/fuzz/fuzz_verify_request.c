@@ -28,8 +28,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int code = fuzz_server_call(
-	    "hedui.v1.Verifier/VerifyHousehold", data, size);
+	int code =
+	    fuzz_server_call("hedui.v1.Verifier/VerifyHousehold", data, size);
 	FUZZ_ASSERT(code != RPC_OK && code != RPC_INTERNAL);
 
 	Hedui__V1__VerifyHouseholdRequest *req =
@@ -51,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(utf8_message_valid(&hh->base, &field));
 			policy_params params;
 			char version[POLICY_VERSION_SIZE];
-			FUZZ_ASSERT(policy_book_resolve(fuzz_book,
-			                hh->region_code, &params,
-			                version) == HD_OK);
+			FUZZ_ASSERT(
+			    policy_book_resolve(fuzz_book, hh->region_code,
+			        &params, version) == HD_OK);
 			(void)agency_auth_covers(&who, hh->region_code);
 		} else {
 			FUZZ_ASSERT(fuzz_str_utf8(prob.reason));

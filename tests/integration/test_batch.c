@@ -25,9 +25,9 @@
 #include "tverify.h"
 
 #define NHH 12
-#define HANGS 9     /* tax holds this household's person */
+#define HANGS 9      /* tax holds this household's person */
 #define BANK_DOWN 10 /* bank answers UNAVAILABLE for its person */
-#define PROP_BAD 11 /* property answers a negative amount */
+#define PROP_BAD 11  /* property answers a negative amount */
 #define DEADLINE_MS 4000
 
 static char ids[NHH][IDNUM_LEN + 1];
@@ -47,16 +47,17 @@ static int setup(void **state)
 		snprintf(ids[i], sizeof ids[i], "33010619800101%03d", 100 + i);
 		ids[i][17] = idnum_check_char(ids[i]);
 		ids[i][18] = '\0';
-		const char *fault = i == HANGS       ? ",\"faults\":{\"tax\":"
-		                                       "\"timeout\"}"
-		    : i == BANK_DOWN                 ? ",\"bank\":{\"accounts\":"
-		                                       "[]},\"faults\":{\"bank\":"
-		                                       "\"unavailable\"}"
-		    : i == PROP_BAD                  ? ",\"property\":{"
-		                                       "\"real_estate\":[]},"
-		                                       "\"faults\":{\"property\":"
-		                                       "\"malformed\"}"
-		                                     : "";
+		const char *fault =
+		    i == HANGS       ? ",\"faults\":{\"tax\":"
+		                       "\"timeout\"}"
+		    : i == BANK_DOWN ? ",\"bank\":{\"accounts\":"
+		                       "[]},\"faults\":{\"bank\":"
+		                       "\"unavailable\"}"
+		    : i == PROP_BAD  ? ",\"property\":{"
+		                       "\"real_estate\":[]},"
+		                       "\"faults\":{\"property\":"
+		                       "\"malformed\"}"
+		                     : "";
 		fprintf(f,
 		    "%s{\"id_number\":\"%s\",\"tax\":{\"wage_income_fen\":"
 		    "600000}%s}\n",
@@ -118,8 +119,8 @@ static void *verify_one(void *arg)
 	c->took_ms = tnow_ms() - t0;
 	if (c->code == RPC_OK) {
 		Hedui__V1__Verdict *v = resp->verdict;
-		snprintf(c->conclusion, sizeof c->conclusion, "%s",
-		    v->conclusion);
+		snprintf(
+		    c->conclusion, sizeof c->conclusion, "%s", v->conclusion);
 		for (size_t i = 0; i < v->n_sources && i < 3; i++)
 			snprintf(c->status[i], sizeof c->status[i], "%s",
 			    v->sources[i]->status);
@@ -129,8 +130,8 @@ static void *verify_one(void *arg)
 }
 
 /* The requests a source's log records, and the households they held. */
-static void count_requests(const char *log, int *requests, int *households,
-    int *largest)
+static void count_requests(
+    const char *log, int *requests, int *households, int *largest)
 {
 	*requests = *households = *largest = 0;
 	FILE *f = fopen(log, "r");
@@ -211,8 +212,8 @@ static void batched_households_and_their_faults(void **state)
 			int failed = i == BANK_DOWN ? 0 : i == HANGS ? 1 : 2;
 			assert_string_equal(c->conclusion, "needs_review");
 			for (int k = 0; k < 3; k++)
-				assert_string_equal(
-				    c->status[k], k == failed ? "failed" : "ok");
+				assert_string_equal(c->status[k],
+				    k == failed ? "failed" : "ok");
 			continue;
 		}
 		/* Not held up by the held household: answered with the
@@ -224,10 +225,11 @@ static void batched_households_and_their_faults(void **state)
 	}
 	for (int k = 0; k < 3; k++) {
 		int requests, households, largest;
-		count_requests(tproc_log(s.src[k]), &requests, &households,
-		    &largest);
-		fprintf(stderr, "source %d: %d requests for %d households, "
-		                "largest %d\n",
+		count_requests(
+		    tproc_log(s.src[k]), &requests, &households, &largest);
+		fprintf(stderr,
+		    "source %d: %d requests for %d households, "
+		    "largest %d\n",
 		    k, requests, households, largest);
 		assert_int_equal(households, NHH);
 		assert_true(requests < NHH);
@@ -247,8 +249,8 @@ static void batching_off(void **state)
 		assert_int_equal(calls[i].code, RPC_OK);
 		assert_string_equal(calls[i].conclusion,
 		    i == HANGS || i == BANK_DOWN || i == PROP_BAD
-			? "needs_review"
-			: "meets");
+		        ? "needs_review"
+		        : "meets");
 	}
 	int requests, households, largest;
 	count_requests(tproc_log(s.src[0]), &requests, &households, &largest);

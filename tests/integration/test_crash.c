@@ -59,8 +59,8 @@ static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
 
 static tproc *start(void)
 {
-	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], NULL};
+	const char *extra[] = {
+	    "--bank", urls[0], "--tax", urls[1], "--property", urls[2], NULL};
 	return theduid_start_store(&port, store_path, extra);
 }
 
@@ -74,8 +74,9 @@ static int setup(void **state)
 	FILE *f = fopen(fx, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "{\"persons\":[{\"id_number\":\"%s\",\"tax\":{"
-	           "\"wage_income_fen\":600000}}]}\n",
+	fprintf(f,
+	    "{\"persons\":[{\"id_number\":\"%s\",\"tax\":{"
+	    "\"wage_income_fen\":600000}}]}\n",
 	    ids[0]);
 	fclose(f);
 	if (!tsources_start(fx, sources, src_ports, NULL))
@@ -159,7 +160,8 @@ static void *client_thread(void *arg)
 		if (verify_one(c, rid, &r) != RPC_OK || r == NULL ||
 		    r->verdict == NULL) {
 			if (r != NULL)
-				protobuf_c_message_free_unpacked(&r->base, NULL);
+				protobuf_c_message_free_unpacked(
+				    &r->base, NULL);
 			usleep(20000);
 			continue;
 		}
@@ -170,7 +172,8 @@ static void *client_thread(void *arg)
 			    r->verdict->report_id);
 			k->report = malloc(r->report.len);
 			if (k->report != NULL) {
-				memcpy(k->report, r->report.data, r->report.len);
+				memcpy(
+				    k->report, r->report.data, r->report.len);
 				k->report_len = r->report.len;
 				memcpy(k->sig, r->signature.data,
 				    r->signature.len);
@@ -207,10 +210,10 @@ static void check_all(rpc_client *c)
 		    HEDUI__V1__GET_REPORT_REQUEST__INIT;
 		Hedui__V1__AgencyAuth auth;
 		req.report_id = k->report_id;
-		assert_int_equal(agency_signer_sign(signer, GET_METHOD, rid,
-		                     (const uint8_t *)k->report_id,
-		                     strlen(k->report_id), agency_sig_now_ms(),
-		                     &auth),
+		assert_int_equal(
+		    agency_signer_sign(signer, GET_METHOD, rid,
+		        (const uint8_t *)k->report_id, strlen(k->report_id),
+		        agency_sig_now_ms(), &auth),
 		    HD_OK);
 		req.auth = &auth;
 		rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid};
@@ -229,14 +232,14 @@ static void check_all(rpc_client *c)
 		    (Hedui__V1__VerifyHouseholdResponse *)resp;
 		assert_int_equal(r->report.len, k->report_len);
 		assert_memory_equal(r->report.data, k->report, k->report_len);
-		assert_int_equal(report_sig_verify(crt, NULL, r->report.data,
-		                     r->report.len, r->signature.data,
-		                     r->signature.len, err, sizeof err),
+		assert_int_equal(
+		    report_sig_verify(crt, NULL, r->report.data, r->report.len,
+		        r->signature.data, r->signature.len, err, sizeof err),
 		    HD_OK);
 		/* And what the client was given verifies too. */
-		assert_int_equal(report_sig_verify(crt, NULL, k->report,
-		                     k->report_len, k->sig, k->sig_len, err,
-		                     sizeof err),
+		assert_int_equal(
+		    report_sig_verify(crt, NULL, k->report, k->report_len,
+		        k->sig, k->sig_len, err, sizeof err),
 		    HD_OK);
 		protobuf_c_message_free_unpacked(resp, NULL);
 	}
@@ -254,8 +257,9 @@ static void kill_under_load_loses_no_answered_verdict(void **state)
 		pthread_t th[THREADS];
 		__atomic_store_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
 		for (int t = 0; t < THREADS; t++)
-			assert_int_equal(pthread_create(&th[t], NULL,
-			                     client_thread, (void *)(intptr_t)t),
+			assert_int_equal(
+			    pthread_create(&th[t], NULL, client_thread,
+			        (void *)(intptr_t)t),
 			    0);
 		uint64_t t0 = tnow_ms();
 		while (kept_count() < want && tnow_ms() - t0 < 60000)
@@ -289,7 +293,8 @@ static void kill_under_load_loses_no_answered_verdict(void **state)
 	size_t kl = fread(key, 1, sizeof key, f);
 	fclose(f);
 	int64_t n = 0;
-	hd_err e = audit_verify_store(store_path, key, kl, &n, why, sizeof why);
+	hd_err e =
+	    audit_verify_store(store_path, key, kl, &n, why, sizeof why);
 	if (e != HD_OK)
 		fail_msg("audit chain: %s", why);
 	assert_true(n >= n_kept);

@@ -66,10 +66,11 @@ static int raw_code(const void *bytes, size_t len)
 {
 	uint8_t *reply;
 	size_t rlen;
-	if (traw_call(port, "agency-330106", bytes, len, 3000, &reply, &rlen) !=
-	    0)
+	if (traw_call(
+	        port, "agency-330106", bytes, len, 3000, &reply, &rlen) != 0)
 		return -1;
-	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(NULL, rlen, reply);
+	Hedui__V1__RpcReply *r =
+	    hedui__v1__rpc_reply__unpack(NULL, rlen, reply);
 	free(reply);
 	/* Every reply the server sends must itself decode. */
 	assert_non_null(r);
@@ -208,7 +209,8 @@ static void wrong_payload_types(void **state)
 	rpc_call_opts o = {.deadline_ms = 5000};
 	rpc_code code = rpc_client_call(client, METHOD, &er.base,
 	    &hedui__v1__verify_household_response__descriptor, &resp, &o, &st);
-	assert_true(code == RPC_INVALID_ARGUMENT || code == RPC_UNAUTHENTICATED);
+	assert_true(
+	    code == RPC_INVALID_ARGUMENT || code == RPC_UNAUTHENTICATED);
 	Hedui__V1__Household hh = HEDUI__V1__HOUSEHOLD__INIT;
 	hh.case_id = "x";
 	code = rpc_client_call(client, "hedui.v1.Health/Check", &hh.base,
@@ -264,26 +266,27 @@ static void every_id_defect(void **state)
 	char baddate[IDNUM_LEN + 1] = "11010519490231001";
 	baddate[17] = idnum_check_char(baddate);
 	baddate[18] = '\0';
-	static const char fullwidth[] =
-	    "\xef\xbc\x91\xef\xbc\x91" "0105194912310021"; /* １１... */
+	static const char fullwidth[] = "\xef\xbc\x91\xef\xbc\x91"
+	                                "0105194912310021"; /* １１... */
 	const struct {
 		const char *id, *what;
 	} bad[] = {
-		{"110105194912310021", "wrong check character"},
-		{"110105491231002", "15-digit legacy number"},
-		{"11010519491231002", "17 characters"},
-		{"11010519491231002X1", "19 characters"},
-		{baddate, "impossible date"},
-		{future, "birth date after as_of"},
-		{fullwidth, "full-width digits"},
-		{"1101051949123100 X", "space"},
-		{"", "empty"},
+	    {"110105194912310021", "wrong check character"},
+	    {"110105491231002", "15-digit legacy number"},
+	    {"11010519491231002", "17 characters"},
+	    {"11010519491231002X1", "19 characters"},
+	    {baddate, "impossible date"},
+	    {future, "birth date after as_of"},
+	    {fullwidth, "full-width digits"},
+	    {"1101051949123100 X", "space"},
+	    {"", "empty"},
 	};
 	rpc_status st;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		rpc_code code = verify_id(bad[i].id, &st);
 		if (code != RPC_INVALID_ARGUMENT)
-			fail_msg("%s: got %s", bad[i].what, rpc_code_name(code));
+			fail_msg(
+			    "%s: got %s", bad[i].what, rpc_code_name(code));
 		assert_non_null(strstr(st.message, "members[0].id_number"));
 	}
 	/* The legacy form is told to use the 18-digit one. */
@@ -331,8 +334,8 @@ static void stalled_connections(void **state)
 			n++;
 	/* ...and handshakes that stop after the first bytes of a
 	 * ClientHello. */
-	static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01,
-	    0x00, 0x01, 0xfc, 0x03, 0x03};
+	static const uint8_t hello[] = {
+	    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
 	for (int i = 0; i < N; i++) {
 		int s = tcp_connect();
 		if (s < 0)
@@ -360,13 +363,13 @@ static void stalled_connections(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(truncated_envelopes),
-		cmocka_unit_test(bit_flipped_envelopes),
-		cmocka_unit_test(huge_repeated_fields),
-		cmocka_unit_test(wrong_payload_types),
-		cmocka_unit_test(every_id_defect),
-		cmocka_unit_test(oversized_message),
-		cmocka_unit_test(stalled_connections),
+	    cmocka_unit_test(truncated_envelopes),
+	    cmocka_unit_test(bit_flipped_envelopes),
+	    cmocka_unit_test(huge_repeated_fields),
+	    cmocka_unit_test(wrong_payload_types),
+	    cmocka_unit_test(every_id_defect),
+	    cmocka_unit_test(oversized_message),
+	    cmocka_unit_test(stalled_connections),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -109,7 +109,8 @@ static int setup(void **state)
 	if (!make_certs())
 		return -1;
 	const char *fx = ttmp("reports-fixtures.json");
-	if (!write_fixtures(fx) || !tsources_start(fx, sources, src_ports, NULL))
+	if (!write_fixtures(fx) ||
+	    !tsources_start(fx, sources, src_ports, NULL))
 		return -1;
 	for (int i = 0; i < 3; i++)
 		snprintf(extra_urls[i], sizeof extra_urls[i], "%s",
@@ -184,8 +185,10 @@ static rpc_code call_verify(rpc_client *c, const char *agency, thh *t,
 	agency_signer *s = agency_signer_load(cert, key, err, sizeof err);
 	assert_non_null(s);
 	rpc_metadata md[1] = {{"operator-id", "officer-42"}};
-	rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid,
-	    .metadata = md, .metadata_count = 1};
+	rpc_call_opts o = {.deadline_ms = 10000,
+	    .request_id = rid,
+	    .metadata = md,
+	    .metadata_count = 1};
 	rpc_code code = tverify_signed(c, s, body, len, &o, out, st);
 	assert_int_not_equal(code, RPC_INTERNAL);
 	agency_signer_free(s);
@@ -206,9 +209,9 @@ static rpc_code call_get(rpc_client *c, const char *agency, const char *id,
 		agency_files(agency, cert, key);
 		s = agency_signer_load(cert, key, err, sizeof err);
 		assert_non_null(s);
-		assert_int_equal(agency_signer_sign(s, GET_METHOD, rid,
-		                     (const uint8_t *)id, strlen(id),
-		                     agency_sig_now_ms(), &auth),
+		assert_int_equal(
+		    agency_signer_sign(s, GET_METHOD, rid, (const uint8_t *)id,
+		        strlen(id), agency_sig_now_ms(), &auth),
 		    HD_OK);
 		req.auth = &auth;
 	}
@@ -274,14 +277,14 @@ static void idempotent_retry_returns_same_report(void **state)
 	rpc_status st;
 	Hedui__V1__VerifyHouseholdResponse *a = NULL, *b = NULL, *c = NULL;
 	hh_init(&t, "case-777-try", 2);
-	assert_int_equal(call_verify(c330106, "agency-330106", &t, &a, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    call_verify(c330106, "agency-330106", &t, &a, &st), RPC_OK);
 	long long reports = count_rows("report");
 	assert_int_equal(reports, 1);
 	/* The retry is signed again (a new timestamp and RPC id) but names
 	 * the same request: the same report, byte for byte. */
-	assert_int_equal(call_verify(c330106, "agency-330106", &t, &b, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    call_verify(c330106, "agency-330106", &t, &b, &st), RPC_OK);
 	assert_string_equal(a->verdict->report_id, b->verdict->report_id);
 	assert_int_equal(a->report.len, b->report.len);
 	assert_memory_equal(a->report.data, b->report.data, a->report.len);
@@ -319,28 +322,28 @@ static void cross_agency_access(void **state)
 	assert_string_equal(r->verdict->report_id, first_report_id);
 	char err[256], crt[512];
 	snprintf(crt, sizeof crt, "%s/heduid.crt", certs);
-	assert_int_equal(report_sig_verify(crt, NULL, r->report.data,
-	                     r->report.len, r->signature.data,
-	                     r->signature.len, err, sizeof err),
+	assert_int_equal(
+	    report_sig_verify(crt, NULL, r->report.data, r->report.len,
+	        r->signature.data, r->signature.len, err, sizeof err),
 	    HD_OK);
 	resp_free(r);
 	/* Another region. */
-	assert_int_equal(call_get(c1101, "agency-1101", first_report_id, &r,
-	                     &st),
+	assert_int_equal(
+	    call_get(c1101, "agency-1101", first_report_id, &r, &st),
 	    RPC_PERMISSION_DENIED);
 	assert_null(r);
 	assert_non_null(strstr(st.message, "1101"));
 	/* A province-level agency whose prefix covers the region. */
-	assert_int_equal(call_get(c33, "agency-33", first_report_id, &r, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    call_get(c33, "agency-33", first_report_id, &r, &st), RPC_OK);
 	assert_memory_equal(r->report.data, first_report, first_report_len);
 	resp_free(r);
 	r = NULL;
 	assert_int_equal(call_get(c330106, "agency-330106",
 	                     "HD-20261101-0000000000000000", &r, &st),
 	    RPC_NOT_FOUND);
-	assert_int_equal(call_get(c330106, "agency-330106", "11010519491231002X",
-	                     &r, &st),
+	assert_int_equal(
+	    call_get(c330106, "agency-330106", "11010519491231002X", &r, &st),
 	    RPC_INVALID_ARGUMENT);
 	assert_int_equal(call_get(c330106, NULL, first_report_id, &r, &st),
 	    RPC_UNAUTHENTICATED);
@@ -366,8 +369,8 @@ static void cli_report_get_and_verify(void **state)
 	assert_int_equal(run_cli(show, log), 0);
 	assert_true(tfile_contains(log, "\"conclusion\""));
 
-	const char *verify[] = {"report", "verify", out, "--cert", crt, "--ca",
-	    ca, NULL};
+	const char *verify[] = {
+	    "report", "verify", out, "--cert", crt, "--ca", ca, NULL};
 	assert_int_equal(run_cli(verify, log), 0);
 	assert_true(tfile_contains(log, "OK: report"));
 	/* Another certificate did not sign it. */
@@ -397,8 +400,8 @@ static void snapshot(const char *to)
 	char sql[700];
 	unlink(to);
 	snprintf(sql, sizeof sql, "VACUUM INTO '%s'", to);
-	assert_int_equal(sqlite3_open_v2(store_path, &db,
-	                     SQLITE_OPEN_READONLY, NULL),
+	assert_int_equal(
+	    sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -450,8 +453,8 @@ static void audit_trail_is_chained_and_private(void **state)
 
 	const char *copy = ttmp("audit-copy.db");
 	snprintf(keyarg, sizeof keyarg, "%s.audit-key", store_path);
-	const char *check[] = {"audit", "verify", "--store", copy, "--key",
-	    keyarg, NULL};
+	const char *check[] = {
+	    "audit", "verify", "--store", copy, "--key", keyarg, NULL};
 	snapshot(copy);
 	assert_int_equal(run_cli(check, log), 0);
 	edit(copy, "UPDATE audit SET outcome = 0 WHERE seq = 3");
@@ -492,8 +495,8 @@ static void store_failure_refuses_work(void **state)
 	long long before = count_rows("report");
 	/* Every write heduid makes from now on fails with EFBIG. */
 	struct rlimit lim = {.rlim_cur = 1, .rlim_max = RLIM_INFINITY};
-	assert_int_equal(prlimit(tproc_pid(heduid), RLIMIT_FSIZE, &lim, NULL),
-	    0);
+	assert_int_equal(
+	    prlimit(tproc_pid(heduid), RLIMIT_FSIZE, &lim, NULL), 0);
 	hh_init(&t, "during-failure-1", 1);
 	assert_int_equal(call_verify(c330106, "agency-330106", &t, &r, &st),
 	    RPC_UNAVAILABLE);
@@ -512,12 +515,12 @@ static void store_failure_refuses_work(void **state)
 
 	/* The disk is writable again: the probe notices and work resumes. */
 	lim.rlim_cur = RLIM_INFINITY;
-	assert_int_equal(prlimit(tproc_pid(heduid), RLIMIT_FSIZE, &lim, NULL),
-	    0);
+	assert_int_equal(
+	    prlimit(tproc_pid(heduid), RLIMIT_FSIZE, &lim, NULL), 0);
 	assert_true(wait_serving(1));
 	hh_init(&t, "during-failure-1", 1);
-	assert_int_equal(call_verify(c330106, "agency-330106", &t, &r, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    call_verify(c330106, "agency-330106", &t, &r, &st), RPC_OK);
 	resp_free(r);
 	assert_int_equal(count_rows("report"), before + 1);
 }

@@ -27,7 +27,6 @@
 #include "tsupport.h"
 #include "tverify.h"
 
-
 static char person[IDNUM_LEN + 1];
 static char fixtures[512];
 static agency_signer *signer;
@@ -43,8 +42,9 @@ static int setup(void **state)
 	FILE *f = fopen(fixtures, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "{\"persons\":[{\"id_number\":\"%s\",\"tax\":"
-	           "{\"wage_income_fen\":600000}}]}\n",
+	fprintf(f,
+	    "{\"persons\":[{\"id_number\":\"%s\",\"tax\":"
+	    "{\"wage_income_fen\":600000}}]}\n",
 	    person);
 	fclose(f);
 	char err[128];
@@ -170,7 +170,8 @@ static void source_killed_and_restarted(void **state)
 	assert_non_null(s.src[0]);
 	bool recovered = false;
 	for (int i = 0; i < 20 && !recovered; i++) {
-		assert_int_equal(verify(s.client, 3000, concl, 0, bank), RPC_OK);
+		assert_int_equal(
+		    verify(s.client, 3000, concl, 0, bank), RPC_OK);
 		recovered = strcmp(concl, "meets") == 0;
 		if (!recovered)
 			usleep(200000);
@@ -183,16 +184,17 @@ static void hung_and_slow_sources(void **state)
 {
 	(void)state;
 	static const char *const src_extra[3][8] = {
-		{"--hang", NULL},
-		{"--latency-ms", "5000", NULL},
-		{NULL},
+	    {"--hang", NULL},
+	    {"--latency-ms", "5000", NULL},
+	    {NULL},
 	};
 	stack s = {0};
 	stack_start(&s, src_extra, NULL);
 	char concl[32], st[16];
 	for (int src = 0; src < 2; src++) {
 		uint64_t t0 = tnow_ms();
-		assert_int_equal(verify(s.client, 1500, concl, src, st), RPC_OK);
+		assert_int_equal(
+		    verify(s.client, 1500, concl, src, st), RPC_OK);
 		assert_true(tnow_ms() - t0 < 1500);
 		assert_string_equal(concl, "needs_review");
 		assert_string_equal(st, "failed");
@@ -219,9 +221,9 @@ static void garbage_answering_source(void **state)
 {
 	(void)state;
 	static const char *const src_extra[3][8] = {
-		{NULL},
-		{NULL},
-		{"none"},
+	    {NULL},
+	    {NULL},
+	    {"none"},
 	};
 	stack s = {0};
 	/* Property is ours: a REP socket with the property certificate. */
@@ -234,7 +236,8 @@ static void garbage_answering_source(void **state)
 	snprintf(cert, sizeof cert, "%s", tcert("source-property.crt"));
 	snprintf(key, sizeof key, "%s", tcert("source-property.key"));
 	tls_opts o = {.ca_file = ca, .cert_file = cert, .key_file = key};
-	assert_int_equal(tls_setup_config(NNG_TLS_MODE_SERVER, &o, &cfg), HD_OK);
+	assert_int_equal(
+	    tls_setup_config(NNG_TLS_MODE_SERVER, &o, &cfg), HD_OK);
 	assert_int_equal(nng_rep0_open(&sock), 0);
 	assert_int_equal(nng_listener_create(&l, sock, turl(prop_port)), 0);
 	assert_int_equal(nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg), 0);
@@ -249,8 +252,8 @@ static void garbage_answering_source(void **state)
 	snprintf(urls[0], 64, "%s", turl(s.ports[0]));
 	snprintf(urls[1], 64, "%s", turl(s.ports[1]));
 	snprintf(urls[2], 64, "%s", turl(prop_port));
-	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], NULL};
+	const char *extra[] = {
+	    "--bank", urls[0], "--tax", urls[1], "--property", urls[2], NULL};
 	s.heduid = theduid_start(&s.port, extra);
 	assert_non_null(s.heduid);
 	s.client = tclient(s.port, "agency-330106");
@@ -302,14 +305,15 @@ static void overload_twice_capacity(void **state)
 	(void)state;
 	enum { CAPACITY = 8, WORKERS = 2 * CAPACITY };
 	static const char *const src_extra[3][8] = {
-		{"--latency-ms", "100", NULL},
-		{"--latency-ms", "100", NULL},
-		{"--latency-ms", "100", NULL},
+	    {"--latency-ms", "100", NULL},
+	    {"--latency-ms", "100", NULL},
+	    {"--latency-ms", "100", NULL},
 	};
 	static const char *const extra[] = {"--max-inflight", "8", NULL};
 	stack s = {0};
 	stack_start(&s, src_extra, extra);
-	load ld = {.client = s.client, .until = tnow_ms() + 3000,
+	load ld = {.client = s.client,
+	    .until = tnow_ms() + 3000,
 	    .mu = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t th[WORKERS];
 	for (int i = 0; i < WORKERS; i++)
@@ -326,8 +330,9 @@ static void overload_twice_capacity(void **state)
 	assert_true(avg_refusal < ld.ok_min_ms);
 	long rss = tproc_peak_rss_kib(s.heduid);
 	assert_true(rss > 0 && rss < 128 * 1024);
-	fprintf(stderr, "overload: ok=%d exhausted=%d avg_refusal_ms=%llu "
-	                "min_ok_ms=%llu heduid_peak_rss_kib=%ld\n",
+	fprintf(stderr,
+	    "overload: ok=%d exhausted=%d avg_refusal_ms=%llu "
+	    "min_ok_ms=%llu heduid_peak_rss_kib=%ld\n",
 	    ld.ok, ld.exhausted, (unsigned long long)avg_refusal,
 	    (unsigned long long)ld.ok_min_ms, rss);
 	assert_int_equal(stack_stop(&s), 0);
@@ -351,9 +356,9 @@ static void graceful_shutdown(void **state)
 	(void)state;
 	enum { N = 6 };
 	static const char *const src_extra[3][8] = {
-		{"--latency-ms", "700", NULL},
-		{NULL},
-		{NULL},
+	    {"--latency-ms", "700", NULL},
+	    {NULL},
+	    {NULL},
 	};
 	stack s = {0};
 	stack_start(&s, src_extra, NULL);
@@ -380,11 +385,11 @@ static void graceful_shutdown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(source_killed_and_restarted),
-		cmocka_unit_test(hung_and_slow_sources),
-		cmocka_unit_test(garbage_answering_source),
-		cmocka_unit_test(overload_twice_capacity),
-		cmocka_unit_test(graceful_shutdown),
+	    cmocka_unit_test(source_killed_and_restarted),
+	    cmocka_unit_test(hung_and_slow_sources),
+	    cmocka_unit_test(garbage_answering_source),
+	    cmocka_unit_test(overload_twice_capacity),
+	    cmocka_unit_test(graceful_shutdown),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

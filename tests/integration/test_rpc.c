@@ -78,24 +78,23 @@ static void health_serving(void **state)
 	(void)state;
 	assert_still_serving();
 	/* Named services, like grpc.health.v1. */
-	Hedui__V1__HealthCheckRequest req = HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
+	Hedui__V1__HealthCheckRequest req =
+	    HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp;
 	rpc_status st;
 	rpc_call_opts o = {.deadline_ms = 3000};
 	req.service = "hedui.v1.Debug";
-	assert_int_equal(rpc_client_call(client, "hedui.v1.Health/Check",
-	                     &req.base,
-	                     &hedui__v1__health_check_response__descriptor,
-	                     &resp, &o, &st),
+	assert_int_equal(
+	    rpc_client_call(client, "hedui.v1.Health/Check", &req.base,
+	        &hedui__v1__health_check_response__descriptor, &resp, &o, &st),
 	    RPC_OK);
 	assert_int_equal(((Hedui__V1__HealthCheckResponse *)resp)->status,
 	    HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 	protobuf_c_message_free_unpacked(resp, NULL);
 	req.service = "no.such.Service";
-	assert_int_equal(rpc_client_call(client, "hedui.v1.Health/Check",
-	                     &req.base,
-	                     &hedui__v1__health_check_response__descriptor,
-	                     &resp, &o, &st),
+	assert_int_equal(
+	    rpc_client_call(client, "hedui.v1.Health/Check", &req.base,
+	        &hedui__v1__health_check_response__descriptor, &resp, &o, &st),
 	    RPC_OK);
 	assert_int_equal(((Hedui__V1__HealthCheckResponse *)resp)->status,
 	    HEDUI__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN);
@@ -105,14 +104,15 @@ static void health_serving(void **state)
 static void methods_listed(void **state)
 {
 	(void)state;
-	Hedui__V1__ListMethodsRequest req = HEDUI__V1__LIST_METHODS_REQUEST__INIT;
+	Hedui__V1__ListMethodsRequest req =
+	    HEDUI__V1__LIST_METHODS_REQUEST__INIT;
 	ProtobufCMessage *resp;
 	rpc_status st;
 	rpc_call_opts o = {.deadline_ms = 3000};
-	assert_int_equal(rpc_client_call(client,
-	                     "hedui.v1.Reflection/ListMethods", &req.base,
-	                     &hedui__v1__list_methods_response__descriptor,
-	                     &resp, &o, &st),
+	assert_int_equal(
+	    rpc_client_call(client, "hedui.v1.Reflection/ListMethods",
+	        &req.base, &hedui__v1__list_methods_response__descriptor,
+	        &resp, &o, &st),
 	    RPC_OK);
 	Hedui__V1__ListMethodsResponse *r =
 	    (Hedui__V1__ListMethodsResponse *)resp;
@@ -137,8 +137,8 @@ static void unknown_method_and_service(void **state)
 	    RPC_UNIMPLEMENTED);
 	assert_non_null(strstr(st.message, "unknown method"));
 	/* gRPC's path spelling with a leading slash also works. */
-	assert_int_equal(echo(client, "/hedui.v1.Debug/Echo", 0, 1, 3000, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    echo(client, "/hedui.v1.Debug/Echo", 0, 1, 3000, &st), RPC_OK);
 }
 
 static rpc_code raw_status(const void *bytes, size_t len, const char *who)
@@ -147,7 +147,8 @@ static rpc_code raw_status(const void *bytes, size_t len, const char *who)
 	size_t rlen;
 	int rv = traw_call(port, who, bytes, len, 3000, &reply, &rlen);
 	assert_int_equal(rv, 0);
-	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(NULL, rlen, reply);
+	Hedui__V1__RpcReply *r =
+	    hedui__v1__rpc_reply__unpack(NULL, rlen, reply);
 	assert_non_null(r);
 	rpc_code code = r->status != NULL ? (rpc_code)r->status->code : RPC_OK;
 	hedui__v1__rpc_reply__free_unpacked(r, NULL);
@@ -177,8 +178,8 @@ static void wrong_payload_is_invalid_argument(void **state)
 	env.payload.len = sizeof notmsg;
 	uint8_t buf[256];
 	size_t len = hedui__v1__rpc_request__pack(&env, buf);
-	assert_int_equal(raw_status(buf, len, "agency-330106"),
-	    RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    raw_status(buf, len, "agency-330106"), RPC_INVALID_ARGUMENT);
 	/* Bad metadata key. */
 	Hedui__V1__Metadata md = HEDUI__V1__METADATA__INIT;
 	Hedui__V1__Metadata *mdp[1] = {&md};
@@ -188,8 +189,8 @@ static void wrong_payload_is_invalid_argument(void **state)
 	env.metadata = mdp;
 	env.n_metadata = 1;
 	len = hedui__v1__rpc_request__pack(&env, buf);
-	assert_int_equal(raw_status(buf, len, "agency-330106"),
-	    RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    raw_status(buf, len, "agency-330106"), RPC_INVALID_ARGUMENT);
 	assert_still_serving();
 }
 
@@ -203,8 +204,8 @@ static void zero_timeout_already_expired(void **state)
 	env.timeout = &t;
 	uint8_t buf[256];
 	size_t len = hedui__v1__rpc_request__pack(&env, buf);
-	assert_int_equal(raw_status(buf, len, "agency-330106"),
-	    RPC_DEADLINE_EXCEEDED);
+	assert_int_equal(
+	    raw_status(buf, len, "agency-330106"), RPC_DEADLINE_EXCEEDED);
 }
 
 static void oversize_refused_server_survives(void **state)
@@ -214,8 +215,8 @@ static void oversize_refused_server_survives(void **state)
 	/* Our client refuses to send past its own limit... */
 	rpc_client_opts o = {0};
 	(void)o;
-	assert_int_equal(echo(client, "hedui.v1.Debug/Echo", 0, 5 << 20, 3000,
-	                     &st),
+	assert_int_equal(
+	    echo(client, "hedui.v1.Debug/Echo", 0, 5 << 20, 3000, &st),
 	    RPC_RESOURCE_EXHAUSTED);
 	assert_true(st.local);
 	/* ...and a message over the server's limit costs the sender its
@@ -229,8 +230,8 @@ static void oversize_refused_server_survives(void **state)
 	rpc_client_free(big);
 	assert_still_serving();
 	/* Just under the limit is fine. */
-	assert_int_equal(echo(client, "hedui.v1.Debug/Echo", 0, RECV_MAX - 512,
-	                     3000, &st),
+	assert_int_equal(
+	    echo(client, "hedui.v1.Debug/Echo", 0, RECV_MAX - 512, 3000, &st),
 	    RPC_OK);
 }
 
@@ -257,8 +258,8 @@ static void deadline_on_slow_method(void **state)
 	env.payload.len = hedui__v1__echo_request__pack(&er, payload);
 	size_t len = hedui__v1__rpc_request__pack(&env, buf);
 	t0 = tnow_ms();
-	assert_int_equal(raw_status(buf, len, "agency-330106"),
-	    RPC_DEADLINE_EXCEEDED);
+	assert_int_equal(
+	    raw_status(buf, len, "agency-330106"), RPC_DEADLINE_EXCEEDED);
 	uint64_t took = tnow_ms() - t0;
 	assert_true(took >= 90 && took < 800);
 	/* The context is recycled once the handler lets go. */
@@ -272,8 +273,8 @@ typedef struct tally {
 	uint64_t exhausted_max_ms, t0;
 } tally;
 
-static void tally_done(rpc_code code, const rpc_status *st,
-    ProtobufCMessage *resp, void *arg)
+static void tally_done(
+    rpc_code code, const rpc_status *st, ProtobufCMessage *resp, void *arg)
 {
 	(void)st;
 	tally *t = arg;
@@ -302,10 +303,10 @@ static void inflight_bound(void **state)
 	req.sleep_ms = 600;
 	rpc_call_opts o = {.deadline_ms = 5000};
 	for (int i = 0; i < N; i++)
-		assert_int_equal(rpc_client_call_async(client,
-		                     "hedui.v1.Debug/Echo", &req.base,
-		                     &hedui__v1__echo_response__descriptor, &o,
-		                     tally_done, &t),
+		assert_int_equal(
+		    rpc_client_call_async(client, "hedui.v1.Debug/Echo",
+		        &req.base, &hedui__v1__echo_response__descriptor, &o,
+		        tally_done, &t),
 		    HD_OK);
 	for (int i = 0; i < 500; i++) {
 		pthread_mutex_lock(&t.mu);
@@ -330,12 +331,13 @@ static void metadata_echoed(void **state)
 	Hedui__V1__EchoRequest req = HEDUI__V1__ECHO_REQUEST__INIT;
 	ProtobufCMessage *resp;
 	rpc_status st;
-	rpc_metadata md[2] = {{"operator-id", "officer-7"}, {"trace-id", "t1"}};
-	rpc_call_opts o = {.deadline_ms = 3000, .metadata = md,
-	    .metadata_count = 2};
-	assert_int_equal(rpc_client_call(client, "hedui.v1.Debug/Echo",
-	                     &req.base, &hedui__v1__echo_response__descriptor,
-	                     &resp, &o, &st),
+	rpc_metadata md[2] = {
+	    {"operator-id", "officer-7"}, {"trace-id", "t1"}};
+	rpc_call_opts o = {
+	    .deadline_ms = 3000, .metadata = md, .metadata_count = 2};
+	assert_int_equal(
+	    rpc_client_call(client, "hedui.v1.Debug/Echo", &req.base,
+	        &hedui__v1__echo_response__descriptor, &resp, &o, &st),
 	    RPC_OK);
 	Hedui__V1__EchoResponse *r = (Hedui__V1__EchoResponse *)resp;
 	assert_int_equal(r->n_metadata, 2);
@@ -345,9 +347,9 @@ static void metadata_echoed(void **state)
 	/* Status code and message round trip. */
 	req.fail_code = RPC_FAILED_PRECONDITION;
 	req.fail_message = "precondition text";
-	assert_int_equal(rpc_client_call(client, "hedui.v1.Debug/Echo",
-	                     &req.base, &hedui__v1__echo_response__descriptor,
-	                     &resp, &o, &st),
+	assert_int_equal(
+	    rpc_client_call(client, "hedui.v1.Debug/Echo", &req.base,
+	        &hedui__v1__echo_response__descriptor, &resp, &o, &st),
 	    RPC_FAILED_PRECONDITION);
 	assert_null(resp);
 	assert_string_equal(st.message, "precondition text");
@@ -362,8 +364,8 @@ static void assert_refused(const char *identity)
 		int serving;
 		rpc_code code = thealth(c, 1500, &serving);
 		assert_int_not_equal(code, RPC_OK);
-		assert_true(code == RPC_UNAVAILABLE ||
-		    code == RPC_DEADLINE_EXCEEDED);
+		assert_true(
+		    code == RPC_UNAVAILABLE || code == RPC_DEADLINE_EXCEEDED);
 		rpc_client_free(c);
 	} else {
 		Hedui__V1__RpcRequest env = HEDUI__V1__RPC_REQUEST__INIT;
@@ -379,9 +381,9 @@ static void assert_refused(const char *identity)
 static void mutual_tls_refusals(void **state)
 {
 	(void)state;
-	assert_refused(NULL);              /* no client certificate */
-	assert_refused("expired-client");  /* expired */
-	assert_refused("rogue-client");    /* another CA */
+	assert_refused(NULL);               /* no client certificate */
+	assert_refused("expired-client");   /* expired */
+	assert_refused("rogue-client");     /* another CA */
 	assert_refused("wrong-eku-client"); /* not for client auth */
 	assert_still_serving();
 	/* The second example agency is accepted. */
@@ -399,12 +401,13 @@ static void unreachable_is_unavailable(void **state)
 	int serving;
 	uint64_t t0 = tnow_ms();
 	rpc_status st;
-	Hedui__V1__HealthCheckRequest req = HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
+	Hedui__V1__HealthCheckRequest req =
+	    HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp;
 	rpc_call_opts o = {.deadline_ms = 10000};
-	assert_int_equal(rpc_client_call(c, "hedui.v1.Health/Check", &req.base,
-	                     &hedui__v1__health_check_response__descriptor,
-	                     &resp, &o, &st),
+	assert_int_equal(
+	    rpc_client_call(c, "hedui.v1.Health/Check", &req.base,
+	        &hedui__v1__health_check_response__descriptor, &resp, &o, &st),
 	    RPC_UNAVAILABLE);
 	assert_true(st.local);
 	assert_true(tnow_ms() - t0 < 5000); /* not the whole deadline */
@@ -415,18 +418,18 @@ static void unreachable_is_unavailable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(health_serving),
-		cmocka_unit_test(methods_listed),
-		cmocka_unit_test(unknown_method_and_service),
-		cmocka_unit_test(garbage_is_invalid_argument),
-		cmocka_unit_test(wrong_payload_is_invalid_argument),
-		cmocka_unit_test(zero_timeout_already_expired),
-		cmocka_unit_test(oversize_refused_server_survives),
-		cmocka_unit_test(deadline_on_slow_method),
-		cmocka_unit_test(inflight_bound),
-		cmocka_unit_test(metadata_echoed),
-		cmocka_unit_test(mutual_tls_refusals),
-		cmocka_unit_test(unreachable_is_unavailable),
+	    cmocka_unit_test(health_serving),
+	    cmocka_unit_test(methods_listed),
+	    cmocka_unit_test(unknown_method_and_service),
+	    cmocka_unit_test(garbage_is_invalid_argument),
+	    cmocka_unit_test(wrong_payload_is_invalid_argument),
+	    cmocka_unit_test(zero_timeout_already_expired),
+	    cmocka_unit_test(oversize_refused_server_survives),
+	    cmocka_unit_test(deadline_on_slow_method),
+	    cmocka_unit_test(inflight_bound),
+	    cmocka_unit_test(metadata_echoed),
+	    cmocka_unit_test(mutual_tls_refusals),
+	    cmocka_unit_test(unreachable_is_unavailable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -61,8 +61,8 @@ static ProtobufCMessage *ok_lookup(int k, const char *const *ids, size_t n)
 	rpc_code code =
 	    tsource_lookup(clients[k], kinds[k], ids, n, 5000, &resp, &st);
 	if (code != RPC_OK)
-		print_error("%s: %s %s\n", kinds[k], rpc_code_name(code),
-		    st.message);
+		print_error(
+		    "%s: %s %s\n", kinds[k], rpc_code_name(code), st.message);
 	assert_int_equal(code, RPC_OK);
 	assert_non_null(resp);
 	return resp;
@@ -71,8 +71,8 @@ static ProtobufCMessage *ok_lookup(int k, const char *const *ids, size_t n)
 static void bank_found_and_not_found(void **state)
 {
 	(void)state;
-	const char *ids[3] = {"330106198003151231", "110105195001010047",
-	    "330106198207081247"};
+	const char *ids[3] = {
+	    "330106198003151231", "110105195001010047", "330106198207081247"};
 	Hedui__V1__BankLookupResponse *r =
 	    (Hedui__V1__BankLookupResponse *)ok_lookup(BANK, ids, 3);
 	assert_int_equal(r->n_persons, 3);
@@ -80,7 +80,7 @@ static void bank_found_and_not_found(void **state)
 	assert_string_equal(a->person->id_number, ids[0]);
 	assert_true(a->person->found);
 	assert_true(a->person->status == NULL ||
-	    a->person->status->code == HEDUI__V1__STATUS_CODE__OK);
+	            a->person->status->code == HEDUI__V1__STATUS_CODE__OK);
 	assert_int_equal(a->n_accounts, 2);
 	assert_string_equal(a->accounts[0]->kind, "deposit");
 	assert_int_equal(a->accounts[0]->balance_fen, 830000);
@@ -111,7 +111,8 @@ static void tax_and_property_exact(void **state)
 
 	Hedui__V1__PropertyLookupResponse *p =
 	    (Hedui__V1__PropertyLookupResponse *)ok_lookup(PROPERTY, ids, 2);
-	assert_string_equal(p->persons[0]->real_estate[0]->usage, "commercial");
+	assert_string_equal(
+	    p->persons[0]->real_estate[0]->usage, "commercial");
 	assert_int_equal(p->persons[0]->real_estate[0]->area_centi_m2, 4550);
 	assert_string_equal(p->persons[0]->vehicles[0]->kind, "truck");
 	assert_int_equal(p->persons[1]->n_real_estate, 3);
@@ -134,8 +135,8 @@ static void household_of_20(void **state)
 			continue;
 		}
 		char tmp[40];
-		snprintf(tmp, sizeof tmp, "620102%08d%03d", 19700101 + i,
-		    100 + i);
+		snprintf(
+		    tmp, sizeof tmp, "620102%08d%03d", 19700101 + i, 100 + i);
 		tmp[17] = idnum_check_char(tmp);
 		tmp[18] = '\0';
 		memcpy(others[i - 4], tmp, IDNUM_LEN + 1);
@@ -149,16 +150,16 @@ static void household_of_20(void **state)
 			Hedui__V1__PersonHeader *h;
 			if (k == BANK)
 				h = ((Hedui__V1__BankLookupResponse *)m)
-					->persons[i]
-					->person;
+				        ->persons[i]
+				        ->person;
 			else if (k == TAX)
 				h = ((Hedui__V1__TaxLookupResponse *)m)
-					->persons[i]
-					->person;
+				        ->persons[i]
+				        ->person;
 			else
 				h = ((Hedui__V1__PropertyLookupResponse *)m)
-					->persons[i]
-					->person;
+				        ->persons[i]
+				        ->person;
 			assert_string_equal(h->id_number, ids[i]);
 			n += h->found;
 			if (i >= 4)
@@ -248,22 +249,22 @@ static void bad_requests(void **state)
 		ProtobufCMessage *resp = NULL;
 		rpc_status st;
 		assert_int_equal(tsource_lookup(clients[k], kinds[k], ids, 21,
-				     5000, &resp, &st),
+		                     5000, &resp, &st),
 		    RPC_INVALID_ARGUMENT);
 		assert_non_null(strstr(st.message, "at most 20"));
 		assert_int_equal(tsource_lookup(clients[k], kinds[k], ids, 0,
-				     5000, &resp, &st),
+		                     5000, &resp, &st),
 		    RPC_INVALID_ARGUMENT);
 		const char *bad[3] = {"330106198003151231",
 		    "330106198003151232", "11010519491231002X"};
 		assert_int_equal(tsource_lookup(clients[k], kinds[k], bad, 3,
-				     5000, &resp, &st),
+		                     5000, &resp, &st),
 		    RPC_INVALID_ARGUMENT);
 		assert_non_null(strstr(st.message, "id_numbers[1]"));
 		assert_no_id_in(st.message);
 		const char *legacy[1] = {"110105491231002"};
 		assert_int_equal(tsource_lookup(clients[k], kinds[k], legacy,
-				     1, 5000, &resp, &st),
+		                     1, 5000, &resp, &st),
 		    RPC_INVALID_ARGUMENT);
 		assert_non_null(strstr(st.message, "id_numbers[0]"));
 		assert_null(resp);
@@ -272,8 +273,8 @@ static void bad_requests(void **state)
 	const char *lower[1] = {"11010519491231002x"};
 	Hedui__V1__BankLookupResponse *r =
 	    (Hedui__V1__BankLookupResponse *)ok_lookup(BANK, lower, 1);
-	assert_string_equal(r->persons[0]->person->id_number,
-	    "11010519491231002X");
+	assert_string_equal(
+	    r->persons[0]->person->id_number, "11010519491231002X");
 	assert_true(r->persons[0]->person->found);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
@@ -293,9 +294,9 @@ static void wrong_method_and_payload(void **state)
 	uint8_t *reply = NULL;
 	size_t len = 0;
 	rpc_call_opts o = {.deadline_ms = 5000};
-	assert_int_equal(rpc_client_call_raw(clients[BANK],
-			     "hedui.v1.BankSource/Lookup", junk, sizeof junk,
-			     &reply, &len, &o, &st),
+	assert_int_equal(
+	    rpc_client_call_raw(clients[BANK], "hedui.v1.BankSource/Lookup",
+	        junk, sizeof junk, &reply, &len, &o, &st),
 	    RPC_INVALID_ARGUMENT);
 	free(reply);
 }
@@ -318,8 +319,8 @@ static void caller_without_certificate(void **state)
 	static const uint8_t anything[] = {0x0a, 0x00};
 	uint8_t *reply = NULL;
 	size_t len = 0;
-	int rv = traw_call(ports[BANK], NULL, anything, sizeof anything, 1500,
-	    &reply, &len);
+	int rv = traw_call(
+	    ports[BANK], NULL, anything, sizeof anything, 1500, &reply, &len);
 	assert_int_not_equal(rv, 0);
 	free(reply);
 	/* a stranger's certificate neither */

@@ -30,48 +30,51 @@ typedef struct tperson {
 	char id[IDNUM_LEN + 1];
 } tperson;
 
-#define P(k, b, j) {.key = (k), .birth = (b), .json = (j)}
+#define P(k, b, j)                                                            \
+	{                                                                     \
+		.key = (k), .birth = (b), .json = (j)                         \
+	}
 static tperson people[] = {
-	P("dibao_a", "19800101", "\"tax\":{\"wage_income_fen\":600000}"),
-	P("dibao_b", "19820202", NULL),
-	P("rich", "19750303", "\"tax\":{\"wage_income_fen\":2400000}"),
-	P("marg", "19700404", "\"tax\":{\"wage_income_fen\":1500000}"),
-	P("deposits", "19650505",
-	    "\"bank\":{\"accounts\":[{\"kind\":\"deposit\","
-	    "\"balance_fen\":2400001}]}"),
-	P("deposits_at_limit", "19650506",
-	    "\"bank\":{\"accounts\":[{\"kind\":\"deposit\",\"balance_fen\":"
-	    "1400000},{\"kind\":\"insurance\",\"balance_fen\":1000000}]}"),
-	P("two_homes", "19600606",
-	    "\"property\":{\"real_estate\":[{\"usage\":\"residential\","
-	    "\"area_centi_m2\":6000,\"share_bps\":10000},{\"usage\":"
-	    "\"residential\",\"area_centi_m2\":5000,\"share_bps\":10000}]}"),
-	P("shop", "19600707",
-	    "\"property\":{\"real_estate\":[{\"usage\":\"commercial\","
-	    "\"area_centi_m2\":3000,\"share_bps\":10000}]}"),
-	P("car", "19600808",
-	    "\"property\":{\"vehicles\":[{\"kind\":\"car\",\"value_fen\":"
-	    "5000000}]}"),
-	P("ebike", "19600809",
-	    "\"property\":{\"vehicles\":[{\"kind\":\"electric_bike\","
-	    "\"value_fen\":300000}]}"),
-	P("boss", "19600909",
-	    "\"tax\":{\"businesses\":[{\"registered_capital_fen\":10000001,"
-	    "\"status\":\"active\"}]}"),
-	P("elder", "19500101", NULL),
-	P("adult", "19860505", NULL),
-	P("hardship", "19780808", "\"tax\":{\"wage_income_fen\":3600000}"),
-	P("earner", "19790909", "\"tax\":{\"wage_income_fen\":3600000}"),
-	P("disabled", "19811010", NULL),
-	P("bank_down", "19721111",
-	    "\"bank\":{\"accounts\":[]},\"faults\":{\"bank\":\"unavailable\"}"),
-	P("tax_hangs", "19721112", "\"faults\":{\"tax\":\"timeout\"}"),
-	P("property_bad", "19721113",
-	    "\"property\":{\"real_estate\":[]},\"faults\":{\"property\":"
-	    "\"malformed\"}"),
-	P("rich_and_tax_down", "19721114",
-	    "\"bank\":{\"accounts\":[{\"kind\":\"deposit\",\"balance_fen\":"
-	    "999999999}]},\"faults\":{\"tax\":\"unavailable\"}"),
+    P("dibao_a", "19800101", "\"tax\":{\"wage_income_fen\":600000}"),
+    P("dibao_b", "19820202", NULL),
+    P("rich", "19750303", "\"tax\":{\"wage_income_fen\":2400000}"),
+    P("marg", "19700404", "\"tax\":{\"wage_income_fen\":1500000}"),
+    P("deposits", "19650505",
+        "\"bank\":{\"accounts\":[{\"kind\":\"deposit\","
+        "\"balance_fen\":2400001}]}"),
+    P("deposits_at_limit", "19650506",
+        "\"bank\":{\"accounts\":[{\"kind\":\"deposit\",\"balance_fen\":"
+        "1400000},{\"kind\":\"insurance\",\"balance_fen\":1000000}]}"),
+    P("two_homes", "19600606",
+        "\"property\":{\"real_estate\":[{\"usage\":\"residential\","
+        "\"area_centi_m2\":6000,\"share_bps\":10000},{\"usage\":"
+        "\"residential\",\"area_centi_m2\":5000,\"share_bps\":10000}]}"),
+    P("shop", "19600707",
+        "\"property\":{\"real_estate\":[{\"usage\":\"commercial\","
+        "\"area_centi_m2\":3000,\"share_bps\":10000}]}"),
+    P("car", "19600808",
+        "\"property\":{\"vehicles\":[{\"kind\":\"car\",\"value_fen\":"
+        "5000000}]}"),
+    P("ebike", "19600809",
+        "\"property\":{\"vehicles\":[{\"kind\":\"electric_bike\","
+        "\"value_fen\":300000}]}"),
+    P("boss", "19600909",
+        "\"tax\":{\"businesses\":[{\"registered_capital_fen\":10000001,"
+        "\"status\":\"active\"}]}"),
+    P("elder", "19500101", NULL),
+    P("adult", "19860505", NULL),
+    P("hardship", "19780808", "\"tax\":{\"wage_income_fen\":3600000}"),
+    P("earner", "19790909", "\"tax\":{\"wage_income_fen\":3600000}"),
+    P("disabled", "19811010", NULL),
+    P("bank_down", "19721111",
+        "\"bank\":{\"accounts\":[]},\"faults\":{\"bank\":\"unavailable\"}"),
+    P("tax_hangs", "19721112", "\"faults\":{\"tax\":\"timeout\"}"),
+    P("property_bad", "19721113",
+        "\"property\":{\"real_estate\":[]},\"faults\":{\"property\":"
+        "\"malformed\"}"),
+    P("rich_and_tax_down", "19721114",
+        "\"bank\":{\"accounts\":[{\"kind\":\"deposit\",\"balance_fen\":"
+        "999999999}]},\"faults\":{\"tax\":\"unavailable\"}"),
 };
 #define NPEOPLE (sizeof people / sizeof people[0])
 
@@ -119,15 +122,16 @@ static int setup(void **state)
 	(void)state;
 	ttls_init();
 	const char *fx = ttmp("verify-fixtures.json");
-	if (!write_fixtures(fx) || !tsources_start(fx, sources, src_ports, NULL))
+	if (!write_fixtures(fx) ||
+	    !tsources_start(fx, sources, src_ports, NULL))
 		return -1;
 	char bank[64], tax[64], prop[64], crl[512];
 	snprintf(bank, sizeof bank, "%s", turl(src_ports[0]));
 	snprintf(tax, sizeof tax, "%s", turl(src_ports[1]));
 	snprintf(prop, sizeof prop, "%s", turl(src_ports[2]));
 	snprintf(crl, sizeof crl, "%s", tcert("ca.crl"));
-	const char *extra[] = {"--bank", bank, "--tax", tax, "--property", prop,
-	    "--crl", crl, NULL};
+	const char *extra[] = {"--bank", bank, "--tax", tax, "--property",
+	    prop, "--crl", crl, NULL};
 	heduid = theduid_start(&port, extra);
 	if (heduid == NULL)
 		return -1;
@@ -202,9 +206,9 @@ static Hedui__V1__Member *hh_add(thh *t, const char *key, const char *rel)
 }
 
 typedef struct tcall {
-	const char *agency;   /* signing identity; NULL: unsigned */
-	int64_t skew_ms;      /* added to the signature timestamp */
-	bool tamper;          /* change the household after signing */
+	const char *agency; /* signing identity; NULL: unsigned */
+	int64_t skew_ms;    /* added to the signature timestamp */
+	bool tamper;        /* change the household after signing */
 	uint32_t deadline_ms;
 	Hedui__V1__VerifyHouseholdRequest *sent; /* keep to replay */
 } tcall;
@@ -243,8 +247,8 @@ static rpc_code verify_via(rpc_client *c, thh *t, tcall *tc,
 		body[len - 1] ^= 0x01; /* the last member's last flag byte */
 	req.household.data = body;
 	req.household.len = len;
-	rpc_call_opts o = {.deadline_ms = tc->deadline_ms ? tc->deadline_ms
-	                                                  : 5000,
+	rpc_call_opts o = {
+	    .deadline_ms = tc->deadline_ms ? tc->deadline_ms : 5000,
 	    .request_id = rid};
 	ProtobufCMessage *resp = NULL;
 	rpc_code code = rpc_client_call(c, METHOD, &req.base,
@@ -278,8 +282,8 @@ static bool has_reason(const Hedui__V1__Verdict *v, const char *code)
 	return false;
 }
 
-static void expect(thh *t, const char *conclusion, const char *category,
-    const char *reason)
+static void expect(
+    thh *t, const char *conclusion, const char *category, const char *reason)
 {
 	Hedui__V1__VerifyHouseholdResponse *r = verify_ok(t);
 	assert_non_null(r->verdict);
@@ -324,9 +328,10 @@ static void dibao_meets_with_figures(void **state)
 	/* The signature verifies offline against the service certificate,
 	 * and fails on one changed byte. */
 	char err[200];
-	assert_int_equal(report_sig_verify(tcert("heduid.crt"), tcert("ca.crt"),
-	                     r->report.data, r->report.len, r->signature.data,
-	                     r->signature.len, err, sizeof err),
+	assert_int_equal(
+	    report_sig_verify(tcert("heduid.crt"), tcert("ca.crt"),
+	        r->report.data, r->report.len, r->signature.data,
+	        r->signature.len, err, sizeof err),
 	    HD_OK);
 	r->report.data[r->report.len / 2] ^= 0x20;
 	assert_int_equal(report_sig_verify(tcert("heduid.crt"), NULL,
@@ -410,13 +415,13 @@ static void failing_rules(void **state)
 	static const struct {
 		const char *program, *key, *reason;
 	} cases[] = {
-		{"dibao", "rich", "INCOME_ABOVE_STANDARD"},
-		{"marginal", "rich", "INCOME_ABOVE_MARGINAL"},
-		{"dibao", "deposits", "FINANCIAL_ASSETS_OVER_LIMIT"},
-		{"dibao", "two_homes", "TOO_MANY_RESIDENCES"},
-		{"dibao", "shop", "NON_RESIDENTIAL_PROPERTY"},
-		{"dibao", "car", "VEHICLE_NOT_EXEMPT"},
-		{"dibao", "boss", "BUSINESS_CAPITAL_OVER_LIMIT"},
+	    {"dibao", "rich", "INCOME_ABOVE_STANDARD"},
+	    {"marginal", "rich", "INCOME_ABOVE_MARGINAL"},
+	    {"dibao", "deposits", "FINANCIAL_ASSETS_OVER_LIMIT"},
+	    {"dibao", "two_homes", "TOO_MANY_RESIDENCES"},
+	    {"dibao", "shop", "NON_RESIDENTIAL_PROPERTY"},
+	    {"dibao", "car", "VEHICLE_NOT_EXEMPT"},
+	    {"dibao", "boss", "BUSINESS_CAPITAL_OVER_LIMIT"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		thh *t = hh_new(cases[i].program, "330106");
@@ -441,8 +446,8 @@ static void source_failures(void **state)
 	static const struct {
 		const char *key, *source;
 	} cases[] = {
-		{"bank_down", "bank"},
-		{"property_bad", "property"},
+	    {"bank_down", "bank"},
+	    {"property_bad", "property"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		thh *t = hh_new("dibao", "330106");
@@ -455,8 +460,8 @@ static void source_failures(void **state)
 		for (size_t s = 0; s < v->n_sources; s++) {
 			bool failing = strcmp(v->sources[s]->source,
 			                   cases[i].source) == 0;
-			assert_string_equal(v->sources[s]->status,
-			    failing ? "partial" : "ok");
+			assert_string_equal(
+			    v->sources[s]->status, failing ? "partial" : "ok");
 		}
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 		free(t);
@@ -486,8 +491,8 @@ static void source_hangs_verdict_on_time(void **state)
 	assert_string_equal(r->verdict->conclusion, "needs_review");
 	for (size_t s = 0; s < r->verdict->n_sources; s++)
 		if (strcmp(r->verdict->sources[s]->source, "tax") == 0)
-			assert_string_equal(r->verdict->sources[s]->status,
-			    "failed");
+			assert_string_equal(
+			    r->verdict->sources[s]->status, "failed");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	free(t);
 }
@@ -506,8 +511,8 @@ static void household_of_twenty(void **state)
 	assert_int_equal(r->verdict->household_size, 20);
 	assert_string_equal(r->verdict->category, "dibao");
 	assert_int_equal(r->verdict->n_members, 20);
-	assert_int_equal(r->verdict->estimated_monthly_benefit_fen,
-	    20 * 100000 - 40000);
+	assert_int_equal(
+	    r->verdict->estimated_monthly_benefit_fen, 20 * 100000 - 40000);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	free(t);
 }
@@ -530,8 +535,8 @@ static void jurisdiction(void **state)
 	tcall tc = {.agency = "agency-330106"};
 	thh *t = hh_new("dibao", "330105"); /* the next county */
 	hh_add(t, "dibao_a", "applicant");
-	assert_int_equal(verify_code(c330106, t, &tc, &st),
-	    RPC_PERMISSION_DENIED);
+	assert_int_equal(
+	    verify_code(c330106, t, &tc, &st), RPC_PERMISSION_DENIED);
 	free(t);
 	/* The Beijing city office may ask about any 11xxxx county, with
 	 * Beijing's standard. */
@@ -545,8 +550,8 @@ static void jurisdiction(void **state)
 	free(t);
 	t = hh_new("dibao", "330106");
 	hh_add(t, "dibao_a", "applicant");
-	assert_int_equal(verify_code(c1101, t, &bj, &st),
-	    RPC_PERMISSION_DENIED);
+	assert_int_equal(
+	    verify_code(c1101, t, &bj, &st), RPC_PERMISSION_DENIED);
 	free(t);
 }
 
@@ -557,24 +562,24 @@ static void authentication(void **state)
 	thh *t = hh_new("dibao", "330106");
 	hh_add(t, "dibao_a", "applicant");
 	tcall unsigned_ = {0};
-	assert_int_equal(verify_code(c330106, t, &unsigned_, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &unsigned_, &st), RPC_UNAUTHENTICATED);
 	tcall tampered = {.agency = "agency-330106", .tamper = true};
-	assert_int_equal(verify_code(c330106, t, &tampered, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &tampered, &st), RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(st.message, "signature"));
 	tcall stale = {.agency = "agency-330106", .skew_ms = -6 * 60 * 1000};
-	assert_int_equal(verify_code(c330106, t, &stale, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &stale, &st), RPC_UNAUTHENTICATED);
 	tcall future = {.agency = "agency-330106", .skew_ms = 6 * 60 * 1000};
-	assert_int_equal(verify_code(c330106, t, &future, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &future, &st), RPC_UNAUTHENTICATED);
 	tcall rogue = {.agency = "rogue-client"};
-	assert_int_equal(verify_code(c330106, t, &rogue, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &rogue, &st), RPC_UNAUTHENTICATED);
 	tcall revoked = {.agency = "revoked-client"};
-	assert_int_equal(verify_code(c330106, t, &revoked, &st),
-	    RPC_UNAUTHENTICATED);
+	assert_int_equal(
+	    verify_code(c330106, t, &revoked, &st), RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(st.message, "revoked"));
 	tcall good = {.agency = "agency-330106"};
 	assert_int_equal(verify_code(c330106, t, &good, &st), RPC_OK);
@@ -591,8 +596,8 @@ static void replay_refused(void **state)
 	assert_int_equal(verify_code(c330106, t, &good, &st), RPC_OK);
 	/* Send the identical signed request again under the same id. */
 	Hedui__V1__VerifyHouseholdRequest *again =
-	    hedui__v1__verify_household_request__unpack(NULL, sent_len,
-	        sent_buf);
+	    hedui__v1__verify_household_request__unpack(
+	        NULL, sent_len, sent_buf);
 	assert_non_null(again);
 	ProtobufCMessage *resp = NULL;
 	/* Under the original envelope id it is a replay; under another id
@@ -617,8 +622,8 @@ static void validation(void **state)
 	tcall tc = {.agency = "agency-330106"};
 	thh *t = hh_new("dibao", "330106");
 	hh_add(t, "dibao_a", "applicant")->consent_ref = "";
-	assert_int_equal(verify_code(c330106, t, &tc, &st),
-	    RPC_FAILED_PRECONDITION);
+	assert_int_equal(
+	    verify_code(c330106, t, &tc, &st), RPC_FAILED_PRECONDITION);
 	assert_non_null(strstr(st.message, "members[0].consent_ref"));
 	free(t);
 	t = hh_new("dibao", "330106");
@@ -626,35 +631,35 @@ static void validation(void **state)
 	snprintf(bad, sizeof bad, "%s", id_of("dibao_a"));
 	bad[17] = bad[17] == '0' ? '1' : '0';
 	hh_add_id(t, bad, "applicant");
-	assert_int_equal(verify_code(c330106, t, &tc, &st),
-	    RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    verify_code(c330106, t, &tc, &st), RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(st.message, "members[0].id_number"));
 	assert_null(strstr(st.message, bad));
 	free(t);
 	t = hh_new("tekun", "330106");
 	hh_add(t, "elder", "applicant");
 	hh_add(t, "dibao_b", "spouse");
-	assert_int_equal(verify_code(c330106, t, &tc, &st),
-	    RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    verify_code(c330106, t, &tc, &st), RPC_INVALID_ARGUMENT);
 	free(t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dibao_meets_with_figures),
-		cmocka_unit_test(marginal_and_gradual_exit),
-		cmocka_unit_test(single_person),
-		cmocka_unit_test(tekun),
-		cmocka_unit_test(hardship),
-		cmocka_unit_test(failing_rules),
-		cmocka_unit_test(source_failures),
-		cmocka_unit_test(source_hangs_verdict_on_time),
-		cmocka_unit_test(household_of_twenty),
-		cmocka_unit_test(jurisdiction),
-		cmocka_unit_test(authentication),
-		cmocka_unit_test(replay_refused),
-		cmocka_unit_test(validation),
+	    cmocka_unit_test(dibao_meets_with_figures),
+	    cmocka_unit_test(marginal_and_gradual_exit),
+	    cmocka_unit_test(single_person),
+	    cmocka_unit_test(tekun),
+	    cmocka_unit_test(hardship),
+	    cmocka_unit_test(failing_rules),
+	    cmocka_unit_test(source_failures),
+	    cmocka_unit_test(source_hangs_verdict_on_time),
+	    cmocka_unit_test(household_of_twenty),
+	    cmocka_unit_test(jurisdiction),
+	    cmocka_unit_test(authentication),
+	    cmocka_unit_test(replay_refused),
+	    cmocka_unit_test(validation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

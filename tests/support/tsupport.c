@@ -114,8 +114,8 @@ bool tproc_alive(tproc *p)
 	pid_t r = waitpid(p->pid, &st, WNOHANG);
 	if (r == p->pid) {
 		p->reaped = true;
-		p->status = WIFEXITED(st) ? WEXITSTATUS(st)
-		                          : 128 + WTERMSIG(st);
+		p->status =
+		    WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		return false;
 	}
 	return true;
@@ -254,26 +254,28 @@ rpc_client *tclient(int port, const char *identity)
 	snprintf(keyp, sizeof keyp, "%s", tcert(key));
 	snprintf(cap, sizeof cap, "%s", tcert("ca.crt"));
 	rpc_client_opts o = {
-		.url = turl(port),
-		.tls = {.ca_file = cap, .cert_file = certp, .key_file = keyp},
-		.send_max_bytes = 4 * 1024 * 1024,
-		.recv_max_bytes = 4 * 1024 * 1024,
+	    .url = turl(port),
+	    .tls = {.ca_file = cap, .cert_file = certp, .key_file = keyp},
+	    .send_max_bytes = 4 * 1024 * 1024,
+	    .recv_max_bytes = 4 * 1024 * 1024,
 	};
 	return rpc_client_alloc(&o);
 }
 
 rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving)
 {
-	Hedui__V1__HealthCheckRequest req = HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
+	Hedui__V1__HealthCheckRequest req =
+	    HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	rpc_status st;
 	rpc_call_opts o = {.deadline_ms = deadline_ms};
 	rpc_code code = rpc_client_call(c, "hedui.v1.Health/Check", &req.base,
 	    &hedui__v1__health_check_response__descriptor, &resp, &o, &st);
 	if (serving != NULL)
-		*serving = code == RPC_OK
-		    ? (int)((Hedui__V1__HealthCheckResponse *)resp)->status
-		    : -1;
+		*serving =
+		    code == RPC_OK
+		        ? (int)((Hedui__V1__HealthCheckResponse *)resp)->status
+		        : -1;
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return code;
@@ -283,7 +285,8 @@ tproc *theduid_start(int *port, const char *const extra[])
 {
 	static int starts;
 	char name[64];
-	snprintf(name, sizeof name, "heduid-%d-%d.db", (int)getpid(), ++starts);
+	snprintf(
+	    name, sizeof name, "heduid-%d-%d.db", (int)getpid(), ++starts);
 	return theduid_start_store(port, ttmp(name), extra);
 }
 
@@ -365,7 +368,8 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
 		}
 	} else {
 		/* No identity: trust the CA but present no certificate. */
-		if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0 ||
+		if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) !=
+		        0 ||
 		    (rv = nng_tls_config_ca_file(cfg, tcert("ca.crt"))) != 0 ||
 		    (rv = nng_tls_config_server_name(cfg, "127.0.0.1")) != 0 ||
 		    (rv = nng_tls_config_auth_mode(
@@ -408,8 +412,8 @@ const char *ttmp(const char *name)
 	return b;
 }
 
-tproc *tsource_spawn(int kind, const char *fixtures, int port,
-    const char *const extra[])
+tproc *tsource_spawn(
+    int kind, const char *fixtures, int port, const char *const extra[])
 {
 	static const char *const kinds[3] = {"bank", "tax", "property"};
 	char bin[512], url[64], ca[512], cert[512], key[512], n[64], fx[512];

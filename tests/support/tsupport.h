@@ -80,8 +80,8 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
 bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
     const char *const extra[]);
 /* One source: kind 0 bank, 1 tax, 2 property, on a given port. */
-tproc *tsource_spawn(int kind, const char *fixtures, int port,
-    const char *const extra[]);
+tproc *tsource_spawn(
+    int kind, const char *fixtures, int port, const char *const extra[]);
 
 /* A file path in a fresh per-process temporary directory. */
 const char *ttmp(const char *name);

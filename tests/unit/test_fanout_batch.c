@@ -34,8 +34,8 @@ static int setup(void **state)
 	const char *src = getenv("HEDUI_SRC");
 	snprintf(path, sizeof path, "%s/tests/fixtures/households.json",
 	    src != NULL ? src : ".");
-	if (fixtures_open_memory(path, SRCDB_TAX, &tax, NULL, err,
-	        sizeof err) != HD_OK)
+	if (fixtures_open_memory(
+	        path, SRCDB_TAX, &tax, NULL, err, sizeof err) != HD_OK)
 		return -1;
 	snprintf(stranger, sizeof stranger, "65010219900101%03d", 10);
 	stranger[17] = idnum_check_char(stranger);
@@ -125,19 +125,19 @@ static void test_merge_and_split(void **state)
 	protobuf_c_message_free_unpacked(resp, NULL);
 
 	/* The first household has its facts... */
-	assert_int_equal(h[0].members[0].lookup[POLICY_SOURCE_TAX],
-	    POLICY_LOOKUP_FOUND);
+	assert_int_equal(
+	    h[0].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
 	assert_int_equal(h[0].members[0].tax.wage_income_fen, 3600000);
 	/* ...the held one's held member failed (its first member is the
 	 * same person as the first household's, answered with the same
 	 * as_of, so the answer is matched by ID number and is the same)... */
-	assert_int_equal(h[1].members[1].lookup[POLICY_SOURCE_TAX],
-	    POLICY_LOOKUP_FAILED);
-	assert_int_equal(h[1].members[0].lookup[POLICY_SOURCE_TAX],
-	    POLICY_LOOKUP_FOUND);
+	assert_int_equal(
+	    h[1].members[1].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
+	assert_int_equal(
+	    h[1].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
 	/* ...and the third keeps its per-person outcome. */
-	assert_int_equal(h[2].members[0].lookup[POLICY_SOURCE_TAX],
-	    POLICY_LOOKUP_FAILED);
+	assert_int_equal(
+	    h[2].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
 	assert_int_equal(h[2].members[1].lookup[POLICY_SOURCE_TAX],
 	    POLICY_LOOKUP_NOT_FOUND);
 	free(h);
@@ -202,13 +202,13 @@ static void test_limits(void **state)
 	batch_add(bt, twenty, 1);
 	batch_add(bt, twenty, 21);
 	expect_invalid(bt, "households[1].id_numbers: 21 given, 1 to 20 per "
-			   "household");
+	                   "household");
 
 	batch_init(bt);
 	batch_add(bt, twenty, 1);
 	batch_add(bt, twenty, 0);
 	expect_invalid(bt, "households[1].id_numbers: 0 given, 1 to 20 per "
-			   "household");
+	                   "household");
 
 	const char *bad[2] = {FOUND, "330106198003151232"};
 	batch_init(bt);

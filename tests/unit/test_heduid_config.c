@@ -52,8 +52,8 @@ static void store_settings(void **state)
 	(void)state;
 	write_ini("[tls]\nca = a\ncert = b\nkey = c\n"
 	          "[store]\npath = /var/lib/hedui/r.db\nprobe_ms = 250\n");
-	const char *argv[] = {"heduid", "--config", path, "--audit-key",
-	    "/etc/hedui/audit.key"};
+	const char *argv[] = {
+	    "heduid", "--config", path, "--audit-key", "/etc/hedui/audit.key"};
 	heduid_config cfg;
 	assert_int_equal(parse(&cfg, 5, argv), HEDUID_RUN);
 	assert_string_equal(cfg.store_path, "/var/lib/hedui/r.db");
@@ -71,19 +71,20 @@ static void store_settings(void **state)
 static void source_batching(void **state)
 {
 	(void)state;
-	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[sources]\nbatch_max = 8\n");
+	write_ini(
+	    "[tls]\nca = a\ncert = b\nkey = c\n[sources]\nbatch_max = 8\n");
 	heduid_config cfg;
 	const char *file[] = {"heduid", "--config", path};
 	assert_int_equal(parse(&cfg, 3, file), HEDUID_RUN);
 	assert_int_equal(cfg.source_batch_max, 8);
-	const char *flag[] = {"heduid", "--config", path, "--source-batch-max",
-	    "1"};
+	const char *flag[] = {
+	    "heduid", "--config", path, "--source-batch-max", "1"};
 	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
 	assert_int_equal(cfg.source_batch_max, 1);
 	static const char *const bad[] = {"0", "33", "many"};
 	for (size_t i = 0; i < 3; i++) {
-		const char *argv[] = {"heduid", "--config", path,
-		    "--source-batch-max", bad[i]};
+		const char *argv[] = {
+		    "heduid", "--config", path, "--source-batch-max", bad[i]};
 		assert_int_equal(parse(&cfg, 5, argv), HEDUID_EXIT_USAGE);
 	}
 	unlink(path);
@@ -94,8 +95,8 @@ static void flags_override_file(void **state)
 	(void)state;
 	write_ini("[server]\nmax_inflight = 10\nlisten = tls+tcp://1.2.3.4:1\n"
 	          "[tls]\nca = a\ncert = b\nkey = c\n");
-	const char *argv[] = {"heduid", "--max-inflight", "20", "--config",
-	    path};
+	const char *argv[] = {
+	    "heduid", "--max-inflight", "20", "--config", path};
 	heduid_config cfg;
 	assert_int_equal(parse(&cfg, 5, argv), HEDUID_RUN);
 	assert_int_equal(cfg.max_inflight, 20);
@@ -108,14 +109,14 @@ static void bad_files_and_flags(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"[server]\nmax_inflight = many\n[tls]\nca=a\ncert=b\nkey=c\n",
-		"[server]\nmax_inflight = 0\n[tls]\nca=a\ncert=b\nkey=c\n",
-		"[server]\nmystery = 1\n[tls]\nca=a\ncert=b\nkey=c\n",
-		"[nosuch]\nx = 1\n",
-		"[tls]\nengine = gnutls\nca=a\ncert=b\nkey=c\n",
-		"[server]\ndebug_service = perhaps\n[tls]\nca=a\ncert=b\nkey=c\n",
-		"not an ini line\n",
-		"[server]\nlisten = tls+tcp://127.0.0.1:1\n", /* no TLS files */
+	    "[server]\nmax_inflight = many\n[tls]\nca=a\ncert=b\nkey=c\n",
+	    "[server]\nmax_inflight = 0\n[tls]\nca=a\ncert=b\nkey=c\n",
+	    "[server]\nmystery = 1\n[tls]\nca=a\ncert=b\nkey=c\n",
+	    "[nosuch]\nx = 1\n",
+	    "[tls]\nengine = gnutls\nca=a\ncert=b\nkey=c\n",
+	    "[server]\ndebug_service = perhaps\n[tls]\nca=a\ncert=b\nkey=c\n",
+	    "not an ini line\n",
+	    "[server]\nlisten = tls+tcp://127.0.0.1:1\n", /* no TLS files */
 	};
 	heduid_config cfg;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -131,8 +132,8 @@ static void bad_files_and_flags(void **state)
 	assert_int_equal(parse(&cfg, 9, badflag), HEDUID_EXIT_USAGE);
 	const char *unknown[] = {"heduid", "--frobnicate"};
 	assert_int_equal(parse(&cfg, 2, unknown), HEDUID_EXIT_USAGE);
-	const char *extra[] = {"heduid", "--ca", "a", "--cert", "b", "--key",
-	    "c", "stray"};
+	const char *extra[] = {
+	    "heduid", "--ca", "a", "--cert", "b", "--key", "c", "stray"};
 	assert_int_equal(parse(&cfg, 8, extra), HEDUID_EXIT_USAGE);
 	const char *help[] = {"heduid", "--help"};
 	assert_int_equal(parse(&cfg, 2, help), HEDUID_EXIT_OK);
@@ -141,11 +142,11 @@ static void bad_files_and_flags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(shipped_example_parses),
-		cmocka_unit_test(flags_override_file),
-		cmocka_unit_test(store_settings),
-		cmocka_unit_test(source_batching),
-		cmocka_unit_test(bad_files_and_flags),
+	    cmocka_unit_test(shipped_example_parses),
+	    cmocka_unit_test(flags_override_file),
+	    cmocka_unit_test(store_settings),
+	    cmocka_unit_test(source_batching),
+	    cmocka_unit_test(bad_files_and_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

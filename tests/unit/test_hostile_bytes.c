@@ -50,13 +50,13 @@ static void test_utf8_valid(void **state)
 	assert_true(utf8_valid("", 0));
 	assert_true(utf8_valid("abc", 3));
 	assert_true(utf8_valid("张三", strlen("张三")));
-	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));   /* U+1F600 */
+	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4)); /* U+1F600 */
 	assert_false(utf8_valid("\xff", 1));
-	assert_false(utf8_valid("\xc0\xaf", 2));          /* overlong '/' */
-	assert_false(utf8_valid("\xe0\x80\xaf", 3));      /* overlong */
-	assert_false(utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
-	assert_false(utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
-	assert_false(utf8_valid("\xe5\xbc", 2));          /* cut short */
+	assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	assert_false(utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+	assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(utf8_valid("\xe5\xbc", 2));         /* cut short */
 	assert_false(utf8_valid("a\x80", 2));
 }
 
@@ -64,18 +64,19 @@ static void test_utf8_sanitize(void **state)
 {
 	(void)state;
 	char out[16];
-	assert_string_equal(utf8_sanitize("a\xffz", out, sizeof out, false),
-	    "a?z");
+	assert_string_equal(
+	    utf8_sanitize("a\xffz", out, sizeof out, false), "a?z");
 	assert_string_equal(
 	    utf8_sanitize("a\nb\x1b[2J", out, sizeof out, true), "a?b?[2J");
 	assert_string_equal(
 	    utf8_sanitize("a\nb", out, sizeof out, false), "a\nb");
 	/* C1 (here U+009B, an 8-bit CSI) and DEL are controls too. */
-	assert_string_equal(
-	    utf8_sanitize("a\xc2\x9b" "1m\x7f", out, sizeof out, true),
+	assert_string_equal(utf8_sanitize("a\xc2\x9b"
+	                                  "1m\x7f",
+	                        out, sizeof out, true),
 	    "a?1m?");
-	assert_string_equal(utf8_sanitize("\xc2\xa0", out, sizeof out, true),
-	    "\xc2\xa0");
+	assert_string_equal(
+	    utf8_sanitize("\xc2\xa0", out, sizeof out, true), "\xc2\xa0");
 	/* Cut at a character boundary, never inside one. */
 	char small[5];
 	utf8_sanitize("ab张三", small, sizeof small, false);
@@ -115,7 +116,8 @@ static void test_envelope_refuses_non_utf8(void **state)
 	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 	assert_non_null(strstr(why, "UTF-8"));
 	env.request_id = "id-1";
-	env.method = "hedui.v1.Health/Ch\xe9" "ck";
+	env.method = "hedui.v1.Health/Ch\xe9"
+	             "ck";
 	assert_false(rpc_envelope_request_ok(&env, why, sizeof why));
 	env.method = "hedui.v1.Health/Check";
 	assert_true(rpc_envelope_request_ok(&env, why, sizeof why));
@@ -132,11 +134,12 @@ static void test_reply_is_always_utf8(void **state)
 	nng_msg *m = rpc_envelope_reply("id-\xff\xfe", RPC_UNIMPLEMENTED,
 	    "unknown method \"\xc3\x28\x80\"", NULL, 0);
 	assert_non_null(m);
-	Hedui__V1__RpcReply *r =
-	    hedui__v1__rpc_reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(
+	    NULL, nng_msg_len(m), nng_msg_body(m));
 	assert_non_null(r);
 	assert_true(utf8_valid(r->request_id, strlen(r->request_id)));
-	assert_true(utf8_valid(r->status->message, strlen(r->status->message)));
+	assert_true(
+	    utf8_valid(r->status->message, strlen(r->status->message)));
 	assert_string_equal(r->request_id, "id-??");
 	hedui__v1__rpc_reply__free_unpacked(r, NULL);
 	nng_msg_free(m);
@@ -189,7 +192,8 @@ static void test_server_decode(void **state)
 	    rpc_server_decode(srv, buf, n, &got, &meth, why, sizeof why),
 	    RPC_OK);
 	assert_null(rpc_server_decode_payload(meth, got, why, sizeof why));
-	assert_string_equal(why, "payload field fail_message is not valid UTF-8");
+	assert_string_equal(
+	    why, "payload field fail_message is not valid UTF-8");
 	hedui__v1__rpc_request__free_unpacked(got, NULL);
 	rpc_server_free(srv);
 }
@@ -210,7 +214,8 @@ static void test_household_text_utf8(void **state)
 	assert_string_equal(p.field, "request_id");
 }
 
-/* --- (a), (b) agency auth -------------------------------------------------- */
+/* --- (a), (b) agency auth --------------------------------------------------
+ */
 
 typedef struct auth_fx {
 	agency_auth *auth;
@@ -221,9 +226,9 @@ static int auth_setup(void **state)
 {
 	char ca[512], crt[512], key[512], err[256];
 	auth_fx *f = calloc(1, sizeof *f);
-	f->auth = agency_auth_alloc(src_path("tests/fuzz/pki/ca.crt", ca,
-	                                sizeof ca),
-	    NULL, err, sizeof err);
+	f->auth =
+	    agency_auth_alloc(src_path("tests/fuzz/pki/ca.crt", ca, sizeof ca),
+	        NULL, err, sizeof err);
 	f->signer = agency_signer_load(
 	    src_path("tests/fuzz/pki/agency-330106.crt", crt, sizeof crt),
 	    src_path("tests/fuzz/pki/agency-330106.key", key, sizeof key), err,
@@ -250,20 +255,20 @@ static void test_timestamp_extremes(void **state)
 	auth_fx *f = *state;
 	static const uint8_t body[] = "household";
 	const int64_t now = agency_sig_now_ms();
-	const int64_t stamps[] = {INT64_MIN, INT64_MIN + 1, -1, 0,
-	    INT64_MAX, INT64_MAX - 1, now - 5 * 60 * 1000 - 1,
-	    now + 5 * 60 * 1000 + 1};
+	const int64_t stamps[] = {INT64_MIN, INT64_MIN + 1, -1, 0, INT64_MAX,
+	    INT64_MAX - 1, now - 5 * 60 * 1000 - 1, now + 5 * 60 * 1000 + 1};
 	for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
 		Hedui__V1__AgencyAuth a = HEDUI__V1__AGENCY_AUTH__INIT;
 		agency_identity who;
 		char why[256] = "";
-		assert_int_equal(agency_signer_sign(f->signer, VERIFY_METHOD,
-		                     "ts-1", body, sizeof body - 1, stamps[i], &a),
+		assert_int_equal(
+		    agency_signer_sign(f->signer, VERIFY_METHOD, "ts-1", body,
+		        sizeof body - 1, stamps[i], &a),
 		    HD_OK);
 		/* UBSan (make SAN=1) aborts here on a signed overflow. */
-		assert_int_equal(agency_auth_check(f->auth, &a, VERIFY_METHOD,
-		                     "ts-1", body, sizeof body - 1, now, &who,
-		                     why, sizeof why),
+		assert_int_equal(
+		    agency_auth_check(f->auth, &a, VERIFY_METHOD, "ts-1", body,
+		        sizeof body - 1, now, &who, why, sizeof why),
 		    RPC_UNAUTHENTICATED);
 		assert_non_null(strstr(why, "timestamp"));
 		agency_auth_release(&a);
@@ -306,18 +311,21 @@ static void test_replay_with_malleated_signature(void **state)
 	assert_int_equal(agency_signer_sign(f->signer, VERIFY_METHOD, "rp-1",
 	                     body, sizeof body - 1, now, &a),
 	    HD_OK);
-	assert_int_equal(agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1",
-	                     body, sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(
+	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
+	        sizeof body - 1, now, &who, why, sizeof why),
 	    RPC_OK);
-	assert_int_equal(agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1",
-	                     body, sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(
+	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
+	        sizeof body - 1, now, &who, why, sizeof why),
 	    RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(why, "replayed"));
 	/* The malleated signature still verifies, but it is the same
 	 * request: refused as a replay, not accepted as new. */
 	malleate(&a);
-	assert_int_equal(agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1",
-	                     body, sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(
+	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
+	        sizeof body - 1, now, &who, why, sizeof why),
 	    RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(why, "replayed"));
 	agency_auth_release(&a);
@@ -327,13 +335,15 @@ static void test_replay_with_malleated_signature(void **state)
 	assert_int_equal(agency_signer_sign(f->signer, VERIFY_METHOD, "rp-2",
 	                     body, sizeof body - 1, now, &a),
 	    HD_OK);
-	assert_int_equal(agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-2",
-	                     body, sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(
+	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-2", body,
+	        sizeof body - 1, now, &who, why, sizeof why),
 	    RPC_OK);
 	agency_auth_release(&a);
 }
 
-/* --- (d) log lines, (e) the terminal -------------------------------------- */
+/* --- (d) log lines, (e) the terminal --------------------------------------
+ */
 
 /* Runs fn with stderr going to a file; returns what it wrote. */
 static char *capture_stderr(void (*fn)(void *), void *arg)
@@ -418,8 +428,8 @@ static void test_cli_status_escape(void **state)
 	char *out = capture_stderr(status_forged, NULL);
 	assert_null(strchr(out, '\x1b'));
 	assert_null(strchr(out, '\x07'));
-	assert_string_equal(
-	    out, "hedui: verify: INTERNAL: boom?]0;pwned??hedui: verify: OK?\n");
+	assert_string_equal(out,
+	    "hedui: verify: INTERNAL: boom?]0;pwned??hedui: verify: OK?\n");
 }
 
 /* The verdict as `hedui verify` prints it, table and JSON, with DEL and
@@ -430,9 +440,12 @@ static void test_verdict_output_controls(void **state)
 	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
 	Hedui__V1__VerifyHouseholdResponse r =
 	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
-	v.report_id = "HD\x7f" "1";
-	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
-	v.agency = "a\xc2\x9d" "0;t\xc2\x9c";
+	v.report_id = "HD\x7f"
+	              "1";
+	v.case_id = "c\xc2\x9b"
+	            "2J\x1b[2J";
+	v.agency = "a\xc2\x9d"
+	           "0;t\xc2\x9c";
 	v.conclusion = "needs_review";
 	r.verdict = &v;
 	for (int json = 0; json < 2; json++) {
@@ -447,7 +460,7 @@ static void test_verdict_output_controls(void **state)
 			unsigned char c = (unsigned char)buf[i];
 			assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
 			assert_false(c == 0xc2 && i + 1 < len &&
-			    (unsigned char)buf[i + 1] < 0xa0);
+			             (unsigned char)buf[i + 1] < 0xa0);
 		}
 		assert_non_null(strstr(buf, "c?2J?[2J"));
 		free(buf);
@@ -474,7 +487,8 @@ static void test_report_verify_output(void **state)
 
 	Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
 	v.report_id = "HD-1\x1b]0;pwned\x07";
-	v.case_id = "c\xc2\x9b" "2J\x1b[2J";
+	v.case_id = "c\xc2\x9b"
+	            "2J\x1b[2J";
 	v.agency = "agency\r\nOK: forged";
 	v.region_code = "330106";
 	v.program = "dibao";
@@ -499,8 +513,9 @@ static void test_report_verify_output(void **state)
 	close(fd);
 
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "'%s/hedui' report verify '%s' --cert '%s' "
-	                          "2>&1",
+	snprintf(cmd, sizeof cmd,
+	    "'%s/hedui' report verify '%s' --cert '%s' "
+	    "2>&1",
 	    bin, file, crt);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
@@ -515,7 +530,7 @@ static void test_report_verify_output(void **state)
 		unsigned char c = (unsigned char)out[i];
 		assert_true(c == '\n' || (c >= 0x20 && c != 0x7f));
 		assert_false(c == 0xc2 && i + 1 < got &&
-		    (unsigned char)out[i + 1] < 0xa0);
+		             (unsigned char)out[i + 1] < 0xa0);
 	}
 	/* One line: the forged "OK:" stays on it. */
 	assert_ptr_equal(strchr(out, '\n'), out + got - 1);
@@ -533,8 +548,9 @@ int main(void)
 	    cmocka_unit_test(test_household_text_utf8),
 	    cmocka_unit_test_setup_teardown(
 	        test_timestamp_extremes, auth_setup, auth_teardown),
-	    cmocka_unit_test_setup_teardown(test_replay_with_malleated_signature,
-	        auth_setup, auth_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_replay_with_malleated_signature, auth_setup,
+	        auth_teardown),
 	    cmocka_unit_test(test_log_line_forging),
 	    cmocka_unit_test(test_safe_method),
 	    cmocka_unit_test(test_masked_id_escape),

@@ -33,21 +33,23 @@ static void defects(void **state)
 	char out[IDNUM_LEN + 1];
 	assert_int_equal(idnum_check("", 0, out), IDNUM_EMPTY);
 	assert_int_equal(idnum_check(NULL, 0, out), IDNUM_EMPTY);
-	assert_int_equal(idnum_check("110105491231002", 0, out),
-	    IDNUM_LEGACY_15);
-	assert_int_equal(idnum_check("11010519491231002", 0, out),
-	    IDNUM_BAD_LENGTH);
-	assert_int_equal(idnum_check("11010519491231002X1", 0, out),
-	    IDNUM_BAD_LENGTH);
-	assert_int_equal(idnum_check("1101051949123100XX", 0, out),
-	    IDNUM_BAD_CHAR);
-	assert_int_equal(idnum_check("11010519491231002Y", 0, out),
-	    IDNUM_BAD_CHAR);
+	assert_int_equal(
+	    idnum_check("110105491231002", 0, out), IDNUM_LEGACY_15);
+	assert_int_equal(
+	    idnum_check("11010519491231002", 0, out), IDNUM_BAD_LENGTH);
+	assert_int_equal(
+	    idnum_check("11010519491231002X1", 0, out), IDNUM_BAD_LENGTH);
+	assert_int_equal(
+	    idnum_check("1101051949123100XX", 0, out), IDNUM_BAD_CHAR);
+	assert_int_equal(
+	    idnum_check("11010519491231002Y", 0, out), IDNUM_BAD_CHAR);
 	/* Full-width digits are multi-byte: wrong length or characters. */
-	assert_int_not_equal(
-	    idnum_check("\xef\xbc\x91" "1010519491231002X", 0, out), IDNUM_OK);
-	assert_int_equal(idnum_check("110105194912310021", 0, out),
-	    IDNUM_BAD_CHECK);
+	assert_int_not_equal(idnum_check("\xef\xbc\x91"
+	                                 "1010519491231002X",
+	                         0, out),
+	    IDNUM_OK);
+	assert_int_equal(
+	    idnum_check("110105194912310021", 0, out), IDNUM_BAD_CHECK);
 	/* 1949-02-30 does not exist; 2000-02-29 does, 1900-02-29 not. */
 	char id[IDNUM_LEN + 1];
 	memcpy(id, "11010519490230002", 17);
@@ -109,12 +111,12 @@ static void dates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(check_digit_of_standard_example),
-		cmocka_unit_test(lower_case_x_is_normalised),
-		cmocka_unit_test(defects),
-		cmocka_unit_test(age_counts_full_years),
-		cmocka_unit_test(masking),
-		cmocka_unit_test(dates),
+	    cmocka_unit_test(check_digit_of_standard_example),
+	    cmocka_unit_test(lower_case_x_is_normalised),
+	    cmocka_unit_test(defects),
+	    cmocka_unit_test(age_counts_full_years),
+	    cmocka_unit_test(masking),
+	    cmocka_unit_test(dates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,9 +102,8 @@ static void test_same_seed_same_people(void **state)
 	int differ = 0;
 	while (popgen_next(a, ha)) {
 		assert_true(popgen_next(b, hb));
-		if (popgen_next(c, hc) &&
-		    strcmp(hc->members[0].id_number,
-			ha->members[0].id_number) != 0)
+		if (popgen_next(c, hc) && strcmp(hc->members[0].id_number,
+		                              ha->members[0].id_number) != 0)
 			differ++;
 		assert_int_equal(ha->n, hb->n);
 		assert_string_equal(ha->region_code, hb->region_code);
@@ -115,8 +114,8 @@ static void test_same_seed_same_people(void **state)
 			assert_string_equal(pa->name, pb->name);
 			assert_true(pack_eq(&pa->tax.base, &pb->tax.base));
 			assert_true(pack_eq(&pa->bank.base, &pb->bank.base));
-			assert_true(pack_eq(
-			    &pa->property.base, &pb->property.base));
+			assert_true(
+			    pack_eq(&pa->property.base, &pb->property.base));
 		}
 	}
 	assert_false(popgen_next(b, hb));
@@ -165,11 +164,12 @@ static void gen_into(const char *dir, uint64_t seed, long long size,
 		snprintf(path, sizeof path, "%s/%s.db", dir,
 		    srcdb_kind_name((srcdb_kind)k));
 		assert_int_equal(srcdb_open(NULL, path, (srcdb_kind)k,
-				     SRCDB_OPEN_CREATE, &stores[k]),
+		                     SRCDB_OPEN_CREATE, &stores[k]),
 		    HD_OK);
 	}
 	snprintf(sample, sizeof sample, "%s/households", dir);
-	popgen_opts o = {.seed = seed, .size = size,
+	popgen_opts o = {.seed = seed,
+	    .size = size,
 	    .sample_dir = samples > 0 ? sample : NULL,
 	    .sample_households = samples};
 	assert_int_equal(popgen_run(&o, stores, st), HD_OK);
@@ -197,7 +197,8 @@ static uint64_t rows_hash(const char *path)
 	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *tables = NULL;
 	sqlite3_prepare_v2(db,
-	    "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+	    "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY "
+	    "name",
 	    -1, &tables, NULL);
 	uint64_t h = 1469598103934665603ULL;
 	while (sqlite3_step(tables) == SQLITE_ROW) {
@@ -298,7 +299,7 @@ static void test_lookup_generated_households(void **state)
 		snprintf(path, sizeof path, "%s/%s.db", dir,
 		    srcdb_kind_name((srcdb_kind)k));
 		assert_int_equal(srcdb_open(NULL, path, (srcdb_kind)k,
-				     SRCDB_OPEN_READ, &db[k]),
+		                     SRCDB_OPEN_READ, &db[k]),
 		    HD_OK);
 	}
 	popgen *g = popgen_alloc(11, 4000);
@@ -310,8 +311,8 @@ static void test_lookup_generated_households(void **state)
 			ids[i] = h->members[i].id_number;
 		for (int k = 0; k < SRCDB_KIND_COUNT; k++) {
 			srcdb_result res;
-			assert_int_equal(srcdb_lookup(db[k], ids,
-					     (size_t)h->n, &res),
+			assert_int_equal(
+			    srcdb_lookup(db[k], ids, (size_t)h->n, &res),
 			    HD_OK);
 			for (int i = 0; i < h->n; i++) {
 				popgen_person *p = &h->members[i];
@@ -393,7 +394,7 @@ static void test_plausible_distributions(void **state)
 	json_t *members = json_object_get(root, "members");
 	assert_true(json_array_size(members) >= 1);
 	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(members, 0), "relation")),
+	                        json_array_get(members, 0), "relation")),
 	    "applicant");
 	const char *id = json_string_value(
 	    json_object_get(json_array_get(members, 0), "id_number"));
@@ -411,13 +412,13 @@ int main(void)
 	    cmocka_unit_test(test_sizes),
 	    cmocka_unit_test(test_same_seed_same_people),
 	    cmocka_unit_test_setup_teardown(
-		test_same_seed_same_bytes, dirs_setup, dirs_teardown),
+	        test_same_seed_same_bytes, dirs_setup, dirs_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_each_store_its_own_kind, dirs_setup, dirs_teardown),
+	        test_each_store_its_own_kind, dirs_setup, dirs_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_lookup_generated_households, dirs_setup, dirs_teardown),
+	        test_lookup_generated_households, dirs_setup, dirs_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_plausible_distributions, dirs_setup, dirs_teardown),
+	        test_plausible_distributions, dirs_setup, dirs_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

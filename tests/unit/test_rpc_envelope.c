@@ -57,23 +57,25 @@ static void deadlines(void **state)
 	bool expired;
 	Hedui__V1__Timeout t = HEDUI__V1__TIMEOUT__INIT;
 	/* No timeout: the server's maximum. */
-	assert_int_equal(rpc_envelope_deadline(1000, NULL, 30000, &expired),
-	    31000);
+	assert_int_equal(
+	    rpc_envelope_deadline(1000, NULL, 30000, &expired), 31000);
 	assert_false(expired);
 	/* Shorter than the maximum: kept. */
 	t.ms = 250;
-	assert_int_equal(rpc_envelope_deadline(1000, &t, 30000, &expired), 1250);
+	assert_int_equal(
+	    rpc_envelope_deadline(1000, &t, 30000, &expired), 1250);
 	assert_false(expired);
 	/* Longer: cut to the maximum. */
 	t.ms = 90000;
-	assert_int_equal(rpc_envelope_deadline(1000, &t, 30000, &expired),
-	    31000);
+	assert_int_equal(
+	    rpc_envelope_deadline(1000, &t, 30000, &expired), 31000);
 	/* Present and zero: already past. */
 	t.ms = 0;
 	rpc_envelope_deadline(1000, &t, 30000, &expired);
 	assert_true(expired);
 	t.ms = 1;
-	assert_int_equal(rpc_envelope_deadline(1000, &t, 30000, &expired), 1001);
+	assert_int_equal(
+	    rpc_envelope_deadline(1000, &t, 30000, &expired), 1001);
 	assert_false(expired);
 }
 
@@ -81,8 +83,8 @@ static void reply_round_trip(void **state)
 {
 	(void)state;
 	const uint8_t payload[] = {1, 2, 3, 0, 255};
-	nng_msg *m = rpc_envelope_reply("rid-1", RPC_NOT_FOUND, "no such report",
-	    payload, sizeof payload);
+	nng_msg *m = rpc_envelope_reply(
+	    "rid-1", RPC_NOT_FOUND, "no such report", payload, sizeof payload);
 	assert_non_null(m);
 	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(
 	    NULL, nng_msg_len(m), nng_msg_body(m));
@@ -127,12 +129,12 @@ static void garbage_does_not_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(keys_are_lower_case_tokens),
-		cmocka_unit_test(request_checks),
-		cmocka_unit_test(deadlines),
-		cmocka_unit_test(reply_round_trip),
-		cmocka_unit_test(reply_status_edge_cases),
-		cmocka_unit_test(garbage_does_not_decode),
+	    cmocka_unit_test(keys_are_lower_case_tokens),
+	    cmocka_unit_test(request_checks),
+	    cmocka_unit_test(deadlines),
+	    cmocka_unit_test(reply_round_trip),
+	    cmocka_unit_test(reply_status_edge_cases),
+	    cmocka_unit_test(garbage_does_not_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

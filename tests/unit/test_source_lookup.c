@@ -28,7 +28,7 @@ static int stores_setup(void **state)
 	    src != NULL ? src : ".");
 	for (int k = 0; k < SRCDB_KIND_COUNT; k++)
 		if (fixtures_open_memory(path, (srcdb_kind)k, &s->db[k], NULL,
-			err, sizeof err) != HD_OK)
+		        err, sizeof err) != HD_OK)
 			return -1;
 	*state = s;
 	return 0;
@@ -103,7 +103,7 @@ static void test_property_exact(void **state)
 	assert_int_equal(ans.code, RPC_OK);
 	Hedui__V1__PropertyLookupResponse *r =
 	    (Hedui__V1__PropertyLookupResponse *)roundtrip(
-		SRCDB_PROPERTY, &ans);
+	        SRCDB_PROPERTY, &ans);
 	Hedui__V1__PropertyFacts *p = r->persons[0];
 	assert_int_equal(p->n_real_estate, 3);
 	assert_int_equal(p->real_estate[0]->area_centi_m2, 12000);
@@ -129,8 +129,8 @@ static void test_household_of_20(void **state)
 	const char *ids[20];
 	for (int i = 0; i < 10; i++) {
 		char tmp[40];
-		snprintf(tmp, sizeof tmp, "650102%08d%03d", 19900101 + i,
-		    10 + i);
+		snprintf(
+		    tmp, sizeof tmp, "650102%08d%03d", 19900101 + i, 10 + i);
 		tmp[17] = idnum_check_char(tmp);
 		tmp[18] = '\0';
 		memcpy(strangers[i], tmp, IDNUM_LEN + 1);
@@ -224,7 +224,7 @@ static void test_fault_malformed(void **state)
 	assert_int_equal(ans.malformed, 1);
 	Hedui__V1__PropertyLookupResponse *p =
 	    (Hedui__V1__PropertyLookupResponse *)roundtrip(
-		SRCDB_PROPERTY, &ans);
+	        SRCDB_PROPERTY, &ans);
 	assert_true(p->persons[0]->person->found);
 	assert_true(p->persons[0]->real_estate[0]->area_centi_m2 < 0);
 	protobuf_c_message_free_unpacked(&p->base, NULL);
@@ -258,7 +258,7 @@ static void test_fault_malformed_other_shapes(void **state)
 	    srcdb_open(NULL, ":memory:", SRCDB_TAX, SRCDB_OPEN_CREATE, &tax),
 	    HD_OK);
 	assert_int_equal(srcdb_open(NULL, ":memory:", SRCDB_PROPERTY,
-			     SRCDB_OPEN_CREATE, &prop),
+	                     SRCDB_OPEN_CREATE, &prop),
 	    HD_OK);
 	srcdb *st[SRCDB_KIND_COUNT] = {NULL};
 	st[SRCDB_TAX] = tax;
@@ -313,27 +313,27 @@ static void test_bad_requests(void **state)
 	assert_int_equal(ans.code, RPC_OK);
 	source_answer_free(&ans);
 
-	const char *bad[3] = {"330106198003151231", "11010519491231002x",
-	    "330106198003151232"};
+	const char *bad[3] = {
+	    "330106198003151231", "11010519491231002x", "330106198003151232"};
 	ask(s->db[SRCDB_BANK], bad, 3, NULL, &ans);
 	assert_invalid(&ans, "id_numbers[2]: has a wrong check character "
-			     "(GB 11643-1999)");
+	                     "(GB 11643-1999)");
 	const char *short_id[1] = {"110105491231002"};
 	ask(s->db[SRCDB_TAX], short_id, 1, NULL, &ans);
 	assert_invalid(&ans, "id_numbers[0]: is a legacy 15-digit number; "
-			     "give the 18-digit form");
+	                     "give the 18-digit form");
 	const char *letters[1] = {"33010619800315123A"};
 	ask(s->db[SRCDB_TAX], letters, 1, NULL, &ans);
 	assert_invalid(&ans, "id_numbers[0]: must be 17 ASCII digits "
-			     "followed by a digit or X");
+	                     "followed by a digit or X");
 	const char *empty[1] = {""};
 	ask(s->db[SRCDB_TAX], empty, 1, NULL, &ans);
 	assert_invalid(&ans, "id_numbers[0]: is empty");
 	/* born after as_of */
 	const char *child[1] = {"330106201009021256"};
 	ask(s->db[SRCDB_TAX], child, 1, "2009-01-01", &ans);
-	assert_invalid(&ans,
-	    "id_numbers[0]: has a birth date after the assessment date");
+	assert_invalid(
+	    &ans, "id_numbers[0]: has a birth date after the assessment date");
 	ask(s->db[SRCDB_TAX], child, 1, "2026-02-30", &ans);
 	assert_invalid(&ans, "as_of: not a calendar date YYYY-MM-DD");
 	/* lower-case x is accepted and answered upper-case */
@@ -342,8 +342,8 @@ static void test_bad_requests(void **state)
 	assert_int_equal(ans.code, RPC_OK);
 	Hedui__V1__BankLookupResponse *r =
 	    (Hedui__V1__BankLookupResponse *)ans.response;
-	assert_string_equal(r->persons[0]->person->id_number,
-	    "11010519491231002X");
+	assert_string_equal(
+	    r->persons[0]->person->id_number, "11010519491231002X");
 	assert_true(r->persons[0]->person->found);
 	source_answer_free(&ans);
 }

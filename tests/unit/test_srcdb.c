@@ -17,8 +17,8 @@
 #include "srcdb.h"
 
 /* A valid ID number made from a 6-digit region, a date and a sequence. */
-static void make_id(char out[IDNUM_LEN + 1], const char *region, int date,
-    int seq)
+static void make_id(
+    char out[IDNUM_LEN + 1], const char *region, int date, int seq)
 {
 	snprintf(out, IDNUM_LEN + 1, "%s%08d%03d", region, date, seq);
 	out[17] = idnum_check_char(out);
@@ -147,7 +147,7 @@ static void test_bank_found_and_not_found(void **state)
 	assert_string_equal(
 	    res.persons[1].facts.bank->accounts[0]->kind, "deposit");
 	assert_true(res.persons[1].facts.bank->accounts[0]->balance_fen ==
-	    123456789012LL);
+	            123456789012LL);
 	assert_same_facts(&res, 1, &f.base);
 	srcdb_result_free(&res);
 	srcdb_result_free(&res); /* twice is harmless */
@@ -262,8 +262,8 @@ static void test_faults_and_not_found_rows(void **state)
 	make_id(b, "310101", 19700101, 172);
 	assert_int_equal(srcdb_begin(db), HD_OK);
 	put(db, a, NULL, SRCDB_FAULT_UNAVAILABLE);
-	srcdb_record rec = {.id_number = b, .found = false,
-	    .fault = SRCDB_FAULT_TIMEOUT};
+	srcdb_record rec = {
+	    .id_number = b, .found = false, .fault = SRCDB_FAULT_TIMEOUT};
 	assert_int_equal(srcdb_put(db, &rec), HD_OK);
 	assert_int_equal(srcdb_commit(db), HD_OK);
 	const char *ids[2] = {a, b};
@@ -294,8 +294,8 @@ static void test_refused_records(void **state)
 	assert_int_equal(srcdb_begin(db), HD_OK);
 	acc.kind = "cash";
 	assert_int_equal(srcdb_put(db, &rec), HD_EINVAL);
-	assert_int_equal(srcdb_record_check(SRCDB_BANK, &rec, detail,
-			     sizeof detail),
+	assert_int_equal(
+	    srcdb_record_check(SRCDB_BANK, &rec, detail, sizeof detail),
 	    HD_EINVAL);
 	assert_string_equal(detail, "accounts[0].kind: unknown kind");
 	acc.kind = "deposit";
@@ -346,12 +346,12 @@ static void test_property_refusals(void **state)
 	srcdb_record rec = {.id_number = a, .found = true, .facts = &p.base};
 	r.usage = "residential";
 	r.share_bps = 10001;
-	assert_int_equal(srcdb_record_check(SRCDB_PROPERTY, &rec, NULL, 0),
-	    HD_EINVAL);
+	assert_int_equal(
+	    srcdb_record_check(SRCDB_PROPERTY, &rec, NULL, 0), HD_EINVAL);
 	r.share_bps = 10000;
 	r.area_centi_m2 = -5;
-	assert_int_equal(srcdb_record_check(SRCDB_PROPERTY, &rec, NULL, 0),
-	    HD_EINVAL);
+	assert_int_equal(
+	    srcdb_record_check(SRCDB_PROPERTY, &rec, NULL, 0), HD_EINVAL);
 	r.area_centi_m2 = 5;
 	assert_int_equal(
 	    srcdb_record_check(SRCDB_PROPERTY, &rec, NULL, 0), HD_OK);
@@ -398,8 +398,8 @@ static int file_setup(void **state)
 		acc.balance_fen = 1000 * i;
 		f.n_accounts = 1;
 		f.accounts = &accp;
-		srcdb_record rec = {.id_number = fx->ids[i], .found = true,
-		    .facts = &f.base};
+		srcdb_record rec = {
+		    .id_number = fx->ids[i], .found = true, .facts = &f.base};
 		if (srcdb_put(db, &rec) != HD_OK)
 			return -1;
 	}
@@ -432,8 +432,8 @@ static void test_file_reopened_read_only(void **state)
 	srcdb_result res;
 	assert_int_equal(srcdb_lookup(db, ids, 1, &res), HD_OK);
 	assert_true(res.persons[0].found);
-	assert_int_equal(res.persons[0].facts.bank->accounts[0]->balance_fen,
-	    7000);
+	assert_int_equal(
+	    res.persons[0].facts.bank->accounts[0]->balance_fen, 7000);
 	srcdb_result_free(&res);
 	/* read-only: no filling */
 	srcdb_record rec = {.id_number = fx->ids[0], .found = true};
@@ -456,8 +456,8 @@ static void test_file_reopened_read_only(void **state)
 
 	/* the file is in WAL mode */
 	sqlite3 *raw = NULL;
-	assert_int_equal(sqlite3_open_v2(fx->path, &raw, SQLITE_OPEN_READONLY,
-			     NULL),
+	assert_int_equal(
+	    sqlite3_open_v2(fx->path, &raw, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK);
 	sqlite3_stmt *st = NULL;
 	sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, NULL);
@@ -489,7 +489,7 @@ static void *reader(void *p)
 			Hedui__V1__BankFacts *b = res.persons[i].facts.bank;
 			if (!res.persons[i].found || b->n_accounts != 1 ||
 			    b->accounts[0]->balance_fen !=
-				1000 * ((round + i) % 50))
+			        1000 * ((round + i) % 50))
 				ra->failures++;
 		}
 		srcdb_result_free(&res);
@@ -549,11 +549,11 @@ int main(void)
 	    cmocka_unit_test(test_refused_records),
 	    cmocka_unit_test(test_property_refusals),
 	    cmocka_unit_test_setup_teardown(
-		test_file_reopened_read_only, file_setup, file_teardown),
+	        test_file_reopened_read_only, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_concurrent_lookups, file_setup, file_teardown),
+	        test_concurrent_lookups, file_setup, file_teardown),
 	    cmocka_unit_test_setup_teardown(
-		test_create_replaces_old_store, file_setup, file_teardown),
+	        test_create_replaces_old_store, file_setup, file_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

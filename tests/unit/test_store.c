@@ -28,10 +28,10 @@ static store *open_at(const char *path, uint32_t probe_ms)
 {
 	char err[256];
 	store_opts o = {
-		.path = path,
-		.audit_key = key,
-		.audit_key_len = sizeof key,
-		.probe_ms = probe_ms,
+	    .path = path,
+	    .audit_key = key,
+	    .audit_key_len = sizeof key,
+	    .probe_ms = probe_ms,
 	};
 	store *s = store_open(&o, err, sizeof err);
 	if (s == NULL)
@@ -58,14 +58,14 @@ static void make_report(store_report *r, const char *id, const char *agency,
 static store_audit audit_for(const char *report_id)
 {
 	store_audit a = {
-		.time_ms = 1700000000000LL,
-		.agency = "agency-330106",
-		.operator_id = "op-1",
-		.case_id = "case-1",
-		.method = "hedui.v1.Verifier/VerifyHousehold",
-		.report_id = report_id,
-		.persons = "ab,cd",
-		.outcome = 0,
+	    .time_ms = 1700000000000LL,
+	    .agency = "agency-330106",
+	    .operator_id = "op-1",
+	    .case_id = "case-1",
+	    .method = "hedui.v1.Verifier/VerifyHousehold",
+	    .report_id = report_id,
+	    .persons = "ab,cd",
+	    .outcome = 0,
 	};
 	return a;
 }
@@ -74,8 +74,8 @@ static void check_chain(const char *path, int64_t expect)
 {
 	char why[256];
 	int64_t n = 0;
-	assert_int_equal(audit_verify_store(path, key, sizeof key, &n, why,
-	                     sizeof why),
+	assert_int_equal(
+	    audit_verify_store(path, key, sizeof key, &n, why, sizeof why),
 	    HD_OK);
 	assert_int_equal(n, expect);
 }
@@ -88,8 +88,8 @@ static void put_get_and_reopen(void **state)
 	assert_non_null(s);
 	uint8_t body[] = "signed verdict bytes\0with a NUL";
 	store_report r, got;
-	make_report(&r, "HD-1", "agency-330106", "330106", "req-1", body,
-	    sizeof body);
+	make_report(
+	    &r, "HD-1", "agency-330106", "330106", "req-1", body, sizeof body);
 	store_audit a = audit_for("HD-1");
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
 	assert_int_equal(store_get_report(s, "HD-1", &got), HD_OK);
@@ -99,13 +99,13 @@ static void put_get_and_reopen(void **state)
 	assert_string_equal(got.region, "330106");
 	store_report_clear(&got);
 	assert_int_equal(store_get_report(s, "HD-2", &got), HD_ENOTFOUND);
-	assert_int_equal(store_find_by_request(s, "agency-330106", "330106",
-	                     "req-1", &got),
+	assert_int_equal(
+	    store_find_by_request(s, "agency-330106", "330106", "req-1", &got),
 	    HD_OK);
 	assert_string_equal(got.report_id, "HD-1");
 	store_report_clear(&got);
-	assert_int_equal(store_find_by_request(
-	                     s, "agency-1101", "330106", "req-1", &got),
+	assert_int_equal(
+	    store_find_by_request(s, "agency-1101", "330106", "req-1", &got),
 	    HD_ENOTFOUND);
 	assert_int_equal(store_append_audit(s, &a), HD_OK);
 	store_close(s);
@@ -129,10 +129,10 @@ static void same_key_gives_existing(void **state)
 	assert_non_null(s);
 	uint8_t b1[] = "first", b2[] = "second";
 	store_report r1, r2, ex;
-	make_report(&r1, "HD-A", "agency-330106", "330106", "req-9", b1,
-	    sizeof b1);
-	make_report(&r2, "HD-B", "agency-330106", "330106", "req-9", b2,
-	    sizeof b2);
+	make_report(
+	    &r1, "HD-A", "agency-330106", "330106", "req-9", b1, sizeof b1);
+	make_report(
+	    &r2, "HD-B", "agency-330106", "330106", "req-9", b2, sizeof b2);
 	store_audit a = audit_for("HD-A");
 	assert_int_equal(store_put_report(s, &r1, &a, NULL), HD_OK);
 	memset(&ex, 0, sizeof ex);
@@ -163,8 +163,8 @@ static void *writer_thread(void *arg)
 		snprintf(req, sizeof req, "req-%d-%d", t, i);
 		memset(body, t + i, sizeof body);
 		store_report r;
-		make_report(&r, id, "agency-330106", "330106", req, body,
-		    sizeof body);
+		make_report(
+		    &r, id, "agency-330106", "330106", req, body, sizeof body);
 		store_audit a = audit_for(id);
 		if (store_put_report(shared, &r, &a, NULL) != HD_OK)
 			return (void *)1;
@@ -248,16 +248,16 @@ static void queued_items_share_one_commit(void **state)
 		make_report(&r, id, "agency-330106", "330106", req, body, 8);
 		store_audit a = audit_for(id);
 		if (i % 5 == 4)
-			store_append_audit_async(s, &a, on_done,
-			    (void *)(intptr_t)i);
+			store_append_audit_async(
+			    s, &a, on_done, (void *)(intptr_t)i);
 		else
-			store_put_report_async(s, &r, &a, on_done,
-			    (void *)(intptr_t)i);
+			store_put_report_async(
+			    s, &r, &a, on_done, (void *)(intptr_t)i);
 	}
 	assert_int_equal(__atomic_load_n(&done_count, __ATOMIC_SEQ_CST), 0);
 	store_hold(s, false);
-	for (int i = 0; i < 1000 && __atomic_load_n(&done_count,
-	                                 __ATOMIC_SEQ_CST) < 50;
+	for (int i = 0;
+	     i < 1000 && __atomic_load_n(&done_count, __ATOMIC_SEQ_CST) < 50;
 	     i++)
 		usleep(10000);
 	assert_int_equal(done_count, 50);
@@ -309,8 +309,10 @@ static void failed_commit_refuses_until_probe(void **state)
 	(void)state;
 	const char *path = ttmp("store-fail.db");
 	char err[256];
-	store_opts o = {.path = path, .audit_key = key,
-	    .audit_key_len = sizeof key, .probe_ms = 50,
+	store_opts o = {.path = path,
+	    .audit_key = key,
+	    .audit_key_len = sizeof key,
+	    .probe_ms = 50,
 	    .health_cb = on_health};
 	store *s = store_open(&o, err, sizeof err);
 	assert_non_null(s);
@@ -366,15 +368,15 @@ static void audit_key_is_made_private(void **state)
 	uint8_t k1[64], k2[64];
 	size_t n1, n2;
 	char err[256];
-	assert_int_equal(store_audit_key_load(path, k1, sizeof k1, &n1, err,
-	                     sizeof err),
+	assert_int_equal(
+	    store_audit_key_load(path, k1, sizeof k1, &n1, err, sizeof err),
 	    HD_OK);
 	struct stat sb;
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(n1, 32);
-	assert_int_equal(store_audit_key_load(path, k2, sizeof k2, &n2, err,
-	                     sizeof err),
+	assert_int_equal(
+	    store_audit_key_load(path, k2, sizeof k2, &n2, err, sizeof err),
 	    HD_OK);
 	assert_int_equal(n2, n1);
 	assert_memory_equal(k1, k2, n1);
