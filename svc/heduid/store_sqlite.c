@@ -48,8 +48,9 @@ static const char *const sq_sql[SQ_COUNT] = {
         " report, signature, created_ms, persons FROM report"
         " WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-    [SQ_PROBE] = "INSERT OR REPLACE INTO meta(key, value)"
-                 " VALUES('probe', CAST(?1 AS TEXT))",
+    /* Parenthesised: clang takes a split literal here for a missing comma. */
+    [SQ_PROBE] = ("INSERT OR REPLACE INTO meta(key, value)"
+                  " VALUES('probe', CAST(?1 AS TEXT))"),
 };
 
 static const char sq_schema[] =
