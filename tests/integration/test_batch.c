@@ -150,40 +150,16 @@ static void count_requests(
 	fclose(f);
 }
 
-typedef struct stack {
-	tproc *src[3];
-	int ports[3];
-	tproc *heduid;
-	int port;
-	rpc_client *client;
-} stack;
-
-static void stack_start(stack *s, const char *batch_max)
+static void stack_start(tstack *s, const char *batch_max)
 {
 	/* Slow sources keep a request out while the others arrive. */
 	static const char *const slow[] = {"--latency-ms", "300", NULL};
 	assert_true(tsources_start(fixtures, s->src, s->ports, slow));
-	char urls[3][64];
-	for (int i = 0; i < 3; i++)
-		snprintf(urls[i], sizeof urls[i], "%s", turl(s->ports[i]));
-	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], "--source-batch-max", batch_max, NULL};
-	s->heduid = theduid_start(&s->port, extra);
-	assert_non_null(s->heduid);
-	s->client = tclient(s->port, "agency-330106");
-	assert_non_null(s->client);
+	const char *extra[] = {"--source-batch-max", batch_max, NULL};
+	assert_true(tstack_start_heduid(s, extra));
 }
 
-static int stack_stop(stack *s)
-{
-	rpc_client_free(s->client);
-	int st = tproc_stop(s->heduid);
-	for (int i = 0; i < 3; i++)
-		tproc_stop(s->src[i]);
-	return st;
-}
-
-static void run_all(stack *s, call calls[NHH])
+static void run_all(tstack *s, call calls[NHH])
 {
 	pthread_barrier_t go;
 	pthread_barrier_init(&go, NULL, NHH);
@@ -200,7 +176,7 @@ static void run_all(stack *s, call calls[NHH])
 static void batched_households_and_their_faults(void **state)
 {
 	(void)state;
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, "32");
 	call calls[NHH];
 	run_all(&s, calls);
@@ -235,13 +211,13 @@ static void batched_households_and_their_faults(void **state)
 		assert_true(requests < NHH);
 		assert_true(largest >= 2);
 	}
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 static void batching_off(void **state)
 {
 	(void)state;
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, "1");
 	call calls[NHH];
 	run_all(&s, calls);
@@ -256,7 +232,7 @@ static void batching_off(void **state)
 	count_requests(tproc_log(s.src[0]), &requests, &households, &largest);
 	assert_int_equal(requests, NHH);
 	assert_int_equal(largest, 1);
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 int main(void)

@@ -103,15 +103,7 @@ static rpc_code verify(rpc_client *c, uint32_t deadline_ms, char *conclusion,
 	return code;
 }
 
-typedef struct stack {
-	tproc *src[3];
-	int ports[3];
-	tproc *heduid;
-	int port;
-	rpc_client *client;
-} stack;
-
-static void stack_start(stack *s, const char *const src_extra[3][8],
+static void stack_start(tstack *s, const char *const src_extra[3][8],
     const char *const heduid_extra[])
 {
 	for (int i = 0; i < 3; i++) {
@@ -123,37 +115,13 @@ static void stack_start(stack *s, const char *const src_extra[3][8],
 			assert_non_null(s->src[i]);
 		}
 	}
-	char urls[3][64];
-	const char *extra[24];
-	int n = 0;
-	static const char *const flags[3] = {"--bank", "--tax", "--property"};
-	for (int i = 0; i < 3; i++) {
-		snprintf(urls[i], sizeof urls[i], "%s", turl(s->ports[i]));
-		extra[n++] = flags[i];
-		extra[n++] = urls[i];
-	}
-	for (int i = 0; heduid_extra != NULL && heduid_extra[i] != NULL; i++)
-		extra[n++] = heduid_extra[i];
-	extra[n] = NULL;
-	s->heduid = theduid_start(&s->port, extra);
-	assert_non_null(s->heduid);
-	s->client = tclient(s->port, "agency-330106");
-	assert_non_null(s->client);
-}
-
-static int stack_stop(stack *s)
-{
-	rpc_client_free(s->client);
-	int st = tproc_stop(s->heduid);
-	for (int i = 0; i < 3; i++)
-		tproc_stop(s->src[i]);
-	return st;
+	assert_true(tstack_start_heduid(s, heduid_extra));
 }
 
 static void source_killed_and_restarted(void **state)
 {
 	(void)state;
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, NULL, NULL);
 	char concl[32], bank[16];
 	assert_int_equal(verify(s.client, 3000, concl, 0, bank), RPC_OK);
@@ -177,7 +145,7 @@ static void source_killed_and_restarted(void **state)
 			usleep(200000);
 	}
 	assert_true(recovered);
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 static void hung_and_slow_sources(void **state)
@@ -188,7 +156,7 @@ static void hung_and_slow_sources(void **state)
 	    {"--latency-ms", "5000", NULL},
 	    {NULL},
 	};
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, src_extra, NULL);
 	char concl[32], st[16];
 	for (int src = 0; src < 2; src++) {
@@ -199,7 +167,7 @@ static void hung_and_slow_sources(void **state)
 		assert_string_equal(concl, "needs_review");
 		assert_string_equal(st, "failed");
 	}
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 /* A "source" that answers every request with bytes that are no reply. */
@@ -225,7 +193,7 @@ static void garbage_answering_source(void **state)
 	    {NULL},
 	    {"none"},
 	};
-	stack s = {0};
+	tstack s = {0};
 	/* Property is ours: a REP socket with the property certificate. */
 	int prop_port = tport_free();
 	nng_socket sock;
@@ -261,7 +229,7 @@ static void garbage_answering_source(void **state)
 	assert_int_equal(verify(s.client, 3000, concl, 2, st), RPC_OK);
 	assert_string_equal(concl, "needs_review");
 	assert_string_equal(st, "failed");
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 	nng_close(sock);
 	pthread_join(th, NULL);
 	nng_tls_config_free(cfg);
@@ -310,7 +278,7 @@ static void overload_twice_capacity(void **state)
 	    {"--latency-ms", "100", NULL},
 	};
 	static const char *const extra[] = {"--max-inflight", "8", NULL};
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, src_extra, extra);
 	load ld = {.client = s.client,
 	    .until = tnow_ms() + 3000,
@@ -335,7 +303,7 @@ static void overload_twice_capacity(void **state)
 	    "min_ok_ms=%llu heduid_peak_rss_kib=%ld\n",
 	    ld.ok, ld.exhausted, (unsigned long long)avg_refusal,
 	    (unsigned long long)ld.ok_min_ms, rss);
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 typedef struct inflight_call {
@@ -360,7 +328,7 @@ static void graceful_shutdown(void **state)
 	    {NULL},
 	    {NULL},
 	};
-	stack s = {0};
+	tstack s = {0};
 	stack_start(&s, src_extra, NULL);
 	inflight_call calls[N];
 	pthread_t th[N];
@@ -379,7 +347,7 @@ static void graceful_shutdown(void **state)
 	}
 	assert_int_equal(tproc_wait(s.heduid, 10000), 0);
 	assert_true(tproc_log_contains(s.heduid, "event=heduid.stop"));
-	assert_int_equal(stack_stop(&s), 0);
+	assert_int_equal(tstack_stop(&s), 0);
 }
 
 int main(void)

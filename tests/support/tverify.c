@@ -1,5 +1,7 @@
 #include "tverify.h"
 
+#include <stdio.h>
+
 rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
     size_t len, const rpc_call_opts *o,
     Hedui__V1__VerifyHouseholdResponse **resp, rpc_status *st)
@@ -25,4 +27,34 @@ rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
 	else if (out != NULL)
 		protobuf_c_message_free_unpacked(out, NULL);
 	return code;
+}
+
+bool tstack_start_heduid(tstack *s, const char *const extra[])
+{
+	static const char *const flags[3] = {"--bank", "--tax", "--property"};
+	char urls[3][64];
+	const char *argv[24];
+	int n = 0;
+	for (int i = 0; i < 3; i++) {
+		snprintf(urls[i], sizeof urls[i], "%s", turl(s->ports[i]));
+		argv[n++] = flags[i];
+		argv[n++] = urls[i];
+	}
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 22; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	if ((s->heduid = theduid_start(&s->port, argv)) == NULL)
+		return false;
+	s->client = tclient(s->port, "agency-330106");
+	return s->client != NULL;
+}
+
+int tstack_stop(tstack *s)
+{
+	rpc_client_free(s->client);
+	s->client = NULL;
+	int st = tproc_stop(s->heduid);
+	for (int i = 0; i < 3; i++)
+		tproc_stop(s->src[i]);
+	return st;
 }

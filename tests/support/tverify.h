@@ -1,16 +1,19 @@
 /*
- * tverify: a signed hedui.v1.Verifier/VerifyHousehold call, as an agency's
- * system makes it, for the integration tests.
+ * tverify: heduid in front of the three sources, and a signed
+ * hedui.v1.Verifier/VerifyHousehold call as an agency's system makes it,
+ * for the integration tests.
  */
 #ifndef HEDUI_TVERIFY_H
 #define HEDUI_TVERIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agency_sig.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "rpc_client.h"
+#include "tsupport.h"
 
 #define TVERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
 
@@ -24,5 +27,23 @@
 rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
     size_t len, const rpc_call_opts *o,
     Hedui__V1__VerifyHouseholdResponse **resp, rpc_status *st);
+
+/* Three sources (bank, tax, property), heduid and a client of it. */
+typedef struct tstack {
+	tproc *src[3];
+	int ports[3];
+	tproc *heduid;
+	int port;
+	rpc_client *client;
+} tstack;
+
+/*
+ * Starts heduid pointed at the sources on s->ports (started by the caller,
+ * or not at all), with extra flags after them (NULL-terminated, at most
+ * 16), and a client of it as agency-330106. false when either fails.
+ */
+bool tstack_start_heduid(tstack *s, const char *const extra[]);
+/* Stops the client, heduid and the sources; heduid's exit status. */
+int tstack_stop(tstack *s);
 
 #endif
