@@ -22,6 +22,7 @@
 
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "rpc_close.h"
 #include "rpc_envelope.h"
 
 #define RPC_CLIENT_DEFAULT_MAX (1024 * 1024)
@@ -119,8 +120,10 @@ void rpc_client_free(rpc_client *c)
 		return;
 	for (size_t i = 0; i < c->nall; i++)
 		nng_aio_stop(c->all[i]->aio);
-	if (c->sock_open)
-		nng_close(c->sock);
+	/* An abandoned close leaves nng using all of it: leak, not free. */
+	if (c->sock_open &&
+	    !rpc_close_bounded(c->sock, RPC_CLOSE_BOUND_MS, "rpc.client"))
+		return;
 	for (size_t i = 0; i < c->nall; i++) {
 		nng_aio_free(c->all[i]->aio);
 		free(c->all[i]);

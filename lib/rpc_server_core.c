@@ -10,6 +10,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "log.h"
+#include "rpc_close.h"
 #include "rpc_server_impl.h"
 
 #define RPC_DEFAULT_MAX_INFLIGHT 256
@@ -59,8 +60,10 @@ void rpc_server_free(rpc_server *srv)
 		nng_listener_close(srv->listener);
 	rpc_server_calls_stop(srv);
 	rpc_server_calls_free(srv);
-	if (srv->sock_open)
-		nng_close(srv->sock);
+	/* An abandoned close leaves nng using all of it: leak, not free. */
+	if (srv->sock_open &&
+	    !rpc_close_bounded(srv->sock, RPC_CLOSE_BOUND_MS, "rpc.server"))
+		return;
 	if (srv->tls != NULL)
 		nng_tls_config_free(srv->tls);
 	for (size_t i = 0; i < srv->nmethods; i++)

@@ -301,10 +301,11 @@ static void every_id_defect(void **state)
 static void oversized_message(void **state)
 {
 	(void)state;
+	/* Over the default limit: the connection is dropped on the length
+	 * alone (OpenSSL client, see traw_tls.c for why not nng's). */
 	size_t len = 2 * 1024 * 1024;
-	uint8_t *big = calloc(1, len);
-	assert_int_equal(raw_code(big, len), -1); /* connection dropped */
-	free(big);
+	assert_int_equal(
+	    traw_oversize(port, "agency-330106", len, len, 5000), 0);
 	assert_serving();
 }
 

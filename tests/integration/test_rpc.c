@@ -213,21 +213,23 @@ static void oversize_refused_server_survives(void **state)
 	(void)state;
 	rpc_status st;
 	/* Our client refuses to send past its own limit... */
-	rpc_client_opts o = {0};
-	(void)o;
 	assert_int_equal(
 	    echo(client, "hedui.v1.Debug/Echo", 0, 5 << 20, 3000, &st),
 	    RPC_RESOURCE_EXHAUSTED);
 	assert_true(st.local);
-	/* ...and a message over the server's limit costs the sender its
-	 * connection, nobody else anything. */
-	rpc_client *big = tclient(port, "agency-330106");
-	assert_non_null(big);
-	rpc_code code =
-	    echo(big, "hedui.v1.Debug/Echo", 0, RECV_MAX * 2, 2000, &st);
-	assert_true(code == RPC_UNAVAILABLE || code == RPC_DEADLINE_EXCEEDED);
-	assert_true(st.local);
-	rpc_client_free(big);
+	/* ...and a frame over the server's limit costs the sender its
+	 * connection as soon as its length is read, nobody else anything.
+	 * (Sent with OpenSSL: nng 1.5.2's client can hang closing such a
+	 * connection, see traw_tls.c.) */
+	assert_int_equal(traw_oversize(port, "agency-330106", RECV_MAX + 1,
+	                     RECV_MAX + 1, 3000),
+	    0);
+	assert_int_equal(
+	    traw_oversize(port, "agency-330106", RECV_MAX * 64, 0, 3000), 0);
+	/* The control: a frame within the limit keeps the connection open
+	 * while the server waits for the rest of it. */
+	assert_int_equal(
+	    traw_oversize(port, "agency-330106", RECV_MAX - 512, 0, 500), 1);
 	assert_still_serving();
 	/* Just under the limit is fine. */
 	assert_int_equal(

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "hedui/v1/health.pb-c.h"
+#include "rpc_close.h"
 #include "tls_setup.h"
 
 #define TPROC_MAX 64
@@ -237,6 +238,14 @@ const char *tbin(const char *name)
 	return b;
 }
 
+/* nng_fini waits for the reaper: after an abandoned close (rpc_close.h)
+ * it would hang the test's exit. */
+static void tnng_fini(void)
+{
+	if (!rpc_close_abandoned())
+		nng_fini();
+}
+
 void ttls_init(void)
 {
 	static bool done;
@@ -250,7 +259,7 @@ void ttls_init(void)
 		 * contexts. */
 		OPENSSL_init_ssl(0, NULL);
 		tls_setup_engine(NULL);
-		atexit(nng_fini);
+		atexit(tnng_fini);
 		done = true;
 	}
 }

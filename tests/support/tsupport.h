@@ -74,6 +74,14 @@ uint64_t tnow_ms(void);
 int traw_call(int port, const char *identity, const void *data, size_t len,
     uint32_t timeout_ms, uint8_t **reply, size_t *reply_len);
 
+/* Over OpenSSL, not nng (see traw_tls.c): completes the SP handshake as a
+ * REQ peer with identity NAME, sends a frame header announcing frame_len
+ * bytes and then send_bytes of zeros. Returns 0 if the server then closed
+ * the connection, 1 if it was still open after timeout_ms, -1 if the
+ * connection or handshake failed. */
+int traw_oversize(int port, const char *identity, uint64_t frame_len,
+    size_t send_bytes, uint32_t timeout_ms);
+
 /* Starts bank, tax and property sources (in that order) serving a
  * fixtures file, each on a free port, with extra flags (NULL-terminated,
  * may be NULL). Waits until each accepts connections. */

@@ -1,0 +1,114 @@
+/*
+ * rpc_close: nng_close on a helper thread, waited for with a deadline.
+ * The helper and the caller share one record; whichever lets go last
+ * frees it, so an abandoned helper can still finish later (if nng ever
+ * unwedges) without touching freed memory.
+ */
+#include "rpc_close.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "log.h"
+
+typedef struct rpc_closer {
+	nng_socket sock;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int refs;
+} rpc_closer;
+
+static atomic_bool rpc_close_any_abandoned;
+
+static void rpc_closer_release(rpc_closer *c)
+{
+	pthread_mutex_lock(&c->mu);
+	bool last = --c->refs == 0;
+	pthread_mutex_unlock(&c->mu);
+	if (!last)
+		return;
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static void *rpc_closer_main(void *arg)
+{
+	rpc_closer *c = arg;
+	nng_close(c->sock);
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	rpc_closer_release(c);
+	return NULL;
+}
+
+bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who)
+{
+	rpc_closer *c = calloc(1, sizeof *c);
+	pthread_condattr_t ca;
+	pthread_t t;
+
+	if (c == NULL)
+		goto unbounded;
+	c->sock = s;
+	c->refs = 2;
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		goto unbounded;
+	}
+	/* A monotonic clock: a clock step must not cut the wait short. */
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&c->cv, &ca) != 0) {
+		pthread_mutex_destroy(&c->mu);
+		free(c);
+		goto unbounded;
+	}
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&t, NULL, rpc_closer_main, c) != 0) {
+		c->refs = 1;
+		rpc_closer_release(c);
+		goto unbounded;
+	}
+	pthread_detach(t);
+
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += bound_ms / 1000;
+	until.tv_nsec += (long)(bound_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mu);
+	int rv = 0;
+	while (!c->done && rv != ETIMEDOUT)
+		rv = pthread_cond_timedwait(&c->cv, &c->mu, &until);
+	bool done = c->done;
+	pthread_mutex_unlock(&c->mu);
+	rpc_closer_release(c);
+	if (!done) {
+		atomic_store(&rpc_close_any_abandoned, true);
+		log_warn(who,
+		    "step=close result=abandoned after_ms=%u "
+		    "reason=\"nng 1.5.2 close did not finish; socket leaked\"",
+		    bound_ms);
+	}
+	return done;
+
+unbounded:
+	/* No thread to spare: an unbounded close beats a leaked socket. */
+	nng_close(s);
+	return true;
+}
+
+bool rpc_close_abandoned(void)
+{
+	return atomic_load(&rpc_close_any_abandoned);
+}

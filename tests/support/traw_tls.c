@@ -1,0 +1,120 @@
+/*
+ * traw_oversize: an over-limit SP frame sent by a TLS client that is not
+ * nng.
+ *
+ * nng 1.5.2's own client can hang in nng_close when the server drops a
+ * connection while the client is still sending (a partial-send completion
+ * re-queued on an aio that the pipe close has already stopped: the aio
+ * never completes, and the reaper waits for it forever). The server's
+ * behaviour is what these tests are about, so they send with OpenSSL
+ * directly. docs/ATTACKS.md has the details.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "tsupport.h"
+
+#define SP_REQ0 0x30 /* nng's protocol number for req0; rep0 is 0x31 */
+
+static int traw_connect(int port, uint32_t timeout_ms)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		return -1;
+	struct timeval tv = {.tv_sec = timeout_ms / 1000,
+	    .tv_usec = (timeout_ms % 1000) * 1000};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+static SSL_CTX *traw_ctx(const char *identity)
+{
+	char name[128];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL)
+		return NULL;
+	snprintf(name, sizeof name, "%s.crt", identity);
+	if (SSL_CTX_load_verify_locations(ctx, tcert("ca.crt"), NULL) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, tcert(name)) != 1)
+		goto fail;
+	snprintf(name, sizeof name, "%s.key", identity);
+	if (SSL_CTX_use_PrivateKey_file(ctx, tcert(name), SSL_FILETYPE_PEM) !=
+	    1)
+		goto fail;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static bool traw_write_all(SSL *ssl, const void *buf, size_t len)
+{
+	size_t done;
+	return SSL_write_ex(ssl, buf, len, &done) == 1 && done == len;
+}
+
+int traw_oversize(int port, const char *identity, uint64_t frame_len,
+    size_t send_bytes, uint32_t timeout_ms)
+{
+	int result = -1, s = -1;
+	SSL_CTX *ctx = NULL;
+	SSL *ssl = NULL;
+	uint8_t hdr[8] = {0, 'S', 'P', 0, 0, SP_REQ0, 0, 0}, peer[8];
+	size_t got;
+
+	/* The server closes while we may still be writing. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((ctx = traw_ctx(identity)) == NULL ||
+	    (s = traw_connect(port, timeout_ms)) < 0 ||
+	    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, s) != 1 ||
+	    SSL_connect(ssl) != 1 || !traw_write_all(ssl, hdr, sizeof hdr) ||
+	    SSL_read_ex(ssl, peer, sizeof peer, &got) != 1 || got != 8 ||
+	    memcmp(peer, "\0SP\0", 4) != 0)
+		goto done;
+	uint8_t len[8];
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t)(frame_len >> (56 - 8 * i));
+	if (!traw_write_all(ssl, len, sizeof len))
+		goto done;
+	uint8_t chunk[16384] = {0};
+	for (size_t sent = 0; sent < send_bytes; sent += sizeof chunk) {
+		size_t n = send_bytes - sent;
+		if (!traw_write_all(ssl, chunk, n < sizeof chunk ? n : sizeof chunk))
+			break; /* already closed: that is the point */
+	}
+	/* Closed means a read that ends (EOF, reset, close_notify) before
+	 * the socket's timeout. */
+	uint8_t b;
+	result = 1;
+	ERR_clear_error();
+	if (SSL_read_ex(ssl, &b, 1, &got) != 1) {
+		int e = SSL_get_error(ssl, 0);
+		result = e == SSL_ERROR_WANT_READ ? 1 : 0;
+	}
+done:
+	ERR_clear_error();
+	SSL_free(ssl);
+	if (s >= 0)
+		close(s);
+	SSL_CTX_free(ctx);
+	return result;
+}

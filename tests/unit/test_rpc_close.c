@@ -1,0 +1,87 @@
+/*
+ * rpc_close: a close that finishes is waited for; one that does not is
+ * abandoned after the bound instead of wedging the caller.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "rpc_close.h"
+#include "tsupport.h"
+
+static atomic_int notified;
+
+/* Runs while the socket's pipes are torn down, so nng_close waits for it:
+ * a stand-in for nng's own hang, which cannot be produced on demand. */
+static void slow_pipe_removal(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	(void)ev;
+	(void)arg;
+	atomic_fetch_add(&notified, 1);
+	nng_msleep(1500);
+}
+
+static void pair(nng_socket *rep, nng_socket *req, bool slow)
+{
+	char url[64];
+	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", tport_free());
+	assert_int_equal(nng_rep0_open(rep), 0);
+	assert_int_equal(nng_req0_open(req), 0);
+	if (slow)
+		assert_int_equal(nng_pipe_notify(*req, NNG_PIPE_EV_REM_POST,
+		                     slow_pipe_removal, NULL),
+		    0);
+	assert_int_equal(nng_listen(*rep, url, NULL, 0), 0);
+	assert_int_equal(nng_dial(*req, url, NULL, 0), 0);
+}
+
+static void close_that_finishes_is_waited_for(void **state)
+{
+	(void)state;
+	nng_socket rep, req;
+	pair(&rep, &req, false);
+	uint64_t t0 = tnow_ms();
+	assert_true(rpc_close_bounded(req, 5000, "test"));
+	assert_true(tnow_ms() - t0 < 2000);
+	assert_true(rpc_close_bounded(rep, 5000, "test"));
+	assert_false(rpc_close_abandoned());
+	/* Closed means closed: the socket is gone. */
+	assert_int_equal(nng_close(req), NNG_ECLOSED);
+}
+
+static void close_that_hangs_is_abandoned(void **state)
+{
+	(void)state;
+	nng_socket rep, req;
+	pair(&rep, &req, true);
+	uint64_t t0 = tnow_ms();
+	assert_false(rpc_close_bounded(req, 200, "test"));
+	uint64_t took = tnow_ms() - t0;
+	assert_true(took >= 190 && took < 1200);
+	assert_true(rpc_close_abandoned());
+	for (int i = 0; i < 100 && atomic_load(&notified) == 0; i++)
+		nng_msleep(10);
+	assert_int_equal(atomic_load(&notified), 1);
+	/* The helper finishes on its own later and frees what it shares. */
+	nng_msleep(2000);
+	assert_true(rpc_close_bounded(rep, 5000, "test"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(close_that_finishes_is_waited_for),
+	    cmocka_unit_test(close_that_hangs_is_abandoned),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
