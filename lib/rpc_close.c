@@ -10,7 +10,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <time.h>
+
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "log.h"
 
@@ -106,6 +110,33 @@ unbounded:
 	/* No thread to spare: an unbounded close beats a leaked socket. */
 	nng_close(s);
 	return true;
+}
+
+bool rpc_close_probe(unsigned bound_ms)
+{
+	static atomic_uint serial;
+	char url[64];
+	nng_socket rep, req;
+	bool ok;
+
+	snprintf(url, sizeof url, "inproc://hedui-close-probe-%u",
+	    atomic_fetch_add(&serial, 1));
+	if (nng_rep0_open(&rep) != 0)
+		return true; /* cannot tell; not evidence of a hang */
+	if (nng_req0_open(&req) != 0) {
+		nng_close(rep);
+		return true;
+	}
+	/* The pipe is what needs the reaper: connect before closing. */
+	if (nng_listen(rep, url, NULL, 0) != 0 ||
+	    nng_dial(req, url, NULL, 0) != 0) {
+		nng_close(req);
+		nng_close(rep);
+		return true;
+	}
+	ok = rpc_close_bounded(req, bound_ms, "rpc.close_probe");
+	ok = rpc_close_bounded(rep, bound_ms, "rpc.close_probe") && ok;
+	return ok;
 }
 
 bool rpc_close_abandoned(void)

@@ -24,6 +24,11 @@
  * log ("rpc.client", "rpc.server"). */
 bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who);
 
+/* Whether nng can still close a socket that has a connection: an
+ * in-process REQ/REP pair is connected and closed within bound_ms. False
+ * means nng's reaper is stuck (the pair is leaked). */
+bool rpc_close_probe(unsigned bound_ms);
+
 /* Whether any close in this process was abandoned: nng_fini() would hang
  * too, so it must not be called. */
 bool rpc_close_abandoned(void);

@@ -40,6 +40,11 @@ typedef struct rpc_server_opts {
 	size_t recv_max_bytes;    /* NNG_OPT_RECVMAXSZ; default 1 MiB */
 	uint32_t max_deadline_ms; /* applied when the caller sets none;
 	                             default 30000 */
+	uint32_t wedge_probe_ms;  /* how often to check that nng can still
+	                             close connections (rpc_close.h);
+	                             default 30000 */
+	uint32_t wedge_bound_ms;  /* how long such a close may take;
+	                             default 5000 */
 } rpc_server_opts;
 
 rpc_server *rpc_server_alloc(const rpc_server_opts *opts);
@@ -72,6 +77,11 @@ void rpc_server_set_serving(rpc_server *srv, const char *service, int serving);
 /* Why, for the message of calls refused while not serving ("" none). */
 void rpc_server_set_not_serving_why(rpc_server *srv, const char *why);
 void rpc_server_not_serving_why(rpc_server *srv, char *out, size_t cap);
+/* Whether nng was found unable to close connections (its reaper stuck,
+ * see rpc_close.h). Sticky: only a restart clears it. Health then says
+ * NOT_SERVING for everything, so that a supervisor restarts the process;
+ * calls are still served meanwhile. */
+bool rpc_server_wedged(const rpc_server *srv);
 /* 1 serving, 0 not serving, -1 unknown service; "" is the whole server. */
 int rpc_server_is_serving(const rpc_server *srv, const char *service);
 

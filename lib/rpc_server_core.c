@@ -56,6 +56,7 @@ void rpc_server_free(rpc_server *srv)
 	 * UNAVAILABLE instead of its verdict at shutdown under ASan. */
 	if (srv->started && rpc_server_draining(srv))
 		nng_msleep(RPC_SERVER_LINGER_MS);
+	rpc_server_watch_stop(srv);
 	if (srv->listening)
 		nng_listener_close(srv->listener);
 	rpc_server_calls_stop(srv);
@@ -186,6 +187,8 @@ hd_err rpc_server_start(rpc_server *srv)
 	}
 	srv->listening = true;
 	srv->started = true;
+	if ((err = rpc_server_watch_start(srv)) != HD_OK)
+		return err;
 	log_info("rpc.listen",
 	    "url=\"%s\" max_inflight=%d recv_max_bytes=%zu "
 	    "tls_engine=%s tls_max=%s",
@@ -270,11 +273,11 @@ int rpc_server_is_serving(const rpc_server *srv, const char *service)
 	int r = -1;
 	nng_mtx_lock(srv->mtx);
 	if (service == NULL || service[0] == '\0') {
-		r = srv->serving_all;
+		r = srv->serving_all && !srv->wedged;
 	} else {
 		for (size_t i = 0; i < srv->nservices; i++)
 			if (strcmp(srv->services[i].name, service) == 0)
-				r = srv->serving_all &&
+				r = srv->serving_all && !srv->wedged &&
 				    srv->services[i].serving;
 	}
 	nng_mtx_unlock(srv->mtx);

@@ -5,6 +5,7 @@
 #ifndef HEDUI_RPC_SERVER_IMPL_H
 #define HEDUI_RPC_SERVER_IMPL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include <nng/nng.h>
@@ -66,6 +67,15 @@ struct rpc_server {
 	bool started;
 	int serving_all;
 	char not_serving_why[200]; /* told to callers refused meanwhile */
+	bool wedged;               /* sticky; see rpc_server_wedged */
+
+	/* The wedge watch (rpc_server_watch.c): its own thread, because a
+	 * probe may block for the whole bound. */
+	pthread_t watch_thr;
+	bool watch_running;
+	pthread_mutex_t watch_mu;
+	pthread_cond_t watch_cv;
+	bool watch_stop;
 
 	rpc_method *methods;
 	size_t nmethods;
@@ -84,6 +94,10 @@ struct rpc_server {
 	bool reaper_armed;  /* its sleep is scheduled */
 	bool reaper_stopped;
 };
+
+/* Starts and stops the wedge watch; stop waits for a probe under way. */
+hd_err rpc_server_watch_start(rpc_server *srv);
+void rpc_server_watch_stop(rpc_server *srv);
 
 /* Tells the reaper about a call whose handler starts now. */
 void rpc_reaper_note(rpc_server *srv, nng_time deadline);

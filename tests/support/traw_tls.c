@@ -98,7 +98,8 @@ int traw_oversize(int port, const char *identity, uint64_t frame_len,
 	uint8_t chunk[16384] = {0};
 	for (size_t sent = 0; sent < send_bytes; sent += sizeof chunk) {
 		size_t n = send_bytes - sent;
-		if (!traw_write_all(ssl, chunk, n < sizeof chunk ? n : sizeof chunk))
+		if (!traw_write_all(
+		        ssl, chunk, n < sizeof chunk ? n : sizeof chunk))
 			break; /* already closed: that is the point */
 	}
 	/* Closed means a read that ends (EOF, reset, close_notify) before

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <nng/nng.h>
@@ -16,19 +17,22 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "rpc_close.h"
+#include "rpc_server.h"
 #include "tsupport.h"
 
 static atomic_int notified;
+static atomic_int slow_ms = 1500;
 
-/* Runs while the socket's pipes are torn down, so nng_close waits for it:
- * a stand-in for nng's own hang, which cannot be produced on demand. */
+/* Runs on nng's reaper thread while the socket's pipes are torn down, so
+ * nng_close (and every other close) waits for it: a stand-in for nng's
+ * own hang, which cannot be produced on demand. */
 static void slow_pipe_removal(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	(void)p;
 	(void)ev;
 	(void)arg;
 	atomic_fetch_add(&notified, 1);
-	nng_msleep(1500);
+	nng_msleep(atomic_load(&slow_ms));
 }
 
 static void pair(nng_socket *rep, nng_socket *req, bool slow)
@@ -77,11 +81,77 @@ static void close_that_hangs_is_abandoned(void **state)
 	assert_true(rpc_close_bounded(rep, 5000, "test"));
 }
 
+static void *close_thread(void *arg)
+{
+	nng_close(*(nng_socket *)arg);
+	return NULL;
+}
+
+/* Holds nng's reaper for slow_ms from a thread of its own. */
+static void wedge_reaper(nng_socket *rep, nng_socket *req, pthread_t *t)
+{
+	atomic_store(&notified, 0);
+	pair(rep, req, true);
+	assert_int_equal(pthread_create(t, NULL, close_thread, req), 0);
+	for (int i = 0; i < 200 && atomic_load(&notified) == 0; i++)
+		nng_msleep(10);
+	assert_int_equal(atomic_load(&notified), 1);
+}
+
+static void probe_tells_a_stuck_reaper(void **state)
+{
+	(void)state;
+	assert_true(rpc_close_probe(2000));
+	nng_socket rep, req;
+	pthread_t t;
+	atomic_store(&slow_ms, 1500);
+	wedge_reaper(&rep, &req, &t);
+	assert_false(rpc_close_probe(200));
+	pthread_join(t, NULL);
+	nng_msleep(500);
+	assert_true(rpc_close_probe(2000));
+	nng_close(rep);
+}
+
+static void wedged_server_says_not_serving(void **state)
+{
+	(void)state;
+	rpc_server_opts o = {.url = "inproc://test-rpc-close-wedge",
+	    .wedge_probe_ms = 50,
+	    .wedge_bound_ms = 200};
+	rpc_server *srv = rpc_server_alloc(&o);
+	assert_non_null(srv);
+	assert_int_equal(rpc_server_start(srv), HD_OK);
+	nng_msleep(300); /* several healthy probes */
+	assert_false(rpc_server_wedged(srv));
+	assert_int_equal(rpc_server_is_serving(srv, ""), 1);
+
+	nng_socket rep, req;
+	pthread_t t;
+	atomic_store(&slow_ms, 2000);
+	wedge_reaper(&rep, &req, &t);
+	for (int i = 0; i < 150 && !rpc_server_wedged(srv); i++)
+		nng_msleep(10);
+	assert_true(rpc_server_wedged(srv));
+	assert_int_equal(rpc_server_is_serving(srv, ""), 0);
+	pthread_join(t, NULL);
+	/* Sticky: nng working again does not make it trustworthy again. */
+	nng_msleep(300);
+	assert_int_equal(rpc_server_is_serving(srv, ""), 0);
+	/* Store health coming back does not clear it either. */
+	rpc_server_set_serving(srv, "", 1);
+	assert_int_equal(rpc_server_is_serving(srv, ""), 0);
+	rpc_server_free(srv);
+	nng_close(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(close_that_finishes_is_waited_for),
 	    cmocka_unit_test(close_that_hangs_is_abandoned),
+	    cmocka_unit_test(probe_tells_a_stuck_reaper),
+	    cmocka_unit_test(wedged_server_says_not_serving),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
