@@ -97,6 +97,21 @@ bool utf8_message_valid(const ProtobufCMessage *m, const char **field)
 	return true;
 }
 
+/* Bidirectional formatting characters reorder what a terminal shows
+ * ("Trojan Source"): a status message could make a refusal read like an
+ * approval. U+061C, U+200E-200F, U+202A-202E, U+2066-2069. */
+static bool utf8_is_bidi(const unsigned char *c, size_t n)
+{
+	if (n == 2)
+		return c[0] == 0xd8 && c[1] == 0x9c;
+	if (n != 3 || c[0] != 0xe2)
+		return false;
+	if (c[1] == 0x80)
+		return c[2] == 0x8e || c[2] == 0x8f ||
+		       (c[2] >= 0xaa && c[2] <= 0xae);
+	return c[1] == 0x81 && c[2] >= 0xa6 && c[2] <= 0xa9;
+}
+
 char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
@@ -107,7 +122,8 @@ char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl)
 		/* C0, DEL, and C1 (U+0080..U+009F: U+009B is an 8-bit CSI
 		 * to some terminals). */
 		bool is_ctrl = (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) ||
-		               (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);
+		               (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) ||
+		               utf8_is_bidi(p + i, n);
 		if (n == 0 || (ctrl && is_ctrl)) {
 			if (o + 1 >= outlen)
 				break;

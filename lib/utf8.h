@@ -27,7 +27,8 @@ bool utf8_message_valid(const ProtobufCMessage *m, const char **field);
  * Copies s into out (outlen > 0), always NUL-terminated, replacing each
  * byte that is not part of a well-formed sequence by '?' and cutting only
  * at a character boundary. With ctrl set, control characters (C0, DEL,
- * C1) become one '?' each as well. Returns out.
+ * C1) and bidirectional formatting characters (U+061C, U+200E/F,
+ * U+202A-202E, U+2066-2069) become one '?' each as well. Returns out.
  */
 char *utf8_sanitize(const char *s, char *out, size_t outlen, bool ctrl);
 

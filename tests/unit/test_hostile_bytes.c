@@ -77,6 +77,23 @@ static void test_utf8_sanitize(void **state)
 	    "a?1m?");
 	assert_string_equal(
 	    utf8_sanitize("\xc2\xa0", out, sizeof out, true), "\xc2\xa0");
+	/* Bidi overrides, embeddings, isolates and marks reorder what the
+	 * officer sees: each becomes '?'. Their neighbours survive. */
+	static const char *const bidi[] = {"\xe2\x80\xae", "\xe2\x80\xaa",
+	    "\xe2\x81\xa6", "\xe2\x81\xa9", "\xe2\x80\x8f", "\xd8\x9c"};
+	for (size_t i = 0; i < sizeof bidi / sizeof bidi[0]; i++) {
+		char in[16];
+		snprintf(in, sizeof in, "a%sb", bidi[i]);
+		assert_string_equal(
+		    utf8_sanitize(in, out, sizeof out, true), "a?b");
+		assert_string_equal(
+		    utf8_sanitize(in, out, sizeof out, false), in);
+	}
+	/* Characters next to them in the code charts are text. */
+	assert_string_equal(
+	    utf8_sanitize(
+	        "\xe2\x80\xaf\xe2\x81\xa5\xe2\x80\x94", out, sizeof out, true),
+	    "\xe2\x80\xaf\xe2\x81\xa5\xe2\x80\x94");
 	/* Cut at a character boundary, never inside one. */
 	char small[5];
 	utf8_sanitize("ab张三", small, sizeof small, false);
