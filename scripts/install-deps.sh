@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev openssl ca-certificates
 libnng-dev nng-utils protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 libssl-dev libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcmocka-dev
-python3 python3-protobuf python3-pytest python3-cryptography procps"
+python3 python3-protobuf python3-pytest python3-cryptography procps gdb"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 # Skip the network when everything is here already.
