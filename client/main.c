@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "log.h"
+#include "rpc_close.h"
 
 typedef struct cli_command {
 	const char *name;
@@ -49,5 +50,6 @@ int main(int argc, char **argv)
 		return rc;
 	rc = cmd->run(&ctx);
 	rpc_client_free(ctx.client);
+	rpc_close_all("hedui");
 	return rc;
 }

@@ -20,6 +20,7 @@
 
 typedef struct rpc_closer {
 	nng_socket sock;
+	bool fini; /* nng_fini instead of closing sock */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
@@ -43,7 +44,10 @@ static void rpc_closer_release(rpc_closer *c)
 static void *rpc_closer_main(void *arg)
 {
 	rpc_closer *c = arg;
-	nng_close(c->sock);
+	if (c->fini)
+		nng_fini();
+	else
+		nng_close(c->sock);
 	pthread_mutex_lock(&c->mu);
 	c->done = true;
 	pthread_cond_signal(&c->cv);
@@ -52,7 +56,8 @@ static void *rpc_closer_main(void *arg)
 	return NULL;
 }
 
-bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who)
+static bool rpc_close_run(
+    nng_socket s, bool fini, unsigned bound_ms, const char *who)
 {
 	rpc_closer *c = calloc(1, sizeof *c);
 	pthread_condattr_t ca;
@@ -61,6 +66,7 @@ bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who)
 	if (c == NULL)
 		goto unbounded;
 	c->sock = s;
+	c->fini = fini;
 	c->refs = 2;
 	if (pthread_mutex_init(&c->mu, NULL) != 0) {
 		free(c);
@@ -100,16 +106,33 @@ bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who)
 	if (!done) {
 		atomic_store(&rpc_close_any_abandoned, true);
 		log_warn(who,
-		    "step=close result=abandoned after_ms=%u "
-		    "reason=\"nng 1.5.2 close did not finish; socket leaked\"",
-		    bound_ms);
+		    "step=%s result=abandoned after_ms=%u "
+		    "reason=\"nng 1.5.2 close did not finish; %s\"",
+		    fini ? "fini" : "close", bound_ms,
+		    fini ? "exiting anyway" : "socket leaked");
 	}
 	return done;
 
 unbounded:
 	/* No thread to spare: an unbounded close beats a leaked socket. */
-	nng_close(s);
+	if (fini)
+		nng_fini();
+	else
+		nng_close(s);
 	return true;
+}
+
+bool rpc_close_bounded(nng_socket s, unsigned bound_ms, const char *who)
+{
+	return rpc_close_run(s, false, bound_ms, who);
+}
+
+void rpc_close_all(const char *who)
+{
+	if (rpc_close_abandoned())
+		return; /* nng_fini would wait for the stuck reaper too */
+	nng_socket none = NNG_SOCKET_INITIALIZER;
+	(void)rpc_close_run(none, true, RPC_CLOSE_BOUND_MS, who);
 }
 
 bool rpc_close_probe(unsigned bound_ms)

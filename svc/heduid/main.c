@@ -14,6 +14,7 @@
 
 #include "heduid_config.h"
 #include "log.h"
+#include "rpc_close.h"
 #include "rpc_builtin.h"
 #include "rpc_server.h"
 #include "tls_setup.h"
@@ -142,5 +143,6 @@ fail:
 	rpc_builtin_free(builtin);
 	rpc_server_free(srv);
 	verify_service_free(verifier);
+	rpc_close_all("heduid.stop");
 	return status;
 }

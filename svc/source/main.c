@@ -15,6 +15,7 @@
 #include "fixtures.h"
 #include "log.h"
 #include "popgen.h"
+#include "rpc_close.h"
 #include "source_cli.h"
 #include "srcdb.h"
 
@@ -212,6 +213,13 @@ static int cmd_load(int argc, char **argv)
 	return 0;
 }
 
+/* After serving: nng frees every closed connection before the exit. */
+static int served(int rc)
+{
+	rpc_close_all("hedui-source");
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	log_set_program("hedui-source");
@@ -225,14 +233,14 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "load") == 0)
 		return cmd_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "all") == 0)
-		return source_all_main(argc - 1, argv + 1);
+		return served(source_all_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "serve") == 0)
-		return source_serve_main(argc - 1, argv + 1);
+		return served(source_serve_main(argc - 1, argv + 1));
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		fputs(usage_text, stdout);
 		return 0;
 	}
 	if (cmd[0] == '-')
-		return source_serve_main(argc, argv);
+		return served(source_serve_main(argc, argv));
 	return source_cli_usage("unknown command \"%s\"", cmd);
 }

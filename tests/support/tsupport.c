@@ -242,8 +242,7 @@ const char *tbin(const char *name)
  * it would hang the test's exit. */
 static void tnng_fini(void)
 {
-	if (!rpc_close_abandoned())
-		nng_fini();
+	rpc_close_all("test");
 }
 
 void ttls_init(void)
