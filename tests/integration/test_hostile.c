@@ -309,20 +309,6 @@ static void oversized_message(void **state)
 	assert_serving();
 }
 
-static int tcp_connect(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {0};
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
 static void stalled_connections(void **state)
 {
 	(void)state;
@@ -331,14 +317,14 @@ static void stalled_connections(void **state)
 	int n = 0;
 	/* Connections that never say anything... */
 	for (int i = 0; i < N; i++)
-		if ((socks[n] = tcp_connect()) >= 0)
+		if ((socks[n] = ttcp_connect(port, 0)) >= 0)
 			n++;
 	/* ...and handshakes that stop after the first bytes of a
 	 * ClientHello. */
 	static const uint8_t hello[] = {
 	    0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
 	for (int i = 0; i < N; i++) {
-		int s = tcp_connect();
+		int s = ttcp_connect(port, 0);
 		if (s < 0)
 			continue;
 		if (write(s, hello, sizeof hello) < 0) {

@@ -25,15 +25,17 @@
 
 #define SP_REQ0 0x30 /* nng's protocol number for req0; rep0 is 0x31 */
 
-static int traw_connect(int port, uint32_t timeout_ms)
+int ttcp_connect(int port, uint32_t timeout_ms)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0)
 		return -1;
-	struct timeval tv = {.tv_sec = timeout_ms / 1000,
-	    .tv_usec = (timeout_ms % 1000) * 1000};
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (timeout_ms > 0) {
+		struct timeval tv = {.tv_sec = timeout_ms / 1000,
+		    .tv_usec = (timeout_ms % 1000) * 1000};
+		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	}
 	struct sockaddr_in a = {0};
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)port);
@@ -84,7 +86,7 @@ int traw_oversize(int port, const char *identity, uint64_t frame_len,
 	/* The server closes while we may still be writing. */
 	signal(SIGPIPE, SIG_IGN);
 	if ((ctx = traw_ctx(identity)) == NULL ||
-	    (s = traw_connect(port, timeout_ms)) < 0 ||
+	    (s = ttcp_connect(port, timeout_ms)) < 0 ||
 	    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, s) != 1 ||
 	    SSL_connect(ssl) != 1 || !traw_write_all(ssl, hdr, sizeof hdr) ||
 	    SSL_read_ex(ssl, peer, sizeof peer, &got) != 1 || got != 8 ||

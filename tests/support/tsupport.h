@@ -74,6 +74,10 @@ uint64_t tnow_ms(void);
 int traw_call(int port, const char *identity, const void *data, size_t len,
     uint32_t timeout_ms, uint8_t **reply, size_t *reply_len);
 
+/* A plain TCP connection to 127.0.0.1:port, or -1. With timeout_ms > 0,
+ * reads and writes on it give up after that long. */
+int ttcp_connect(int port, uint32_t timeout_ms);
+
 /* Over OpenSSL, not nng (see traw_tls.c): completes the SP handshake as a
  * REQ peer with identity NAME, sends a frame header announcing frame_len
  * bytes and then send_bytes of zeros. Returns 0 if the server then closed
