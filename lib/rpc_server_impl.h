@@ -5,7 +5,6 @@
 #ifndef HEDUI_RPC_SERVER_IMPL_H
 #define HEDUI_RPC_SERVER_IMPL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include <nng/nng.h>
@@ -71,10 +70,9 @@ struct rpc_server {
 
 	/* The wedge watch (rpc_server_watch.c): its own thread, because a
 	 * probe may block for the whole bound. */
-	pthread_t watch_thr;
-	bool watch_running;
-	pthread_mutex_t watch_mu;
-	pthread_cond_t watch_cv;
+	nng_thread *watch_thr; /* NULL: not running */
+	nng_mtx *watch_mu;
+	nng_cv *watch_cv;
 	bool watch_stop;
 
 	rpc_method *methods;

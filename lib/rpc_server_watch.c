@@ -9,9 +9,6 @@
  * NOT_SERVING and says why in the log: a restart is the cure, and
  * reports are committed before they are answered, so it loses nothing.
  */
-#include <errno.h>
-#include <time.h>
-
 #include "log.h"
 #include "rpc_close.h"
 #include "rpc_server_impl.h"
@@ -19,35 +16,22 @@
 #define RPC_WATCH_DEFAULT_EVERY_MS 30000
 #define RPC_WATCH_DEFAULT_BOUND_MS 5000
 
-static void rpc_watch_deadline(struct timespec *ts, uint32_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-static void *rpc_watch_main(void *arg)
+static void rpc_watch_main(void *arg)
 {
 	rpc_server *srv = arg;
 	uint32_t every = srv->opts.wedge_probe_ms;
 	uint32_t bound = srv->opts.wedge_bound_ms;
 
 	for (;;) {
-		struct timespec until;
-		rpc_watch_deadline(&until, every);
-		pthread_mutex_lock(&srv->watch_mu);
-		int rv = 0;
-		while (!srv->watch_stop && rv != ETIMEDOUT)
-			rv = pthread_cond_timedwait(
-			    &srv->watch_cv, &srv->watch_mu, &until);
+		nng_time until = nng_clock() + every;
+		nng_mtx_lock(srv->watch_mu);
+		while (!srv->watch_stop &&
+		       nng_cv_until(srv->watch_cv, until) != NNG_ETIMEDOUT)
+			;
 		bool stop = srv->watch_stop;
-		pthread_mutex_unlock(&srv->watch_mu);
+		nng_mtx_unlock(srv->watch_mu);
 		if (stop)
-			return NULL;
+			return;
 		if (rpc_close_probe(bound))
 			continue;
 		nng_mtx_lock(srv->mtx);
@@ -60,49 +44,43 @@ static void *rpc_watch_main(void *arg)
 		    "each one that ends from now on is leaked\"",
 		    srv->url, bound);
 		/* Each further probe would leak a pair of sockets. */
-		return NULL;
+		return;
 	}
 }
 
 hd_err rpc_server_watch_start(rpc_server *srv)
 {
-	pthread_condattr_t ca;
-
 	if (srv->opts.wedge_probe_ms == 0)
 		srv->opts.wedge_probe_ms = RPC_WATCH_DEFAULT_EVERY_MS;
 	if (srv->opts.wedge_bound_ms == 0)
 		srv->opts.wedge_bound_ms = RPC_WATCH_DEFAULT_BOUND_MS;
-	if (pthread_mutex_init(&srv->watch_mu, NULL) != 0)
-		return HD_ENOMEM;
-	if (pthread_condattr_init(&ca) != 0 ||
-	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-	    pthread_cond_init(&srv->watch_cv, &ca) != 0) {
-		pthread_mutex_destroy(&srv->watch_mu);
-		return HD_ENOMEM;
-	}
-	pthread_condattr_destroy(&ca);
 	srv->watch_stop = false;
-	if (pthread_create(&srv->watch_thr, NULL, rpc_watch_main, srv) != 0) {
-		pthread_cond_destroy(&srv->watch_cv);
-		pthread_mutex_destroy(&srv->watch_mu);
+	if (nng_mtx_alloc(&srv->watch_mu) != 0 ||
+	    nng_cv_alloc(&srv->watch_cv, srv->watch_mu) != 0 ||
+	    nng_thread_create(&srv->watch_thr, rpc_watch_main, srv) != 0) {
+		nng_cv_free(srv->watch_cv);
+		nng_mtx_free(srv->watch_mu);
+		srv->watch_cv = NULL;
+		srv->watch_mu = NULL;
 		return HD_ENOMEM;
 	}
-	srv->watch_running = true;
 	return HD_OK;
 }
 
 void rpc_server_watch_stop(rpc_server *srv)
 {
-	if (!srv->watch_running)
+	if (srv->watch_thr == NULL)
 		return;
-	pthread_mutex_lock(&srv->watch_mu);
+	nng_mtx_lock(srv->watch_mu);
 	srv->watch_stop = true;
-	pthread_cond_signal(&srv->watch_cv);
-	pthread_mutex_unlock(&srv->watch_mu);
-	pthread_join(srv->watch_thr, NULL);
-	pthread_cond_destroy(&srv->watch_cv);
-	pthread_mutex_destroy(&srv->watch_mu);
-	srv->watch_running = false;
+	nng_cv_wake(srv->watch_cv);
+	nng_mtx_unlock(srv->watch_mu);
+	nng_thread_destroy(srv->watch_thr); /* joins */
+	nng_cv_free(srv->watch_cv);
+	nng_mtx_free(srv->watch_mu);
+	srv->watch_thr = NULL;
+	srv->watch_cv = NULL;
+	srv->watch_mu = NULL;
 }
 
 bool rpc_server_wedged(const rpc_server *srv)
