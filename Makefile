@@ -23,15 +23,19 @@ CC = clang
 SANFLAGS = -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_LDFLAGS = -fsanitize=fuzzer,address,undefined
+NNG_SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
 OPT ?= -O1
 else ifeq ($(SAN),1)
 BUILD ?= build-san
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
+NNG_SANFLAGS = $(SANFLAGS)
 OPT ?= -O1
 else
 BUILD ?= build
 SANFLAGS =
+NNG_SANFLAGS =
 OPT ?= -O2
 endif
 
@@ -39,11 +43,18 @@ CC ?= cc
 PREFIX ?= /usr/local
 PROTOC_C ?= protoc-c
 
+# nng: Debian's 1.5.2 source package with Debian's patches and ours
+# (third_party/nng/), built by scripts/build-nng.sh into each build
+# directory with that build's sanitizers, and linked statically.
+NNG_DIR = $(BUILD)/nng
+NNG_LIB = $(NNG_DIR)/inst/lib/libnng.a
+NNG_LIBS = $(NNG_LIB) -lmbedtls -lmbedx509 -lmbedcrypto
+
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
-CPPFLAGS_BASE = -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
+CPPFLAGS_BASE = -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
 	-Itests/support
-LDLIBS_BASE = -lnng -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
+LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
 ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
@@ -117,12 +128,16 @@ $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(BUILD)/gen
 	$(PROTOC_C) --proto_path=proto --c_out=$(BUILD)/gen $<
 
-# Every object may include any generated header.
-$(BUILD)/obj/%.o: %.c $(GEN_H)
+$(NNG_LIB): scripts/build-nng.sh third_party/nng/SHA256SUMS \
+		$(wildcard third_party/nng/patches/*)
+	sh scripts/build-nng.sh $(NNG_DIR) "$(CC)" "-g -O2 $(NNG_SANFLAGS)"
+
+# Every object may include any generated header, and nng's.
+$(BUILD)/obj/%.o: %.c $(GEN_H) | $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H)
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c $(GEN_H) | $(NNG_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -Werror,$(ALL_CFLAGS)) -c -o $@ $<
 
@@ -131,9 +146,11 @@ $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIBSO): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libhedui.so.1 $(ALL_LDFLAGS) -o $@ $^ \
-		$(LDLIBS_BASE)
+# The shared library carries the nng it was built with, and exports none
+# of it: a program may link another nng beside it.
+$(LIBSO): $(LIB_OBJS) $(NNG_LIB)
+	$(CC) -shared -Wl,-soname,libhedui.so.1 -Wl,--exclude-libs,libnng.a \
+		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
 
 $(HEDUIDA): $(HEDUID_OBJS)
 	@mkdir -p $(dir $@)
@@ -228,12 +245,17 @@ bench-engines: $(PROGS) $(BENCH_BIN) certs
 	@$(TEST_ENV) BENCH_PARTS=engines sh tests/bench/run-bench.sh
 
 # --- install -------------------------------------------------------------
+# The installed static library holds nng's objects too (an integrator
+# links it with pkg-config's --static flags and nothing of nng's own).
 install: $(PROGS) $(LIBSO) $(LIBA)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/hedui/v1 \
 		$(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	rm -f $(BUILD)/libhedui-full.a
+	printf 'create $(BUILD)/libhedui-full.a\naddlib $(LIBA)\naddlib $(NNG_LIB)\nsave\nend\n' | ar -M
+	install -m 644 $(BUILD)/libhedui-full.a $(DESTDIR)$(PREFIX)/lib/libhedui.a
+	cp -R $(NNG_DIR)/inst/include/nng $(DESTDIR)$(PREFIX)/include/hedui/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhedui.so.1
 	ln -sf libhedui.so.1 $(DESTDIR)$(PREFIX)/lib/libhedui.so
 	install -m 644 lib/hd_err.h lib/rpc_client.h lib/rpc_status.h \

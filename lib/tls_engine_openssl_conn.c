@@ -404,6 +404,34 @@ static bool conn_verified(nng_tls_engine_conn *ec)
 	       SSL_get_verify_result(ec->ssl) == X509_V_OK;
 }
 
+/* NNG_OPT_TLS_PEER_CERT (our nng patch 0004): the certificate the peer
+ * proved it holds, DER encoded, for the server to tie a request's claims
+ * to the connection's identity. */
+static int conn_peer_cert(nng_tls_engine_conn *ec, void *buf, size_t *szp)
+{
+	X509 *x = ec->ssl != NULL && SSL_is_init_finished(ec->ssl)
+	              ? SSL_get0_peer_certificate(ec->ssl)
+	              : NULL;
+	if (x == NULL)
+		return NNG_ENOENT;
+	int len = i2d_X509(x, NULL);
+	if (len <= 0) {
+		ERR_clear_error();
+		return NNG_ENOMEM;
+	}
+	if ((size_t)len > *szp) {
+		*szp = (size_t)len;
+		return NNG_EINVAL;
+	}
+	unsigned char *p = buf;
+	if (i2d_X509(x, &p) != len) {
+		ERR_clear_error();
+		return NNG_ENOMEM;
+	}
+	*szp = (size_t)len;
+	return 0;
+}
+
 nng_tls_engine_conn_ops tls_ossl_conn_ops = {
     .size = sizeof(nng_tls_engine_conn),
     .init = conn_init,
@@ -413,4 +441,5 @@ nng_tls_engine_conn_ops tls_ossl_conn_ops = {
     .recv = conn_recv,
     .send = conn_send,
     .verified = conn_verified,
+    .peer_cert = conn_peer_cert,
 };

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Installs the Debian bookworm packages hedui builds, tests and runs with.
-# Runs apt-get as root, through sudo when not root already.
+# Installs the Debian bookworm packages hedui builds, tests and runs with,
+# and fetches Debian's nng source package that the build patches and
+# links (scripts/fetch-nng.sh). Runs apt-get as root, through sudo when
+# not root already.
 set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev openssl ca-certificates
-libnng-dev nng-utils protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
+cmake patch xz-utils libmbedtls-dev debian-archive-keyring nng-utils
+protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 libssl-dev libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcmocka-dev
 python3 python3-protobuf python3-pytest python3-cryptography procps gdb"
 SUDO=
@@ -14,9 +17,11 @@ missing=$(dpkg-query -W -f='${Status} ${Package}\n' $PKGS 2>/dev/null |
 count=$(echo $PKGS | wc -w)
 have=$(dpkg-query -W -f='${Status}\n' $PKGS 2>/dev/null |
 	grep -c '^install ok installed' || true)
-if [ "$have" -eq "$count" ] && [ "$missing" -eq 0 ]; then
-	exit 0
+if [ "$have" -ne "$count" ] || [ "$missing" -ne 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends $PKGS
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends $PKGS
+# nng is built from Debian's source package with our patches
+# (third_party/nng/README.md); this fetches it once, as the calling user.
+sh "$(dirname "$0")/fetch-nng.sh"

@@ -36,7 +36,7 @@ int main(void)
 C
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 if cc -o "$tmp/caller" "$tmp/caller.c" $(pkg-config --cflags hedui) \
-	$(pkg-config --libs hedui) -lprotobuf-c -lnng -lssl -lcrypto \
+	$(pkg-config --libs hedui) -lprotobuf-c -lssl -lcrypto \
 	>"$tmp/cc.log" 2>&1; then
 	ok "compile against pkg-config hedui"
 else

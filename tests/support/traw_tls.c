@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -120,4 +121,104 @@ done:
 		close(s);
 	SSL_CTX_free(ctx);
 	return result;
+}
+
+struct traw_sp {
+	int s;
+	SSL_CTX *ctx;
+	SSL *ssl;
+};
+
+static void traw_sp_free(traw_sp *c)
+{
+	SSL_free(c->ssl);
+	if (c->s >= 0)
+		close(c->s);
+	SSL_CTX_free(c->ctx);
+	ERR_clear_error();
+	free(c);
+}
+
+traw_sp *traw_sp_open(int port, const char *identity, uint32_t timeout_ms)
+{
+	uint8_t hdr[8] = {0, 'S', 'P', 0, 0, SP_REQ0, 0, 0}, peer[8];
+	size_t got;
+	traw_sp *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	signal(SIGPIPE, SIG_IGN);
+	if ((c->ctx = traw_ctx(identity)) == NULL ||
+	    (c->s = ttcp_connect(port, timeout_ms)) < 0 ||
+	    (c->ssl = SSL_new(c->ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->s) != 1 || SSL_connect(c->ssl) != 1 ||
+	    !traw_write_all(c->ssl, hdr, sizeof hdr) ||
+	    SSL_read_ex(c->ssl, peer, sizeof peer, &got) != 1 || got != 8 ||
+	    memcmp(peer, "\0SP\0", 4) != 0) {
+		traw_sp_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+bool traw_sp_send(traw_sp *c, uint32_t id, const void *body, size_t len)
+{
+	uint8_t *frame = malloc(12 + len);
+	if (frame == NULL)
+		return false;
+	uint64_t n = 4 + (uint64_t)len;
+	for (int i = 0; i < 8; i++)
+		frame[i] = (uint8_t)(n >> (56 - 8 * i));
+	id |= 0x80000000u; /* the last (only) word of a REQ backtrace */
+	for (int i = 0; i < 4; i++)
+		frame[8 + i] = (uint8_t)(id >> (24 - 8 * i));
+	memcpy(frame + 12, body, len);
+	bool ok = traw_write_all(c->ssl, frame, 12 + len);
+	free(frame);
+	return ok;
+}
+
+static bool traw_read_all(SSL *ssl, uint8_t *buf, size_t len)
+{
+	size_t done = 0, got;
+	while (done < len) {
+		if (SSL_read_ex(ssl, buf + done, len - done, &got) != 1)
+			return false;
+		done += got;
+	}
+	return true;
+}
+
+bool traw_sp_recv(traw_sp *c, uint8_t **body, size_t *len)
+{
+	uint8_t h[12];
+	*body = NULL;
+	if (!traw_read_all(c->ssl, h, sizeof h))
+		return false;
+	uint64_t n = 0;
+	for (int i = 0; i < 8; i++)
+		n = n << 8 | h[i];
+	if (n < 4 || n > 64u << 20)
+		return false;
+	*len = (size_t)n - 4;
+	if ((*body = malloc(*len > 0 ? *len : 1)) == NULL)
+		return false;
+	if (!traw_read_all(c->ssl, *body, *len)) {
+		free(*body);
+		*body = NULL;
+		return false;
+	}
+	return true;
+}
+
+void traw_sp_reset(traw_sp *c)
+{
+	struct linger l = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(c->s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	traw_sp_free(c);
+}
+
+void traw_sp_close(traw_sp *c)
+{
+	(void)SSL_shutdown(c->ssl);
+	traw_sp_free(c);
 }

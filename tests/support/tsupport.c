@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include <openssl/ssl.h>
 
 #include "hedui/v1/health.pb-c.h"
+#include "hedui/v1/rpc.pb-c.h"
 #include "rpc_close.h"
 #include "tls_setup.h"
 
@@ -520,4 +522,50 @@ long tproc_peak_rss_kib(const tproc *p)
 			break;
 	fclose(f);
 	return kib;
+}
+
+int tproc_fd_count(const tproc *p)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)p->pid);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+long tproc_rss_kib(const tproc *p)
+{
+	char path[64], line[256];
+	long kib = -1;
+	snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+uint8_t *tenvelope(const char *method, const char *request_id,
+    const void *payload, size_t payload_len, size_t *len)
+{
+	Hedui__V1__RpcRequest env = HEDUI__V1__RPC_REQUEST__INIT;
+	env.method = (char *)method;
+	env.request_id = (char *)request_id;
+	env.payload.data = (uint8_t *)payload;
+	env.payload.len = payload_len;
+	*len = hedui__v1__rpc_request__get_packed_size(&env);
+	uint8_t *buf = malloc(*len > 0 ? *len : 1);
+	if (buf != NULL)
+		hedui__v1__rpc_request__pack(&env, buf);
+	return buf;
 }

@@ -105,3 +105,29 @@ void tproc_signal(tproc *p, int sig);
 int tproc_wait(tproc *p, int timeout_ms);
 /* Peak resident set size (VmHWM) in KiB, or -1. */
 long tproc_peak_rss_kib(const tproc *p);
+/* Resident set size now (VmRSS) in KiB, or -1. */
+long tproc_rss_kib(const tproc *p);
+/* Open descriptors of the process now, or -1. */
+int tproc_fd_count(const tproc *p);
+
+/*
+ * A REQ peer written with OpenSSL, not nng, for the attack tests: they
+ * must be able to do what nng's client never does (reset in the middle
+ * of a burst, close_notify at odd moments, stall). traw_sp_open connects
+ * to 127.0.0.1:port, completes TLS with identity NAME (a dev PKI file
+ * stem) and the SP header exchange; NULL on failure.
+ */
+typedef struct traw_sp traw_sp;
+traw_sp *traw_sp_open(int port, const char *identity, uint32_t timeout_ms);
+/* Sends one request frame: SP length, REQ request id, body. */
+bool traw_sp_send(traw_sp *c, uint32_t id, const void *body, size_t len);
+/* Receives one reply frame's body (malloc'd); false on EOF or error. */
+bool traw_sp_recv(traw_sp *c, uint8_t **body, size_t *len);
+/* Closes with a TCP reset (SO_LINGER 0), no close_notify. Frees c. */
+void traw_sp_reset(traw_sp *c);
+/* Closes politely (close_notify, then close). Frees c. */
+void traw_sp_close(traw_sp *c);
+
+/* An encoded RpcRequest envelope for a method with a payload; malloc'd. */
+uint8_t *tenvelope(const char *method, const char *request_id,
+    const void *payload, size_t payload_len, size_t *len);
