@@ -22,6 +22,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "log.h"
+#include "log_limit.h"
 #include "rpc_envelope.h"
 #include "utf8.h"
 
@@ -31,6 +32,11 @@
  * walks every pending timeout. */
 #define RPC_REAPER_MAX_MS 1000
 #define RPC_TIME_NEVER ((nng_time)-1)
+
+/* What any peer can cause at will is logged within bounds. */
+static log_limit rpc_reject_log = LOG_LIMIT_INIT("rpc.reject", 50, 10000);
+static log_limit rpc_fail_log = LOG_LIMIT_INIT("rpc.fail", 50, 10000);
+static log_limit rpc_deadline_log = LOG_LIMIT_INIT("rpc.deadline", 50, 10000);
 
 static void rpc_call_cb(void *arg);
 static void rpc_call_after_send(rpc_call *c, int rv);
@@ -45,6 +51,10 @@ static void rpc_call_start_recv(rpc_call *c)
 /* Frees what the finished request held. Called with no handler running. */
 static void rpc_call_clear(rpc_call *c)
 {
+	if (c->counted && c->srv->conns != NULL)
+		rpc_conns_done(c->srv->conns, c->pipe);
+	c->counted = false;
+	c->light = false;
 	if (c->msg != NULL && c->method != NULL)
 		protobuf_c_message_free_unpacked(c->msg, NULL);
 	c->msg = NULL;
@@ -85,10 +95,10 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	char safe[104];
 	rpc_server_safe_method(
 	    c->env != NULL ? c->env->method : "", safe, sizeof safe);
-	log_info("rpc.reject",
-	    "method=\"%s\" request_id=\"%s\" code=%s "
+	log_limited(&rpc_reject_log, LOG_LVL_INFO,
+	    "method=\"%s\" request_id=\"%s\" peer_addr=%s code=%s "
 	    "message=\"%s\"",
-	    safe, c->request_id, rpc_code_name(code), msg);
+	    safe, c->request_id, c->peer.addr, rpc_code_name(code), msg);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
@@ -175,9 +185,20 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	char why[160];
 
 	c->received_at = nng_clock();
+	c->pipe = nng_msg_get_pipe(m);
 	rpc_code code = rpc_server_decode(srv, nng_msg_body(m), nng_msg_len(m),
 	    &c->env, &meth, why, sizeof why);
 	nng_msg_free(m);
+	bool light = code == RPC_OK && rpc_server_method_light(meth);
+	/* Counted on its connection from here until its reply is sent, so
+	 * that a connection with work outstanding is never closed as
+	 * idle. */
+	bool rate_ok = true;
+	if (srv->conns != NULL) {
+		rate_ok =
+		    rpc_conns_begin(srv->conns, c->pipe, light, &c->peer);
+		c->counted = true;
+	}
 	if (c->env != NULL) {
 		/* Logged in quotes: a refused request_id must not close
 		 * them. */
@@ -211,15 +232,33 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		    why[0] != '\0' ? ": " : "", why);
 		return;
 	}
-	if (!rpc_server_inflight_take(srv)) {
-		rpc_call_reject(c, RPC_RESOURCE_EXHAUSTED,
-		    "server at capacity (%d requests in flight); retry later",
-		    srv->opts.max_inflight);
+	if (!rpc_server_peer_allowed(srv, meth, &c->peer)) {
+		char who[160];
+		rpc_peer_log_safe(c->peer.subject, who, sizeof who);
+		rpc_call_reject(c, RPC_PERMISSION_DENIED,
+		    "%s does not serve this caller (certificate subject "
+		    "\"%s\")",
+		    meth->service_name, c->peer.known ? who : "unknown");
 		return;
 	}
+	if (!rate_ok) {
+		rpc_call_reject(c, RPC_RESOURCE_EXHAUSTED,
+		    "too many requests from this identity (over %d a "
+		    "second); retry later",
+		    srv->opts.limits.rate_per_identity);
+		return;
+	}
+	if (!rpc_server_inflight_take(srv, light)) {
+		rpc_call_reject(c, RPC_RESOURCE_EXHAUSTED,
+		    "server at capacity (%d requests in flight); retry later",
+		    light ? srv->opts.limits.health_inflight
+		          : srv->opts.max_inflight);
+		return;
+	}
+	c->light = light;
 	c->msg = rpc_server_decode_payload(meth, c->env, why, sizeof why);
 	if (c->msg == NULL) {
-		rpc_server_inflight_give(srv);
+		rpc_server_inflight_give(srv, light);
 		rpc_call_reject(c, RPC_INVALID_ARGUMENT, "%s", why);
 		return;
 	}
@@ -294,7 +333,7 @@ static void rpc_call_finish(rpc_call *c, nng_msg *m)
 	if (st == RPC_CALL_HANDLING)
 		c->state = RPC_CALL_SENDING;
 	nng_mtx_unlock(c->mtx);
-	rpc_server_inflight_give(srv);
+	rpc_server_inflight_give(srv, c->light);
 
 	switch (st) {
 	case RPC_CALL_HANDLING:
@@ -348,9 +387,10 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	va_end(ap);
 	if (code == RPC_OK)
 		code = RPC_UNKNOWN; /* a failure is never OK */
-	log_info("rpc.fail", "method=%s request_id=\"%s\" code=%s",
+	log_limited(&rpc_fail_log, LOG_LVL_INFO,
+	    "method=%s request_id=\"%s\" peer_addr=%s code=%s",
 	    c->method != NULL ? c->method->full_name : "", c->request_id,
-	    rpc_code_name(code));
+	    c->peer.addr, rpc_code_name(code));
 	rpc_call_finish(
 	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
@@ -420,7 +460,8 @@ static void rpc_reaper_cb(void *arg)
 		}
 		nng_mtx_unlock(c->mtx);
 		if (expired) {
-			log_info("rpc.deadline", "method=%s request_id=\"%s\"",
+			log_limited(&rpc_deadline_log, LOG_LVL_INFO,
+			    "method=%s request_id=\"%s\"",
 			    c->method->full_name, c->request_id);
 			rpc_call_send(
 			    c, rpc_envelope_reply(c->request_id,
@@ -480,6 +521,11 @@ const uint8_t *rpc_call_payload(const rpc_call *c, size_t *len)
 rpc_server *rpc_call_server(const rpc_call *c)
 {
 	return c->srv;
+}
+
+const rpc_peer *rpc_call_peer(const rpc_call *c)
+{
+	return &c->peer;
 }
 
 /* --- contexts ---------------------------------------------------------- */

@@ -20,6 +20,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "hd_err.h"
+#include "rpc_limits.h"
+#include "rpc_peer.h"
 #include "rpc_status.h"
 #include "tls_setup.h"
 
@@ -45,6 +47,16 @@ typedef struct rpc_server_opts {
 	                             default 30000 */
 	uint32_t wedge_bound_ms;  /* how long such a close may take;
 	                             default 5000 */
+
+	rpc_limits limits; /* what clients can hold (rpc_limits.h) */
+	/* NULL: every peer whose certificate chains to the CA may call.
+	 * Otherwise a NULL-terminated list (rpc_peer_matches: "CN=NAME",
+	 * NAME, a whole subject, or "sha256:HEX"); other peers get
+	 * PERMISSION_DENIED for everything but Health. */
+	const char *const *allow_peers;
+	/* The identity inproc:// calls carry (they have no TLS): the fuzz
+	 * targets'. NULL: such calls have an unknown peer. */
+	const rpc_peer *inproc_peer;
 } rpc_server_opts;
 
 rpc_server *rpc_server_alloc(const rpc_server_opts *opts);
@@ -99,6 +111,9 @@ uint32_t rpc_call_remaining_ms(const rpc_call *call);
 /* The raw payload bytes as received. */
 const uint8_t *rpc_call_payload(const rpc_call *call, size_t *len);
 rpc_server *rpc_call_server(const rpc_call *call);
+/* Who sent the request: the TLS certificate of its connection. Valid
+ * until the call is answered. */
+const rpc_peer *rpc_call_peer(const rpc_call *call);
 
 /* Answers OK with this message. Exactly one of reply / fail per call. */
 void rpc_call_reply(rpc_call *call, const ProtobufCMessage *response);

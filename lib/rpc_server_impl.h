@@ -11,6 +11,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "hedui/v1/rpc.pb-c.h"
+#include "rpc_conns.h"
 #include "rpc_server.h"
 
 typedef struct rpc_method {
@@ -45,6 +46,10 @@ struct rpc_call {
 	nng_time received_at;
 	nng_time deadline;
 	char request_id[65];
+	nng_pipe pipe; /* the request's connection */
+	bool counted;  /* rpc_conns_begin was called for it */
+	bool light;    /* holds a health slot, not an in-flight one */
+	rpc_peer peer; /* who sent it */
 };
 
 typedef struct rpc_service_state {
@@ -62,6 +67,7 @@ struct rpc_server {
 	nng_tls_config *tls;
 	nng_mtx *mtx; /* guards inflight, draining, serving flags */
 	int inflight;
+	int light_inflight; /* Health calls running (health_inflight) */
 	bool draining;
 	bool started;
 	int serving_all;
@@ -80,6 +86,14 @@ struct rpc_server {
 	const char **method_names;
 	rpc_service_state *services;
 	size_t nservices;
+
+	/* Connections: identities, bounds, idle closing (rpc_conns.h), and
+	 * the timer that sweeps them once a second. */
+	rpc_conns *conns;
+	nng_aio *sweeper;
+	nng_mtx *sweeper_mtx;
+	bool sweeper_stopped;
+	uint64_t hs_seen[3]; /* handshake counters already logged */
 
 	rpc_call *calls;
 	int ncalls;
@@ -103,9 +117,24 @@ void rpc_reaper_note(rpc_server *srv, nng_time deadline);
 const rpc_method *rpc_server_find_method(rpc_server *srv, const char *name);
 bool rpc_server_draining(rpc_server *srv);
 bool rpc_server_is_serving_method(rpc_server *srv, const rpc_method *m);
-/* Admission: false when max_inflight handlers run already. */
-bool rpc_server_inflight_take(rpc_server *srv);
-void rpc_server_inflight_give(rpc_server *srv);
+/* Admission: false when max_inflight handlers run already. A light call
+ * (Health) has its own small bound instead, so that a server busy to its
+ * limit still says it is serving. */
+bool rpc_server_inflight_take(rpc_server *srv, bool light);
+void rpc_server_inflight_give(rpc_server *srv, bool light);
+/* Whether the method is exempt from the in-flight bound, the rate limit
+ * and the allow list: hedui.v1.Health. */
+bool rpc_server_method_light(const rpc_method *m);
+/* Whether the peer may call this method (allow_peers). */
+bool rpc_server_peer_allowed(
+    const rpc_server *srv, const rpc_method *m, const rpc_peer *peer);
+
+/* Connections (rpc_server_core.c): the table and its pipe events, the
+ * transport's handshake bounds, and the sweeper. */
+hd_err rpc_server_conns_open(rpc_server *srv, bool inproc);
+hd_err rpc_server_bound_handshakes(rpc_server *srv);
+hd_err rpc_server_sweeper_start(rpc_server *srv);
+void rpc_server_sweeper_stop(rpc_server *srv);
 
 /*
  * The socket-free half of dispatch, also what the fuzz targets drive.

@@ -143,6 +143,8 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 		cfg->source_batch_max = (int)n;
 		return "";
 	}
+	if (strcmp(section, "limits") == 0)
+		return rpc_limits_set(&cfg->limits, name, value);
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
@@ -211,7 +213,11 @@ static void heduid_usage(FILE *f)
 	    "                           made when absent)\n"
 	    "      --log-level LEVEL    debug, info, warn or error\n"
 	    "  -V, --version            print version and TLS engine\n"
-	    "  -h, --help               this text\n");
+	    "  -h, --help               this text\n"
+	    "\n"
+	    "What clients can hold ([limits]; a number, or off where it "
+	    "can be):\n");
+	rpc_limits_usage(f);
 }
 
 enum {
@@ -232,11 +238,12 @@ enum {
 	OPT_AUDIT_KEY,
 	OPT_LOGLEVEL,
 	OPT_BATCHMAX,
+	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
 heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option fixed[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"ca", required_argument, NULL, OPT_CA},
@@ -258,8 +265,17 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
 	};
+	/* The fixed flags, then one per bound of rpc_limits. */
+	struct option longopts[sizeof fixed / sizeof fixed[0] + 32];
+	size_t nl = sizeof fixed / sizeof fixed[0];
+	memcpy(longopts, fixed, sizeof fixed);
+	for (size_t i = 0; rpc_limits_flag(i) != NULL &&
+	                   nl + 1 < sizeof longopts / sizeof longopts[0];
+	     i++)
+		longopts[nl++] = (struct option){rpc_limits_flag(i),
+		    required_argument, NULL, OPT_LIMIT + (int)i};
+	longopts[nl] = (struct option){NULL, 0, NULL, 0};
 	/* The file first, wherever --config stands, so flags override it. */
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -328,6 +344,17 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 			    tls_setup_engine_description(),
 			    tls_setup_max_version(NULL));
 			return HEDUID_EXIT_OK;
+		}
+		if (opt >= OPT_LIMIT) {
+			const char *name = rpc_limits_flag(opt - OPT_LIMIT);
+			const char *problem =
+			    cfg_set(cfg, "limits", name, optarg);
+			if (problem != NULL && problem[0] != '\0') {
+				fprintf(stderr, "heduid: --%s %s\n", name,
+				    problem);
+				return HEDUID_EXIT_USAGE;
+			}
+			continue;
 		}
 		bool known = false;
 		for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {

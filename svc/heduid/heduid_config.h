@@ -12,6 +12,7 @@
 
 #include "hd_err.h"
 #include "log.h"
+#include "rpc_limits.h"
 
 typedef struct heduid_config {
 	/* [server] */
@@ -43,6 +44,8 @@ typedef struct heduid_config {
 	char audit_key[512]; /* empty: store_path + ".audit-key" */
 	uint32_t store_probe_ms;
 	int source_batch_max; /* [sources] batch_max */
+	/* [limits]: what clients can hold (0: the defaults) */
+	rpc_limits limits;
 } heduid_config;
 
 typedef enum heduid_action {

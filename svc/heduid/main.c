@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 	    .reject_contexts = cfg.reject_contexts,
 	    .recv_max_bytes = cfg.recv_max_bytes,
 	    .max_deadline_ms = cfg.max_deadline_ms,
+	    .limits = cfg.limits,
 	};
 	if ((srv = rpc_server_alloc(&so)) == NULL)
 		goto fail;

@@ -30,6 +30,7 @@ typedef struct serve_opts {
 	const char *tls_engine;
 	source_chaos chaos;
 	long long max_inflight, max_held, max_deadline_ms;
+	rpc_limits limits;
 	char listen_buf[64], ca_buf[PATH_MAX], crl_buf[PATH_MAX],
 	    cert_buf[PATH_MAX], key_buf[PATH_MAX];
 } serve_opts;
@@ -64,7 +65,12 @@ static const char serve_usage_text[] =
     "(30000)\n"
     "      --log-level LEVEL    debug, info, warn or error\n"
     "  -V, --version\n"
-    "  -h, --help\n";
+    "  -h, --help\n"
+    "\n"
+    "What clients can hold (a number, or off where it can be; a "
+    "source\n"
+    "has no rate limit unless --rate-per-identity is given: heduid is\n"
+    "its one caller):\n";
 
 enum {
 	OPT_KIND = 256,
@@ -85,6 +91,7 @@ enum {
 	OPT_HELD,
 	OPT_DEADLINE,
 	OPT_LOGLEVEL,
+	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
 bool source_cli_count(const char *s, long long max, long long *out)
@@ -127,7 +134,7 @@ static int serve_count(const char *flag, const char *v, long long lo,
 /* 0 to run, or the exit status. */
 static int serve_parse(serve_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option fixed[] = {
 	    {"kind", required_argument, NULL, OPT_KIND},
 	    {"listen", required_argument, NULL, OPT_LISTEN},
 	    {"db", required_argument, NULL, OPT_DB},
@@ -148,8 +155,16 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
 	};
+	struct option longopts[sizeof fixed / sizeof fixed[0] + 32];
+	size_t nl = sizeof fixed / sizeof fixed[0];
+	memcpy(longopts, fixed, sizeof fixed);
+	for (size_t i = 0; rpc_limits_flag(i) != NULL &&
+	                   nl + 1 < sizeof longopts / sizeof longopts[0];
+	     i++)
+		longopts[nl++] = (struct option){rpc_limits_flag(i),
+		    required_argument, NULL, OPT_LIMIT + (int)i};
+	longopts[nl] = (struct option){NULL, 0, NULL, 0};
 	long long n;
 	log_level lvl;
 	int opt, rc;
@@ -246,8 +261,20 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 			return -1;
 		case 'h':
 			fputs(serve_usage_text, stdout);
+			rpc_limits_usage(stdout);
 			return -1;
 		default:
+			if (opt >= OPT_LIMIT) {
+				const char *name =
+				    rpc_limits_flag((size_t)(opt - OPT_LIMIT));
+				const char *problem =
+				    rpc_limits_set(&o->limits, name, optarg);
+				if (problem != NULL && problem[0] != '\0')
+					return source_cli_usage(
+					    "--%s: %s, not \"%s\"", name,
+					    problem, optarg);
+				break;
+			}
 			return source_cli_usage("%s", "unknown option");
 		}
 	}
@@ -322,8 +349,10 @@ static int serve_open_store(const serve_opts *o, srcdb **db, long long *n)
 
 int source_serve_main(int argc, char **argv)
 {
-	serve_opts o = {
-	    .max_inflight = 128, .max_held = -1, .max_deadline_ms = 30000};
+	serve_opts o = {.max_inflight = 128,
+	    .max_held = -1,
+	    .max_deadline_ms = 30000,
+	    .limits = {.rate_per_identity = -1}};
 	int rc = serve_parse(&o, argc, argv);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -357,6 +386,7 @@ int source_serve_main(int argc, char **argv)
 	        .key_file = o.key},
 	    .max_inflight = (int)o.max_inflight,
 	    .max_deadline_ms = (uint32_t)o.max_deadline_ms,
+	    .limits = o.limits,
 	};
 	source_service_opts sso = {.db = db,
 	    .chaos = o.chaos,
