@@ -275,7 +275,7 @@ static void rpc_conns_add(rpc_conns *t, nng_pipe p)
 		rpc_peer_log_safe(fresh.peer.subject, who, sizeof who);
 		log_limited(&rpc_conn_limit_log, LOG_LVL_WARN,
 		    "url=\"%s\" bound=connections peer_addr=%s peer=\"%s\" "
-		    "action=%s",
+		    "action=\"%s\"",
 		    t->o.who, fresh.peer.addr, who,
 		    refuse ? "refused (every connection busy)"
 		           : "closed the longest-idle connection");

@@ -47,6 +47,9 @@ typedef struct rpc_server_opts {
 	                             default 30000 */
 	uint32_t wedge_bound_ms;  /* how long such a close may take;
 	                             default 5000 */
+	/* Tests only: a wedged server stays up, NOT_SERVING, instead of
+	 * exiting with RPC_WEDGED_EXIT for its supervisor to restart it. */
+	bool stay_when_wedged;
 
 	rpc_limits limits; /* what clients can hold (rpc_limits.h) */
 	/* NULL: every peer whose certificate chains to the CA may call.
@@ -90,10 +93,16 @@ void rpc_server_set_serving(rpc_server *srv, const char *service, int serving);
 void rpc_server_set_not_serving_why(rpc_server *srv, const char *why);
 void rpc_server_not_serving_why(rpc_server *srv, char *out, size_t cap);
 /* Whether nng was found unable to close connections (its reaper stuck,
- * see rpc_close.h). Sticky: only a restart clears it. Health then says
- * NOT_SERVING for everything, so that a supervisor restarts the process;
- * calls are still served meanwhile. */
+ * see rpc_close.h). Sticky: only a restart clears it. The process then
+ * exits with RPC_WEDGED_EXIT (EX_SOFTWARE), so that its supervisor
+ * restarts it: reports are committed before they are answered, so nothing
+ * is lost. With stay_when_wedged (tests) Health says NOT_SERVING for
+ * everything instead, while calls are still served. */
+#define RPC_WEDGED_EXIT 70
 bool rpc_server_wedged(const rpc_server *srv);
+/* Whether the listener was found not accepting new connections (two
+ * probes in a row): Health says NOT_SERVING until a probe succeeds. */
+bool rpc_server_listener_stuck(const rpc_server *srv);
 /* 1 serving, 0 not serving, -1 unknown service; "" is the whole server. */
 int rpc_server_is_serving(const rpc_server *srv, const char *service);
 

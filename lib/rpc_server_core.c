@@ -208,7 +208,8 @@ hd_err rpc_server_start(rpc_server *srv)
 	log_info("rpc.listen",
 	    "url=\"%s\" max_inflight=%d recv_max_bytes=%zu "
 	    "tls_engine=%s tls_max=%s handshake_timeout_ms=%d "
-	    "max_handshakes=%d/%d per peer max_connections=%d/%d per peer "
+	    "max_handshakes=%d max_handshakes_per_peer=%d max_connections=%d "
+	    "max_connections_per_peer=%d "
 	    "idle_timeout_ms=%d rate_per_identity=%d allow_peers=%s",
 	    srv->url, srv->opts.max_inflight, srv->opts.recv_max_bytes,
 	    tls_setup_engine_name(), tls_setup_max_version(&srv->opts.tls),
@@ -391,7 +392,7 @@ static void rpc_server_log_handshakes(rpc_server *srv)
 	 * closed for the bounds mean someone holds connections open. */
 	log_event(d[0] > 0 ? LOG_LVL_WARN : LOG_LVL_INFO, "rpc.handshakes",
 	    "url=\"%s\" evicted=%llu failed=%llu timed_out=%llu "
-	    "in_progress=%d max_handshakes=%d/%d per peer",
+	    "in_progress=%d max_handshakes=%d max_handshakes_per_peer=%d",
 	    srv->url, (unsigned long long)d[0], (unsigned long long)d[1],
 	    (unsigned long long)d[2], open, srv->opts.limits.max_handshakes,
 	    srv->opts.limits.max_handshakes_per_peer);
@@ -478,12 +479,13 @@ int rpc_server_is_serving(const rpc_server *srv, const char *service)
 {
 	int r = -1;
 	nng_mtx_lock(srv->mtx);
+	bool sound = !srv->wedged && !srv->listener_stuck;
 	if (service == NULL || service[0] == '\0') {
-		r = srv->serving_all && !srv->wedged;
+		r = srv->serving_all && sound;
 	} else {
 		for (size_t i = 0; i < srv->nservices; i++)
 			if (strcmp(srv->services[i].name, service) == 0)
-				r = srv->serving_all && !srv->wedged &&
+				r = srv->serving_all && sound &&
 				    srv->services[i].serving;
 	}
 	nng_mtx_unlock(srv->mtx);

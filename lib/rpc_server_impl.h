@@ -73,6 +73,7 @@ struct rpc_server {
 	int serving_all;
 	char not_serving_why[200]; /* told to callers refused meanwhile */
 	bool wedged;               /* sticky; see rpc_server_wedged */
+	bool listener_stuck;       /* see rpc_server_listener_stuck */
 
 	/* The wedge watch (rpc_server_watch.c): its own thread, because a
 	 * probe may block for the whole bound. */
@@ -80,6 +81,7 @@ struct rpc_server {
 	nng_mtx *watch_mu;
 	nng_cv *watch_cv;
 	bool watch_stop;
+	struct rpc_listen_probe *lprobe; /* NULL for inproc:// */
 
 	rpc_method *methods;
 	size_t nmethods;

@@ -257,6 +257,29 @@ static int conn_tls_failure(nng_tls_engine_conn *ec)
 	return peer_auth ? NNG_EPEERAUTH : NNG_ECRYPTO;
 }
 
+/*
+ * What our errors mean to nng: they steer its state machines, not only
+ * its error counts. NNG_ECLOSED and NNG_ECANCELED mean "this object was
+ * closed or cancelled by its owner": a listener handed NNG_ECLOSED from a
+ * connection's handshake stops accepting for good (issue 12: one client's
+ * close_notify before its SP header stopped heduid from accepting any new
+ * connection). So nothing a peer does may come out as either: a peer that
+ * ends the connection (close_notify, EOF, reset) is NNG_ECONNSHUT, a
+ * transport error below us keeps its own code unless it is one of those
+ * two, which become NNG_ECONNSHUT too.
+ */
+static int conn_io_error(const nng_tls_engine_conn *ec)
+{
+	switch (ec->io_err) {
+	case 0:
+	case NNG_ECLOSED:
+	case NNG_ECANCELED:
+		return NNG_ECONNSHUT;
+	default:
+		return ec->io_err;
+	}
+}
+
 /* Maps the result of an SSL_* call that did not succeed. */
 static int conn_error(nng_tls_engine_conn *ec, int ret)
 {
@@ -265,20 +288,20 @@ static int conn_error(nng_tls_engine_conn *ec, int ret)
 	case SSL_ERROR_WANT_WRITE:
 		return NNG_EAGAIN;
 	case SSL_ERROR_ZERO_RETURN:
-		return NNG_ECLOSED; /* the peer's close_notify */
+		return NNG_ECONNSHUT; /* the peer's close_notify */
 	case SSL_ERROR_SSL:
 		ec->failed = true;
 		/* nng's transport failed under us: that is the error, and
 		 * OpenSSL's "unexpected EOF" only its echo. */
 		if (ec->io_err != 0) {
 			ERR_clear_error();
-			return ec->io_err;
+			return conn_io_error(ec);
 		}
 		return conn_tls_failure(ec);
 	default:
 		ec->failed = true;
 		ERR_clear_error();
-		return ec->io_err != 0 ? ec->io_err : NNG_ECONNSHUT;
+		return conn_io_error(ec);
 	}
 }
 

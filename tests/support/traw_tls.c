@@ -222,3 +222,42 @@ void traw_sp_close(traw_sp *c)
 	(void)SSL_shutdown(c->ssl);
 	traw_sp_free(c);
 }
+
+bool traw_tls_end_early(int port, const char *identity, traw_end how)
+{
+	static const uint8_t bad[8] = {0, 'S', 'Q', 0, 0, SP_REQ0, 0, 0};
+	static const uint8_t partial[3] = {0, 'S', 'P'};
+	traw_sp c = {.s = -1};
+	signal(SIGPIPE, SIG_IGN);
+	bool ok = (c.ctx = traw_ctx(identity)) != NULL &&
+	          (c.s = ttcp_connect(port, 5000)) >= 0 &&
+	          (c.ssl = SSL_new(c.ctx)) != NULL &&
+	          SSL_set_fd(c.ssl, c.s) == 1 && SSL_connect(c.ssl) == 1;
+	if (ok) {
+		switch (how) {
+		case TRAW_END_CLOSE_NOTIFY:
+			(void)SSL_shutdown(c.ssl);
+			break;
+		case TRAW_END_PARTIAL_NOTIFY:
+			(void)traw_write_all(c.ssl, partial, sizeof partial);
+			(void)SSL_shutdown(c.ssl);
+			break;
+		case TRAW_END_BAD_SP_HEADER:
+			(void)traw_write_all(c.ssl, bad, sizeof bad);
+			break;
+		case TRAW_END_RESET: {
+			struct linger l = {.l_onoff = 1, .l_linger = 0};
+			setsockopt(c.s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+			break;
+		}
+		}
+		/* Let the server see it before the socket goes. */
+		usleep(20 * 1000);
+	}
+	SSL_free(c.ssl);
+	if (c.s >= 0)
+		close(c.s);
+	SSL_CTX_free(c.ctx);
+	ERR_clear_error();
+	return ok;
+}

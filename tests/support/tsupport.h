@@ -66,8 +66,6 @@ rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving);
 /* Milliseconds of a monotonic clock. */
 uint64_t tnow_ms(void);
 
-#endif
-
 /* Sends raw bytes on a fresh REQ socket over TLS (identity NAME, or NULL
  * for no client certificate) and waits up to timeout_ms for the reply.
  * Returns 0 and the reply bytes (malloc'd) or an nng error. */
@@ -128,6 +126,19 @@ void traw_sp_reset(traw_sp *c);
 /* Closes politely (close_notify, then close). Frees c. */
 void traw_sp_close(traw_sp *c);
 
+/* Ways a TLS client ends a connection before it is an SP connection. */
+typedef enum traw_end {
+	TRAW_END_CLOSE_NOTIFY,   /* close_notify right after the handshake */
+	TRAW_END_PARTIAL_NOTIFY, /* 3 bytes of the SP header, close_notify */
+	TRAW_END_BAD_SP_HEADER,  /* an SP header that is not SP */
+	TRAW_END_RESET,          /* a TCP reset right after the handshake */
+} traw_end;
+/* Completes a TLS handshake as NAME, then ends as told. True when the
+ * handshake completed. */
+bool traw_tls_end_early(int port, const char *identity, traw_end how);
+
 /* An encoded RpcRequest envelope for a method with a payload; malloc'd. */
 uint8_t *tenvelope(const char *method, const char *request_id,
     const void *payload, size_t payload_len, size_t *len);
+
+#endif

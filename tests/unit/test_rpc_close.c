@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -18,6 +20,7 @@
 
 #include "rpc_close.h"
 #include "rpc_server.h"
+#include "rpc_server_impl.h"
 #include "tsupport.h"
 
 static atomic_int notified;
@@ -118,7 +121,8 @@ static void wedged_server_says_not_serving(void **state)
 	(void)state;
 	rpc_server_opts o = {.url = "inproc://test-rpc-close-wedge",
 	    .wedge_probe_ms = 50,
-	    .wedge_bound_ms = 200};
+	    .wedge_bound_ms = 200,
+	    .stay_when_wedged = true};
 	rpc_server *srv = rpc_server_alloc(&o);
 	assert_non_null(srv);
 	assert_int_equal(rpc_server_start(srv), HD_OK);
@@ -145,13 +149,95 @@ static void wedged_server_says_not_serving(void **state)
 	nng_close(rep);
 }
 
-int main(void)
+/* The child of wedged_server_exits: a server as heduid runs it, whose
+ * reaper then gets stuck. It must exit RPC_WEDGED_EXIT by itself. */
+static int wedge_child(void)
 {
+	rpc_server_opts o = {.url = "inproc://test-rpc-close-exit",
+	    .wedge_probe_ms = 50,
+	    .wedge_bound_ms = 200};
+	rpc_server *srv = rpc_server_alloc(&o);
+	if (srv == NULL || rpc_server_start(srv) != HD_OK)
+		return 1;
+	nng_socket rep, req;
+	pthread_t t;
+	atomic_store(&slow_ms, 5000);
+	wedge_reaper(&rep, &req, &t);
+	nng_msleep(3000);
+	return 2; /* it should have exited already */
+}
+
+/* Issue 13: a wedge detected is a restart, not a person's job. */
+static void wedged_server_exits(void **state)
+{
+	(void)state;
+	char self[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	assert_true(n > 0);
+	self[n] = '\0';
+	char *argv[] = {self, "wedge-child", NULL};
+	tproc *child = tproc_start("rpc-close-wedge-child", argv);
+	assert_non_null(child);
+	int status = tproc_wait(child, 5000);
+	assert_int_equal(status, RPC_WEDGED_EXIT);
+	assert_true(tfile_contains(tproc_log(child), "event=rpc.wedged"));
+	tproc_stop(child);
+}
+
+/* Issue 12: a listener that stops accepting while its connections go on
+ * working is noticed: Health NOT_SERVING, and SERVING again once it
+ * accepts. */
+static void stuck_listener_says_not_serving(void **state)
+{
+	(void)state;
+	ttls_init();
+	char url[64];
+	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", tport_free());
+	rpc_server_opts o = {.url = url,
+	    .tls = {.ca_file = tcert("ca.crt"),
+	        .cert_file = tcert("heduid.crt"),
+	        .key_file = tcert("heduid.key")},
+	    .wedge_probe_ms = 100,
+	    .wedge_bound_ms = 500};
+	rpc_server *srv = rpc_server_alloc(&o);
+	assert_non_null(srv);
+	assert_int_equal(rpc_server_start(srv), HD_OK);
+	nng_msleep(500); /* several good probes */
+	assert_false(rpc_server_listener_stuck(srv));
+	assert_int_equal(rpc_server_is_serving(srv, ""), 1);
+
+	/* As if it had stopped accepting: the socket and every pipe stay. */
+	nng_listener_close(srv->listener);
+	for (int i = 0; i < 300 && !rpc_server_listener_stuck(srv); i++)
+		nng_msleep(10);
+	assert_true(rpc_server_listener_stuck(srv));
+	assert_int_equal(rpc_server_is_serving(srv, ""), 0);
+
+	/* Accepting again: serving again. */
+	assert_int_equal(
+	    nng_listener_create(&srv->listener, srv->sock, url), 0);
+	assert_int_equal(
+	    nng_listener_set_ptr(srv->listener, NNG_OPT_TLS_CONFIG, srv->tls),
+	    0);
+	assert_int_equal(nng_listener_start(srv->listener, 0), 0);
+	for (int i = 0; i < 300 && rpc_server_listener_stuck(srv); i++)
+		nng_msleep(10);
+	assert_false(rpc_server_listener_stuck(srv));
+	assert_int_equal(rpc_server_is_serving(srv, ""), 1);
+	rpc_server_free(srv);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "wedge-child") == 0)
+		return wedge_child();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(close_that_finishes_is_waited_for),
 	    cmocka_unit_test(close_that_hangs_is_abandoned),
 	    cmocka_unit_test(probe_tells_a_stuck_reaper),
 	    cmocka_unit_test(wedged_server_says_not_serving),
+	    cmocka_unit_test(wedged_server_exits),
+	    cmocka_unit_test(stuck_listener_says_not_serving),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
