@@ -9,6 +9,7 @@
 #   make install PREFIX=/usr/local
 #   make bench           throughput and latency on loopback (docs/PERFORMANCE.md)
 #   make bench-engines   echo and verify with the OpenSSL and mbedTLS engines
+#   make attack          idle floods and burst-and-reset clients, minutes long
 #
 # Sources are found by wildcard: a new lib/*.c joins libhedui, a new
 # tests/unit/test_*.c becomes a test program, nothing else to edit.
@@ -93,6 +94,7 @@ TEST_BINS := $(UNIT_BINS) $(INTEG_BINS)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 BENCH_BIN = $(BUILD)/bin/hedui-bench
+ATTACK_BIN = $(BUILD)/bin/hedui-attack
 # Shell checks that build against or inspect the installed tree; the
 # sanitizer build's library can't be loaded by an unsanitized program.
 ifeq ($(SAN),1)
@@ -118,10 +120,10 @@ SCRIPT_TESTS += $(INTEROP_TESTS)
 CERTS = $(BUILD)/certs
 
 .PHONY: all check test unit integration certs demo install clean fuzz \
-	fuzz-long fuzz-build fuzz-build-sub bench bench-engines format
+	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format
 .SECONDARY:
 
-all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN)
+all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN)
 
 # --- generated protobuf code --------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -175,6 +177,13 @@ $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
 $(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+# The full-scale attack of docs/ATTACKS.md (make attack): the tests'
+# raw clients, at scale.
+$(ATTACK_BIN): $(BUILD)/obj/tests/attack/attack_main.o $(TEST_SUPPORT_OBJS) \
+		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
 
 # --- tests ---------------------------------------------------------------
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
@@ -243,6 +252,12 @@ bench: $(PROGS) $(BENCH_BIN) certs
 
 bench-engines: $(PROGS) $(BENCH_BIN) certs
 	@$(TEST_ENV) BENCH_PARTS=engines sh tests/bench/run-bench.sh
+
+# Minutes of idle floods and burst-and-reset clients against heduid, with
+# its descriptors, memory and a real client's latency (docs/ATTACKS.md).
+# ATTACK_SECONDS (300), ATTACK_IDLE (20000), ATTACK_BURST_THREADS (4).
+attack: $(PROGS) $(ATTACK_BIN) certs
+	@$(TEST_ENV) sh tests/attack/run-attack.sh
 
 # --- install -------------------------------------------------------------
 # The installed static library holds nng's objects too (an integrator

@@ -33,12 +33,20 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 	why[0] = '\0';
 	/* Read-only: verifying must not change what it verifies. */
 	int rc = sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL);
+	/* A store not yet opened by a heduid with refusal summaries
+	 * (schema 1) has no count, peer and reason: they read as a plain
+	 * record's. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db,
 		    "SELECT seq, time_ms, agency, operator_id, case_id, "
-		    "method,"
-		    " report_id, persons, outcome, prev_hash, hash FROM audit"
-		    " ORDER BY seq",
+		    "method, report_id, persons, outcome, prev_hash, hash,"
+		    " count, peer, reason FROM audit ORDER BY seq",
+		    -1, &st, NULL);
+	if (rc != SQLITE_OK && db != NULL)
+		rc = sqlite3_prepare_v2(db,
+		    "SELECT seq, time_ms, agency, operator_id, case_id, "
+		    "method, report_id, persons, outcome, prev_hash, hash,"
+		    " 1, '', '' FROM audit ORDER BY seq",
 		    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(why, whylen, "cannot read %s as a heduid store: %s",
@@ -59,6 +67,9 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 		    .report_id = av_text(st, 6),
 		    .persons = av_text(st, 7),
 		    .outcome = sqlite3_column_int(st, 8),
+		    .count = sqlite3_column_int64(st, 11),
+		    .peer = av_text(st, 12),
+		    .reason = av_text(st, 13),
 		};
 		av_blob(st, 9, r.prev);
 		av_blob(st, 10, r.hash);

@@ -1,5 +1,6 @@
 #include "audit_chain.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +78,17 @@ void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
 		audit_feed_str(c, r->report_id);
 		audit_feed_str(c, r->persons);
 		audit_feed_int(c, r->outcome);
+		bool summary = r->count > 1 ||
+		               (r->peer != NULL && r->peer[0] != '\0') ||
+		               (r->reason != NULL && r->reason[0] != '\0');
+		if (summary) {
+			/* Appended, and tagged: a record without them
+			 * serializes as it always did. */
+			audit_feed_str(c, "summary");
+			audit_feed_int(c, r->count);
+			audit_feed_str(c, r->peer);
+			audit_feed_str(c, r->reason);
+		}
 	}
 	audit_mac_final(c, out);
 }

@@ -27,6 +27,14 @@ typedef struct audit_record {
 	const char *report_id; /* "" when none */
 	const char *persons;   /* comma-separated person hashes */
 	int outcome;           /* the rpc_code answered */
+	/* A summary of refusals that were not recorded one by one (requests
+	 * no agency signed): how many (0 or 1: one request), the TLS
+	 * identity that sent them (certificate subject) and the kind of
+	 * refusal. A record with count <= 1 and both empty hashes exactly
+	 * as before these fields existed, so older chains still verify. */
+	int64_t count;
+	const char *peer;
+	const char *reason;
 	uint8_t prev[AUDIT_HASH_LEN];
 	uint8_t hash[AUDIT_HASH_LEN];
 } audit_record;

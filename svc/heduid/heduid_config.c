@@ -22,6 +22,7 @@ void heduid_config_defaults(heduid_config *cfg)
 	cfg->log_level = LOG_LVL_INFO;
 	snprintf(cfg->store_path, sizeof cfg->store_path, "heduid.db");
 	cfg->store_probe_ms = 1000;
+	cfg->refusal_summary_ms = 60000;
 	cfg->source_batch_max = 32;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
@@ -154,6 +155,13 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 		cfg->store_probe_ms = (uint32_t)n;
 		return "";
 	}
+	if (strcmp(section, "store") == 0 &&
+	    strcmp(name, "refusal_summary_ms") == 0) {
+		if (!cfg_parse_long(value, 100, 3600000, &n))
+			return "must be from 100 to 3600000";
+		cfg->refusal_summary_ms = (uint32_t)n;
+		return "";
+	}
 	return NULL;
 }
 
@@ -211,6 +219,8 @@ static void heduid_usage(FILE *f)
 	    "      --audit-key FILE     audit HMAC key (default "
 	    "PATH.audit-key,\n"
 	    "                           made when absent)\n"
+	    "      --refusal-summary-ms N  unsigned refusals are audited in\n"
+	    "                           aggregate this often (60000)\n"
 	    "      --log-level LEVEL    debug, info, warn or error\n"
 	    "  -V, --version            print version and TLS engine\n"
 	    "  -h, --help               this text\n"
@@ -238,6 +248,7 @@ enum {
 	OPT_AUDIT_KEY,
 	OPT_LOGLEVEL,
 	OPT_BATCHMAX,
+	OPT_REFUSALS,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -263,6 +274,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"audit-key", required_argument, NULL, OPT_AUDIT_KEY},
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
 	    {"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
+	    {"refusal-summary-ms", required_argument, NULL, OPT_REFUSALS},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -324,6 +336,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_AUDIT_KEY, "store", "audit_key"},
 	    {OPT_LOGLEVEL, "server", "log_level"},
 	    {OPT_BATCHMAX, "sources", "batch_max"},
+	    {OPT_REFUSALS, "store", "refusal_summary_ms"},
 	};
 	int opt;
 	optind = 1;

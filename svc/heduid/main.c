@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 	    .audit_key_path = cfg.audit_key,
 	    .store_probe_ms = cfg.store_probe_ms,
 	    .source_batch_max = cfg.source_batch_max,
+	    .refusal_summary_ms = cfg.refusal_summary_ms,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {

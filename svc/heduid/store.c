@@ -24,7 +24,7 @@ typedef struct store_item {
 	bool has_report;
 	store_report rep;
 	store_audit audit;
-	char *strs[6]; /* the audit's copied strings */
+	char *strs[8]; /* the audit's copied strings */
 	store_done_fn done;
 	void *arg;
 	hd_err result;
@@ -74,7 +74,7 @@ static void store_item_free(store_item *it)
 		return;
 	store_report_clear(&it->rep);
 	store_report_clear(&it->existing);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 8; i++)
 		free(it->strs[i]);
 	free(it);
 }
@@ -151,6 +151,9 @@ static void store_write_batch(store *s, store_item *batch, int n)
 		    .report_id = a.report_id,
 		    .persons = a.persons,
 		    .outcome = a.outcome,
+		    .count = a.count,
+		    .peer = a.peer,
+		    .reason = a.reason,
 		};
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
@@ -348,9 +351,9 @@ bool store_healthy(store *s)
 
 static bool store_copy_audit(store_item *it, const store_audit *a)
 {
-	const char *src[6] = {a->agency, a->operator_id, a->case_id, a->method,
-	    a->report_id, a->persons};
-	for (int i = 0; i < 6; i++)
+	const char *src[8] = {a->agency, a->operator_id, a->case_id, a->method,
+	    a->report_id, a->persons, a->peer, a->reason};
+	for (int i = 0; i < 8; i++)
 		if ((it->strs[i] = strdup(src[i] != NULL ? src[i] : "")) ==
 		    NULL)
 			return false;
@@ -361,6 +364,8 @@ static bool store_copy_audit(store_item *it, const store_audit *a)
 	it->audit.method = it->strs[3];
 	it->audit.report_id = it->strs[4];
 	it->audit.persons = it->strs[5];
+	it->audit.peer = it->strs[6];
+	it->audit.reason = it->strs[7];
 	return true;
 }
 

@@ -56,6 +56,11 @@ typedef struct store_audit {
 	const char *report_id;
 	const char *persons;
 	int outcome;
+	/* Summaries of unsigned refusals (audit_chain.h): count > 1, the
+	 * TLS identity and the kind of refusal; 0, NULL, NULL otherwise. */
+	int64_t count;
+	const char *peer;
+	const char *reason;
 } store_audit;
 
 typedef struct store_opts {

@@ -4,6 +4,7 @@
  * A handle is one connection with its prepared statements; store.c gives
  * the writer thread one handle and the readers another.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,10 @@ static const char *const sq_sql[SQ_COUNT] = {
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [SQ_PUT_AUDIT] =
         "INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
-        " method, report_id, persons, outcome, prev_hash, hash)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        " method, report_id, persons, outcome, prev_hash, hash, count,"
+        " peer, reason)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+        " ?14)",
     [SQ_GET_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
         " report, signature, created_ms, persons FROM report WHERE report_id "
@@ -69,8 +72,36 @@ static const char sq_schema[] =
     " case_id TEXT NOT NULL, method TEXT NOT NULL,"
     " report_id TEXT NOT NULL, persons TEXT NOT NULL,"
     " outcome INTEGER NOT NULL, prev_hash BLOB NOT NULL,"
-    " hash BLOB NOT NULL);"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');";
+    " hash BLOB NOT NULL, count INTEGER NOT NULL DEFAULT 1,"
+    " peer TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '');"
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '2');";
+
+/* Schema 1 (before refusal summaries) to 2: three columns whose defaults
+ * are what every old record means, in one transaction. */
+static const char sq_migrate_2[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE audit ADD COLUMN count INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE audit ADD COLUMN peer TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE audit ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
+    "UPDATE meta SET value = '2' WHERE key = 'schema';"
+    "COMMIT;";
+
+/* Whether the audit table has the column (an older store may not). */
+static bool sq_has_column(sqlite3 *db, const char *table, const char *col)
+{
+	char sql[128];
+	sqlite3_stmt *st = NULL;
+	bool found = false;
+	snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	while (!found && sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *n = sqlite3_column_text(st, 1);
+		found = n != NULL && strcmp((const char *)n, col) == 0;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
 
 typedef struct sq_db {
 	sqlite3 *db;
@@ -119,6 +150,12 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 	    &msg);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(d->db, sq_schema, NULL, NULL, &msg);
+	if (rc == SQLITE_OK && !sq_has_column(d->db, "audit", "count")) {
+		log_info("store.migrate", "path=\"%s\" schema=2", path);
+		rc = sqlite3_exec(d->db, sq_migrate_2, NULL, NULL, &msg);
+		if (rc != SQLITE_OK)
+			sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up %s: %s", path,
 		    msg != NULL ? msg : sqlite3_errstr(rc));
@@ -200,6 +237,11 @@ static hd_err sq_insert_audit(void *h, const audit_record *a)
 	sqlite3_bind_int(st, 9, a->outcome);
 	sqlite3_bind_blob(st, 10, a->prev, AUDIT_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 11, a->hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, a->count > 1 ? a->count : 1);
+	sqlite3_bind_text(
+	    st, 13, a->peer != NULL ? a->peer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 14, a->reason != NULL ? a->reason : "", -1, SQLITE_STATIC);
 	return sq_step_done(d, SQ_PUT_AUDIT, "insert_audit");
 }
 

@@ -12,6 +12,7 @@
 #include "rpc_server.h"
 #include "store.h"
 #include "verify_fanout.h"
+#include "verify_refusals.h"
 #include "verify_service.h"
 
 #define VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
@@ -25,6 +26,7 @@ struct verify_service {
 	report_signer *signer;
 	struct verify_pool *requests, *scratch; /* see verify_pool.h */
 	store *store;
+	verify_refusals *refusals; /* unsigned refusals, in aggregate */
 	rpc_server *srv;
 	uint8_t audit_key[64];
 	size_t audit_key_len;

@@ -263,6 +263,11 @@ hd_err verify_store_open(
 	};
 	if ((vs->store = store_open(&so, err, errlen)) == NULL)
 		return HD_EDB;
+	if ((vs->refusals = verify_refusals_alloc(
+	         vs->store, o->refusal_summary_ms)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return HD_ENOMEM;
+	}
 	log_info("store.open", "path=\"%s\" audit_key=\"%s\"", path, keypath);
 	return HD_OK;
 }

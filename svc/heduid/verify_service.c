@@ -96,6 +96,9 @@ void verify_service_free(verify_service *vs)
 void verify_service_stop(verify_service *vs)
 {
 	store *st = vs->store;
+	/* The last interval's refusal counts go into the queue first. */
+	verify_refusals_free(vs->refusals);
+	vs->refusals = NULL;
 	/* Commits everything queued; the callbacks answer their calls. */
 	store_close(st);
 	vs->store = NULL;

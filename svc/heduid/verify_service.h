@@ -28,6 +28,8 @@ typedef struct verify_service_opts {
 	uint32_t store_probe_ms;    /* 0: 1000 */
 	int source_batch_max; /* households per source request; 0: 32, 1: off
 	                       */
+	uint32_t refusal_summary_ms; /* unsigned refusals recorded in
+	                                aggregate this often; 0: 60000 */
 } verify_service_opts;
 
 verify_service *verify_service_alloc(

@@ -261,3 +261,8 @@ bool traw_tls_end_early(int port, const char *identity, traw_end how)
 	ERR_clear_error();
 	return ok;
 }
+
+int traw_sp_fd(const traw_sp *c)
+{
+	return c->s;
+}

@@ -524,10 +524,10 @@ long tproc_peak_rss_kib(const tproc *p)
 	return kib;
 }
 
-int tproc_fd_count(const tproc *p)
+int tpid_fd_count(int pid)
 {
 	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)p->pid);
+	snprintf(path, sizeof path, "/proc/%d/fd", pid);
 	DIR *d = opendir(path);
 	if (d == NULL)
 		return -1;
@@ -540,11 +540,16 @@ int tproc_fd_count(const tproc *p)
 	return n;
 }
 
-long tproc_rss_kib(const tproc *p)
+int tproc_fd_count(const tproc *p)
+{
+	return tpid_fd_count((int)p->pid);
+}
+
+long tpid_rss_kib(int pid)
 {
 	char path[64], line[256];
 	long kib = -1;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)p->pid);
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
@@ -553,6 +558,11 @@ long tproc_rss_kib(const tproc *p)
 			break;
 	fclose(f);
 	return kib;
+}
+
+long tproc_rss_kib(const tproc *p)
+{
+	return tpid_rss_kib((int)p->pid);
 }
 
 uint8_t *tenvelope(const char *method, const char *request_id,

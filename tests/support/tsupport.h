@@ -107,6 +107,9 @@ long tproc_peak_rss_kib(const tproc *p);
 long tproc_rss_kib(const tproc *p);
 /* Open descriptors of the process now, or -1. */
 int tproc_fd_count(const tproc *p);
+/* The same for any process id. */
+int tpid_fd_count(int pid);
+long tpid_rss_kib(int pid);
 
 /*
  * A REQ peer written with OpenSSL, not nng, for the attack tests: they
@@ -121,6 +124,8 @@ traw_sp *traw_sp_open(int port, const char *identity, uint32_t timeout_ms);
 bool traw_sp_send(traw_sp *c, uint32_t id, const void *body, size_t len);
 /* Receives one reply frame's body (malloc'd); false on EOF or error. */
 bool traw_sp_recv(traw_sp *c, uint8_t **body, size_t *len);
+/* The connection's socket, for poll(). */
+int traw_sp_fd(const traw_sp *c);
 /* Closes with a TCP reset (SO_LINGER 0), no close_notify. Frees c. */
 void traw_sp_reset(traw_sp *c);
 /* Closes politely (close_notify, then close). Frees c. */

@@ -123,6 +123,40 @@ static void wrong_key_fails(void **state)
 	assert_non_null(strstr(why, "record 1"));
 }
 
+/* A summary of refusals (count, peer, reason) is chained like any record:
+ * each of its three fields is covered, and a plain record hashes exactly
+ * as before they existed, so chains written earlier still verify. */
+static void summary_fields_are_covered(void **state)
+{
+	(void)state;
+	build();
+	uint8_t plain[AUDIT_HASH_LEN], h[AUDIT_HASH_LEN], base[AUDIT_HASH_LEN];
+	audit_record r = recs[0];
+	memcpy(plain, r.hash, sizeof plain);
+	r.count = 1;
+	r.peer = "";
+	r.reason = NULL;
+	audit_chain_hash(key, sizeof key - 1, &r, h);
+	assert_memory_equal(h, plain, AUDIT_HASH_LEN);
+
+	r.count = 40;
+	r.peer = "CN=agency-1101,OU=region:1101,O=hedui dev agencies,C=CN";
+	r.reason = "unsigned";
+	audit_chain_hash(key, sizeof key - 1, &r, base);
+	assert_memory_not_equal(base, plain, AUDIT_HASH_LEN);
+	r.count = 41;
+	audit_chain_hash(key, sizeof key - 1, &r, h);
+	assert_memory_not_equal(h, base, AUDIT_HASH_LEN);
+	r.count = 40;
+	r.peer = "CN=agency-330106,OU=region:330106,O=hedui dev agencies,C=CN";
+	audit_chain_hash(key, sizeof key - 1, &r, h);
+	assert_memory_not_equal(h, base, AUDIT_HASH_LEN);
+	r.peer = "CN=agency-1101,OU=region:1101,O=hedui dev agencies,C=CN";
+	r.reason = "replay";
+	audit_chain_hash(key, sizeof key - 1, &r, h);
+	assert_memory_not_equal(h, base, AUDIT_HASH_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +165,7 @@ int main(void)
 	    cmocka_unit_test(deleted_record_is_named),
 	    cmocka_unit_test(swapped_records_are_named),
 	    cmocka_unit_test(wrong_key_fails),
+	    cmocka_unit_test(summary_fields_are_covered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

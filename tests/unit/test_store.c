@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -119,6 +121,58 @@ static void put_get_and_reopen(void **state)
 	assert_int_equal(store_append_audit(s, &a), HD_OK);
 	store_close(s);
 	check_chain(path, 3);
+}
+
+/* A store written before refusal summaries (schema 1: no count, peer or
+ * reason columns) is migrated when heduid opens it; its chain, and what
+ * follows, verify. */
+static void schema_1_store_is_migrated(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-schema1.db");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_audit a = audit_for("");
+	assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+	/* Back to what schema 1 looked like. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+	        "ALTER TABLE audit DROP COLUMN count;"
+	        "ALTER TABLE audit DROP COLUMN peer;"
+	        "ALTER TABLE audit DROP COLUMN reason;"
+	        "UPDATE meta SET value = '1' WHERE key = 'schema';",
+	        NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	check_chain(path, 1); /* the CLI reads schema 1 too */
+
+	s = open_at(path, 100);
+	assert_non_null(s);
+	a.count = 12;
+	a.peer = "CN=agency-1101,OU=region:1101,O=hedui dev agencies,C=CN";
+	a.reason = "unsigned";
+	a.outcome = 16;
+	assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+	check_chain(path, 2);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "SELECT count, peer, reason FROM audit ORDER BY "
+	                     "seq",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 12);
+	assert_string_equal(
+	    (const char *)sqlite3_column_text(st, 2), "unsigned");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 static void same_key_gives_existing(void **state)
@@ -387,6 +441,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(put_get_and_reopen),
 	    cmocka_unit_test(same_key_gives_existing),
+	    cmocka_unit_test(schema_1_store_is_migrated),
 	    cmocka_unit_test(group_commit_under_many_writers),
 	    cmocka_unit_test(queued_items_share_one_commit),
 	    cmocka_unit_test(failed_commit_refuses_until_probe),
