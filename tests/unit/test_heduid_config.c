@@ -45,6 +45,11 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
 	assert_int_equal(cfg.source_batch_max, 32);
+	/* The example uses the source plane's own CA and identity. */
+	assert_string_equal(cfg.source_ca, "build/certs/source-ca.crt");
+	assert_string_equal(cfg.source_cert, "build/certs/heduid-sources.crt");
+	assert_string_equal(cfg.source_key, "build/certs/heduid-sources.key");
+	assert_string_equal(cfg.ca, "build/certs/ca.crt");
 }
 
 static void source_plane(void **state)
