@@ -147,8 +147,15 @@ static void source_plane_stranger_denied(void **state)
 		assert_true(tproc_log_contains(src, "event=rpc.reject"));
 		assert_true(tproc_log_contains(src, method));
 		assert_true(tproc_log_contains(src, "code=PERMISSION_DENIED"));
-		assert_true(
-		    tproc_log_contains(src, "CN=monitoring,O=hedui dev,C=CN"));
+		assert_true(tproc_log_contains(
+		    src, "peer=\"CN=monitoring,O=hedui dev,C=CN\""));
+		/* One message="..." field: no quotes nested inside. */
+		char msg[160];
+		snprintf(msg, sizeof msg,
+		    "message=\"%.*s does not serve this caller (certificate "
+		    "subject: CN=monitoring,O=hedui dev,C=CN)\"\n",
+		    (int)(strchr(method + 8, '/') - (method + 8)), method + 8);
+		assert_true(tproc_log_contains(src, msg));
 		assert_log_clean(src);
 		assert_int_equal(tproc_stop(src), 0);
 	}
