@@ -106,6 +106,16 @@ subjectAltName = $san
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid,issuer
 
+# The sources only ever answer: no clientAuth, so that a source's key cannot
+# be used to call another source.
+[source_server_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = $san
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid,issuer
+
 [client_ext]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -225,10 +235,6 @@ if [ ! -e "$out/heduid-enc.pass" ]; then
 	install_file heduid-enc.pass heduid-enc.pass 600
 fi
 
-for s in bank tax property; do
-	leaf "source-$s" "$o_dev/CN=source-$s" server_ext ca "$dev_new"
-done
-
 leaf agency-330106 "$(agency_subj 330106 agency-330106)" client_ext ca "$dev_new"
 cli_new=$leaf_new
 leaf agency-1101 "$(agency_subj 1101 agency-1101)" client_ext ca "$dev_new"
@@ -242,7 +248,33 @@ for f in crt key; do
 	fi
 done
 
+# --- the source plane: a CA of its own ----------------------------------
+# Sources hold raw balances and incomes and check no agency signature, so
+# they must answer heduid alone. Their CA issues nothing but the sources'
+# server certificates and heduid's client certificate towards them: an
+# agency certificate (dev CA) cannot even complete a handshake with a
+# source. The sources' allow list (CN=heduid) is the second fence.
+newca source-ca "$o_dev/CN=hedui dev source-plane CA"
+src_new=$ca_new
+for s in bank tax property; do
+	leaf "source-$s" "$o_dev/CN=source-$s" source_server_ext source-ca "$src_new"
+done
+leaf heduid-sources "$o_dev/CN=heduid" client_ext source-ca "$src_new"
+# A source's --certs DIR checks revocation against DIR/source-ca.crl; with
+# CRL checking on, a CA without a CRL would fail every client, so the
+# source-plane CA publishes one (nothing revoked yet).
+if [ "$src_new" = 1 ] || [ ! -e "$out/source-ca.crl" ]; then
+	cadb
+	ossl ca -batch -config "$tmp/openssl.cnf" -cert "$out/source-ca.crt" \
+		-keyfile "$out/source-ca.key" -gencrl -crldays 3650 \
+		-out "$tmp/source-ca.crl"
+	install_file source-ca.crl source-ca.crl 644
+fi
+
 # --- negative cases ------------------------------------------------------
+# On the source plane but not heduid: refused by the sources' allow list.
+leaf source-plane-other "$o_dev/CN=monitoring" client_ext source-ca "$src_new"
+
 leaf wrong-eku-client "$(agency_subj 330106 agency-wrong-eku)" \
 	wrong_eku_ext ca "$dev_new"
 

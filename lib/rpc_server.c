@@ -92,13 +92,19 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 
-	char safe[104];
+	/* Who was refused, by certificate subject as well as address; the
+	 * subject and the message quoted safely, so that the line stays one
+	 * set of key=value fields whatever a certificate says. */
+	char safe[104], who[RPC_PEER_SUBJECT_MAX], text[sizeof msg];
 	rpc_server_safe_method(
 	    c->env != NULL ? c->env->method : "", safe, sizeof safe);
+	rpc_peer_log_safe(
+	    c->peer.known ? c->peer.subject : "", who, sizeof who);
+	rpc_peer_log_safe(msg, text, sizeof text);
 	log_limited(&rpc_reject_log, LOG_LVL_INFO,
-	    "method=\"%s\" request_id=\"%s\" peer_addr=%s code=%s "
-	    "message=\"%s\"",
-	    safe, c->request_id, c->peer.addr, rpc_code_name(code), msg);
+	    "method=\"%s\" request_id=\"%s\" peer_addr=%s peer=\"%s\" "
+	    "code=%s message=\"%s\"",
+	    safe, c->request_id, c->peer.addr, who, rpc_code_name(code), text);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
@@ -236,8 +242,8 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 		char who[160];
 		rpc_peer_log_safe(c->peer.subject, who, sizeof who);
 		rpc_call_reject(c, RPC_PERMISSION_DENIED,
-		    "%s does not serve this caller (certificate subject "
-		    "\"%s\")",
+		    "%s does not serve this caller (certificate subject: "
+		    "%s)",
 		    meth->service_name, c->peer.known ? who : "unknown");
 		return;
 	}

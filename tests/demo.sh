@@ -34,9 +34,14 @@ echo "== starting the bank, tax and property sources and heduid"
 "$bin/hedui-source" all --dir "$demo/pop" --certs "$certs" \
 	--base-port "$src_port" 2>"$demo/sources.log" &
 pids="$pids $!"
+# Agencies reach heduid under the dev CA (ca.crt); heduid reaches the
+# sources on the source plane, a CA of its own that no agency holds.
 "$bin/heduid" --listen "tls+tcp://127.0.0.1:$port" --ca "$certs/ca.crt" \
 	--crl "$certs/ca.crl" --cert "$certs/heduid.crt" \
 	--key "$certs/heduid.key" \
+	--source-ca "$certs/source-ca.crt" \
+	--source-cert "$certs/heduid-sources.crt" \
+	--source-key "$certs/heduid-sources.key" \
 	--bank "tls+tcp://127.0.0.1:$src_port" \
 	--tax "tls+tcp://127.0.0.1:$((src_port + 1))" \
 	--property "tls+tcp://127.0.0.1:$((src_port + 2))" \

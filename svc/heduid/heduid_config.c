@@ -135,8 +135,10 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "bank", source_bank);
 	CFG_STR("sources", "tax", source_tax);
 	CFG_STR("sources", "property", source_property);
+	CFG_STR("sources", "ca", source_ca);
 	CFG_STR("sources", "cert", source_cert);
 	CFG_STR("sources", "key", source_key);
+	CFG_STR("sources", "key_password", source_key_password);
 	if (strcmp(section, "sources") == 0 &&
 	    strcmp(name, "batch_max") == 0) {
 		if (!cfg_parse_long(value, 1, 32, &n))
@@ -209,6 +211,14 @@ static void heduid_usage(FILE *f)
 	    "      --recv-max-bytes N   largest request accepted\n"
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
+	    "      --source-ca FILE     CA that the sources' certificates "
+	    "chain to\n"
+	    "                           (the source-plane CA; default "
+	    "--ca)\n"
+	    "      --source-cert FILE, --source-key FILE\n"
+	    "                           heduid's identity towards the "
+	    "sources\n"
+	    "                           (default --cert, --key)\n"
 	    "      --source-batch-max N households per source request "
 	    "(1-32,\n"
 	    "                           default 32; 1: no batching)\n"
@@ -249,6 +259,9 @@ enum {
 	OPT_LOGLEVEL,
 	OPT_BATCHMAX,
 	OPT_REFUSALS,
+	OPT_SOURCE_CA,
+	OPT_SOURCE_CERT,
+	OPT_SOURCE_KEY,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -275,6 +288,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
 	    {"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
 	    {"refusal-summary-ms", required_argument, NULL, OPT_REFUSALS},
+	    {"source-ca", required_argument, NULL, OPT_SOURCE_CA},
+	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
+	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -337,6 +353,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_LOGLEVEL, "server", "log_level"},
 	    {OPT_BATCHMAX, "sources", "batch_max"},
 	    {OPT_REFUSALS, "store", "refusal_summary_ms"},
+	    {OPT_SOURCE_CA, "sources", "ca"},
+	    {OPT_SOURCE_CERT, "sources", "cert"},
+	    {OPT_SOURCE_KEY, "sources", "key"},
 	};
 	int opt;
 	optind = 1;
@@ -401,5 +420,23 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 		                "(--ca, --cert, --key or a --config file)\n");
 		return HEDUID_EXIT_USAGE;
 	}
+	if ((cfg->source_cert[0] == '\0') != (cfg->source_key[0] == '\0')) {
+		/* Half an identity would pair one file with the other's
+		 * default: a key that is not the certificate's. */
+		fprintf(stderr, "heduid: [sources] cert and key go together "
+		                "(--source-cert and --source-key)\n");
+		return HEDUID_EXIT_USAGE;
+	}
+	/* The source plane falls back to the [tls] files (one CA for
+	 * everything, as before it had its own). Same sizes: cannot fail. */
+	if (cfg->source_ca[0] == '\0')
+		cfg_copy(cfg->source_ca, sizeof cfg->source_ca, cfg->ca);
+	if (cfg->source_cert[0] == '\0') {
+		cfg_copy(cfg->source_cert, sizeof cfg->source_cert, cfg->cert);
+		cfg_copy(cfg->source_key, sizeof cfg->source_key, cfg->key);
+	}
+	if (cfg->source_key_password[0] == '\0')
+		cfg_copy(cfg->source_key_password,
+		    sizeof cfg->source_key_password, cfg->key_password);
 	return HEDUID_RUN;
 }

@@ -35,8 +35,14 @@ typedef struct heduid_config {
 	char source_bank[256];
 	char source_tax[256];
 	char source_property[256];
-	char source_cert[512]; /* heduid's client identity towards sources */
+	/* The source plane (docs/SOURCES.md): the CA that sources' server
+	 * certificates chain to, and heduid's client identity towards them.
+	 * Each defaults to its [tls] counterpart once parsed, for set-ups
+	 * with a single CA. */
+	char source_ca[512];
+	char source_cert[512];
 	char source_key[512];
+	char source_key_password[128];
 	/* [policy] */
 	char policy_file[512];
 	/* [store] */

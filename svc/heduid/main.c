@@ -78,8 +78,9 @@ int main(int argc, char **argv)
 	if ((builtin = rpc_builtin_add(srv, cfg.debug_service)) == NULL)
 		goto fail;
 
-	/* heduid dials the sources with its own identity unless told
-	 * otherwise; TLS towards them follows the same policy. */
+	/* heduid dials the sources as a client of the source plane: its
+	 * own CA and identity there ([sources] ca, cert, key; the [tls]
+	 * ones when not set). TLS towards them follows the same policy. */
 	verify_service_opts vo = {
 	    .ca_file = cfg.ca,
 	    .crl_file = so.tls.crl_file,
@@ -87,12 +88,12 @@ int main(int argc, char **argv)
 	        cfg.source_property},
 	    .source_tls =
 	        {
-	            .ca_file = cfg.ca,
-	            .cert_file = cfg.source_cert[0] != '\0' ? cfg.source_cert
-	                                                    : cfg.cert,
-	            .key_file =
-	                cfg.source_key[0] != '\0' ? cfg.source_key : cfg.key,
-	            .key_password = so.tls.key_password,
+	            .ca_file = cfg.source_ca,
+	            .cert_file = cfg.source_cert,
+	            .key_file = cfg.source_key,
+	            .key_password = cfg.source_key_password[0] != '\0'
+	                                ? cfg.source_key_password
+	                                : NULL,
 	            .allow_tls12 = cfg.allow_tls12,
 	        },
 	    .policy_file = cfg.policy_file[0] != '\0' ? cfg.policy_file : NULL,
@@ -121,10 +122,20 @@ int main(int argc, char **argv)
 	log_info("heduid.start",
 	    "version=0.1.0 url=\"%s\" tls_engine=%s "
 	    "tls_description=\"%s\" tls_max=%s "
-	    "debug_service=%s",
+	    "debug_service=%s source_ca=\"%s\" source_cert=\"%s\"",
 	    cfg.listen, tls_setup_engine_name(),
 	    tls_setup_engine_description(), tls_setup_max_version(&so.tls),
-	    cfg.debug_service ? "on" : "off");
+	    cfg.debug_service ? "on" : "off", cfg.source_ca, cfg.source_cert);
+	bool any_source = cfg.source_bank[0] != '\0' ||
+	                  cfg.source_tax[0] != '\0' ||
+	                  cfg.source_property[0] != '\0';
+	if (any_source && strcmp(cfg.source_ca, cfg.ca) == 0)
+		/* Sources that trust this CA for their clients would also
+		 * let every agency certificate through the handshake. */
+		log_warn("heduid.config",
+		    "problem=\"the sources' CA is the agencies' CA\" "
+		    "advice=\"give the source plane its own CA "
+		    "([sources] ca, cert, key; docs/SOURCES.md)\"");
 
 	int sig = 0;
 	sigwait(&sigs, &sig);

@@ -2,6 +2,7 @@
  * hedui-source: a mock bank, tax bureau or property registry.
  *
  *   hedui-source --kind bank --listen URL --db FILE --cert F --key F --ca F
+ *                [--allow-client CN=heduid ...]
  *   hedui-source gen --size N --seed S --out DIR
  *   hedui-source load --fixtures FILE --out DIR
  */
@@ -24,7 +25,8 @@ static const char usage_text[] =
     "  hedui-source [serve] --kind bank|tax|property\n"
     "               (--db FILE | --fixtures FILE)\n"
     "               (--certs DIR | --ca FILE --cert FILE --key FILE)\n"
-    "               [--listen URL] [--latency-ms N] [--jitter-ms N]\n"
+    "               [--listen URL] [--allow-client ENTRY ...]\n"
+    "               [--latency-ms N] [--jitter-ms N]\n"
     "               [--fail-rate R] [--hang] [--max-inflight N] ...\n"
     "  hedui-source all (--fixtures FILE | --dir DIR) --certs DIR\n"
     "  hedui-source gen --size N --seed S --out DIR [--households K]\n"

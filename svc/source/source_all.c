@@ -25,9 +25,11 @@ static const char all_usage_text[] =
     "\n"
     "Starts the bank, tax and property sources, one process each, on\n"
     "127.0.0.1 ports N, N+1, N+2 (default 7451), with the certificates\n"
-    "DIR/source-KIND.crt/.key and DIR/ca.crt. --dir serves the stores of\n"
-    "`hedui-source gen` or `load` (DIR/bank.db, ...). Options after --\n"
-    "go to every source (e.g. -- --latency-ms 50). Stops on Ctrl-C.\n";
+    "DIR/source-KIND.crt/.key, trusting clients of the source-plane CA\n"
+    "DIR/source-ca.crt and answering only CN=heduid among them. --dir\n"
+    "serves the stores of `hedui-source gen` or `load` (DIR/bank.db,\n"
+    "...). Options after -- go to every source (e.g. -- --latency-ms 50,\n"
+    "-- --allow-client CN=NAME). Stops on Ctrl-C.\n";
 
 static pid_t all_spawn(
     const char *self, char *const argv[], const sigset_t *old)

@@ -11,15 +11,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fixtures.h"
 #include "log.h"
 #include "rpc_builtin.h"
+#include "rpc_peer.h"
 #include "rpc_server.h"
 #include "source_cli.h"
 #include "source_service.h"
 #include "tls_setup.h"
+
+/* More than a source plane would ever list; a bound keeps the array fixed. */
+#define SERVE_ALLOW_MAX 16
+
+/* Who may call a source when --allow-client is not given: heduid's
+ * source-plane identity (serve_usage_text says so too). */
+#define SERVE_ALLOW_DEFAULT "CN=heduid"
 
 typedef struct serve_opts {
 	bool kind_set;
@@ -31,6 +40,9 @@ typedef struct serve_opts {
 	source_chaos chaos;
 	long long max_inflight, max_held, max_deadline_ms;
 	rpc_limits limits;
+	/* NULL-terminated, for rpc_server_opts.allow_peers. */
+	const char *allow[SERVE_ALLOW_MAX + 1];
+	int n_allow;
 	char listen_buf[64], ca_buf[PATH_MAX], crl_buf[PATH_MAX],
 	    cert_buf[PATH_MAX], key_buf[PATH_MAX];
 } serve_opts;
@@ -49,9 +61,18 @@ static const char serve_usage_text[] =
     "      --db FILE            a store made by `gen` or `load`\n"
     "      --fixtures FILE      a fixtures JSON file (CONTRACT.md), served\n"
     "                           from memory\n"
-    "      --certs DIR          DIR/ca.crt, DIR/ca.crl (when there),\n"
+    "      --certs DIR          DIR/source-ca.crt (the source-plane CA),\n"
+    "                           DIR/source-ca.crl (when there),\n"
     "                           DIR/source-KIND.crt and .key\n"
-    "      --ca FILE, --crl FILE, --cert FILE, --key FILE\n"
+    "      --ca FILE            CA that clients must chain to: the\n"
+    "                           source plane's, never the agencies'\n"
+    "      --crl FILE, --cert FILE, --key FILE\n"
+    "      --allow-client ENTRY a client this source answers; repeat\n"
+    "                           for more. CN=NAME (or NAME), a whole\n"
+    "                           subject (CN=heduid,O=hedui dev,C=CN) or\n"
+    "                           sha256:HEX (the certificate). Default\n"
+    "                           CN=heduid. Others get PERMISSION_DENIED\n"
+    "                           (Health excepted), logged as rpc.reject\n"
     "      --tls-engine NAME    openssl (TLS 1.3) or mbedtls (1.2)\n"
     "      --latency-ms N       add N ms to every answer\n"
     "      --jitter-ms N        and a random 0..N ms more\n"
@@ -91,6 +112,7 @@ enum {
 	OPT_HELD,
 	OPT_DEADLINE,
 	OPT_LOGLEVEL,
+	OPT_ALLOW,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -131,6 +153,31 @@ static int serve_count(const char *flag, const char *v, long long lo,
 	return 0;
 }
 
+/* One --allow-client entry, checked so that a typo fails at start rather
+ * than refusing heduid at its first call. */
+static int serve_allow_add(serve_opts *o, const char *entry)
+{
+	if (o->n_allow >= SERVE_ALLOW_MAX)
+		return source_cli_usage(
+		    "--allow-client: at most %d entries", SERVE_ALLOW_MAX);
+	if (entry[0] == '\0')
+		return source_cli_usage("%s", "--allow-client: empty entry");
+	if (strncasecmp(entry, "sha256:", 7) == 0) {
+		size_t n = strspn(entry + 7, "0123456789abcdefABCDEF");
+		if (n != 64 || entry[7 + n] != '\0')
+			return source_cli_usage(
+			    "--allow-client: sha256: takes the certificate's "
+			    "64 hex digits, not \"%s\"",
+			    entry);
+	} else if (strcmp(entry, "CN=") == 0) {
+		return source_cli_usage(
+		    "%s", "--allow-client: CN= needs a name");
+	}
+	o->allow[o->n_allow++] = entry;
+	o->allow[o->n_allow] = NULL;
+	return 0;
+}
+
 /* 0 to run, or the exit status. */
 static int serve_parse(serve_opts *o, int argc, char **argv)
 {
@@ -153,6 +200,7 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 	    {"max-held", required_argument, NULL, OPT_HELD},
 	    {"max-deadline-ms", required_argument, NULL, OPT_DEADLINE},
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
+	    {"allow-client", required_argument, NULL, OPT_ALLOW},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -243,6 +291,10 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 			         3600000, &o->max_deadline_ms)) != 0)
 				return rc;
 			break;
+		case OPT_ALLOW:
+			if ((rc = serve_allow_add(o, optarg)) != 0)
+				return rc;
+			break;
 		case OPT_LOGLEVEL:
 			if (!log_level_parse(optarg, &lvl))
 				return source_cli_usage("--log-level: debug, "
@@ -298,11 +350,18 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		    "tls+tcp://127.0.0.1:%d", SOURCE_BASE_PORT + (int)o->kind);
 		o->listen = o->listen_buf;
 	}
+	if (o->n_allow == 0) {
+		o->allow[0] = SERVE_ALLOW_DEFAULT;
+		o->allow[1] = NULL;
+		o->n_allow = 1;
+	}
 	if (o->certs_dir != NULL) {
-		snprintf(
-		    o->ca_buf, sizeof o->ca_buf, "%s/ca.crt", o->certs_dir);
-		snprintf(
-		    o->crl_buf, sizeof o->crl_buf, "%s/ca.crl", o->certs_dir);
+		/* The source plane's CA, not the agencies' ca.crt: an agency
+		 * certificate must not even complete a handshake here. */
+		snprintf(o->ca_buf, sizeof o->ca_buf, "%s/source-ca.crt",
+		    o->certs_dir);
+		snprintf(o->crl_buf, sizeof o->crl_buf, "%s/source-ca.crl",
+		    o->certs_dir);
 		snprintf(o->cert_buf, sizeof o->cert_buf, "%s/source-%s.crt",
 		    o->certs_dir, kind);
 		snprintf(o->key_buf, sizeof o->key_buf, "%s/source-%s.key",
@@ -316,7 +375,33 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 	if (o->ca == NULL || o->cert == NULL || o->key == NULL)
 		return source_cli_usage(
 		    "--certs DIR, or --ca, --cert and --key, are needed");
+	if (o->ca == o->ca_buf && access(o->ca_buf, R_OK) != 0) {
+		/* A PKI made before the source plane had its own CA. */
+		fprintf(stderr,
+		    "hedui-source: %s: cannot read it; the sources trust "
+		    "the source-plane CA, which certs/make-dev-pki.sh %s "
+		    "makes\n",
+		    o->ca_buf, o->certs_dir);
+		return 1;
+	}
 	return 0;
+}
+
+/* The allow list for the start line: entries quoted safely, "; "
+ * between them (a whole subject has commas of its own). */
+static void serve_allow_text(const serve_opts *o, char *out, size_t cap)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (int i = 0; i < o->n_allow && len + 1 < cap; i++) {
+		char safe[RPC_PEER_SUBJECT_MAX];
+		rpc_peer_log_safe(o->allow[i], safe, sizeof safe);
+		int n = snprintf(
+		    out + len, cap - len, "%s%s", i > 0 ? "; " : "", safe);
+		if (n < 0)
+			break;
+		len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+	}
 }
 
 /* The store to answer from; an exit status on failure. */
@@ -387,6 +472,7 @@ int source_serve_main(int argc, char **argv)
 	    .max_inflight = (int)o.max_inflight,
 	    .max_deadline_ms = (uint32_t)o.max_deadline_ms,
 	    .limits = o.limits,
+	    .allow_peers = o.allow,
 	};
 	source_service_opts sso = {.db = db,
 	    .chaos = o.chaos,
@@ -405,15 +491,17 @@ int source_serve_main(int argc, char **argv)
 		    hd_strerror(err));
 		goto fail;
 	}
+	char allow[1024];
+	serve_allow_text(&o, allow, sizeof allow);
 	log_info("source.start",
 	    "version=%s kind=%s service=%s url=\"%s\" store=\"%s\" "
-	    "persons=%lld tls_engine=%s tls_max=%s latency_ms=%u "
-	    "jitter_ms=%u fail_bps=%d hang=%s max_inflight=%lld "
-	    "max_held=%lld",
+	    "persons=%lld tls_engine=%s tls_max=%s client_ca=\"%s\" "
+	    "allow_clients=\"%s\" latency_ms=%u jitter_ms=%u fail_bps=%d "
+	    "hang=%s max_inflight=%lld max_held=%lld",
 	    SOURCE_VERSION, srcdb_kind_name(o.kind),
 	    source_service_name(o.kind), o.listen,
 	    o.db != NULL ? o.db : o.fixtures, persons, tls_setup_engine_name(),
-	    tls_setup_max_version(&so.tls), o.chaos.latency_ms,
+	    tls_setup_max_version(&so.tls), o.ca, allow, o.chaos.latency_ms,
 	    o.chaos.jitter_ms, o.chaos.fail_bps, o.chaos.hang ? "on" : "off",
 	    o.max_inflight, o.max_held);
 

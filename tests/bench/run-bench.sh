@@ -109,6 +109,9 @@ start_stack() {
 		--store "$work/heduid.db" --rate-per-identity off $HEDUID_EXTRA \
 		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
 		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
+		--source-ca "$certs/source-ca.crt" \
+		--source-cert "$certs/heduid-sources.crt" \
+		--source-key "$certs/heduid-sources.key" \
 		--bank "tls+tcp://127.0.0.1:$ss_bank" \
 		--tax "tls+tcp://127.0.0.1:$ss_tax" \
 		--property "tls+tcp://127.0.0.1:$ss_prop" \

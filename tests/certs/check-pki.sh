@@ -60,6 +60,7 @@ subject_is() { # cert expected ("/C=.../CN=..." as openssl prints with -nameopt 
 	[ "$(openssl x509 -in "$c/$1" -noout -subject -nameopt compat)" = "subject=$2" ]
 }
 verify() { openssl verify -CAfile "$c/ca.crt" "$@"; }
+sverify() { openssl verify -CAfile "$c/source-ca.crt" "$@"; }
 same_key() { # cert key: the certificate's public key is the key's
 	a=$(openssl x509 -in "$c/$1" -noout -pubkey) &&
 		b=$(openssl pkey -in "$c/$2" -pubout) && [ "$a" = "$b" ]
@@ -70,7 +71,7 @@ snapshot() { (cd "$c" && ls -lA --time-style=full-iso && cat ./*) | cksum; }
 c=$tmp/pki
 keys="ca heduid source-bank source-tax source-property agency-330106
 	agency-1101 cli expired-client rogue-ca rogue-client wrong-eku-client
-	revoked-client rogue-server"
+	revoked-client rogue-server source-ca heduid-sources source-plane-other"
 
 # --- generation ----------------------------------------------------------
 check "first run" sh "$script" "$c"
@@ -84,14 +85,26 @@ for n in $keys; do
 	check "$n.crt matches $n.key" same_key "$n.crt" "$n.key"
 done
 check "ca.crl exists, mode 0644" mode_is ca.crl 644
+check "source-ca.crl exists, mode 0644" mode_is source-ca.crl 644
 check "heduid-enc.key mode 0600" mode_is heduid-enc.key 600
 check "heduid-enc-sec1.key mode 0600" mode_is heduid-enc-sec1.key 600
 
 # --- chains --------------------------------------------------------------
-for n in heduid source-bank source-tax source-property agency-330106 \
-	agency-1101 cli wrong-eku-client revoked-client; do
+for n in heduid agency-330106 agency-1101 cli wrong-eku-client revoked-client; do
 	check "$n verifies against ca.crt" verify "$c/$n.crt"
 done
+# The source plane has its own CA: what it issues and what the dev CA
+# issues never cross.
+for n in source-bank source-tax source-property heduid-sources \
+	source-plane-other; do
+	check "$n verifies against source-ca.crt" sverify "$c/$n.crt"
+	refute "$n rejected by ca.crt" verify "$c/$n.crt"
+done
+for n in heduid agency-330106 agency-1101 cli rogue-client; do
+	refute "$n rejected by source-ca.crt" sverify "$c/$n.crt"
+done
+differ() { [ "$(openssl x509 -in "$c/$1" -noout -pubkey)" != "$(openssl x509 -in "$c/$2" -noout -pubkey)" ]; }
+check "source-ca has a key of its own" differ ca.crt source-ca.crt
 check "agency verifies with CRL" verify -crl_check -CRLfile "$c/ca.crl" "$c/agency-330106.crt"
 refute "revoked-client rejected with CRL" verify -crl_check -CRLfile "$c/ca.crl" "$c/revoked-client.crt"
 refute "expired-client rejected" verify "$c/expired-client.crt"
@@ -105,6 +118,12 @@ check "agency fits the TLS client purpose" verify -purpose sslclient "$c/agency-
 refute "wrong-eku-client fails the TLS client purpose" verify -purpose sslclient "$c/wrong-eku-client.crt"
 check "heduid fits the TLS server purpose" verify -purpose sslserver "$c/heduid.crt"
 check "heduid fits the TLS client purpose" verify -purpose sslclient "$c/heduid.crt"
+for n in source-bank source-tax source-property; do
+	check "$n fits the TLS server purpose" sverify -purpose sslserver "$c/$n.crt"
+	refute "$n does not fit the TLS client purpose" sverify -purpose sslclient "$c/$n.crt"
+done
+check "heduid-sources fits the TLS client purpose" sverify -purpose sslclient "$c/heduid-sources.crt"
+refute "heduid-sources does not fit the TLS server purpose" sverify -purpose sslserver "$c/heduid-sources.crt"
 
 # --- names and extensions ------------------------------------------------
 check "CA subject" subject_is ca.crt "/C=CN/O=hedui dev/CN=hedui dev CA"
@@ -113,11 +132,29 @@ check "CA keyUsage" ext_has ca.crt keyUsage "Certificate Sign, CRL Sign"
 for n in heduid source-bank source-tax source-property rogue-server; do
 	check "$n SAN" ext_has "$n.crt" subjectAltName \
 		"IP Address:127.0.0.1, DNS:127.0.0.1, DNS:localhost"
+done
+for n in heduid rogue-server; do
 	check "$n EKU server+client" ext_has "$n.crt" extendedKeyUsage \
 		"TLS Web Server Authentication, TLS Web Client Authentication"
 done
+for n in source-bank source-tax source-property; do
+	check "$n EKU serverAuth only" sh -c "openssl x509 -in '$c/$n.crt' -noout \
+		-ext extendedKeyUsage | sed 1d | grep -qx ' *TLS Web Server Authentication'"
+done
 check "heduid CN" subject_is heduid.crt "/C=CN/O=hedui dev/CN=heduid"
 check "source-bank CN" subject_is source-bank.crt "/C=CN/O=hedui dev/CN=source-bank"
+check "source-ca subject" subject_is source-ca.crt "/C=CN/O=hedui dev/CN=hedui dev source-plane CA"
+check "source-ca basicConstraints" ext_has source-ca.crt basicConstraints "CA:TRUE"
+check "source-ca keyUsage" ext_has source-ca.crt keyUsage "Certificate Sign, CRL Sign"
+check "heduid-sources subject (CN=heduid)" subject_is heduid-sources.crt "/C=CN/O=hedui dev/CN=heduid"
+check "source-plane-other subject" subject_is source-plane-other.crt "/C=CN/O=hedui dev/CN=monitoring"
+for n in heduid-sources source-plane-other; do
+	check "$n EKU clientAuth only" sh -c "openssl x509 -in '$c/$n.crt' -noout \
+		-ext extendedKeyUsage | sed 1d | grep -qx ' *TLS Web Client Authentication'"
+	check "$n has no SAN" sh -c "! openssl x509 -in '$c/$n.crt' -noout \
+		-ext subjectAltName 2>/dev/null | grep -q ."
+done
+check "heduid-sources has a key of its own" differ heduid.crt heduid-sources.crt
 for n in agency-330106 agency-1101 cli expired-client rogue-client revoked-client; do
 	check "$n EKU clientAuth only" sh -c "openssl x509 -in '$c/$n.crt' -noout \
 		-ext extendedKeyUsage | sed 1d | grep -qx ' *TLS Web Client Authentication'"
@@ -139,6 +176,13 @@ check "agency key is plain PEM" grep -q "BEGIN PRIVATE KEY" "$c/agency-330106.ke
 check "CRL signed by the dev CA" openssl crl -in "$c/ca.crl" -noout -CAfile "$c/ca.crt"
 check "CRL still current in 9 years" verify -crl_check -CRLfile "$c/ca.crl" \
 	-attime $(($(date +%s) + 9 * 365 * 86400)) "$c/agency-1101.crt"
+check "source-ca.crl signed by the source-plane CA" \
+	openssl crl -in "$c/source-ca.crl" -noout -CAfile "$c/source-ca.crt"
+check "heduid-sources verifies with source-ca.crl, in 9 years too" sverify \
+	-crl_check -CRLfile "$c/source-ca.crl" \
+	-attime $(($(date +%s) + 9 * 365 * 86400)) "$c/heduid-sources.crt"
+check "source-ca.crl revokes nothing" sh -c \
+	"openssl crl -in '$c/source-ca.crl' -noout -text | grep -q 'No Revoked Certificates'"
 check "CRL lists revoked-client's serial" sh -c "openssl crl -in '$c/ca.crl' -noout -text |
 	grep -q \"Serial Number: $(openssl x509 -in "$c/revoked-client.crt" -noout -serial | cut -d= -f2)\""
 
@@ -173,6 +217,7 @@ check "--name is the CN (UTF-8)" sh -c "openssl x509 -in '$c/agency-33.crt' -noo
 	-subject -nameopt utf8 | grep -q 'OU=region:33, CN=浙江省民政厅'"
 check "--agency into a new dir makes the PKI too" sh "$script" "$tmp/pki2" --agency 110101
 check "new dir has ca.crt" test -f "$tmp/pki2/ca.crt"
+check "new dir has the source plane" test -f "$tmp/pki2/heduid-sources.crt"
 check "new dir agency verifies" openssl verify -CAfile "$tmp/pki2/ca.crt" "$tmp/pki2/agency-110101.crt"
 for a in 1 abc 1234567 "" 12a4 -12 " 1101"; do
 	expect_rc "--agency '$a' rejected" 2 sh "$script" "$c" --agency "$a"
@@ -185,13 +230,14 @@ check "rejections left no agency-4402" test ! -e "$c/agency-4402.crt"
 check "no temp files left behind" sh -c "! ls -a '$c' | grep -q '\.new\$'"
 
 # --- a real handshake on loopback ----------------------------------------
-# Starts "openssl s_server -rev" (it echoes lines reversed) with cert/key;
-# sets port. -rev never reads stdin, so it keeps running in background.
-start_server() {
+# Starts "openssl s_server -rev" (it echoes lines reversed) with cert/key
+# NAME, trusting clients of CA (default ca); sets port. -rev never reads
+# stdin, so it keeps running in background.
+start_server() { # NAME [CA]
 	for try in 1 2 3 4 5; do
 		port=$((20000 + ($$ * 31 + try * 977 + $(date +%s)) % 20000))
 		openssl s_server -rev -cert "$c/$1.crt" -key "$c/$1.key" \
-			-CAfile "$c/ca.crt" -Verify 1 -verify_return_error \
+			-CAfile "$c/${2:-ca}.crt" -Verify 1 -verify_return_error \
 			-accept "127.0.0.1:$port" >"$tmp/srv.log" 2>&1 </dev/null &
 		srv_pid=$!
 		i=0
@@ -211,11 +257,12 @@ stop_server() {
 	wait "$srv_pid" 2>/dev/null
 	srv_pid=
 }
-# talk CLIENT-NAME: connects with that identity, expects the echo back.
+# talk CLIENT-NAME [CA]: connects with that identity, trusting the server
+# of CA (default ca), and expects the echo back.
 talk() {
 	printf 'hedui-ping\nCLOSE\n' | timeout 10 openssl s_client \
 		-connect "127.0.0.1:$port" -cert "$c/$1.crt" -key "$c/$1.key" \
-		-CAfile "$c/ca.crt" -verify_return_error -verify_ip 127.0.0.1 \
+		-CAfile "$c/${2:-ca}.crt" -verify_return_error -verify_ip 127.0.0.1 \
 		-verify_hostname localhost -quiet 2>&1 | grep -q 'gnip-iudeh'
 }
 
@@ -229,6 +276,29 @@ if start_server heduid; then
 else
 	bad "s_server did not start"
 	sed 's/^/    | /' "$tmp/srv.log"
+fi
+# A source as its --certs DIR sets it up: source-plane CA, its CRL.
+if start_server source-bank source-ca; then
+	ok
+	check "handshake: heduid-sources to source-bank" talk heduid-sources source-ca
+	check "handshake: source-plane-other completes (refused later, by the allow list)" \
+		talk source-plane-other source-ca
+	refute "handshake: agency-330106 rejected by a source" talk agency-330106 source-ca
+	refute "handshake: heduid.crt (dev CA) rejected by a source" talk heduid source-ca
+	refute "handshake: heduid-sources does not trust a source under ca.crt" \
+		talk heduid-sources ca
+	stop_server
+else
+	bad "source s_server did not start"
+	sed 's/^/    | /' "$tmp/srv.log"
+fi
+if start_server heduid; then
+	ok
+	refute "handshake: heduid rejects heduid-sources (not its clients' CA)" \
+		talk heduid-sources ca
+	stop_server
+else
+	bad "second s_server did not start"
 fi
 if start_server rogue-server; then
 	ok

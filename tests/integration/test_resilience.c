@@ -194,13 +194,14 @@ static void garbage_answering_source(void **state)
 	    {"none"},
 	};
 	tstack s = {0};
-	/* Property is ours: a REP socket with the property certificate. */
+	/* Property is ours: a REP socket with the property certificate,
+	 * answering heduid's source-plane identity. */
 	int prop_port = tport_free();
 	nng_socket sock;
 	nng_listener l;
 	nng_tls_config *cfg;
 	char ca[512], cert[512], key[512];
-	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	snprintf(ca, sizeof ca, "%s", tcert("source-ca.crt"));
 	snprintf(cert, sizeof cert, "%s", tcert("source-property.crt"));
 	snprintf(key, sizeof key, "%s", tcert("source-property.key"));
 	tls_opts o = {.ca_file = ca, .cert_file = cert, .key_file = key};

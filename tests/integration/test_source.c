@@ -35,7 +35,7 @@ static int setup(void **state)
 		    tsource_fixtures(), NULL, &ports[k]);
 		if (procs[k] == NULL)
 			return -1;
-		clients[k] = tclient(ports[k], "heduid");
+		clients[k] = tsource_client(ports[k]);
 		if (clients[k] == NULL)
 			return -1;
 	}
@@ -319,13 +319,13 @@ static void caller_without_certificate(void **state)
 	static const uint8_t anything[] = {0x0a, 0x00};
 	uint8_t *reply = NULL;
 	size_t len = 0;
-	int rv = traw_call(
-	    ports[BANK], NULL, anything, sizeof anything, 1500, &reply, &len);
+	int rv = traw_call_ca(ports[BANK], NULL, "source-ca", anything,
+	    sizeof anything, 1500, &reply, &len);
 	assert_int_not_equal(rv, 0);
 	free(reply);
 	/* a stranger's certificate neither */
-	rv = traw_call(ports[BANK], "rogue-client", anything, sizeof anything,
-	    1500, &reply, &len);
+	rv = traw_call_ca(ports[BANK], "rogue-client", "source-ca", anything,
+	    sizeof anything, 1500, &reply, &len);
 	assert_int_not_equal(rv, 0);
 	free(reply);
 }

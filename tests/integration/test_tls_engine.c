@@ -79,7 +79,7 @@ static void test_round_trip_tls13_only(void **state)
 	(void)state;
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	assert_int_equal(request(&cli.o, port), 0);
 	assert_int_equal(tlsfx_echo_served(echo), 1);
@@ -98,7 +98,7 @@ static void refused_client(const char *identity)
 	assert_int_not_equal(rv, 0);
 	assert_int_equal(tlsfx_echo_served(echo), 0);
 	/* and a good client still gets through afterwards */
-	tlsfx_id_init(&cli, "source-tax", true);
+	tlsfx_id_init(&cli, "agency-1101", true);
 	assert_int_equal(request(&cli.o, port), 0);
 }
 
@@ -131,7 +131,7 @@ static void test_missing_client_cert_refused(void **state)
 	(void)state;
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	nng_tls_config *bare = tlsfx_config_no_cert(NNG_TLS_MODE_CLIENT, &cli);
 	assert_non_null(bare);
@@ -161,7 +161,7 @@ static void test_optional_auth(void **state)
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
 	srv.o.auth_optional = true;
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 
 	nng_tls_config *bare = tlsfx_config_no_cert(NNG_TLS_MODE_CLIENT, &cli);
@@ -186,7 +186,7 @@ static void test_rogue_server_refused(void **state)
 	tlsfx_id_init(&srv, "rogue-server", false);
 	/* The rogue server trusts our CA, so only our client's check of
 	 * the server's certificate stands in the way. */
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	int rv = request(&cli.o, port);
 	assert_int_not_equal(rv, 0);
@@ -201,7 +201,7 @@ static void test_server_name_checked(void **state)
 	(void)state;
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	cli.o.server_name = "127.0.0.1";
 	assert_int_equal(request(&cli.o, port), 0);
@@ -221,7 +221,7 @@ static void test_encrypted_key_with_password(void **state)
 	tlsfx_id_init(&srv, "heduid", true);
 	snprintf(srv.key, sizeof srv.key, "%s", tlsfx_cert("heduid-enc.key"));
 	srv.o.key_password = "hedui-dev";
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	assert_int_equal(request(&cli.o, port), 0);
 }
@@ -251,7 +251,8 @@ static void test_bad_inputs_rejected(void **state)
 	nng_tls_config *ok = NULL;
 	tlsfx_id_init(&srv, "heduid", true);
 	/* a key that is not the certificate's */
-	snprintf(srv.key, sizeof srv.key, "%s", tlsfx_cert("source-bank.key"));
+	snprintf(
+	    srv.key, sizeof srv.key, "%s", tlsfx_cert("agency-330106.key"));
 	assert_int_equal(
 	    tls_setup_config(NNG_TLS_MODE_SERVER, &srv.o, &ok), HD_ETLS);
 	/* a CRL file that holds a certificate */
@@ -287,7 +288,7 @@ static void test_tls12_client_policy(void **state)
 	tlsfx_id srv, cli;
 	nng_tls_config *c12 = NULL;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	cli.o.allow_tls12 = true;
 	assert_int_equal(
 	    tls_setup_config(NNG_TLS_MODE_CLIENT, &cli.o, &c12), HD_OK);
@@ -313,7 +314,7 @@ static void test_dial_to_closed_port_is_clean(void **state)
 {
 	(void)state;
 	tlsfx_id cli;
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = tlsfx_free_port();
 	assert_true(port > 0);
 	int rv = request(&cli.o, port);
@@ -328,7 +329,7 @@ static void test_config_change_after_use(void **state)
 	tlsfx_id srv, cli;
 	nng_tls_config *cfg = NULL;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	assert_int_equal(
 	    tls_setup_config(NNG_TLS_MODE_SERVER, &srv.o, &cfg), HD_OK);
 	int port = 0;
@@ -348,7 +349,7 @@ static void test_one_mib_message(void **state)
 	(void)state;
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	int port = start_server(&srv.o);
 	size_t len = 1u << 20;
 	unsigned char *big = malloc(len);
@@ -383,7 +384,7 @@ static void test_fifty_concurrent_clients(void **state)
 	(void)state;
 	tlsfx_id srv, cli;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-property", true);
+	tlsfx_id_init(&cli, "agency-1101", true);
 	int port = start_server(&srv.o);
 	pthread_t th[N_CLIENTS];
 	struct client_arg args[N_CLIENTS];
@@ -424,7 +425,7 @@ static int mbedtls_child(void)
 	    strcmp(tls_setup_max_version(&none), "TLSv1.2") != 0)
 		return 2;
 	tlsfx_id_init(&srv, "heduid", true);
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	if (tlsfx_echo_start(&srv.o, NULL, &e, &port) != 0)
 		return 3;
 	if (strcmp(nng_tls_engine_name(), "mbed") != 0)

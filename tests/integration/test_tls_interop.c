@@ -241,7 +241,7 @@ static bool port_accepts(int port, int timeout_ms)
 	return false;
 }
 
-/* s_client with the bank's certificate, checking the server's (IP SAN).
+/* s_client with an agency's certificate, checking the server's (IP SAN).
  * Waits for the REP socket's protocol header to arrive after the
  * handshake (or for s_client to give up), then hangs up. */
 static kid *s_client(int port, const char *name, const char *const extra[])
@@ -250,8 +250,8 @@ static kid *s_client(int port, const char *name, const char *const extra[])
 	snprintf(connect, sizeof connect, "127.0.0.1:%d", port);
 	char *argv[24] = {openssl_bin, "s_client", "-connect", connect,
 	    "-CAfile", (char *)tlsfx_cert("ca.crt"), "-cert",
-	    (char *)tlsfx_cert("source-bank.crt"), "-key",
-	    (char *)tlsfx_cert("source-bank.key"), "-verify_return_error",
+	    (char *)tlsfx_cert("agency-330106.crt"), "-key",
+	    (char *)tlsfx_cert("agency-330106.key"), "-verify_return_error",
 	    "-verify_ip", "127.0.0.1"};
 	int n = 13;
 	for (int i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
@@ -368,7 +368,7 @@ static void test_s_server_sees_tls13_from_our_client(void **state)
 	nng_tls_config *cfg = NULL;
 	nng_socket s;
 	nng_dialer d;
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	assert_int_equal(
 	    tls_setup_config(NNG_TLS_MODE_CLIENT, &cli.o, &cfg), HD_OK);
 	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", port);
@@ -387,7 +387,10 @@ static void test_s_server_sees_tls13_from_our_client(void **state)
 	if (!seen)
 		expect_said(k, "Protocol version: TLSv1.3", true);
 	expect_said(k,
-	    "Peer certificate: C = CN, O = hedui dev, CN = source-bank", true);
+	    "Peer certificate: C = CN, O = hedui dev agencies, OU = "
+	    "region:330106, "
+	    "CN = agency-330106",
+	    true);
 	expect_said(k, "Verification: OK", true);
 }
 
@@ -397,8 +400,8 @@ static kid *nngcat_req(int port, const char *name)
 	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", port);
 	char *const argv[] = {nngcat_bin, "--req", "--dial", url, "--cacert",
 	    (char *)tlsfx_cert("ca.crt"), "--cert",
-	    (char *)tlsfx_cert("source-bank.crt"), "--key",
-	    (char *)tlsfx_cert("source-bank.key"), "--data", "hello",
+	    (char *)tlsfx_cert("agency-330106.crt"), "--key",
+	    (char *)tlsfx_cert("agency-330106.key"), "--data", "hello",
 	    "--ascii", "--recv-timeout", "3", "--send-timeout", "3", NULL};
 	return kid_start(name, argv);
 }
@@ -445,7 +448,7 @@ static void test_our_req_to_nngcat_rep_tls12(void **state)
 	int port;
 	kid *k = nngcat_rep(&port, "nngcat_rep");
 	tlsfx_id cli;
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	cli.o.allow_tls12 = true;
 	assert_int_equal(
 	    tlsfx_echo_request(&cli.o, NULL, port, "hello", 5, TIMEOUT_MS), 0);
@@ -458,7 +461,7 @@ static void test_our_default_req_to_nngcat_refused(void **state)
 	int port;
 	kid *k = nngcat_rep(&port, "nngcat_rep_default");
 	tlsfx_id cli;
-	tlsfx_id_init(&cli, "source-bank", true);
+	tlsfx_id_init(&cli, "agency-330106", true);
 	assert_int_not_equal(
 	    tlsfx_echo_request(&cli.o, NULL, port, "hello", 5, 2000), 0);
 	expect_said(k, "hello", false);

@@ -72,6 +72,9 @@ stack_up() {
 	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$hport" \
 		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
 		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
+		--source-ca "$certs/source-ca.crt" \
+		--source-cert "$certs/heduid-sources.crt" \
+		--source-key "$certs/heduid-sources.key" \
 		--allow-tls12 --debug-service \
 		--bank "tls+tcp://127.0.0.1:$port_bank" \
 		--tax "tls+tcp://127.0.0.1:$port_tax" \

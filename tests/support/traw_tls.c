@@ -48,14 +48,15 @@ int ttcp_connect(int port, uint32_t timeout_ms)
 	return s;
 }
 
-static SSL_CTX *traw_ctx(const char *identity)
+static SSL_CTX *traw_ctx(const char *identity, const char *ca)
 {
-	char name[128];
+	char name[128], cafile[128];
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (ctx == NULL)
 		return NULL;
 	snprintf(name, sizeof name, "%s.crt", identity);
-	if (SSL_CTX_load_verify_locations(ctx, tcert("ca.crt"), NULL) != 1 ||
+	snprintf(cafile, sizeof cafile, "%s.crt", ca);
+	if (SSL_CTX_load_verify_locations(ctx, tcert(cafile), NULL) != 1 ||
 	    SSL_CTX_use_certificate_chain_file(ctx, tcert(name)) != 1)
 		goto fail;
 	snprintf(name, sizeof name, "%s.key", identity);
@@ -86,7 +87,7 @@ int traw_oversize(int port, const char *identity, uint64_t frame_len,
 
 	/* The server closes while we may still be writing. */
 	signal(SIGPIPE, SIG_IGN);
-	if ((ctx = traw_ctx(identity)) == NULL ||
+	if ((ctx = traw_ctx(identity, "ca")) == NULL ||
 	    (s = ttcp_connect(port, timeout_ms)) < 0 ||
 	    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, s) != 1 ||
 	    SSL_connect(ssl) != 1 || !traw_write_all(ssl, hdr, sizeof hdr) ||
@@ -141,13 +142,19 @@ static void traw_sp_free(traw_sp *c)
 
 traw_sp *traw_sp_open(int port, const char *identity, uint32_t timeout_ms)
 {
+	return traw_sp_open_ca(port, identity, "ca", timeout_ms);
+}
+
+traw_sp *traw_sp_open_ca(
+    int port, const char *identity, const char *ca, uint32_t timeout_ms)
+{
 	uint8_t hdr[8] = {0, 'S', 'P', 0, 0, SP_REQ0, 0, 0}, peer[8];
 	size_t got;
 	traw_sp *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return NULL;
 	signal(SIGPIPE, SIG_IGN);
-	if ((c->ctx = traw_ctx(identity)) == NULL ||
+	if ((c->ctx = traw_ctx(identity, ca)) == NULL ||
 	    (c->s = ttcp_connect(port, timeout_ms)) < 0 ||
 	    (c->ssl = SSL_new(c->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->s) != 1 || SSL_connect(c->ssl) != 1 ||
@@ -229,7 +236,7 @@ bool traw_tls_end_early(int port, const char *identity, traw_end how)
 	static const uint8_t partial[3] = {0, 'S', 'P'};
 	traw_sp c = {.s = -1};
 	signal(SIGPIPE, SIG_IGN);
-	bool ok = (c.ctx = traw_ctx(identity)) != NULL &&
+	bool ok = (c.ctx = traw_ctx(identity, "ca")) != NULL &&
 	          (c.s = ttcp_connect(port, 5000)) >= 0 &&
 	          (c.ssl = SSL_new(c.ctx)) != NULL &&
 	          SSL_set_fd(c.ssl, c.s) == 1 && SSL_connect(c.ssl) == 1;

@@ -49,6 +49,11 @@ tproc *tsource_start(const char *kind, const char *store_flag,
 	return p;
 }
 
+rpc_client *tsource_client(int port)
+{
+	return tclient_ca(port, "heduid-sources", "source-ca");
+}
+
 const char *tsource_method(const char *kind)
 {
 	if (strcmp(kind, "bank") == 0)

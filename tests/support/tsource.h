@@ -24,6 +24,10 @@ const char *tsource_fixtures(void);
 tproc *tsource_start(const char *kind, const char *store_flag,
     const char *store, const char *const extra[], int *port);
 
+/* A client of a source as heduid calls it: its source-plane identity
+ * heduid-sources (CN=heduid, from source-ca), trusting source-ca.crt. */
+rpc_client *tsource_client(int port);
+
 /* "hedui.v1.BankSource/Lookup" etc.; NULL for another kind. */
 const char *tsource_method(const char *kind);
 const ProtobufCMessageDescriptor *tsource_response_desc(const char *kind);

@@ -267,14 +267,20 @@ void ttls_init(void)
 
 rpc_client *tclient(int port, const char *identity)
 {
-	char cert[256], key[256];
+	return tclient_ca(port, identity, "ca");
+}
+
+rpc_client *tclient_ca(int port, const char *identity, const char *ca)
+{
+	char cert[256], key[256], cafile[256];
 	ttls_init();
 	snprintf(cert, sizeof cert, "%s.crt", identity);
 	snprintf(key, sizeof key, "%s.key", identity);
+	snprintf(cafile, sizeof cafile, "%s.crt", ca);
 	char certp[512], keyp[512], cap[512];
 	snprintf(certp, sizeof certp, "%s", tcert(cert));
 	snprintf(keyp, sizeof keyp, "%s", tcert(key));
-	snprintf(cap, sizeof cap, "%s", tcert("ca.crt"));
+	snprintf(cap, sizeof cap, "%s", tcert(cafile));
 	rpc_client_opts o = {
 	    .url = turl(port),
 	    .tls = {.ca_file = cap, .cert_file = certp, .key_file = keyp},
@@ -318,6 +324,7 @@ tproc *theduid_start_store(
 	char *argv[64];
 	int n = 0;
 	static char bin[512], ca[512], cert[512], key[512], url[64];
+	static char sca[512], scert[512], skey[512];
 	static char store[512];
 	snprintf(store, sizeof store, "%s", store_path);
 	*port = tport_free();
@@ -325,6 +332,9 @@ tproc *theduid_start_store(
 	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
 	snprintf(cert, sizeof cert, "%s", tcert("heduid.crt"));
 	snprintf(key, sizeof key, "%s", tcert("heduid.key"));
+	snprintf(sca, sizeof sca, "%s", tcert("source-ca.crt"));
+	snprintf(scert, sizeof scert, "%s", tcert("heduid-sources.crt"));
+	snprintf(skey, sizeof skey, "%s", tcert("heduid-sources.key"));
 	snprintf(url, sizeof url, "%s", turl(*port));
 	argv[n++] = bin;
 	argv[n++] = "--listen";
@@ -335,6 +345,13 @@ tproc *theduid_start_store(
 	argv[n++] = cert;
 	argv[n++] = "--key";
 	argv[n++] = key;
+	/* The source plane, as the sources of tsource_spawn expect it. */
+	argv[n++] = "--source-ca";
+	argv[n++] = sca;
+	argv[n++] = "--source-cert";
+	argv[n++] = scert;
+	argv[n++] = "--source-key";
+	argv[n++] = skey;
 	argv[n++] = "--store";
 	argv[n++] = store;
 	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
@@ -362,6 +379,17 @@ uint64_t tnow_ms(void)
 int traw_call(int port, const char *identity, const void *data, size_t len,
     uint32_t timeout_ms, uint8_t **reply, size_t *reply_len)
 {
+	return traw_call_ca(
+	    port, identity, "ca", data, len, timeout_ms, reply, reply_len);
+}
+
+int traw_call_ca(int port, const char *identity, const char *ca,
+    const void *data, size_t len, uint32_t timeout_ms, uint8_t **reply,
+    size_t *reply_len)
+{
+	char cafile[512], n[128];
+	snprintf(n, sizeof n, "%s.crt", ca);
+	snprintf(cafile, sizeof cafile, "%s", tcert(n));
 	nng_socket s;
 	nng_dialer d;
 	nng_tls_config *cfg = NULL;
@@ -376,13 +404,13 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
 	if (identity != NULL) {
-		char c[512], k[512], ca[512], n[128];
+		char c[512], k[512];
 		snprintf(n, sizeof n, "%s.crt", identity);
 		snprintf(c, sizeof c, "%s", tcert(n));
 		snprintf(n, sizeof n, "%s.key", identity);
 		snprintf(k, sizeof k, "%s", tcert(n));
-		snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
-		tls_opts o = {.ca_file = ca, .cert_file = c, .key_file = k};
+		tls_opts o = {
+		    .ca_file = cafile, .cert_file = c, .key_file = k};
 		if (tls_setup_config(NNG_TLS_MODE_CLIENT, &o, &cfg) != HD_OK) {
 			nng_close(s);
 			return NNG_EINVAL;
@@ -391,7 +419,7 @@ int traw_call(int port, const char *identity, const void *data, size_t len,
 		/* No identity: trust the CA but present no certificate. */
 		if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) !=
 		        0 ||
-		    (rv = nng_tls_config_ca_file(cfg, tcert("ca.crt"))) != 0 ||
+		    (rv = nng_tls_config_ca_file(cfg, cafile)) != 0 ||
 		    (rv = nng_tls_config_server_name(cfg, "127.0.0.1")) != 0 ||
 		    (rv = nng_tls_config_auth_mode(
 		         cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
@@ -444,7 +472,9 @@ tproc *tsource_spawn(
 	snprintf(fx, sizeof fx, "%s", fixtures);
 	snprintf(bin, sizeof bin, "%s", tbin("hedui-source"));
 	snprintf(url, sizeof url, "%s", turl(port));
-	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	/* The source plane's CA; the default allow list (CN=heduid) lets
+	 * theduid_start's heduid-sources identity in. */
+	snprintf(ca, sizeof ca, "%s", tcert("source-ca.crt"));
 	snprintf(n, sizeof n, "source-%s.crt", kinds[kind]);
 	snprintf(cert, sizeof cert, "%s", tcert(n));
 	snprintf(n, sizeof n, "source-%s.key", kinds[kind]);

@@ -48,11 +48,16 @@ const char *tbin(const char *name);
 /* Registers the TLS engine for this test process (once). */
 void ttls_init(void);
 
-/* A client to 127.0.0.1:port with identity NAME.crt/NAME.key. */
+/* A client to 127.0.0.1:port with identity NAME.crt/NAME.key, trusting
+ * servers of the dev CA (ca.crt). */
 rpc_client *tclient(int port, const char *identity);
+/* The same trusting servers of CA.crt instead: "source-ca" for a source
+ * (whatever the identity: the server, not the client, is to refuse). */
+rpc_client *tclient_ca(int port, const char *identity, const char *ca);
 
 /* Starts heduid on a free port with the dev PKI and extra flags (NULL
- * terminated). Waits until health answers SERVING. */
+ * terminated): heduid.crt towards agencies, heduid-sources.crt and
+ * source-ca.crt towards the sources. Waits until it listens. */
 tproc *theduid_start(int *port, const char *const extra[]);
 /* The same on a given report store (an existing one is kept: a restart).
  * theduid_start gives each start a fresh store in the test's temporary
@@ -71,6 +76,10 @@ uint64_t tnow_ms(void);
  * Returns 0 and the reply bytes (malloc'd) or an nng error. */
 int traw_call(int port, const char *identity, const void *data, size_t len,
     uint32_t timeout_ms, uint8_t **reply, size_t *reply_len);
+/* The same trusting servers of CA.crt (traw_call: "ca"). */
+int traw_call_ca(int port, const char *identity, const char *ca,
+    const void *data, size_t len, uint32_t timeout_ms, uint8_t **reply,
+    size_t *reply_len);
 
 /* A plain TCP connection to 127.0.0.1:port, or -1. With timeout_ms > 0,
  * reads and writes on it give up after that long. */
@@ -86,7 +95,8 @@ int traw_oversize(int port, const char *identity, uint64_t frame_len,
 
 /* Starts bank, tax and property sources (in that order) serving a
  * fixtures file, each on a free port, with extra flags (NULL-terminated,
- * may be NULL). Waits until each accepts connections. */
+ * may be NULL): source-KIND.crt, clients of source-ca.crt, the default
+ * allow list (CN=heduid). Waits until each accepts connections. */
 bool tsources_start(const char *fixtures, tproc *procs[3], int ports[3],
     const char *const extra[]);
 /* One source: kind 0 bank, 1 tax, 2 property, on a given port. */
@@ -120,6 +130,9 @@ long tpid_rss_kib(int pid);
  */
 typedef struct traw_sp traw_sp;
 traw_sp *traw_sp_open(int port, const char *identity, uint32_t timeout_ms);
+/* The same trusting servers of CA.crt (traw_sp_open: "ca"). */
+traw_sp *traw_sp_open_ca(
+    int port, const char *identity, const char *ca, uint32_t timeout_ms);
 /* Sends one request frame: SP length, REQ request id, body. */
 bool traw_sp_send(traw_sp *c, uint32_t id, const void *body, size_t len);
 /* Receives one reply frame's body (malloc'd); false on EOF or error. */

@@ -45,6 +45,49 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
 	assert_int_equal(cfg.source_batch_max, 32);
+	/* The example uses the source plane's own CA and identity. */
+	assert_string_equal(cfg.source_ca, "build/certs/source-ca.crt");
+	assert_string_equal(cfg.source_cert, "build/certs/heduid-sources.crt");
+	assert_string_equal(cfg.source_key, "build/certs/heduid-sources.key");
+	assert_string_equal(cfg.ca, "build/certs/ca.crt");
+}
+
+static void source_plane(void **state)
+{
+	(void)state;
+	heduid_config cfg;
+	/* Not set: the [tls] files, as before the source plane had a CA. */
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\nkey_password = p\n");
+	const char *plain[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_RUN);
+	assert_string_equal(cfg.source_ca, "a");
+	assert_string_equal(cfg.source_cert, "b");
+	assert_string_equal(cfg.source_key, "c");
+	assert_string_equal(cfg.source_key_password, "p");
+	/* From the file, and flags over it. */
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n"
+	          "[sources]\nca = sa\ncert = sb\nkey = sc\n"
+	          "key_password = sp\n");
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_RUN);
+	assert_string_equal(cfg.source_ca, "sa");
+	assert_string_equal(cfg.source_cert, "sb");
+	assert_string_equal(cfg.source_key, "sc");
+	assert_string_equal(cfg.source_key_password, "sp");
+	assert_string_equal(cfg.ca, "a");
+	const char *flags[] = {"heduid", "--config", path, "--source-ca", "fa",
+	    "--source-cert", "fb", "--source-key", "fc"};
+	assert_int_equal(parse(&cfg, 9, flags), HEDUID_RUN);
+	assert_string_equal(cfg.source_ca, "fa");
+	assert_string_equal(cfg.source_cert, "fb");
+	assert_string_equal(cfg.source_key, "fc");
+	/* Half an identity would pair a certificate with another key. */
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[sources]\ncert = sb\n");
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_EXIT_USAGE);
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n");
+	const char *half[] = {
+	    "heduid", "--config", path, "--source-key", "fc"};
+	assert_int_equal(parse(&cfg, 5, half), HEDUID_EXIT_USAGE);
+	unlink(path);
 }
 
 static void store_settings(void **state)
@@ -146,6 +189,7 @@ int main(void)
 	    cmocka_unit_test(flags_override_file),
 	    cmocka_unit_test(store_settings),
 	    cmocka_unit_test(source_batching),
+	    cmocka_unit_test(source_plane),
 	    cmocka_unit_test(bad_files_and_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
