@@ -19,7 +19,12 @@
 #include <openssl/x509v3.h>
 
 #include "log.h"
+#include "log_limit.h"
 #include "tls_engine_openssl_priv.h"
+
+/* Anyone who can reach a port can fail handshakes at will: a few lines
+ * say who, the rest are counted (log_limit.h). */
+static log_limit tls_handshake_log = LOG_LIMIT_INIT("tls.handshake", 20, 10000);
 
 static BIO_METHOD *tls_ossl_bio_method;
 
@@ -242,14 +247,14 @@ static int conn_tls_failure(nng_tls_engine_conn *ec)
 	const char *role =
 	    ec->mode == NNG_TLS_MODE_SERVER ? "server" : "client";
 	if (vr != X509_V_OK && ec->verify_subject[0] != '\0') {
-		log_warn("tls.handshake",
+		log_limited(&tls_handshake_log, LOG_LVL_WARN,
 		    "role=%s result=refused verify=\"%s\" depth=%d "
 		    "subject=\"%s\" error=\"%s\"",
 		    role, X509_verify_cert_error_string(vr), ec->verify_depth,
 		    ec->verify_subject, detail);
 		return NNG_EPEERAUTH;
 	}
-	log_warn("tls.handshake",
+	log_limited(&tls_handshake_log, LOG_LVL_WARN,
 	    "role=%s result=failed version=%s error=\"%s\"", role,
 	    SSL_get_version(ec->ssl), detail);
 	if (nomem)
