@@ -16,6 +16,7 @@
 #include "agency_sig.h"
 #include "cli.h"
 #include "hedui/v1/verifier.pb-c.h"
+#include "pb_strcheck.h"
 #include "report_sig.h"
 #include "utf8.h"
 #include "verdict_json.h"
@@ -207,6 +208,14 @@ static int report_verify(cli_ctx *ctx)
 	        r->signature.data, r->signature.len, err,
 	        sizeof err) != HD_OK) {
 		fprintf(stderr, "hedui: %s: FAILED: %s\n", file, err);
+		goto out;
+	}
+	pb_strcheck_problem prob;
+	if (!pb_strcheck_message(&hedui__v1__verdict__descriptor,
+	        r->report.data, r->report.len, &prob)) {
+		fprintf(stderr,
+		    "hedui: %s: FAILED: the report's field %s %s\n", file,
+		    prob.field, prob.reason);
 		goto out;
 	}
 	v = hedui__v1__verdict__unpack(NULL, r->report.len, r->report.data);

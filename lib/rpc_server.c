@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "log_limit.h"
+#include "pb_strcheck.h"
 #include "rpc_envelope.h"
 #include "utf8.h"
 
@@ -138,6 +139,15 @@ rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
 		return RPC_INVALID_ARGUMENT;
 	}
 	const Hedui__V1__RpcRequest *env = *envp;
+	/* protobuf-c cuts a string at a NUL: "id\0junk" would pass as
+	 * "id". Only the wire bytes still show it. */
+	pb_strcheck_problem prob;
+	if (!pb_strcheck_message(
+	        &hedui__v1__rpc_request__descriptor, body, len, &prob)) {
+		snprintf(why, whylen, "request envelope field %s %s",
+		    prob.field, prob.reason);
+		return RPC_INVALID_ARGUMENT;
+	}
 	if (!rpc_envelope_request_ok(env, why, whylen))
 		return RPC_INVALID_ARGUMENT;
 	const rpc_method *meth = rpc_server_find_method(srv, env->method);
@@ -158,7 +168,7 @@ rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
 ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
     const Hedui__V1__RpcRequest *env, char *why, size_t whylen)
 {
-	const char *field = "";
+	pb_strcheck_problem prob;
 	ProtobufCMessage *msg = protobuf_c_message_unpack(
 	    meth->desc->input, NULL, env->payload.len, env->payload.data);
 	if (msg == NULL) {
@@ -166,11 +176,14 @@ ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
 		    meth->desc->input->name);
 		return NULL;
 	}
-	/* protobuf-c takes any bytes for a string; Google's decoders don't,
-	 * and whatever we echo must stay decodable for them. */
-	if (!utf8_message_valid(msg, &field)) {
-		snprintf(
-		    why, whylen, "payload field %s is not valid UTF-8", field);
+	/* protobuf-c takes any bytes for a string and cuts it at a NUL;
+	 * Google's decoders refuse non-UTF-8, and whatever we echo must
+	 * stay decodable for them. Every occurrence of every string field
+	 * is checked on the wire, where the length is still known. */
+	if (!pb_strcheck_message(meth->desc->input, env->payload.data,
+	        env->payload.len, &prob)) {
+		snprintf(why, whylen, "payload field %s %s", prob.field,
+		    prob.reason);
 		protobuf_c_message_free_unpacked(msg, NULL);
 		return NULL;
 	}

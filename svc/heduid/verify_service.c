@@ -13,6 +13,7 @@
 #include "agency_sig.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "pb_strcheck.h"
 #include "verdict_build.h"
 #include "verify_internal.h"
 #include "verify_pool.h"
@@ -299,6 +300,17 @@ static void verify_household(
 		verify_audit(vs, call, "", "", "", "", RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		    "household does not decode as hedui.v1.Household");
+		goto fail;
+	}
+	/* Nested bytes the envelope's check did not look into: an ID
+	 * number "...0013\0junk" would reach household_check as the valid
+	 * part before the NUL. */
+	pb_strcheck_problem bad;
+	if (!pb_strcheck_message(&hedui__v1__household__descriptor,
+	        req->household.data, req->household.len, &bad)) {
+		verify_audit(vs, call, "", "", "", "", RPC_INVALID_ARGUMENT);
+		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+		    "household field %s %s", bad.field, bad.reason);
 		goto fail;
 	}
 	code = agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
