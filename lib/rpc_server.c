@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "log_limit.h"
+#include "log_mask.h"
 #include "pb_strcheck.h"
 #include "rpc_envelope.h"
 #include "utf8.h"
@@ -93,13 +94,14 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 
-	char safe[104];
+	char safe[104], rid[80];
 	rpc_server_safe_method(
 	    c->env != NULL ? c->env->method : "", safe, sizeof safe);
 	log_limited(&rpc_reject_log, LOG_LVL_INFO,
 	    "method=\"%s\" request_id=\"%s\" peer_addr=%s code=%s "
 	    "message=\"%s\"",
-	    safe, c->request_id, c->peer.addr, rpc_code_name(code), msg);
+	    safe, log_mask_client(c->request_id, rid, sizeof rid),
+	    c->peer.addr, rpc_code_name(code), msg);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
@@ -318,9 +320,11 @@ static void rpc_call_cb(void *arg)
 static void rpc_call_after_send(rpc_call *c, int rv)
 {
 	if (rv != 0) {
+		char rid[80];
 		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
 			log_warn("rpc.send", "request_id=\"%s\" error=\"%s\"",
-			    c->request_id, nng_strerror(rv));
+			    log_mask_client(c->request_id, rid, sizeof rid),
+			    nng_strerror(rv));
 	}
 	nng_mtx_lock(c->mtx);
 	if (!c->handler_done) {
@@ -400,10 +404,12 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	va_end(ap);
 	if (code == RPC_OK)
 		code = RPC_UNKNOWN; /* a failure is never OK */
+	char rid[80];
 	log_limited(&rpc_fail_log, LOG_LVL_INFO,
 	    "method=%s request_id=\"%s\" peer_addr=%s code=%s",
-	    c->method != NULL ? c->method->full_name : "", c->request_id,
-	    c->peer.addr, rpc_code_name(code));
+	    c->method != NULL ? c->method->full_name : "",
+	    log_mask_client(c->request_id, rid, sizeof rid), c->peer.addr,
+	    rpc_code_name(code));
 	rpc_call_finish(
 	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
@@ -473,9 +479,11 @@ static void rpc_reaper_cb(void *arg)
 		}
 		nng_mtx_unlock(c->mtx);
 		if (expired) {
+			char rid[80];
 			log_limited(&rpc_deadline_log, LOG_LVL_INFO,
 			    "method=%s request_id=\"%s\"",
-			    c->method->full_name, c->request_id);
+			    c->method->full_name,
+			    log_mask_client(c->request_id, rid, sizeof rid));
 			rpc_call_send(
 			    c, rpc_envelope_reply(c->request_id,
 			           RPC_DEADLINE_EXCEEDED,

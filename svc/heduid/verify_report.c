@@ -11,6 +11,7 @@
 #include "audit_chain.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "log_mask.h"
 #include "verify_internal.h"
 
 #define VERIFY_STORE_DOWN                                                     \
@@ -166,11 +167,14 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	    agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
 	        rpc_call_request_id(call), (const uint8_t *)id, strlen(id),
 	        agency_sig_now_ms(), &who, why, sizeof why);
+	char rid[80], safe_id[48];
 	if (code != RPC_OK) {
 		log_warn("report.refused",
 		    "request_id=\"%s\" code=%s "
 		    "reason=\"%s\"",
-		    rpc_call_request_id(call), rpc_code_name(code), why);
+		    log_mask_client(
+		        rpc_call_request_id(call), rid, sizeof rid),
+		    rpc_code_name(code), why);
 		verify_audit(vs, call, "", "", "", "", code);
 		rpc_call_fail(call, code, "%s", why);
 		return;
@@ -187,6 +191,9 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	}
 	if (verify_refuse_if_unhealthy(vs, call))
 		return;
+	/* Of our form, but the caller's choice: 16 digits could be an ID
+	 * number of the first generation and more. */
+	log_mask_client(id, safe_id, sizeof safe_id);
 	report_read *rr = calloc(1, sizeof *rr);
 	if (rr == NULL) {
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -208,7 +215,7 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		log_warn("report.refused",
 		    "report_id=%s agency=\"%s\" agency_region=%s region=%s "
 		    "code=PERMISSION_DENIED",
-		    id, who.name, who.region_prefix, rr->rep.region);
+		    safe_id, who.name, who.region_prefix, rr->rep.region);
 		verify_audit(vs, call, who.name, "", id, rr->rep.persons,
 		    RPC_PERMISSION_DENIED);
 		rpc_call_fail(call, RPC_PERMISSION_DENIED,
@@ -217,7 +224,8 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		    id, rr->rep.region, who.region_prefix);
 		goto out;
 	}
-	log_info("report.read", "report_id=%s agency=\"%s\"", id, who.name);
+	log_info(
+	    "report.read", "report_id=%s agency=\"%s\"", safe_id, who.name);
 	store_audit a =
 	    verify_audit_of(call, who.name, "", id, rr->rep.persons, RPC_OK);
 	store_append_audit_async(vs->store, &a, report_read_done, rr);

@@ -13,6 +13,7 @@
 #include "agency_sig.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "log_mask.h"
 #include "pb_strcheck.h"
 #include "verdict_build.h"
 #include "verify_internal.h"
@@ -37,6 +38,7 @@ typedef struct verify_request {
 	uint64_t started_ms;
 	char request_id[72]; /* the idempotency key's, with the agency
 	                        and region */
+	char log_rid[80];    /* request_id as logs may show it */
 	uint8_t hh_hash[STORE_HASH_LEN];
 	char persons[STORE_PERSONS_MAX];
 	store_report rep; /* the signed report, until stored */
@@ -113,16 +115,36 @@ static void verify_request_free(verify_request *r)
 	verify_pool_give(r->vs->requests, r);
 }
 
+/* Whether s holds LOG_MASK_MIN_RUN or more decimal digits in a row. */
+static bool verify_digit_run(const char *s)
+{
+	int run = 0;
+	for (; *s != '\0'; s++) {
+		run = *s >= '0' && *s <= '9' ? run + 1 : 0;
+		if (run >= LOG_MASK_MIN_RUN)
+			return true;
+	}
+	return false;
+}
+
 static void verify_report_id(char out[40])
 {
 	unsigned char rnd[8];
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
-		memset(rnd, 0, sizeof rnd);
 	idnum_date today = idnum_date_today();
 	char buf[64];
-	snprintf(buf, sizeof buf, "HD-%08d-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    today % 100000000, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-	    rnd[6], rnd[7]);
+	/* A random part of 15 digits or more in a row (one in about 2000)
+	 * would be masked in logs as if it were an ID number (log_mask.h):
+	 * drawn again. */
+	for (int tries = 0; tries < 8; tries++) {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			memset(rnd, 0xab, sizeof rnd);
+		snprintf(buf, sizeof buf,
+		    "HD-%08d-%02x%02x%02x%02x%02x%02x%02x%02x",
+		    today % 100000000, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+		    rnd[5], rnd[6], rnd[7]);
+		if (!verify_digit_run(buf + 12))
+			break;
+	}
 	memcpy(out, buf, 39);
 	out[39] = '\0';
 }
@@ -135,7 +157,7 @@ static void verify_stored(hd_err err, store_report *existing, void *arg)
 		log_info("verify.done",
 		    "request_id=\"%s\" report_id=%s agency=\"%s\" region=%s "
 		    "members=%zu ms=%llu",
-		    r->request_id, r->rep.report_id, r->who.name,
+		    r->log_rid, r->rep.report_id, r->who.name,
 		    r->hh->region_code, r->hh->n_members,
 		    (unsigned long long)(nng_clock() - r->started_ms));
 		verify_reply_stored(r->call, &r->rep);
@@ -145,7 +167,7 @@ static void verify_stored(hd_err err, store_report *existing, void *arg)
 		log_info("verify.retry",
 		    "request_id=\"%s\" report_id=%s "
 		    "agency=\"%s\"",
-		    r->request_id, existing->report_id, r->who.name);
+		    r->log_rid, existing->report_id, r->who.name);
 		verify_reply_stored(r->call, existing);
 	} else if (err == HD_EEXIST) {
 		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
@@ -208,7 +230,7 @@ static void verify_finish(policy_household *h, void *arg)
 	log_info("verify.judged",
 	    "request_id=\"%s\" report_id=%s program=%s conclusion=%s "
 	    "category=%s",
-	    r->request_id, rep->report_id, doc->v.program, doc->v.conclusion,
+	    r->log_rid, rep->report_id, doc->v.program, doc->v.conclusion,
 	    doc->v.category);
 	verify_pool_give(vs->scratch, scratch);
 	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
@@ -238,7 +260,7 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 	log_info("verify.retry",
 	    "request_id=\"%s\" report_id=%s "
 	    "agency=\"%s\"",
-	    r->request_id, prev->report_id, r->who.name);
+	    r->log_rid, prev->report_id, r->who.name);
 	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
 	    prev->report_id, r->persons, RPC_OK);
 	verify_reply_after_audit(vs, r->call, &a, prev);
@@ -316,11 +338,13 @@ static void verify_household(
 	code = agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
 	    rpc_call_request_id(call), req->household.data, req->household.len,
 	    agency_sig_now_ms(), &r->who, why, sizeof why);
+	char rid[80];
+	log_mask_client(rpc_call_request_id(call), rid, sizeof rid);
 	if (code != RPC_OK) {
 		log_warn("verify.refused",
 		    "request_id=\"%s\" code=%s "
 		    "reason=\"%s\"",
-		    rpc_call_request_id(call), rpc_code_name(code), why);
+		    rid, rpc_code_name(code), why);
 		verify_audit(vs, call, "", r->hh->case_id, "", "", code);
 		rpc_call_fail(call, code, "%s", why);
 		goto fail;
@@ -342,8 +366,7 @@ static void verify_household(
 		    "request_id=\"%s\" code=%s "
 		    "agency=\"%s\" agency_region=%s "
 		    "region=%s",
-		    rpc_call_request_id(call),
-		    rpc_code_name(RPC_PERMISSION_DENIED), r->who.name,
+		    rid, rpc_code_name(RPC_PERMISSION_DENIED), r->who.name,
 		    r->who.region_prefix, r->hh->region_code);
 		rpc_call_fail(call, RPC_PERMISSION_DENIED,
 		    "agency with region prefix %s may not verify households "
@@ -364,6 +387,7 @@ static void verify_household(
 	snprintf(r->request_id, sizeof r->request_id, "%s",
 	    r->hh->request_id[0] != '\0' ? r->hh->request_id
 	                                 : rpc_call_request_id(call));
+	log_mask_client(r->request_id, r->log_rid, sizeof r->log_rid);
 	SHA256(req->household.data, req->household.len, r->hh_hash);
 	store_report prev;
 	hd_err e = store_find_by_request(
