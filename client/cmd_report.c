@@ -95,6 +95,8 @@ static int report_get(cli_ctx *ctx)
 	ProtobufCMessage *resp = NULL;
 	char err[256], rid[33];
 	int rc = CLI_EXIT_USAGE;
+	if (!cli_operator_ok(ctx))
+		return CLI_EXIT_USAGE;
 	agency_signer *signer =
 	    agency_signer_load(ctx->cert, ctx->key, err, sizeof err);
 	if (signer == NULL) {
@@ -109,7 +111,8 @@ static int report_get(cli_ctx *ctx)
 	req.report_id = (char *)id;
 	req.auth = &auth;
 	hd_err e = agency_signer_sign(signer, GET_REPORT_METHOD, rid,
-	    (const uint8_t *)id, strlen(id), agency_sig_now_ms(), &auth);
+	    ctx->operator_id, (const uint8_t *)id, strlen(id),
+	    agency_sig_now_ms(), &auth);
 	if (e != HD_OK) {
 		fprintf(stderr, "hedui: cannot sign the request: %s\n",
 		    hd_strerror(e));

@@ -30,6 +30,17 @@ struct verify_service {
 	size_t audit_key_len;
 };
 
+/* The operator-id metadata as signed and audited: "" when absent, or
+ * when it is not one (verify_authenticate refuses those). */
+const char *verify_operator(rpc_call *call);
+
+/* Checks the operator-id's form (INVALID_ARGUMENT) and the agency's
+ * signature over body, bound to the call's TLS identity (agency_auth.h:
+ * UNAUTHENTICATED). RPC_OK with *who filled; else why says why. */
+rpc_code verify_authenticate(verify_service *vs, rpc_call *call,
+    const Hedui__V1__AgencyAuth *auth, const uint8_t *body, size_t len,
+    agency_identity *who, char *why, size_t whylen);
+
 /* One audit record, not waited for: a refusal. */
 void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,

@@ -18,12 +18,6 @@
 	"the report store cannot be written (disk full, I/O error or "        \
 	"read-only); heduid refuses work until it can keep reports again"
 
-static const char *verify_operator(rpc_call *call)
-{
-	const char *op = rpc_call_metadata(call, "operator-id");
-	return op != NULL ? op : "";
-}
-
 store_audit verify_audit_of(rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,
     rpc_code outcome)
@@ -163,10 +157,8 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	agency_identity who;
 	char why[256];
 
-	rpc_code code =
-	    agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
-	        rpc_call_request_id(call), (const uint8_t *)id, strlen(id),
-	        agency_sig_now_ms(), &who, why, sizeof why);
+	rpc_code code = verify_authenticate(vs, call, req->auth,
+	    (const uint8_t *)id, strlen(id), &who, why, sizeof why);
 	char rid[80], safe_id[48];
 	if (code != RPC_OK) {
 		log_warn("report.refused",

@@ -335,9 +335,8 @@ static void verify_household(
 		    "household field %s %s", bad.field, bad.reason);
 		goto fail;
 	}
-	code = agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
-	    rpc_call_request_id(call), req->household.data, req->household.len,
-	    agency_sig_now_ms(), &r->who, why, sizeof why);
+	code = verify_authenticate(vs, call, req->auth, req->household.data,
+	    req->household.len, &r->who, why, sizeof why);
 	char rid[80];
 	log_mask_client(rpc_call_request_id(call), rid, sizeof rid);
 	if (code != RPC_OK) {
