@@ -243,6 +243,10 @@ for f in crt key; do
 done
 
 # --- negative cases ------------------------------------------------------
+# agency-330106's CN under another region: another agency, which must not
+# pass for it (heduid identifies agencies by their whole subject).
+leaf same-cn-other-region "$(agency_subj 1101 agency-330106)" client_ext ca "$dev_new"
+
 leaf wrong-eku-client "$(agency_subj 330106 agency-wrong-eku)" \
 	wrong_eku_ext ca "$dev_new"
 

@@ -175,7 +175,7 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		/* Not recorded as given: it could hold anything, even an ID
 		 * number. */
 		verify_audit(
-		    vs, call, who.name, "", "", "", RPC_INVALID_ARGUMENT);
+		    vs, call, who.subject, "", "", "", RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		    "report_id is not a report id (HD-YYYYMMDD- and 16 hex "
 		    "digits)");
@@ -194,7 +194,7 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	rr->call = call;
 	hd_err e = store_get_report(vs->store, id, &rr->rep);
 	if (e == HD_ENOTFOUND) {
-		verify_audit(vs, call, who.name, "", id, "", RPC_NOT_FOUND);
+		verify_audit(vs, call, who.subject, "", id, "", RPC_NOT_FOUND);
 		rpc_call_fail(call, RPC_NOT_FOUND, "no report %s", id);
 		goto out;
 	}
@@ -202,13 +202,16 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		verify_fail_store(call, e);
 		goto out;
 	}
-	if (strcmp(rr->rep.agency, who.name) != 0 &&
+	/* The requesting agency, by its whole subject (a certificate with
+	 * its CN under another region is another agency), or one whose
+	 * region prefix covers the report's region. */
+	if (strcmp(rr->rep.agency, who.subject) != 0 &&
 	    !agency_auth_covers(&who, rr->rep.region)) {
 		log_warn("report.refused",
 		    "report_id=%s agency=\"%s\" agency_region=%s region=%s "
 		    "code=PERMISSION_DENIED",
 		    safe_id, who.name, who.region_prefix, rr->rep.region);
-		verify_audit(vs, call, who.name, "", id, rr->rep.persons,
+		verify_audit(vs, call, who.subject, "", id, rr->rep.persons,
 		    RPC_PERMISSION_DENIED);
 		rpc_call_fail(call, RPC_PERMISSION_DENIED,
 		    "report %s belongs to another agency and region %s is "
@@ -218,8 +221,8 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	}
 	log_info(
 	    "report.read", "report_id=%s agency=\"%s\"", safe_id, who.name);
-	store_audit a =
-	    verify_audit_of(call, who.name, "", id, rr->rep.persons, RPC_OK);
+	store_audit a = verify_audit_of(
+	    call, who.subject, "", id, rr->rep.persons, RPC_OK);
 	store_append_audit_async(vs->store, &a, report_read_done, rr);
 	return;
 out:

@@ -19,6 +19,9 @@
 #include "verify_internal.h"
 #include "verify_pool.h"
 
+_Static_assert(STORE_AGENCY_MAX >= RPC_PEER_SUBJECT_MAX,
+    "a report keeps its agency's whole subject");
+
 /* verify_finish's working space, recycled through vs->scratch. */
 typedef struct verify_scratch {
 	policy_verdict pv;
@@ -204,6 +207,7 @@ static void verify_finish(policy_household *h, void *arg)
 	    .request_id = r->request_id,
 	    .region_code = r->hh->region_code,
 	    .agency = r->who.name,
+	    .agency_subject = r->who.subject,
 	    .policy_version = r->version,
 	    .as_of = r->norm.as_of,
 	    .generated_at_ms = agency_sig_now_ms(),
@@ -221,7 +225,7 @@ static void verify_finish(policy_household *h, void *arg)
 		rpc_call_fail(r->call, RPC_INTERNAL, "cannot sign the report");
 		goto fail;
 	}
-	snprintf(rep->agency, sizeof rep->agency, "%s", r->who.name);
+	snprintf(rep->agency, sizeof rep->agency, "%s", r->who.subject);
 	snprintf(rep->region, sizeof rep->region, "%s", r->hh->region_code);
 	snprintf(rep->request_id, sizeof rep->request_id, "%s", r->request_id);
 	memcpy(rep->household_hash, r->hh_hash, STORE_HASH_LEN);
@@ -233,8 +237,8 @@ static void verify_finish(policy_household *h, void *arg)
 	    r->log_rid, rep->report_id, doc->v.program, doc->v.conclusion,
 	    doc->v.category);
 	verify_pool_give(vs->scratch, scratch);
-	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
-	    rep->report_id, r->persons, RPC_OK);
+	store_audit a = verify_audit_of(r->call, r->who.subject,
+	    r->hh->case_id, rep->report_id, r->persons, RPC_OK);
 	store_put_report_async(vs->store, rep, &a, verify_stored, r);
 	return;
 fail:
@@ -248,7 +252,7 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 {
 	verify_service *vs = r->vs;
 	if (memcmp(prev->household_hash, r->hh_hash, STORE_HASH_LEN) != 0) {
-		verify_audit(vs, r->call, r->who.name, r->hh->case_id,
+		verify_audit(vs, r->call, r->who.subject, r->hh->case_id,
 		    prev->report_id, r->persons, RPC_ALREADY_EXISTS);
 		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
 		    "request_id \"%s\" was already used by this agency for "
@@ -261,8 +265,8 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 	    "request_id=\"%s\" report_id=%s "
 	    "agency=\"%s\"",
 	    r->log_rid, prev->report_id, r->who.name);
-	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
-	    prev->report_id, r->persons, RPC_OK);
+	store_audit a = verify_audit_of(r->call, r->who.subject,
+	    r->hh->case_id, prev->report_id, r->persons, RPC_OK);
 	verify_reply_after_audit(vs, r->call, &a, prev);
 }
 
@@ -350,8 +354,8 @@ static void verify_household(
 	}
 	if (!household_check(r->hh, idnum_date_today(), &r->norm, &prob)) {
 		/* The IDs may be what is wrong: no persons on record. */
-		verify_audit(
-		    vs, call, r->who.name, r->hh->case_id, "", "", prob.code);
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "", "",
+		    prob.code);
 		rpc_call_fail(
 		    call, prob.code, "%s %s", prob.field, prob.reason);
 		goto fail;
@@ -359,7 +363,7 @@ static void verify_household(
 	verify_persons(
 	    vs, &r->norm, r->hh->n_members, r->persons, sizeof r->persons);
 	if (!agency_auth_covers(&r->who, r->hh->region_code)) {
-		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
 		    r->persons, RPC_PERMISSION_DENIED);
 		log_warn("verify.refused",
 		    "request_id=\"%s\" code=%s "
@@ -375,22 +379,23 @@ static void verify_household(
 	}
 	if (policy_book_resolve(vs->book, r->hh->region_code, &r->params,
 	        r->version) != HD_OK) {
-		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
 		    r->persons, RPC_INTERNAL);
 		rpc_call_fail(call, RPC_INTERNAL, "no policy for the region");
 		goto fail;
 	}
 	if (verify_refuse_if_unhealthy(vs, call))
 		goto fail;
-	/* Idempotency: agency, region and request_id name one report. */
+	/* Idempotency: agency (its whole subject: one CN under two OUs is
+	 * two agencies), region and request_id name one report. */
 	snprintf(r->request_id, sizeof r->request_id, "%s",
 	    r->hh->request_id[0] != '\0' ? r->hh->request_id
 	                                 : rpc_call_request_id(call));
 	log_mask_client(r->request_id, r->log_rid, sizeof r->log_rid);
 	SHA256(req->household.data, req->household.len, r->hh_hash);
 	store_report prev;
-	hd_err e = store_find_by_request(
-	    vs->store, r->who.name, r->hh->region_code, r->request_id, &prev);
+	hd_err e = store_find_by_request(vs->store, r->who.subject,
+	    r->hh->region_code, r->request_id, &prev);
 	if (e == HD_OK) {
 		verify_answer_existing(r, &prev);
 		goto fail; /* answered */
