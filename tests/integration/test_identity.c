@@ -471,6 +471,11 @@ static void same_cn_other_region_cannot_read(void **state)
 	assert_int_equal(send_as(A330106, VERIFY, &s, &r, &st), RPC_OK);
 	char id[48];
 	snprintf(id, sizeof id, "%s", r->verdict->report_id);
+	/* CN=agency-330106 under OU=region:1101: another agency, outside the
+	 * report's region. */
+	make_get(&s, AOTHER, id, "");
+	assert_int_equal(
+	    send_as(AOTHER, GET, &s, NULL, &st), RPC_PERMISSION_DENIED);
 	/* The verdict names the agency by CN and by whole subject, and the
 	 * store keeps the subject. */
 	assert_string_equal(r->verdict->agency, "agency-330106");
@@ -487,11 +492,6 @@ static void same_cn_other_region_cannot_read(void **state)
 	    "'" SUBJECT_330106 "'",
 	    id);
 	assert_int_equal(sql_count(sql), 1);
-	/* CN=agency-330106 under OU=region:1101: another agency, outside the
-	 * report's region. */
-	make_get(&s, AOTHER, id, "");
-	assert_int_equal(
-	    send_as(AOTHER, GET, &s, NULL, &st), RPC_PERMISSION_DENIED);
 	/* The owner still reads it. */
 	make_get(&s, A330106, id, "");
 	assert_int_equal(send_as(A330106, GET, &s, NULL, &st), RPC_OK);
