@@ -274,6 +274,9 @@ fi
 # --- negative cases ------------------------------------------------------
 # On the source plane but not heduid: refused by the sources' allow list.
 leaf source-plane-other "$o_dev/CN=monitoring" client_ext source-ca "$src_new"
+# agency-330106's CN under another region: another agency, which must not
+# pass for it (heduid identifies agencies by their whole subject).
+leaf same-cn-other-region "$(agency_subj 1101 agency-330106)" client_ext ca "$dev_new"
 
 leaf wrong-eku-client "$(agency_subj 330106 agency-wrong-eku)" \
 	wrong_eku_ext ca "$dev_new"

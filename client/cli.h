@@ -46,6 +46,10 @@ int cli_connect(cli_ctx *ctx);
 void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts, rpc_metadata md[2],
     char trace_id[33]);
 
+/* Whether the operator id can be sent (and signed); false after saying
+ * why on stderr. */
+bool cli_operator_ok(const cli_ctx *ctx);
+
 /* Prints a failed call's status to stderr and gives its exit code. */
 int cli_report_status(const char *what, rpc_code code, const rpc_status *st);
 

@@ -7,6 +7,7 @@
 
 #include <openssl/rand.h>
 
+#include "agency_sig.h"
 #include "cli.h"
 #include "tls_setup.h"
 #include "utf8.h"
@@ -266,6 +267,19 @@ void cli_call_opts(const cli_ctx *ctx, rpc_call_opts *opts, rpc_metadata md[2],
 	opts->deadline_ms = ctx->deadline_ms;
 	opts->metadata = md;
 	opts->metadata_count = 2;
+}
+
+bool cli_operator_ok(const cli_ctx *ctx)
+{
+	if (agency_sig_operator_ok(ctx->operator_id))
+		return true;
+	/* Not echoed: it could be anything, an ID number included. */
+	fprintf(stderr,
+	    "hedui: the operator id (--operator, HEDUI_OPERATOR, the config "
+	    "file's operator, or $USER) must be 1 to %d characters of "
+	    "[A-Za-z0-9._@-]\n",
+	    AGENCY_OPERATOR_MAX);
+	return false;
 }
 
 int cli_report_status(const char *what, rpc_code code, const rpc_status *st)

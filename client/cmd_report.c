@@ -16,6 +16,7 @@
 #include "agency_sig.h"
 #include "cli.h"
 #include "hedui/v1/verifier.pb-c.h"
+#include "pb_strcheck.h"
 #include "report_sig.h"
 #include "utf8.h"
 #include "verdict_json.h"
@@ -94,6 +95,8 @@ static int report_get(cli_ctx *ctx)
 	ProtobufCMessage *resp = NULL;
 	char err[256], rid[33];
 	int rc = CLI_EXIT_USAGE;
+	if (!cli_operator_ok(ctx))
+		return CLI_EXIT_USAGE;
 	agency_signer *signer =
 	    agency_signer_load(ctx->cert, ctx->key, err, sizeof err);
 	if (signer == NULL) {
@@ -108,7 +111,8 @@ static int report_get(cli_ctx *ctx)
 	req.report_id = (char *)id;
 	req.auth = &auth;
 	hd_err e = agency_signer_sign(signer, GET_REPORT_METHOD, rid,
-	    (const uint8_t *)id, strlen(id), agency_sig_now_ms(), &auth);
+	    ctx->operator_id, (const uint8_t *)id, strlen(id),
+	    agency_sig_now_ms(), &auth);
 	if (e != HD_OK) {
 		fprintf(stderr, "hedui: cannot sign the request: %s\n",
 		    hd_strerror(e));
@@ -207,6 +211,14 @@ static int report_verify(cli_ctx *ctx)
 	        r->signature.data, r->signature.len, err,
 	        sizeof err) != HD_OK) {
 		fprintf(stderr, "hedui: %s: FAILED: %s\n", file, err);
+		goto out;
+	}
+	pb_strcheck_problem prob;
+	if (!pb_strcheck_message(&hedui__v1__verdict__descriptor,
+	        r->report.data, r->report.len, &prob)) {
+		fprintf(stderr,
+		    "hedui: %s: FAILED: the report's field %s %s\n", file,
+		    prob.field, prob.reason);
 		goto out;
 	}
 	v = hedui__v1__verdict__unpack(NULL, r->report.len, r->report.data);

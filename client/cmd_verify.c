@@ -80,6 +80,8 @@ static bool verify_sign(const cli_ctx *ctx, const Hedui__V1__Household *h,
     Hedui__V1__VerifyHouseholdRequest *req, agency_signer **signer)
 {
 	char err[256];
+	if (!cli_operator_ok(ctx))
+		return false;
 	*signer = agency_signer_load(ctx->cert, ctx->key, err, sizeof err);
 	if (*signer == NULL) {
 		fprintf(stderr,
@@ -97,9 +99,10 @@ static bool verify_sign(const cli_ctx *ctx, const Hedui__V1__Household *h,
 	}
 	req->household.len =
 	    hedui__v1__household__pack(h, req->household.data);
+	/* The operator is signed too: it is what the audit trail records. */
 	hd_err e = agency_signer_sign(*signer, VERIFY_METHOD, h->request_id,
-	    req->household.data, req->household.len, agency_sig_now_ms(),
-	    req->auth);
+	    ctx->operator_id, req->household.data, req->household.len,
+	    agency_sig_now_ms(), req->auth);
 	if (e != HD_OK) {
 		fprintf(stderr, "hedui: cannot sign the request: %s\n",
 		    hd_strerror(e));

@@ -160,6 +160,7 @@ static void vj_verdict(vj_builder *b, const Hedui__V1__Verdict *v,
 	vj_set(b, o, "area", vj_string(v->area));
 	vj_set(b, o, "as_of", vj_string(v->as_of));
 	vj_set(b, o, "agency", vj_string(v->agency));
+	vj_set(b, o, "agency_subject", vj_string(v->agency_subject));
 	vj_set(b, o, "request_id", vj_string(v->request_id));
 	vj_set(b, o, "standard_fen", json_integer(v->standard_fen));
 	vj_set(b, o, "marginal_line_fen", json_integer(v->marginal_line_fen));

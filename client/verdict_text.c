@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "idnum.h"
+#include "pb_strcheck.h"
 
 const Hedui__V1__Verdict *verdict_text_resolve(
     const Hedui__V1__VerifyHouseholdResponse *r, Hedui__V1__Verdict **owned)
@@ -16,6 +17,12 @@ const Hedui__V1__Verdict *verdict_text_resolve(
 	if (r == NULL)
 		return NULL;
 	if (r->report.len > 0) {
+		/* A string cut at a NUL would print as its first part:
+		 * such a report is shown as none at all. */
+		pb_strcheck_problem prob;
+		if (!pb_strcheck_message(&hedui__v1__verdict__descriptor,
+		        r->report.data, r->report.len, &prob))
+			return NULL;
 		*owned = hedui__v1__verdict__unpack(
 		    NULL, r->report.len, r->report.data);
 		if (*owned != NULL)

@@ -20,21 +20,43 @@ struct agency_signer {
 	size_t cert_len;
 };
 
+bool agency_sig_operator_ok(const char *op)
+{
+	size_t n = 0;
+	for (; op != NULL && op[n] != '\0'; n++) {
+		char c = op[n];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		          c == '@' || c == '-';
+		if (!ok || n >= AGENCY_OPERATOR_MAX)
+			return false;
+	}
+	return true;
+}
+
 size_t agency_sig_input(const char *method, const char *request_id,
-    int64_t timestamp_ms, const uint8_t *body, size_t body_len, char *out,
-    size_t outlen)
+    const char *operator_id, int64_t timestamp_ms, const uint8_t *body,
+    size_t body_len, char *out, size_t outlen)
 {
 	unsigned char digest[32];
 	char hex[65];
 	static const char xd[] = "0123456789abcdef";
+	const char *op = operator_id != NULL ? operator_id : "";
+	/* One field per line: a line break inside one would let two
+	 * different requests sign the same text. */
+	if (method == NULL || request_id == NULL ||
+	    strpbrk(method, "\r\n") != NULL ||
+	    strpbrk(request_id, "\r\n") != NULL || !agency_sig_operator_ok(op))
+		return 0;
 	sig_sha256(body, body_len, digest);
 	for (int i = 0; i < 32; i++) {
 		hex[2 * i] = xd[digest[i] >> 4];
 		hex[2 * i + 1] = xd[digest[i] & 15];
 	}
 	hex[64] = '\0';
-	int n = snprintf(out, outlen, "hedui-agency-sig-v1\n%s\n%s\n%lld\n%s",
-	    method, request_id, (long long)timestamp_ms, hex);
+	int n =
+	    snprintf(out, outlen, AGENCY_SIG_VERSION "\n%s\n%s\n%s\n%lld\n%s",
+	        method, request_id, op, (long long)timestamp_ms, hex);
 	if (n < 0 || (size_t)n >= outlen)
 		return 0;
 	return (size_t)n;
@@ -138,12 +160,12 @@ void agency_signer_free(agency_signer *s)
 }
 
 hd_err agency_signer_sign(agency_signer *s, const char *method,
-    const char *request_id, const uint8_t *body, size_t body_len,
-    int64_t now_ms, Hedui__V1__AgencyAuth *auth)
+    const char *request_id, const char *operator_id, const uint8_t *body,
+    size_t body_len, int64_t now_ms, Hedui__V1__AgencyAuth *auth)
 {
 	char input[AGENCY_SIG_INPUT_MAX];
-	size_t n = agency_sig_input(
-	    method, request_id, now_ms, body, body_len, input, sizeof input);
+	size_t n = agency_sig_input(method, request_id, operator_id, now_ms,
+	    body, body_len, input, sizeof input);
 	if (n == 0)
 		return HD_EINVAL;
 	size_t siglen = sig_ctx_max_size(s->ctx);

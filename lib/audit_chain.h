@@ -20,7 +20,7 @@
 typedef struct audit_record {
 	int64_t seq;        /* 1, 2, 3 ... with no gaps */
 	int64_t time_ms;    /* Unix time */
-	const char *agency; /* certificate CN; "" when unauthenticated */
+	const char *agency; /* certificate subject; "" when unauthenticated */
 	const char *operator_id;
 	const char *case_id;
 	const char *method;    /* full RPC method name */

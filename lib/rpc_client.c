@@ -22,6 +22,7 @@
 
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "pb_strcheck.h"
 #include "rpc_close.h"
 #include "rpc_envelope.h"
 
@@ -197,6 +198,7 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 	void *arg = p->arg;
 
 	if (code == RPC_OK && p->resp_desc != NULL) {
+		pb_strcheck_problem prob;
 		resp = protobuf_c_message_unpack(
 		    p->resp_desc, NULL, len, payload);
 		if (resp == NULL) {
@@ -204,6 +206,17 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 			rpc_status_set(&local, code,
 			    "reply payload does not decode as %s",
 			    p->resp_desc->name);
+			local.local = true;
+		} else if (!pb_strcheck_message(
+		               p->resp_desc, payload, len, &prob)) {
+			/* A string cut at a NUL would be read as its first
+			 * part (an ID number a source answers for, say). */
+			protobuf_c_message_free_unpacked(resp, NULL);
+			resp = NULL;
+			code = RPC_INTERNAL;
+			rpc_status_set(&local, code,
+			    "reply payload field %s %s", prob.field,
+			    prob.reason);
 			local.local = true;
 		}
 	}
@@ -237,8 +250,18 @@ static bool rpc_pending_expired(const rpc_pending *p)
 
 static void rpc_pending_on_reply(rpc_pending *p, nng_msg *m)
 {
+	pb_strcheck_problem prob;
 	Hedui__V1__RpcReply *r = hedui__v1__rpc_reply__unpack(
 	    NULL, nng_msg_len(m), nng_msg_body(m));
+	if (r != NULL &&
+	    !pb_strcheck_message(&hedui__v1__rpc_reply__descriptor,
+	        nng_msg_body(m), nng_msg_len(m), &prob)) {
+		hedui__v1__rpc_reply__free_unpacked(r, NULL);
+		nng_msg_free(m);
+		rpc_pending_fail(p, RPC_INTERNAL, "reply envelope field %s %s",
+		    prob.field, prob.reason);
+		return;
+	}
 	nng_msg_free(m);
 	if (r == NULL) {
 		rpc_pending_fail(p, RPC_INTERNAL,

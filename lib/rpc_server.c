@@ -23,6 +23,8 @@
 
 #include "log.h"
 #include "log_limit.h"
+#include "log_mask.h"
+#include "pb_strcheck.h"
 #include "rpc_envelope.h"
 #include "utf8.h"
 
@@ -95,7 +97,7 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	/* Who was refused, by certificate subject as well as address; the
 	 * subject and the message quoted safely, so that the line stays one
 	 * set of key=value fields whatever a certificate says. */
-	char safe[104], who[RPC_PEER_SUBJECT_MAX], text[sizeof msg];
+	char safe[104], rid[80], who[RPC_PEER_SUBJECT_MAX], text[sizeof msg];
 	rpc_server_safe_method(
 	    c->env != NULL ? c->env->method : "", safe, sizeof safe);
 	rpc_peer_log_safe(
@@ -104,7 +106,8 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	log_limited(&rpc_reject_log, LOG_LVL_INFO,
 	    "method=\"%s\" request_id=\"%s\" peer_addr=%s peer=\"%s\" "
 	    "code=%s message=\"%s\"",
-	    safe, c->request_id, c->peer.addr, who, rpc_code_name(code), text);
+	    safe, log_mask_client(c->request_id, rid, sizeof rid),
+	    c->peer.addr, who, rpc_code_name(code), text);
 	nng_mtx_lock(c->mtx);
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
@@ -144,6 +147,15 @@ rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
 		return RPC_INVALID_ARGUMENT;
 	}
 	const Hedui__V1__RpcRequest *env = *envp;
+	/* protobuf-c cuts a string at a NUL: "id\0junk" would pass as
+	 * "id". Only the wire bytes still show it. */
+	pb_strcheck_problem prob;
+	if (!pb_strcheck_message(
+	        &hedui__v1__rpc_request__descriptor, body, len, &prob)) {
+		snprintf(why, whylen, "request envelope field %s %s",
+		    prob.field, prob.reason);
+		return RPC_INVALID_ARGUMENT;
+	}
 	if (!rpc_envelope_request_ok(env, why, whylen))
 		return RPC_INVALID_ARGUMENT;
 	const rpc_method *meth = rpc_server_find_method(srv, env->method);
@@ -164,7 +176,7 @@ rpc_code rpc_server_decode(rpc_server *srv, const uint8_t *body, size_t len,
 ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
     const Hedui__V1__RpcRequest *env, char *why, size_t whylen)
 {
-	const char *field = "";
+	pb_strcheck_problem prob;
 	ProtobufCMessage *msg = protobuf_c_message_unpack(
 	    meth->desc->input, NULL, env->payload.len, env->payload.data);
 	if (msg == NULL) {
@@ -172,11 +184,14 @@ ProtobufCMessage *rpc_server_decode_payload(const rpc_method *meth,
 		    meth->desc->input->name);
 		return NULL;
 	}
-	/* protobuf-c takes any bytes for a string; Google's decoders don't,
-	 * and whatever we echo must stay decodable for them. */
-	if (!utf8_message_valid(msg, &field)) {
-		snprintf(
-		    why, whylen, "payload field %s is not valid UTF-8", field);
+	/* protobuf-c takes any bytes for a string and cuts it at a NUL;
+	 * Google's decoders refuse non-UTF-8, and whatever we echo must
+	 * stay decodable for them. Every occurrence of every string field
+	 * is checked on the wire, where the length is still known. */
+	if (!pb_strcheck_message(meth->desc->input, env->payload.data,
+	        env->payload.len, &prob)) {
+		snprintf(why, whylen, "payload field %s %s", prob.field,
+		    prob.reason);
 		protobuf_c_message_free_unpacked(msg, NULL);
 		return NULL;
 	}
@@ -311,9 +326,11 @@ static void rpc_call_cb(void *arg)
 static void rpc_call_after_send(rpc_call *c, int rv)
 {
 	if (rv != 0) {
+		char rid[80];
 		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED)
 			log_warn("rpc.send", "request_id=\"%s\" error=\"%s\"",
-			    c->request_id, nng_strerror(rv));
+			    log_mask_client(c->request_id, rid, sizeof rid),
+			    nng_strerror(rv));
 	}
 	nng_mtx_lock(c->mtx);
 	if (!c->handler_done) {
@@ -393,10 +410,12 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	va_end(ap);
 	if (code == RPC_OK)
 		code = RPC_UNKNOWN; /* a failure is never OK */
+	char rid[80];
 	log_limited(&rpc_fail_log, LOG_LVL_INFO,
 	    "method=%s request_id=\"%s\" peer_addr=%s code=%s",
-	    c->method != NULL ? c->method->full_name : "", c->request_id,
-	    c->peer.addr, rpc_code_name(code));
+	    c->method != NULL ? c->method->full_name : "",
+	    log_mask_client(c->request_id, rid, sizeof rid), c->peer.addr,
+	    rpc_code_name(code));
 	rpc_call_finish(
 	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
@@ -466,9 +485,11 @@ static void rpc_reaper_cb(void *arg)
 		}
 		nng_mtx_unlock(c->mtx);
 		if (expired) {
+			char rid[80];
 			log_limited(&rpc_deadline_log, LOG_LVL_INFO,
 			    "method=%s request_id=\"%s\"",
-			    c->method->full_name, c->request_id);
+			    c->method->full_name,
+			    log_mask_client(c->request_id, rid, sizeof rid));
 			rpc_call_send(
 			    c, rpc_envelope_reply(c->request_id,
 			           RPC_DEADLINE_EXCEEDED,

@@ -15,13 +15,15 @@
 #include "log.h"
 #include "sig_ctx.h"
 
-/* Verified certificates, keyed by the SHA-256 of their PEM: a chain check
- * costs far more than a signature check, and agencies are few. */
+/* Verified certificates, keyed by the SHA-256 of their DER (not of the
+ * PEM text, which can be re-encoded at will): a chain check costs far more
+ * than a signature check, and agencies are few. */
 #define AGENCY_CERT_SLOTS 256
-/* Requests seen within the window, keyed by what was signed (not by the
- * signature: ECDSA signatures are malleable, (r, s) and (r, n - s) both
- * verify, so a replay could otherwise pass as new). Open addressing; when
- * a probe run is full the entry that expires first gives way. */
+/* Requests seen within the window, keyed by the certificate (DER digest)
+ * and what was signed (not by the signature: ECDSA signatures are
+ * malleable, (r, s) and (r, n - s) both verify, so a replay could
+ * otherwise pass as new). Open addressing; when a probe run is full the
+ * entry that expires first gives way. */
 #define AGENCY_REPLAY_SLOTS (1u << 17)
 #define AGENCY_REPLAY_PROBE 32
 
@@ -123,19 +125,53 @@ static int agency_region_from(X509 *x, agency_identity *who)
 	return 0;
 }
 
-/* Verifies the certificate's chain and purpose; on success fills e. */
-static rpc_code agency_cert_verify(agency_auth *a, const uint8_t *pem,
-    size_t len, agency_cert_entry *e, char *why, size_t whylen)
+/*
+ * The DER bytes inside the first CERTIFICATE block of pem (text before
+ * "-----BEGIN", other blocks and line endings do not matter). The caller
+ * frees *der with OPENSSL_free. False when there is none.
+ */
+static bool agency_cert_der(
+    const uint8_t *pem, size_t len, unsigned char **der, long *derlen)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
-	X509 *x =
-	    bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	bool found = false;
+	*der = NULL;
+	/* A few blocks at most: a certificate does not hide behind many. */
+	for (int i = 0; bio != NULL && !found && i < 4; i++) {
+		char *name = NULL, *header = NULL;
+		unsigned char *data = NULL;
+		long n = 0;
+		if (PEM_read_bio(bio, &name, &header, &data, &n) != 1)
+			break;
+		found = (strcmp(name, PEM_STRING_X509) == 0 ||
+		            strcmp(name, PEM_STRING_X509_OLD) == 0) &&
+		        header[0] == '\0' && n > 0;
+		if (found) {
+			*der = data;
+			*derlen = n;
+			data = NULL;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return found;
+}
+
+/* Verifies the certificate's chain and purpose; on success fills e. */
+static rpc_code agency_cert_verify(agency_auth *a, const unsigned char *der,
+    long len, agency_cert_entry *e, char *why, size_t whylen)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, len);
 	X509_STORE_CTX *ctx = NULL;
 	rpc_code code = RPC_UNAUTHENTICATED;
+	rpc_peer as_peer;
 
-	BIO_free(bio);
-	if (x == NULL) {
-		snprintf(why, whylen, "agency certificate is not PEM X.509");
+	if (x == NULL || p != der + len) {
+		snprintf(why, whylen, "agency certificate is not X.509");
 		goto done;
 	}
 	ctx = X509_STORE_CTX_new();
@@ -157,6 +193,15 @@ static rpc_code agency_cert_verify(agency_auth *a, const uint8_t *pem,
 		    "(OU=region:NNNN, 2 to 6 digits)");
 		goto done;
 	}
+	/* The subject as the TLS layer writes it (rpc_peer.c), so that
+	 * both name an agency the same way. */
+	if (!rpc_peer_from_der(der, (size_t)len, &as_peer)) {
+		snprintf(why, whylen,
+		    "agency certificate subject is longer than %d bytes",
+		    RPC_PEER_SUBJECT_MAX - 1);
+		goto done;
+	}
+	memcpy(e->who.subject, as_peer.subject, sizeof e->who.subject);
 	e->pub = X509_get_pubkey(x);
 	if (e->pub == NULL) {
 		snprintf(why, whylen, "agency certificate has no usable key");
@@ -173,20 +218,19 @@ done:
 	return code;
 }
 
-/* A context to verify one signature with a certificate's key, and the
- * identity, from the cache or verified now. The caller frees *vctx. */
-static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem, size_t len,
-    int64_t now_ms, EVP_MD_CTX **vctx, agency_identity *who, char *why,
-    size_t whylen)
+/* A context to verify one signature with the certificate's key, and the
+ * identity, from the cache (by DER digest) or verified now. The caller
+ * frees *vctx. */
+static rpc_code agency_cert_get(agency_auth *a, const unsigned char *der,
+    long len, const unsigned char key[32], int64_t now_ms, EVP_MD_CTX **vctx,
+    agency_identity *who, char *why, size_t whylen)
 {
-	unsigned char key[32];
-	sig_sha256(pem, len, key);
 	unsigned slot = (unsigned)(key[0] | key[1] << 8) % AGENCY_CERT_SLOTS;
 	time_t now = (time_t)(now_ms / 1000);
 
 	pthread_mutex_lock(&a->mu);
 	agency_cert_entry *e = &a->certs[slot];
-	if (e->used && memcmp(e->key, key, sizeof key) == 0 &&
+	if (e->used && memcmp(e->key, key, sizeof e->key) == 0 &&
 	    now < e->not_after) {
 		*vctx = sig_ctx_dup(e->verify);
 		*who = e->who;
@@ -199,11 +243,14 @@ static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem, size_t len,
 	}
 	pthread_mutex_unlock(&a->mu);
 
-	agency_cert_entry fresh = {0};
-	rpc_code code = agency_cert_verify(a, pem, len, &fresh, why, whylen);
-	if (code != RPC_OK)
+	agency_cert_entry fresh;
+	memset(&fresh, 0, sizeof fresh);
+	rpc_code code = agency_cert_verify(a, der, len, &fresh, why, whylen);
+	if (code != RPC_OK) {
+		EVP_PKEY_free(fresh.pub);
 		return code;
-	memcpy(fresh.key, key, sizeof key);
+	}
+	memcpy(fresh.key, key, sizeof fresh.key);
 	fresh.used = 1;
 	*who = fresh.who;
 	if ((fresh.verify = sig_ctx_new(fresh.pub, false)) == NULL ||
@@ -222,21 +269,17 @@ static rpc_code agency_cert_get(agency_auth *a, const uint8_t *pem, size_t len,
 	return RPC_OK;
 }
 
-/* The replay key: the certificate and the exact text it signed. Distinct
- * requests differ in request_id, timestamp or body; a re-encoded signature
- * over the same text does not make a new request. */
-static int agency_replay_key(const uint8_t *cert, size_t cert_len,
+/* The replay key: the certificate (its DER digest) and the exact text it
+ * signed. Distinct requests differ in request_id, operator, timestamp or
+ * body; a re-encoded signature, or the same certificate re-encoded, does
+ * not make a new request. */
+static int agency_replay_key(const unsigned char cert_key[32],
     const char *input, size_t n, unsigned char h[32])
 {
-	unsigned char len_be[8];
-	for (int i = 0; i < 8; i++)
-		len_be[i] =
-		    (unsigned char)((uint64_t)cert_len >> (56 - 8 * i));
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok = md != NULL &&
 	         EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	         EVP_DigestUpdate(md, len_be, sizeof len_be) == 1 &&
-	         EVP_DigestUpdate(md, cert, cert_len) == 1 &&
+	         EVP_DigestUpdate(md, cert_key, 32) == 1 &&
 	         EVP_DigestUpdate(md, input, n) == 1 &&
 	         EVP_DigestFinal_ex(md, h, NULL) == 1;
 	EVP_MD_CTX_free(md);
@@ -279,14 +322,37 @@ static int agency_replay_record(
 	return fresh;
 }
 
-rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
-    const char *method, const char *request_id, const uint8_t *body,
-    size_t body_len, int64_t now_ms, agency_identity *who, char *why,
-    size_t whylen)
+/* Whether the signing certificate is the TLS one; else why not. */
+static bool agency_bound(const rpc_peer *peer, const unsigned char key[32],
+    char *why, size_t whylen)
 {
+	if (peer == NULL || !peer->known) {
+		snprintf(why, whylen,
+		    "this connection has no verified TLS client certificate; "
+		    "an agency's requests must come over mutual TLS with the "
+		    "certificate that signs them");
+		return false;
+	}
+	if (memcmp(peer->cert_sha256, key, 32) != 0) {
+		snprintf(why, whylen,
+		    "the agency certificate in the signature is not the TLS "
+		    "client certificate of this connection; sign with the "
+		    "certificate you connect with");
+		return false;
+	}
+	return true;
+}
+
+rpc_code agency_auth_check(agency_auth *a, const agency_request *req,
+    int64_t now_ms, agency_identity *who, char *why, size_t whylen)
+{
+	const Hedui__V1__AgencyAuth *auth = req->auth;
 	char input[AGENCY_SIG_INPUT_MAX];
 	EVP_MD_CTX *md = NULL;
-	rpc_code code;
+	unsigned char *der = NULL;
+	long derlen = 0;
+	unsigned char key[32];
+	rpc_code code = RPC_UNAUTHENTICATED;
 
 	if (auth == NULL || auth->certificate.len == 0 ||
 	    auth->signature.len == 0) {
@@ -311,22 +377,32 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		    (long long)(ts / 1000 - now_ms / 1000));
 		return RPC_UNAUTHENTICATED;
 	}
-	code = agency_cert_get(a, auth->certificate.data,
-	    auth->certificate.len, now_ms, &md, who, why, whylen);
+	if (!agency_cert_der(auth->certificate.data, auth->certificate.len,
+	        &der, &derlen)) {
+		snprintf(why, whylen, "agency certificate is not PEM X.509");
+		goto done;
+	}
+	sig_sha256(der, (size_t)derlen, key);
+	/* Before the chain: a certificate that is not the connection's is
+	 * refused without the cost of checking it. */
+	if (!agency_bound(req->peer, key, why, whylen))
+		goto done;
+	code = agency_cert_get(
+	    a, der, derlen, key, now_ms, &md, who, why, whylen);
 	if (code != RPC_OK)
-		return code;
-	size_t n = agency_sig_input(method, request_id, auth->timestamp_ms,
-	    body, body_len, input, sizeof input);
+		goto done;
+	code = RPC_UNAUTHENTICATED;
+	size_t n = agency_sig_input(req->method, req->request_id,
+	    req->operator_id, auth->timestamp_ms, req->body, req->body_len,
+	    input, sizeof input);
 	if (n == 0 ||
 	    EVP_DigestVerify(md, auth->signature.data, auth->signature.len,
 	        (const uint8_t *)input, n) != 1) {
 		snprintf(why, whylen, "agency signature does not verify");
-		code = RPC_UNAUTHENTICATED;
 		goto done;
 	}
 	unsigned char rkey[32];
-	if (!agency_replay_key(auth->certificate.data, auth->certificate.len,
-	        input, n, rkey)) {
+	if (!agency_replay_key(key, input, n, rkey)) {
 		snprintf(why, whylen, "cannot check for a replay");
 		code = RPC_INTERNAL;
 		goto done;
@@ -335,14 +411,37 @@ rpc_code agency_auth_check(agency_auth *a, const Hedui__V1__AgencyAuth *auth,
 		snprintf(why, whylen,
 		    "replayed request (this request was "
 		    "already signed and used)");
-		code = RPC_UNAUTHENTICATED;
 		goto done;
 	}
 	code = RPC_OK;
 done:
+	OPENSSL_free(der);
 	EVP_MD_CTX_free(md);
 	ERR_clear_error();
 	return code;
+}
+
+const char *agency_auth_refusal_kind(const char *why)
+{
+	/* The beginnings of the messages above, each kind once. */
+	static const struct {
+		const char *prefix, *kind;
+	} kinds[] = {
+	    {"request is not signed", "unsigned"},
+	    {"this connection has no verified TLS", "not-this-connection"},
+	    {"the agency certificate in the signature is not the TLS",
+	        "not-this-connection"},
+	    {"signature timestamp", "timestamp"},
+	    {"agency certificate", "certificate"},
+	    {"cannot check the certificate", "certificate"},
+	    {"agency key cannot verify", "certificate"},
+	    {"agency signature does not verify", "signature"},
+	    {"replayed request", "replay"},
+	};
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strncmp(why, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+			return kinds[i].kind;
+	return "other";
 }
 
 int agency_auth_covers(const agency_identity *who, const char *region_code)

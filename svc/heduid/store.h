@@ -24,6 +24,8 @@
 #define STORE_SIG_MAX 80
 /* Up to 20 person hashes, comma-separated. */
 #define STORE_PERSONS_MAX (20 * AUDIT_PERSON_HEX)
+/* An agency's whole certificate subject (RPC_PEER_SUBJECT_MAX). */
+#define STORE_AGENCY_MAX 512
 
 typedef struct store store;
 
@@ -31,8 +33,11 @@ typedef struct store store;
  * store_report_clear. */
 typedef struct store_report {
 	char report_id[48];
-	char agency[64]; /* requesting agency's certificate CN */
-	char region[8];  /* the household's region code */
+	/* The requesting agency: its certificate's whole subject (RFC 2253,
+	 * agency_identity.subject). Reports of before (the CN alone) match
+	 * no agency's subject: only region prefixes reach them. */
+	char agency[STORE_AGENCY_MAX];
+	char region[8]; /* the household's region code */
 	char request_id[72];
 	uint8_t household_hash[STORE_HASH_LEN]; /* SHA-256 of the request */
 	uint8_t *report;                        /* the exact signed bytes */

@@ -39,6 +39,8 @@ void verdict_build(verdict_doc *d, const policy_household *h,
 	v->request_id = (char *)ctx->request_id;
 	v->region_code = (char *)ctx->region_code;
 	v->agency = (char *)ctx->agency;
+	v->agency_subject =
+	    (char *)(ctx->agency_subject != NULL ? ctx->agency_subject : "");
 	v->policy_version = (char *)ctx->policy_version;
 	v->program = (char *)policy_program_name(pv->program);
 	v->conclusion = (char *)policy_conclusion_name(pv->conclusion);

@@ -14,7 +14,8 @@ typedef struct verdict_context {
 	const char *case_id;
 	const char *request_id;
 	const char *region_code;
-	const char *agency;
+	const char *agency;         /* the certificate's CN */
+	const char *agency_subject; /* its whole subject */
 	const char *policy_version;
 	idnum_date as_of;
 	int64_t generated_at_ms; /* Unix milliseconds */

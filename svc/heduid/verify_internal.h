@@ -32,6 +32,23 @@ struct verify_service {
 	size_t audit_key_len;
 };
 
+/* The operator-id metadata as signed and audited: "" when absent, or
+ * when it is not one (verify_authenticate refuses those). */
+const char *verify_operator(rpc_call *call);
+
+/* Checks the operator-id's form (INVALID_ARGUMENT) and the agency's
+ * signature over body, bound to the call's TLS identity (agency_auth.h:
+ * UNAUTHENTICATED). RPC_OK with *who filled; else why says why. */
+rpc_code verify_authenticate(verify_service *vs, rpc_call *call,
+    const Hedui__V1__AgencyAuth *auth, const uint8_t *body, size_t len,
+    agency_identity *who, char *why, size_t whylen);
+
+/* Refuses a request no agency has (yet) been proven to send: counted in
+ * the audit trail's refusal summaries (verify_refusals.h), logged within
+ * bounds, answered with code and why. kind: a short fixed word. */
+void verify_refuse_unsigned(verify_service *vs, rpc_call *call,
+    rpc_code code, const char *kind, const char *why);
+
 /* One audit record, not waited for: a refusal. */
 void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,

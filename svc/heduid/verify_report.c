@@ -11,17 +11,13 @@
 #include "audit_chain.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "log_limit.h"
+#include "log_mask.h"
 #include "verify_internal.h"
 
 #define VERIFY_STORE_DOWN                                                     \
 	"the report store cannot be written (disk full, I/O error or "        \
 	"read-only); heduid refuses work until it can keep reports again"
-
-static const char *verify_operator(rpc_call *call)
-{
-	const char *op = rpc_call_metadata(call, "operator-id");
-	return op != NULL ? op : "";
-}
 
 store_audit verify_audit_of(rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,
@@ -38,6 +34,24 @@ store_audit verify_audit_of(rpc_call *call, const char *agency,
 	    .outcome = (int)outcome,
 	};
 	return a;
+}
+
+void verify_refuse_unsigned(verify_service *vs, rpc_call *call,
+    rpc_code code, const char *kind, const char *why)
+{
+	static log_limit refused_log = LOG_LIMIT_INIT("verify.refused", 20, 10000);
+	char rid[80], who[RPC_PEER_SUBJECT_MAX];
+	const rpc_peer *peer = rpc_call_peer(call);
+	rpc_peer_log_safe(peer->known ? peer->subject : "", who, sizeof who);
+	log_limited(&refused_log, LOG_LVL_WARN,
+	    "method=%s request_id=\"%s\" peer=\"%s\" peer_addr=%s code=%s "
+	    "kind=%s reason=\"%s\"",
+	    rpc_call_method(call),
+	    log_mask_client(rpc_call_request_id(call), rid, sizeof rid), who,
+	    peer->addr, rpc_code_name(code), kind, why);
+	verify_refusals_note(
+	    vs->refusals, peer, rpc_call_method(call), code, kind);
+	rpc_call_fail(call, code, "%s", why);
 }
 
 void verify_audit(verify_service *vs, rpc_call *call, const char *agency,
@@ -162,24 +176,22 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	agency_identity who;
 	char why[256];
 
-	rpc_code code =
-	    agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
-	        rpc_call_request_id(call), (const uint8_t *)id, strlen(id),
-	        agency_sig_now_ms(), &who, why, sizeof why);
+	rpc_code code = verify_authenticate(vs, call, req->auth,
+	    (const uint8_t *)id, strlen(id), &who, why, sizeof why);
+	char safe_id[48];
 	if (code != RPC_OK) {
-		log_warn("report.refused",
-		    "request_id=\"%s\" code=%s "
-		    "reason=\"%s\"",
-		    rpc_call_request_id(call), rpc_code_name(code), why);
-		verify_audit(vs, call, "", "", "", "", code);
-		rpc_call_fail(call, code, "%s", why);
+		verify_refuse_unsigned(vs, call, code,
+		    code == RPC_INVALID_ARGUMENT
+		        ? "operator-id"
+		        : agency_auth_refusal_kind(why),
+		    why);
 		return;
 	}
 	if (!verify_report_id_ok(id)) {
 		/* Not recorded as given: it could hold anything, even an ID
 		 * number. */
 		verify_audit(
-		    vs, call, who.name, "", "", "", RPC_INVALID_ARGUMENT);
+		    vs, call, who.subject, "", "", "", RPC_INVALID_ARGUMENT);
 		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
 		    "report_id is not a report id (HD-YYYYMMDD- and 16 hex "
 		    "digits)");
@@ -187,6 +199,9 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	}
 	if (verify_refuse_if_unhealthy(vs, call))
 		return;
+	/* Of our form, but the caller's choice: 16 digits could be an ID
+	 * number of the first generation and more. */
+	log_mask_client(id, safe_id, sizeof safe_id);
 	report_read *rr = calloc(1, sizeof *rr);
 	if (rr == NULL) {
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -195,7 +210,7 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	rr->call = call;
 	hd_err e = store_get_report(vs->store, id, &rr->rep);
 	if (e == HD_ENOTFOUND) {
-		verify_audit(vs, call, who.name, "", id, "", RPC_NOT_FOUND);
+		verify_audit(vs, call, who.subject, "", id, "", RPC_NOT_FOUND);
 		rpc_call_fail(call, RPC_NOT_FOUND, "no report %s", id);
 		goto out;
 	}
@@ -203,13 +218,16 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		verify_fail_store(call, e);
 		goto out;
 	}
-	if (strcmp(rr->rep.agency, who.name) != 0 &&
+	/* The requesting agency, by its whole subject (a certificate with
+	 * its CN under another region is another agency), or one whose
+	 * region prefix covers the report's region. */
+	if (strcmp(rr->rep.agency, who.subject) != 0 &&
 	    !agency_auth_covers(&who, rr->rep.region)) {
 		log_warn("report.refused",
 		    "report_id=%s agency=\"%s\" agency_region=%s region=%s "
 		    "code=PERMISSION_DENIED",
-		    id, who.name, who.region_prefix, rr->rep.region);
-		verify_audit(vs, call, who.name, "", id, rr->rep.persons,
+		    safe_id, who.name, who.region_prefix, rr->rep.region);
+		verify_audit(vs, call, who.subject, "", id, rr->rep.persons,
 		    RPC_PERMISSION_DENIED);
 		rpc_call_fail(call, RPC_PERMISSION_DENIED,
 		    "report %s belongs to another agency and region %s is "
@@ -217,9 +235,10 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		    id, rr->rep.region, who.region_prefix);
 		goto out;
 	}
-	log_info("report.read", "report_id=%s agency=\"%s\"", id, who.name);
-	store_audit a =
-	    verify_audit_of(call, who.name, "", id, rr->rep.persons, RPC_OK);
+	log_info(
+	    "report.read", "report_id=%s agency=\"%s\"", safe_id, who.name);
+	store_audit a = verify_audit_of(
+	    call, who.subject, "", id, rr->rep.persons, RPC_OK);
 	store_append_audit_async(vs->store, &a, report_read_done, rr);
 	return;
 out:

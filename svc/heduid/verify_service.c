@@ -13,9 +13,15 @@
 #include "agency_sig.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "log_limit.h"
+#include "log_mask.h"
+#include "pb_strcheck.h"
 #include "verdict_build.h"
 #include "verify_internal.h"
 #include "verify_pool.h"
+
+_Static_assert(STORE_AGENCY_MAX >= RPC_PEER_SUBJECT_MAX,
+    "a report keeps its agency's whole subject");
 
 /* verify_finish's working space, recycled through vs->scratch. */
 typedef struct verify_scratch {
@@ -36,6 +42,7 @@ typedef struct verify_request {
 	uint64_t started_ms;
 	char request_id[72]; /* the idempotency key's, with the agency
 	                        and region */
+	char log_rid[80];    /* request_id as logs may show it */
 	uint8_t hh_hash[STORE_HASH_LEN];
 	char persons[STORE_PERSONS_MAX];
 	store_report rep; /* the signed report, until stored */
@@ -115,16 +122,36 @@ static void verify_request_free(verify_request *r)
 	verify_pool_give(r->vs->requests, r);
 }
 
+/* Whether s holds LOG_MASK_MIN_RUN or more decimal digits in a row. */
+static bool verify_digit_run(const char *s)
+{
+	int run = 0;
+	for (; *s != '\0'; s++) {
+		run = *s >= '0' && *s <= '9' ? run + 1 : 0;
+		if (run >= LOG_MASK_MIN_RUN)
+			return true;
+	}
+	return false;
+}
+
 static void verify_report_id(char out[40])
 {
 	unsigned char rnd[8];
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
-		memset(rnd, 0, sizeof rnd);
 	idnum_date today = idnum_date_today();
 	char buf[64];
-	snprintf(buf, sizeof buf, "HD-%08d-%02x%02x%02x%02x%02x%02x%02x%02x",
-	    today % 100000000, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
-	    rnd[6], rnd[7]);
+	/* A random part of 15 digits or more in a row (one in about 2000)
+	 * would be masked in logs as if it were an ID number (log_mask.h):
+	 * drawn again. */
+	for (int tries = 0; tries < 8; tries++) {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			memset(rnd, 0xab, sizeof rnd);
+		snprintf(buf, sizeof buf,
+		    "HD-%08d-%02x%02x%02x%02x%02x%02x%02x%02x",
+		    today % 100000000, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+		    rnd[5], rnd[6], rnd[7]);
+		if (!verify_digit_run(buf + 12))
+			break;
+	}
 	memcpy(out, buf, 39);
 	out[39] = '\0';
 }
@@ -137,7 +164,7 @@ static void verify_stored(hd_err err, store_report *existing, void *arg)
 		log_info("verify.done",
 		    "request_id=\"%s\" report_id=%s agency=\"%s\" region=%s "
 		    "members=%zu ms=%llu",
-		    r->request_id, r->rep.report_id, r->who.name,
+		    r->log_rid, r->rep.report_id, r->who.name,
 		    r->hh->region_code, r->hh->n_members,
 		    (unsigned long long)(nng_clock() - r->started_ms));
 		verify_reply_stored(r->call, &r->rep);
@@ -147,7 +174,7 @@ static void verify_stored(hd_err err, store_report *existing, void *arg)
 		log_info("verify.retry",
 		    "request_id=\"%s\" report_id=%s "
 		    "agency=\"%s\"",
-		    r->request_id, existing->report_id, r->who.name);
+		    r->log_rid, existing->report_id, r->who.name);
 		verify_reply_stored(r->call, existing);
 	} else if (err == HD_EEXIST) {
 		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
@@ -184,6 +211,7 @@ static void verify_finish(policy_household *h, void *arg)
 	    .request_id = r->request_id,
 	    .region_code = r->hh->region_code,
 	    .agency = r->who.name,
+	    .agency_subject = r->who.subject,
 	    .policy_version = r->version,
 	    .as_of = r->norm.as_of,
 	    .generated_at_ms = agency_sig_now_ms(),
@@ -201,7 +229,7 @@ static void verify_finish(policy_household *h, void *arg)
 		rpc_call_fail(r->call, RPC_INTERNAL, "cannot sign the report");
 		goto fail;
 	}
-	snprintf(rep->agency, sizeof rep->agency, "%s", r->who.name);
+	snprintf(rep->agency, sizeof rep->agency, "%s", r->who.subject);
 	snprintf(rep->region, sizeof rep->region, "%s", r->hh->region_code);
 	snprintf(rep->request_id, sizeof rep->request_id, "%s", r->request_id);
 	memcpy(rep->household_hash, r->hh_hash, STORE_HASH_LEN);
@@ -210,11 +238,11 @@ static void verify_finish(policy_household *h, void *arg)
 	log_info("verify.judged",
 	    "request_id=\"%s\" report_id=%s program=%s conclusion=%s "
 	    "category=%s",
-	    r->request_id, rep->report_id, doc->v.program, doc->v.conclusion,
+	    r->log_rid, rep->report_id, doc->v.program, doc->v.conclusion,
 	    doc->v.category);
 	verify_pool_give(vs->scratch, scratch);
-	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
-	    rep->report_id, r->persons, RPC_OK);
+	store_audit a = verify_audit_of(r->call, r->who.subject,
+	    r->hh->case_id, rep->report_id, r->persons, RPC_OK);
 	store_put_report_async(vs->store, rep, &a, verify_stored, r);
 	return;
 fail:
@@ -228,7 +256,7 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 {
 	verify_service *vs = r->vs;
 	if (memcmp(prev->household_hash, r->hh_hash, STORE_HASH_LEN) != 0) {
-		verify_audit(vs, r->call, r->who.name, r->hh->case_id,
+		verify_audit(vs, r->call, r->who.subject, r->hh->case_id,
 		    prev->report_id, r->persons, RPC_ALREADY_EXISTS);
 		rpc_call_fail(r->call, RPC_ALREADY_EXISTS,
 		    "request_id \"%s\" was already used by this agency for "
@@ -240,9 +268,9 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 	log_info("verify.retry",
 	    "request_id=\"%s\" report_id=%s "
 	    "agency=\"%s\"",
-	    r->request_id, prev->report_id, r->who.name);
-	store_audit a = verify_audit_of(r->call, r->who.name, r->hh->case_id,
-	    prev->report_id, r->persons, RPC_OK);
+	    r->log_rid, prev->report_id, r->who.name);
+	store_audit a = verify_audit_of(r->call, r->who.subject,
+	    r->hh->case_id, prev->report_id, r->persons, RPC_OK);
 	verify_reply_after_audit(vs, r->call, &a, prev);
 }
 
@@ -299,27 +327,41 @@ static void verify_household(
 	r->hh = hedui__v1__household__unpack(
 	    NULL, req->household.len, req->household.data);
 	if (r->hh == NULL) {
-		verify_audit(vs, call, "", "", "", "", RPC_INVALID_ARGUMENT);
-		rpc_call_fail(call, RPC_INVALID_ARGUMENT,
+		verify_refuse_unsigned(vs, call, RPC_INVALID_ARGUMENT,
+		    "undecodable",
 		    "household does not decode as hedui.v1.Household");
 		goto fail;
 	}
-	code = agency_auth_check(vs->auth, req->auth, rpc_call_method(call),
-	    rpc_call_request_id(call), req->household.data, req->household.len,
-	    agency_sig_now_ms(), &r->who, why, sizeof why);
+	/* Nested bytes the envelope's check did not look into: an ID
+	 * number "...0013\0junk" would reach household_check as the valid
+	 * part before the NUL. */
+	pb_strcheck_problem bad;
+	if (!pb_strcheck_message(&hedui__v1__household__descriptor,
+	        req->household.data, req->household.len, &bad)) {
+		snprintf(why, sizeof why, "household field %s %s", bad.field,
+		    bad.reason);
+		verify_refuse_unsigned(
+		    vs, call, RPC_INVALID_ARGUMENT, "bad-text", why);
+		goto fail;
+	}
+	code = verify_authenticate(vs, call, req->auth, req->household.data,
+	    req->household.len, &r->who, why, sizeof why);
+	char rid[80];
+	log_mask_client(rpc_call_request_id(call), rid, sizeof rid);
 	if (code != RPC_OK) {
-		log_warn("verify.refused",
-		    "request_id=\"%s\" code=%s "
-		    "reason=\"%s\"",
-		    rpc_call_request_id(call), rpc_code_name(code), why);
-		verify_audit(vs, call, "", r->hh->case_id, "", "", code);
-		rpc_call_fail(call, code, "%s", why);
+		/* Nobody accountable sent it: counted, not recorded one by
+		 * one (a flood of these filled the disk, issue 13). */
+		verify_refuse_unsigned(vs, call, code,
+		    code == RPC_INVALID_ARGUMENT
+		        ? "operator-id"
+		        : agency_auth_refusal_kind(why),
+		    why);
 		goto fail;
 	}
 	if (!household_check(r->hh, idnum_date_today(), &r->norm, &prob)) {
 		/* The IDs may be what is wrong: no persons on record. */
-		verify_audit(
-		    vs, call, r->who.name, r->hh->case_id, "", "", prob.code);
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "", "",
+		    prob.code);
 		rpc_call_fail(
 		    call, prob.code, "%s %s", prob.field, prob.reason);
 		goto fail;
@@ -327,14 +369,15 @@ static void verify_household(
 	verify_persons(
 	    vs, &r->norm, r->hh->n_members, r->persons, sizeof r->persons);
 	if (!agency_auth_covers(&r->who, r->hh->region_code)) {
-		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
 		    r->persons, RPC_PERMISSION_DENIED);
-		log_warn("verify.refused",
+		static log_limit denied_log =
+		    LOG_LIMIT_INIT("verify.refused", 20, 10000);
+		log_limited(&denied_log, LOG_LVL_WARN,
 		    "request_id=\"%s\" code=%s "
 		    "agency=\"%s\" agency_region=%s "
 		    "region=%s",
-		    rpc_call_request_id(call),
-		    rpc_code_name(RPC_PERMISSION_DENIED), r->who.name,
+		    rid, rpc_code_name(RPC_PERMISSION_DENIED), r->who.name,
 		    r->who.region_prefix, r->hh->region_code);
 		rpc_call_fail(call, RPC_PERMISSION_DENIED,
 		    "agency with region prefix %s may not verify households "
@@ -344,21 +387,23 @@ static void verify_household(
 	}
 	if (policy_book_resolve(vs->book, r->hh->region_code, &r->params,
 	        r->version) != HD_OK) {
-		verify_audit(vs, call, r->who.name, r->hh->case_id, "",
+		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
 		    r->persons, RPC_INTERNAL);
 		rpc_call_fail(call, RPC_INTERNAL, "no policy for the region");
 		goto fail;
 	}
 	if (verify_refuse_if_unhealthy(vs, call))
 		goto fail;
-	/* Idempotency: agency, region and request_id name one report. */
+	/* Idempotency: agency (its whole subject: one CN under two OUs is
+	 * two agencies), region and request_id name one report. */
 	snprintf(r->request_id, sizeof r->request_id, "%s",
 	    r->hh->request_id[0] != '\0' ? r->hh->request_id
 	                                 : rpc_call_request_id(call));
+	log_mask_client(r->request_id, r->log_rid, sizeof r->log_rid);
 	SHA256(req->household.data, req->household.len, r->hh_hash);
 	store_report prev;
-	hd_err e = store_find_by_request(
-	    vs->store, r->who.name, r->hh->region_code, r->request_id, &prev);
+	hd_err e = store_find_by_request(vs->store, r->who.subject,
+	    r->hh->region_code, r->request_id, &prev);
 	if (e == HD_OK) {
 		verify_answer_existing(r, &prev);
 		goto fail; /* answered */

@@ -9,6 +9,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "log.h"
+#include "log_mask.h"
 #include "source_lookup.h"
 
 /* A held call is released this long after its deadline, so that the
@@ -154,16 +155,19 @@ static void source_answer_call(source_service *s, rpc_call *call,
 		rpc_call_fail(call, code, "%s", message);
 }
 
-/* case_ref is the caller's text: keep what goes into the log tame. */
+/* case_ref is the caller's text (the household's case_id): keep what
+ * goes into the log tame, and mask what looks like an ID number. */
 static void source_safe_ref(const char *in, char *out, size_t len)
 {
+	char tame[80];
 	size_t n = 0;
-	for (; in != NULL && *in != '\0' && n + 1 < len; in++)
-		out[n++] =
+	for (; in != NULL && *in != '\0' && n + 1 < sizeof tame; in++)
+		tame[n++] =
 		    (*in >= 0x21 && *in <= 0x7e && *in != '"' && *in != '\\')
 		        ? *in
 		        : '_';
-	out[n] = '\0';
+	tame[n] = '\0';
+	log_mask_client(tame, out, len);
 }
 
 static void source_lookup_handler(
@@ -198,8 +202,9 @@ static void source_lookup_handler(
 	}
 	/* Logged before answering: once answered, the call and its request
 	 * may be reused at any moment. */
-	char ref[65];
+	char ref[65], rid[80];
 	source_safe_ref(req->case_ref, ref, sizeof ref);
+	log_mask_client(rpc_call_request_id(call), rid, sizeof rid);
 	size_t persons = req->n_id_numbers;
 	for (size_t g = 0; g < req->n_households; g++)
 		persons += req->households[g]->n_id_numbers;
@@ -207,7 +212,7 @@ static void source_lookup_handler(
 	    "kind=%s request_id=\"%s\" case_ref=\"%s\" households=%zu "
 	    "held_households=%d persons=%zu found=%d "
 	    "unavailable=%d malformed=%d outcome=%s delay_ms=%u",
-	    srcdb_kind_name(s->kind), rpc_call_request_id(call), ref,
+	    srcdb_kind_name(s->kind), rid, ref,
 	    req->n_households > 0 ? req->n_households : 1, ans.held_households,
 	    persons, ans.found, ans.unavailable, ans.malformed,
 	    what == DO_HOLD   ? "held"

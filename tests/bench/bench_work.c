@@ -130,7 +130,7 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
 	hedui__v1__agency_auth__init(&r->auth);
 	r->req.household.data = r->body;
 	r->req.household.len = hedui__v1__household__pack(&r->hh, r->body);
-	if (agency_signer_sign(signer, BENCH_VERIFY_METHOD, r->request_id,
+	if (agency_signer_sign(signer, BENCH_VERIFY_METHOD, r->request_id, "",
 	        r->body, r->req.household.len, agency_sig_now_ms(),
 	        &r->auth) != HD_OK)
 		return false;

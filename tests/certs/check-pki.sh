@@ -71,7 +71,8 @@ snapshot() { (cd "$c" && ls -lA --time-style=full-iso && cat ./*) | cksum; }
 c=$tmp/pki
 keys="ca heduid source-bank source-tax source-property agency-330106
 	agency-1101 cli expired-client rogue-ca rogue-client wrong-eku-client
-	revoked-client rogue-server source-ca heduid-sources source-plane-other"
+	revoked-client rogue-server source-ca heduid-sources source-plane-other
+	same-cn-other-region"
 
 # --- generation ----------------------------------------------------------
 check "first run" sh "$script" "$c"
@@ -90,7 +91,8 @@ check "heduid-enc.key mode 0600" mode_is heduid-enc.key 600
 check "heduid-enc-sec1.key mode 0600" mode_is heduid-enc-sec1.key 600
 
 # --- chains --------------------------------------------------------------
-for n in heduid agency-330106 agency-1101 cli wrong-eku-client revoked-client; do
+for n in heduid agency-330106 agency-1101 cli wrong-eku-client revoked-client \
+	same-cn-other-region; do
 	check "$n verifies against ca.crt" verify "$c/$n.crt"
 done
 # The source plane has its own CA: what it issues and what the dev CA
@@ -155,7 +157,8 @@ for n in heduid-sources source-plane-other; do
 		-ext subjectAltName 2>/dev/null | grep -q ."
 done
 check "heduid-sources has a key of its own" differ heduid.crt heduid-sources.crt
-for n in agency-330106 agency-1101 cli expired-client rogue-client revoked-client; do
+for n in agency-330106 agency-1101 cli expired-client rogue-client revoked-client \
+	same-cn-other-region; do
 	check "$n EKU clientAuth only" sh -c "openssl x509 -in '$c/$n.crt' -noout \
 		-ext extendedKeyUsage | sed 1d | grep -qx ' *TLS Web Client Authentication'"
 	check "$n keyUsage" ext_has "$n.crt" keyUsage "Digital Signature"
@@ -166,6 +169,8 @@ o='/C=CN/O=hedui dev agencies'
 check "agency-330106 subject" subject_is agency-330106.crt "$o/OU=region:330106/CN=agency-330106"
 check "agency-1101 subject" subject_is agency-1101.crt "$o/OU=region:1101/CN=agency-1101"
 check "revoked-client subject" subject_is revoked-client.crt "$o/OU=region:330106/CN=agency-revoked"
+check "same-cn-other-region subject" subject_is same-cn-other-region.crt \
+	"$o/OU=region:1101/CN=agency-330106"
 for n in expired-client rogue-client wrong-eku-client; do
 	check "$n has OU=region:330106" sh -c \
 		"openssl x509 -in '$c/$n.crt' -noout -subject -nameopt compat | grep -q '/OU=region:330106/'"

@@ -1,8 +1,9 @@
 /*
  * The agency auth metadata (hedui.v1.AgencyAuth) as agency_auth_check
- * reads it: certificate PEM and chain, timestamp window (any int64,
- * INT64_MIN included), signature, replay cache. The body signed is fixed;
- * the server clock is the seeds' one, then the Unix epoch.
+ * reads it: certificate PEM, its binding to the connection's certificate
+ * (the seeds' agency), chain, timestamp window (any int64, INT64_MIN
+ * included), signature, replay cache. The body signed is fixed; the
+ * server clock is the seeds' one, then the Unix epoch.
  */
 #include "fuzz_auth.h"
 
@@ -86,12 +87,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			                sizeof fuzz_body - 1, FUZZ_NOW_MS,
 			                &who) == RPC_UNAUTHENTICATED);
 		}
+		/* And so is the same request under the same certificate
+		 * re-encoded: its identity is its DER, not its PEM text. */
+		size_t cl = auth->certificate.len;
+		uint8_t *pem = malloc(cl * 2 + 16);
+		if (pem == NULL)
+			abort();
+		size_t o = 0;
+		memcpy(pem, "junk\r\n", 6);
+		o = 6;
+		for (size_t i = 0; i < cl; i++) {
+			if (auth->certificate.data[i] == '\n')
+				pem[o++] = '\r';
+			pem[o++] = auth->certificate.data[i];
+		}
+		pem[o++] = '\n';
+		Hedui__V1__AgencyAuth r = *auth;
+		r.certificate.data = pem;
+		r.certificate.len = o;
+		FUZZ_ASSERT(fuzz_auth_check(&r, methods[0], fuzz_body,
+		                sizeof fuzz_body - 1, FUZZ_NOW_MS,
+		                &who) == RPC_UNAUTHENTICATED);
+		free(pem);
 	}
 	(void)fuzz_auth_check(
 	    auth, methods[0], fuzz_body, sizeof fuzz_body - 1, 0, &who);
 	char input[AGENCY_SIG_INPUT_MAX];
-	(void)agency_sig_input(methods[0], FUZZ_REQUEST_ID, auth->timestamp_ms,
-	    fuzz_body, sizeof fuzz_body - 1, input, sizeof input);
+	(void)agency_sig_input(methods[0], FUZZ_REQUEST_ID, "",
+	    auth->timestamp_ms, fuzz_body, sizeof fuzz_body - 1, input,
+	    sizeof input);
 	hedui__v1__agency_auth__free_unpacked(auth, NULL);
 	return 0;
 }

@@ -14,8 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "rpc_peer.h"
 #include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +43,22 @@ static inline const char *fuzz_path(const char *rel, char *buf, size_t len)
 	snprintf(
 	    buf, len, "%s/%s", src != NULL && src[0] != '\0' ? src : ".", rel);
 	return buf;
+}
+
+/* The TLS identity a connection made with the certificate at path (PEM)
+ * has: what the targets give their in-process calls. */
+static inline bool fuzz_peer_of(const char *path, rpc_peer *out)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int n = x != NULL ? i2d_X509(x, &der) : -1;
+	bool ok = n > 0 && rpc_peer_from_der(der, (size_t)n, out);
+	OPENSSL_free(der);
+	X509_free(x);
+	if (f != NULL)
+		fclose(f);
+	return ok;
 }
 
 /* The fuzzer's own output is what matters; errors only. */

@@ -129,6 +129,32 @@ a = auth(VERIFY, b"fuzz-body")
 a.signature = hedui_proto.malleate(a.signature)
 add("agency_auth", a.SerializeToString())
 
+# The same agency, its certificate re-encoded (CR LF, text before it): the
+# same identity, as the binding to the connection and the replay cache see
+# it.
+a = auth(VERIFY, b"fuzz-body")
+a.certificate = b"issued to us\r\n" + CERT.replace(b"\n", b"\r\n")
+add("agency_auth", a.SerializeToString())
+
+# --- pb_strcheck: selector byte (fuzz_pb_strcheck.c's list), then bytes --
+PB_TYPES = ["RpcRequest", "RpcReply", "Household", "VerifyHouseholdRequest",
+            "GetReportRequest", "VerifyHouseholdResponse", "Verdict",
+            "LookupRequest", "BankLookupResponse", "TaxLookupResponse",
+            "PropertyLookupResponse", "EchoRequest", "HealthCheckRequest",
+            "AgencyAuth"]
+
+
+def pbsel(name, data):
+    return bytes([PB_TYPES.index(name)]) + bytes(data)
+
+
+nul_hh = household(ids=("330106197803150013\x00junk",))
+add("pb_strcheck", pbsel("Household", household()))
+add("pb_strcheck", pbsel("Household", nul_hh))
+add("pb_strcheck", pbsel("VerifyHouseholdRequest", vr[0]))
+add("pb_strcheck", pbsel("LookupRequest", lk[1]))
+add("pb_strcheck", pbsel("GetReportRequest", gr[0]))
+
 # --- envelopes: every method, and a few broken ones --------------------
 envs = [
     envelope("hedui.v1.Health/Check", hc[0]),
@@ -151,6 +177,8 @@ rep = pb.rpc.RpcReply(request_id="r1", payload=b"\x08\x01")
 rep.status.code = 5
 rep.status.message = "not found"
 add("envelope", rep.SerializeToString())
+add("pb_strcheck", pbsel("RpcRequest", envs[3]))
+add("pb_strcheck", pbsel("RpcReply", rep.SerializeToString()))
 
 # --- files ------------------------------------------------------------
 SRC = hedui_proto.SRC
@@ -196,6 +224,8 @@ for sel, kind in ((0, "Bank"), (1, "Tax"), (2, "Property")):
             v = f.vehicles.add()
             v.kind, v.value_fen = "car", 3000000
     add("fanout_reply", bytes([sel]) + resp.SerializeToString())
+    add("pb_strcheck", pbsel(kind + "LookupResponse",
+                             resp.SerializeToString()))
     resp.persons[0].person.status.code = 14
     add("fanout_reply", bytes([sel]) + resp.SerializeToString())
 
@@ -228,6 +258,7 @@ add("cli_verdict", verdict_response())
 add("cli_verdict", verdict_response("\x1b]0;title\x07\x1b[2J\r\n",
                                     "\x1b[31m0106****\x1b[0mX"))
 add("cli_verdict", verdict_response("330106197803150013 \u5f20\u4e09"))
+add("pb_strcheck", pbsel("VerifyHouseholdResponse", verdict_response()))
 
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}
@@ -267,6 +298,21 @@ bad_hh = household() + b"\x0a\x04c\xff\xfe1"
 r = pb.verifier.VerifyHouseholdRequest(household=bad_hh)
 r.auth.CopyFrom(auth(VERIFY, bad_hh))
 reg("verify_request", "case-id-not-utf8", r.SerializeToString())
+# A NUL byte inside strings protobuf-c would cut there (issue 12): the ID
+# number's first 18 characters are valid on their own.
+r = pb.verifier.VerifyHouseholdRequest(household=nul_hh)
+r.auth.CopyFrom(auth(VERIFY, nul_hh))
+reg("verify_request", "id-number-with-nul", r.SerializeToString())
+reg("dispatch", "request-id-with-nul",
+    raw_env(b"hedui.v1.Health/Check", b"330106197803150013\x00x"))
+r = pb.source.LookupRequest(as_of="2027-01-15", case_ref="c\x001")
+r.id_numbers.extend([IDS[0] + "\x00junk"])
+reg("lookup", "id-number-with-nul", r.SerializeToString())
+reg("pb_strcheck", "name-with-nul",
+    pbsel("Household", household() + b"\x4a\x07\x12\x05ab\x00cd"))
+a = auth(VERIFY, b"fuzz-body")
+a.certificate = CERT.replace(b"\n", b"\r\n") + b"\n"
+reg("agency_auth", "signed-ok-certificate-crlf", a.SerializeToString())
 
 reg("cli_verdict", "del-in-report-id-json",
     verdict_response("HD\x7f20270115"))

@@ -128,7 +128,7 @@ static rpc_code verify_one(rpc_client *c, const char *request_id,
 	uint8_t body[4096];
 	size_t len = hedui__v1__household__pack(&h, body);
 	Hedui__V1__AgencyAuth auth;
-	if (agency_signer_sign(signer, METHOD, request_id, body, len,
+	if (agency_signer_sign(signer, METHOD, request_id, "", body, len,
 	        agency_sig_now_ms(), &auth) != HD_OK)
 		return RPC_INTERNAL;
 	Hedui__V1__VerifyHouseholdRequest req =
@@ -211,7 +211,7 @@ static void check_all(rpc_client *c)
 		Hedui__V1__AgencyAuth auth;
 		req.report_id = k->report_id;
 		assert_int_equal(
-		    agency_signer_sign(signer, GET_METHOD, rid,
+		    agency_signer_sign(signer, GET_METHOD, rid, "",
 		        (const uint8_t *)k->report_id, strlen(k->report_id),
 		        agency_sig_now_ms(), &auth),
 		    HD_OK);

@@ -209,9 +209,9 @@ static rpc_code call_get(rpc_client *c, const char *agency, const char *id,
 		agency_files(agency, cert, key);
 		s = agency_signer_load(cert, key, err, sizeof err);
 		assert_non_null(s);
-		assert_int_equal(
-		    agency_signer_sign(s, GET_METHOD, rid, (const uint8_t *)id,
-		        strlen(id), agency_sig_now_ms(), &auth),
+		assert_int_equal(agency_signer_sign(s, GET_METHOD, rid, "",
+		                     (const uint8_t *)id, strlen(id),
+		                     agency_sig_now_ms(), &auth),
 		    HD_OK);
 		req.auth = &auth;
 	}

@@ -38,19 +38,22 @@ def load():
     return ns
 
 
-def sig_input(method, request_id, timestamp_ms, body):
-    return ("hedui-agency-sig-v1\n%s\n%s\n%d\n%s" % (
-        method, request_id, timestamp_ms,
+def sig_input(method, request_id, timestamp_ms, body, operator_id=""):
+    """The AgencyAuth signing input, version 2: operator_id is the
+    operator-id metadata sent with the request ("" when none is)."""
+    return ("hedui-agency-sig-v2\n%s\n%s\n%s\n%d\n%s" % (
+        method, request_id, operator_id, timestamp_ms,
         hashlib.sha256(body).hexdigest())).encode()
 
 
-def sign(key_pem, method, request_id, timestamp_ms, body):
+def sign(key_pem, method, request_id, timestamp_ms, body, operator_id=""):
     """DER ECDSA P-256/SHA-256 signature over the AgencyAuth signing
     input."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     key = serialization.load_pem_private_key(key_pem, password=None)
-    return key.sign(sig_input(method, request_id, timestamp_ms, body),
+    return key.sign(sig_input(method, request_id, timestamp_ms, body,
+                              operator_id),
                     ec.ECDSA(hashes.SHA256()))
 
 

@@ -176,16 +176,19 @@ def household_bytes(pb):
     return h.SerializeToString()
 
 
-def signed_verify(rpc, pb, body, request_id=None, ts_ms=None):
+def signed_verify(rpc, pb, body, request_id=None, ts_ms=None,
+                  operator_id=None, files=None):
     import time
-    cert, key = agency_files()
-    env = rpc.envelope(VERIFY, request_id=request_id, timeout_ms=10000)
+    cert, key = files or agency_files()
+    md = [("operator-id", operator_id)] if operator_id is not None else []
+    env = rpc.envelope(VERIFY, request_id=request_id, timeout_ms=10000,
+                       metadata=md)
     ts = ts_ms if ts_ms is not None else int(time.time() * 1000)
     req = pb.verifier.VerifyHouseholdRequest(household=body)
     req.auth.certificate = cert
     req.auth.timestamp_ms = ts
     req.auth.signature = hedui_proto.sign(key, VERIFY, env.request_id, ts,
-                                          body)
+                                          body, operator_id or "")
     env.payload = req.SerializeToString()
     return env, req
 
@@ -272,6 +275,66 @@ def test_verify_non_utf8_case_id(rpc, pb):
     env, _ = signed_verify(rpc, pb, bad)
     reply, _ = rpc.send(env.SerializeToString())
     assert code_of(reply) == INVALID_ARGUMENT
+
+
+def test_verify_operator_is_signed(rpc, pb):
+    # The operator-id is part of the signing input (v2): the audit trail
+    # records the operator the agency signed for, and no other.
+    h = pb.verifier.Household.FromString(household_bytes(pb))
+    h.request_id = "interop-operator-1"
+    env, _ = signed_verify(rpc, pb, h.SerializeToString(),
+                           operator_id="officer-7")
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == OK, reply.status.message
+    h.request_id = "interop-operator-2"
+    env, _ = signed_verify(rpc, pb, h.SerializeToString(),
+                           operator_id="officer-7")
+    env.metadata[0].value = "officer-9"
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == UNAUTHENTICATED
+    assert "does not verify" in reply.status.message
+    env.metadata[0].value = "officer 7"
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == INVALID_ARGUMENT
+
+
+def test_verify_reencoded_certificate_is_a_replay(verdict, rpc, pb):
+    # The certificate's identity is its DER: CR LF line ends and text
+    # before "-----BEGIN" do not make a captured request new.
+    env, req, _ = verdict
+    pem = req.auth.certificate
+    for other in (pem.replace(b"\n", b"\r\n"), b"x\n" + pem, pem + b"\n"):
+        req.auth.certificate = other
+        env.payload = req.SerializeToString()
+        reply, _ = rpc.send(env.SerializeToString())
+        assert code_of(reply) == UNAUTHENTICATED
+        assert "replayed" in reply.status.message
+    req.auth.certificate = pem
+
+
+def test_verify_signed_by_another_agency(rpc, pb):
+    # A signature must be made with the certificate of the TLS
+    # connection it comes over.
+    other = (open(os.path.join(CERTS, "agency-1101.crt"), "rb").read(),
+             open(os.path.join(CERTS, "agency-1101.key"), "rb").read())
+    h = pb.verifier.Household.FromString(household_bytes(pb))
+    h.region_code = "110105"
+    env, _ = signed_verify(rpc, pb, h.SerializeToString(), files=other)
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == UNAUTHENTICATED
+    assert "TLS client certificate" in reply.status.message
+
+
+def test_verify_nul_in_id_number(rpc, pb):
+    # protobuf-c would cut the string at the NUL and read a valid ID
+    # number; the wire bytes are checked first.
+    h = pb.verifier.Household.FromString(household_bytes(pb))
+    h.members[0].id_number += "\x00junk"
+    h.request_id = "interop-nul-1"
+    env, _ = signed_verify(rpc, pb, h.SerializeToString())
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == INVALID_ARGUMENT
+    assert "members[0].id_number holds a NUL byte" in reply.status.message
 
 
 def test_get_report(verdict, rpc, pb):

@@ -1,6 +1,7 @@
 #include "tverify.h"
 
 #include <stdio.h>
+#include <string.h>
 
 rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
     size_t len, const rpc_call_opts *o,
@@ -9,8 +10,13 @@ rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
 	if (resp != NULL)
 		*resp = NULL;
 	Hedui__V1__AgencyAuth auth;
+	/* The operator-id sent, if any, is signed too. */
+	const char *op = "";
+	for (size_t i = 0; i < o->metadata_count; i++)
+		if (strcmp(o->metadata[i].key, "operator-id") == 0)
+			op = o->metadata[i].value;
 	if (o->request_id == NULL ||
-	    agency_signer_sign(s, TVERIFY_METHOD, o->request_id, body, len,
+	    agency_signer_sign(s, TVERIFY_METHOD, o->request_id, op, body, len,
 	        agency_sig_now_ms(), &auth) != HD_OK)
 		return RPC_INTERNAL;
 	Hedui__V1__VerifyHouseholdRequest req =

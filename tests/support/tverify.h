@@ -19,7 +19,8 @@
 
 /*
  * Signs body (a packed hedui.v1.Household) as s under o->request_id, which
- * must be set because the signature covers it, and calls. On RPC_OK *resp
+ * must be set because the signature covers it, and the operator-id among
+ * o's metadata (none: ""), and calls. On RPC_OK *resp
  * (when not NULL) is the response, freed by the caller with
  * protobuf_c_message_free_unpacked; otherwise it is NULL. A signing failure
  * is RPC_INTERNAL without a call.

@@ -19,6 +19,7 @@
 static char file_path[64];
 static char err_path[64];
 static char err_text[4096];
+static const char *operator_id = ""; /* --operator for the next run */
 
 static void write_file(const char *text)
 {
@@ -36,6 +37,7 @@ static int run_verify(int argc, char **argv)
 	memset(&ctx, 0, sizeof ctx);
 	snprintf(ctx.cert, sizeof ctx.cert, "/nonexistent/cli.crt");
 	snprintf(ctx.key, sizeof ctx.key, "/nonexistent/cli.key");
+	snprintf(ctx.operator_id, sizeof ctx.operator_id, "%s", operator_id);
 	ctx.argc = argc;
 	ctx.argv = argv;
 
@@ -150,6 +152,23 @@ static void no_agency_identity(void **state)
 	               "/nonexistent/cli.crt");
 }
 
+/* The operator id is signed and audited: one that could not be is
+ * refused before anything else, and not echoed. */
+static void bad_operator(void **state)
+{
+	(void)state;
+	operator_id = "330106 197803150013";
+	int rc = verify_text(HEAD "{\"id_number\": \"" ID0 "\", "
+	                          "\"relation\": \"applicant\", "
+	                          "\"consent_ref\": \"SQ-1\"}]}");
+	operator_id = "";
+	assert_int_equal(rc, CLI_EXIT_USAGE);
+	assert_err_has("operator id");
+	assert_err_has("[A-Za-z0-9._@-]");
+	assert_null(strstr(err_text, "197803150013"));
+	assert_null(strstr(err_text, "cannot sign"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +178,7 @@ int main(void)
 	    cmocka_unit_test(invalid_household),
 	    cmocka_unit_test(missing_consent),
 	    cmocka_unit_test(no_agency_identity),
+	    cmocka_unit_test(bad_operator),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

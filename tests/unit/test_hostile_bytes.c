@@ -18,6 +18,8 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "agency_auth.h"
 #include "agency_sig.h"
@@ -237,7 +239,37 @@ static void test_household_text_utf8(void **state)
 typedef struct auth_fx {
 	agency_auth *auth;
 	agency_signer *signer;
+	rpc_peer peer; /* the TLS identity: the signer's own certificate */
 } auth_fx;
+
+/* The TLS identity a connection made with the certificate at path has. */
+static bool peer_of(const char *path, rpc_peer *out)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int n = x != NULL ? i2d_X509(x, &der) : -1;
+	bool ok = n > 0 && rpc_peer_from_der(der, (size_t)n, out);
+	OPENSSL_free(der);
+	X509_free(x);
+	if (f != NULL)
+		fclose(f);
+	return ok;
+}
+
+static rpc_code auth_check(auth_fx *f, const Hedui__V1__AgencyAuth *a,
+    const char *rid, const uint8_t *body, size_t len, int64_t now,
+    agency_identity *who, char *why, size_t whylen)
+{
+	agency_request req = {.auth = a,
+	    .peer = &f->peer,
+	    .method = VERIFY_METHOD,
+	    .request_id = rid,
+	    .operator_id = "",
+	    .body = body,
+	    .body_len = len};
+	return agency_auth_check(f->auth, &req, now, who, why, whylen);
+}
 
 static int auth_setup(void **state)
 {
@@ -250,7 +282,7 @@ static int auth_setup(void **state)
 	    src_path("tests/fuzz/pki/agency-330106.crt", crt, sizeof crt),
 	    src_path("tests/fuzz/pki/agency-330106.key", key, sizeof key), err,
 	    sizeof err);
-	if (f->auth == NULL || f->signer == NULL) {
+	if (f->auth == NULL || f->signer == NULL || !peer_of(crt, &f->peer)) {
 		fprintf(stderr, "set-up: %s\n", err);
 		return -1;
 	}
@@ -279,13 +311,13 @@ static void test_timestamp_extremes(void **state)
 		agency_identity who;
 		char why[256] = "";
 		assert_int_equal(
-		    agency_signer_sign(f->signer, VERIFY_METHOD, "ts-1", body,
-		        sizeof body - 1, stamps[i], &a),
+		    agency_signer_sign(f->signer, VERIFY_METHOD, "ts-1", "",
+		        body, sizeof body - 1, stamps[i], &a),
 		    HD_OK);
 		/* UBSan (make SAN=1) aborts here on a signed overflow. */
 		assert_int_equal(
-		    agency_auth_check(f->auth, &a, VERIFY_METHOD, "ts-1", body,
-		        sizeof body - 1, now, &who, why, sizeof why),
+		    auth_check(f, &a, "ts-1", body, sizeof body - 1, now, &who,
+		        why, sizeof why),
 		    RPC_UNAUTHENTICATED);
 		assert_non_null(strstr(why, "timestamp"));
 		agency_auth_release(&a);
@@ -326,23 +358,20 @@ static void test_replay_with_malleated_signature(void **state)
 	agency_identity who;
 	char why[256];
 	assert_int_equal(agency_signer_sign(f->signer, VERIFY_METHOD, "rp-1",
-	                     body, sizeof body - 1, now, &a),
+	                     "", body, sizeof body - 1, now, &a),
 	    HD_OK);
-	assert_int_equal(
-	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
-	        sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(auth_check(f, &a, "rp-1", body, sizeof body - 1, now,
+	                     &who, why, sizeof why),
 	    RPC_OK);
-	assert_int_equal(
-	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
-	        sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(auth_check(f, &a, "rp-1", body, sizeof body - 1, now,
+	                     &who, why, sizeof why),
 	    RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(why, "replayed"));
 	/* The malleated signature still verifies, but it is the same
 	 * request: refused as a replay, not accepted as new. */
 	malleate(&a);
-	assert_int_equal(
-	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-1", body,
-	        sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(auth_check(f, &a, "rp-1", body, sizeof body - 1, now,
+	                     &who, why, sizeof why),
 	    RPC_UNAUTHENTICATED);
 	assert_non_null(strstr(why, "replayed"));
 	agency_auth_release(&a);
@@ -350,11 +379,10 @@ static void test_replay_with_malleated_signature(void **state)
 	/* A new request (another request_id) from the same agency is
 	 * fine. */
 	assert_int_equal(agency_signer_sign(f->signer, VERIFY_METHOD, "rp-2",
-	                     body, sizeof body - 1, now, &a),
+	                     "", body, sizeof body - 1, now, &a),
 	    HD_OK);
-	assert_int_equal(
-	    agency_auth_check(f->auth, &a, VERIFY_METHOD, "rp-2", body,
-	        sizeof body - 1, now, &who, why, sizeof why),
+	assert_int_equal(auth_check(f, &a, "rp-2", body, sizeof body - 1, now,
+	                     &who, why, sizeof why),
 	    RPC_OK);
 	agency_auth_release(&a);
 }

@@ -88,6 +88,8 @@ static void sample_init(void)
 	v->area = "urban";
 	v->as_of = "2026-11-01";
 	v->agency = "agency-330106";
+	v->agency_subject =
+	    "CN=agency-330106,OU=region:330106,O=hedui dev agencies,C=CN";
 	v->request_id = "0123456789abcdef0123456789abcdef";
 	v->standard_fen = 100000;
 	v->marginal_line_fen = 150000;
@@ -135,8 +137,8 @@ static void json_contract_names_in_order(void **state)
 	    "gradual_exit_months", "single_person_members", "reasons",
 	    "sources", "policy_version", "generated_at", "signature"};
 	static const char *const extras[] = {"region_code", "area", "as_of",
-	    "agency", "request_id", "standard_fen", "marginal_line_fen",
-	    "members", "signature_alg", "report"};
+	    "agency", "agency_subject", "request_id", "standard_fen",
+	    "marginal_line_fen", "members", "signature_alg", "report"};
 	sample_init();
 	json_t *j = verdict_json_build(&S.resp);
 	assert_non_null(j);
@@ -145,7 +147,7 @@ static void json_contract_names_in_order(void **state)
 		assert_non_null(it);
 		assert_string_equal(json_object_iter_key(it), contract[i]);
 	}
-	for (size_t i = 0; i < 10; i++, it = json_object_iter_next(j, it)) {
+	for (size_t i = 0; i < 11; i++, it = json_object_iter_next(j, it)) {
 		assert_non_null(it);
 		assert_string_equal(json_object_iter_key(it), extras[i]);
 	}
@@ -180,6 +182,8 @@ static void json_values(void **state)
 	    " \"signature\": \"AQID\", \"region_code\": \"330106\","
 	    " \"area\": \"urban\", \"as_of\": \"2026-11-01\","
 	    " \"agency\": \"agency-330106\","
+	    " \"agency_subject\": \"CN=agency-330106,OU=region:330106,"
+	    "O=hedui dev agencies,C=CN\","
 	    " \"request_id\": \"0123456789abcdef0123456789abcdef\","
 	    " \"standard_fen\": 100000, \"marginal_line_fen\": 150000,"
 	    " \"members\": [{\"id_number\": \"" MASKED_ID "\","
