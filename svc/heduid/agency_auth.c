@@ -439,7 +439,8 @@ const char *agency_auth_refusal_kind(const char *why)
 	    {"replayed request", "replay"},
 	};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-		if (strncmp(why, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+		if (strncmp(why, kinds[i].prefix, strlen(kinds[i].prefix)) ==
+		    0)
 			return kinds[i].kind;
 	return "other";
 }

@@ -46,8 +46,8 @@ rpc_code verify_authenticate(verify_service *vs, rpc_call *call,
 /* Refuses a request no agency has (yet) been proven to send: counted in
  * the audit trail's refusal summaries (verify_refusals.h), logged within
  * bounds, answered with code and why. kind: a short fixed word. */
-void verify_refuse_unsigned(verify_service *vs, rpc_call *call,
-    rpc_code code, const char *kind, const char *why);
+void verify_refuse_unsigned(verify_service *vs, rpc_call *call, rpc_code code,
+    const char *kind, const char *why);
 
 /* One audit record, not waited for: a refusal. */
 void verify_audit(verify_service *vs, rpc_call *call, const char *agency,

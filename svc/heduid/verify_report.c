@@ -36,10 +36,11 @@ store_audit verify_audit_of(rpc_call *call, const char *agency,
 	return a;
 }
 
-void verify_refuse_unsigned(verify_service *vs, rpc_call *call,
-    rpc_code code, const char *kind, const char *why)
+void verify_refuse_unsigned(verify_service *vs, rpc_call *call, rpc_code code,
+    const char *kind, const char *why)
 {
-	static log_limit refused_log = LOG_LIMIT_INIT("verify.refused", 20, 10000);
+	static log_limit refused_log =
+	    LOG_LIMIT_INIT("verify.refused", 20, 10000);
 	char rid[80], who[RPC_PEER_SUBJECT_MAX];
 	const rpc_peer *peer = rpc_call_peer(call);
 	rpc_peer_log_safe(peer->known ? peer->subject : "", who, sizeof who);

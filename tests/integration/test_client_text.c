@@ -28,6 +28,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "idnum.h"
 #include "rpc_client.h"
+#include "tsource.h"
 #include "tsupport.h"
 
 #define VERIFY "hedui.v1.Verifier/VerifyHousehold"
@@ -78,7 +79,7 @@ static int setup(void **state)
 	if ((heduid = theduid_start(&port, extra)) == NULL)
 		return -1;
 	client = tclient(port, "agency-330106");
-	bank = tclient(src_ports[0], "heduid");
+	bank = tsource_client(src_ports[0]);
 	signer = agency_signer_load(tcert("agency-330106.crt"),
 	    tcert("agency-330106.key"), err, sizeof err);
 	return client != NULL && bank != NULL && signer != NULL ? 0 : -1;

@@ -497,8 +497,8 @@ static void unsigned_flood_is_counted_not_stored(void **state)
 {
 	(void)state;
 	const char *store = ttmp("flood.db");
-	static const char *const extra[] = {"--refusal-summary-ms", "500",
-	    "--rate-per-identity", "off", NULL};
+	static const char *const extra[] = {
+	    "--refusal-summary-ms", "500", "--rate-per-identity", "off", NULL};
 	int p2;
 	tproc *h = theduid_start_store(&p2, store, extra);
 	assert_non_null(h);
@@ -531,7 +531,8 @@ static void unsigned_flood_is_counted_not_stored(void **state)
 
 	/* A few summaries, not thousands of rows, and they add up. */
 	sqlite3 *db;
-	assert_int_equal(sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL),
+	assert_int_equal(
+	    sqlite3_open_v2(store, &db, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK);
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db,
@@ -557,12 +558,13 @@ static void unsigned_flood_is_counted_not_stored(void **state)
 	snprintf(keypath, sizeof keypath, "%s.audit-key", store);
 	uint8_t key[64];
 	size_t keylen;
-	assert_int_equal(store_audit_key_load(
-	                     keypath, key, sizeof key, &keylen, why, sizeof why),
+	assert_int_equal(store_audit_key_load(keypath, key, sizeof key,
+	                     &keylen, why, sizeof why),
 	    HD_OK);
 	int64_t n;
 	assert_int_equal(
-	    audit_verify_store(store, key, keylen, &n, why, sizeof why), HD_OK);
+	    audit_verify_store(store, key, keylen, &n, why, sizeof why),
+	    HD_OK);
 }
 
 int main(void)

@@ -102,9 +102,9 @@ static void agency_certificate_refused_by_every_source(void **state)
 		assert_non_null(ok);
 		traw_sp_close(ok);
 		/* The refusal is in the source's log, by subject. */
-		assert_true(tproc_log_contains(src, "event=tls.handshake"));
-		assert_true(tproc_log_contains(src, "result=refused"));
-		assert_true(tproc_log_contains(src, "CN=agency-330106"));
+		assert_true(tproc_log_wait(src, "event=tls.handshake", 3000));
+		assert_true(tproc_log_wait(src, "result=refused", 3000));
+		assert_true(tproc_log_wait(src, "CN=agency-330106", 3000));
 		/* Still serving heduid afterwards. */
 		c = tsource_client(port);
 		assert_int_equal(lookup_person(c, k, &answered, &st), RPC_OK);
@@ -140,13 +140,14 @@ static void source_plane_stranger_denied(void **state)
 		/* The list it started with, and the refusal: the method,
 		 * the code, who (by subject). */
 		assert_true(
-		    tproc_log_contains(src, "allow_clients=\"CN=heduid\""));
+		    tproc_log_wait(src, "allow_clients=\"CN=heduid\"", 3000));
 		char method[64];
 		snprintf(method, sizeof method, "method=\"%s\"",
 		    tsource_method(kinds[k]));
-		assert_true(tproc_log_contains(src, "event=rpc.reject"));
-		assert_true(tproc_log_contains(src, method));
-		assert_true(tproc_log_contains(src, "code=PERMISSION_DENIED"));
+		assert_true(tproc_log_wait(src, "event=rpc.reject", 3000));
+		assert_true(tproc_log_wait(src, method, 3000));
+		assert_true(
+		    tproc_log_wait(src, "code=PERMISSION_DENIED", 3000));
 		assert_true(tproc_log_contains(
 		    src, "peer=\"CN=monitoring,O=hedui dev,C=CN\""));
 		/* One message="..." field: no quotes nested inside. */
@@ -155,7 +156,7 @@ static void source_plane_stranger_denied(void **state)
 		    "message=\"%.*s does not serve this caller (certificate "
 		    "subject: CN=monitoring,O=hedui dev,C=CN)\"\n",
 		    (int)(strchr(method + 8, '/') - (method + 8)), method + 8);
-		assert_true(tproc_log_contains(src, msg));
+		assert_true(tproc_log_wait(src, msg, 3000));
 		assert_log_clean(src);
 		assert_int_equal(tproc_stop(src), 0);
 	}
@@ -190,7 +191,7 @@ static void allow_client_flag(void **state)
 	const char *mon[] = {"--allow-client", "CN=monitoring", NULL};
 	tproc *src = start_source(0, mon, &port);
 	assert_true(
-	    tproc_log_contains(src, "allow_clients=\"CN=monitoring\""));
+	    tproc_log_wait(src, "allow_clients=\"CN=monitoring\"", 3000));
 	rpc_client *c = tclient_ca(port, "source-plane-other", "source-ca");
 	assert_int_equal(lookup_person(c, 0, &answered, &st), RPC_OK);
 	rpc_client_free(c);
@@ -304,7 +305,7 @@ static void heduid_on_the_source_plane(void **state)
 	const char *old[] = {"--source-ca", ca, "--source-cert", cert,
 	    "--source-key", key, NULL};
 	assert_true(tstack_start_heduid(&s, old));
-	assert_true(tproc_log_contains(s.heduid, "event=heduid.config"));
+	assert_true(tproc_log_wait(s.heduid, "event=heduid.config", 3000));
 	assert_int_equal(verify_person(s.client, statuses), RPC_OK);
 	for (int i = 0; i < 3; i++)
 		assert_string_equal(statuses[i], "failed");

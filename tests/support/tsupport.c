@@ -169,6 +169,18 @@ bool tproc_log_contains(const tproc *p, const char *text)
 	return tfile_contains(p->log, text);
 }
 
+bool tproc_log_wait(const tproc *p, const char *text, int timeout_ms)
+{
+	uint64_t until = tnow_ms() + (uint64_t)timeout_ms;
+	for (;;) {
+		if (tfile_contains(p->log, text))
+			return true;
+		if (tnow_ms() >= until)
+			return false;
+		usleep(20 * 1000);
+	}
+}
+
 bool tfile_contains(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "r");

@@ -31,6 +31,9 @@ bool tproc_alive(tproc *p);
 const char *tproc_log(const tproc *p);
 /* Whether the log file contains text. */
 bool tproc_log_contains(const tproc *p, const char *text);
+/* The same, waiting up to timeout_ms for the line to be written (a
+ * process may log what the test caused just after the test saw it). */
+bool tproc_log_wait(const tproc *p, const char *text, int timeout_ms);
 /* Whether a file contains text (e.g. a stopped process's log). */
 bool tfile_contains(const char *path, const char *text);
 
