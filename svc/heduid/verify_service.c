@@ -436,8 +436,12 @@ fail:
 
 hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 {
+	/* In the order of the service's methods in verifier.proto; NULL
+	 * answers UNIMPLEMENTED. */
 	static const rpc_handler_fn handlers[] = {
-	    verify_household, verify_get_report};
+	    verify_household, verify_get_report, NULL};
+	_Static_assert(sizeof handlers / sizeof handlers[0] == 3,
+	    "one handler per Verifier method");
 	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
 	return rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);

@@ -15,6 +15,9 @@
  *                requests back to back, reads one reply and resets
  *                (SO_LINGER 0), again and again: the reset lands while
  *                heduid is sending replies.
+ * --spread N     the attacking connections come from N loopback addresses
+ *                (127.0.0.2 ...) instead of one, so that only the bounds
+ *                in all hold them, not the per-address ones.
  * --watch PID    once a second: the server's descriptors and RSS, and a
  *                legitimate signed verification (over a kept connection,
  *                and every 10 s over a new one) with its latency.
@@ -259,7 +262,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {{"port", 1, NULL, 'p'},
 	    {"idle", 1, NULL, 'i'}, {"burst-threads", 1, NULL, 'b'},
 	    {"seconds", 1, NULL, 's'}, {"watch", 1, NULL, 'w'},
-	    {"label", 1, NULL, 'l'}, {NULL, 0, NULL, 0}};
+	    {"label", 1, NULL, 'l'}, {"spread", 1, NULL, 'a'},
+	    {NULL, 0, NULL, 0}};
 	int idle = 0, threads = 0, pid = 0, c;
 	double seconds = 60;
 	const char *label = "";
@@ -282,6 +286,12 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			label = optarg;
+			break;
+		case 'a':
+			/* The attackers' connections from this many loopback
+			 * addresses: the per-address bounds no longer hold
+			 * them, the bounds in all must. */
+			ttcp_spread((unsigned)atoi(optarg));
 			break;
 		default:
 			fprintf(

@@ -7,6 +7,9 @@
 #                         two client processes (a process may hold 20,000
 #                         descriptors here)
 #   ATTACK_BURST_THREADS  burst-and-reset clients per process (2)
+#   ATTACK_SPREAD         attack from this many loopback addresses (0: one,
+#                         so the per-address bounds bite; 200: the bounds
+#                         in all must)
 #   HEDUID_EXTRA          more heduid flags
 #
 # Prints the measuring client's result line (descriptors, memory, a real
@@ -37,11 +40,12 @@ echo "== heduid pid $pid on port $port: $idle idle connections and" \
 	"$((2 * threads)) burst-and-reset clients for $secs s"
 "$bin/hedui-attack" --port "$port" --idle "$half" \
 	--burst-threads "$threads" --seconds "$secs" \
-	>"$work/attack-b.log" 2>&1 &
+	--spread "${ATTACK_SPREAD:-0}" >"$work/attack-b.log" 2>&1 &
 other=$!
 "$bin/hedui-attack" --port "$port" --idle "$((idle - half))" \
 	--burst-threads "$threads" --seconds "$secs" --watch "$pid" \
-	--label "idle=$idle bursts=$((2 * threads))" 2>&1 |
+	--spread "${ATTACK_SPREAD:-0}" \
+	--label "idle=$idle bursts=$((2 * threads)) spread=${ATTACK_SPREAD:-0}" 2>&1 |
 	tee "$work/attack-a.log"
 wait $other
 sleep 3

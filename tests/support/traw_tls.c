@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,31 @@
 
 #define SP_REQ0 0x30 /* nng's protocol number for req0; rep0 is 0x31 */
 
+static atomic_uint ttcp_spread_n, ttcp_spread_next;
+
+void ttcp_spread(unsigned n)
+{
+	atomic_store(&ttcp_spread_n, n > 250 ? 250 : n);
+}
+
 int ttcp_connect(int port, uint32_t timeout_ms)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0)
 		return -1;
+	unsigned spread = atomic_load(&ttcp_spread_n);
+	if (spread > 0) {
+		/* All of 127/8 is loopback: many peers on one machine. */
+		struct sockaddr_in src = {0};
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 +
+		                            atomic_fetch_add(&ttcp_spread_next, 1) %
+		                                spread);
+		if (bind(s, (struct sockaddr *)&src, sizeof src) != 0) {
+			close(s);
+			return -1;
+		}
+	}
 	if (timeout_ms > 0) {
 		struct timeval tv = {.tv_sec = timeout_ms / 1000,
 		    .tv_usec = (timeout_ms % 1000) * 1000};

@@ -87,6 +87,10 @@ int traw_call_ca(int port, const char *identity, const char *ca,
 /* A plain TCP connection to 127.0.0.1:port, or -1. With timeout_ms > 0,
  * reads and writes on it give up after that long. */
 int ttcp_connect(int port, uint32_t timeout_ms);
+/* From then on, ttcp_connect (and the raw TLS clients over it) come from
+ * n addresses in turn, 127.0.0.2 onwards: many peers on one machine. 0:
+ * the default source. */
+void ttcp_spread(unsigned n);
 
 /* Over OpenSSL, not nng (see traw_tls.c): completes the SP handshake as a
  * REQ peer with identity NAME, sends a frame header announcing frame_len
