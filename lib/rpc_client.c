@@ -54,6 +54,7 @@ struct rpc_pending {
 	nng_aio *aio;
 	bool receiving;
 	bool has_deadline;
+	nng_msg *again; /* a copy to send once more (idempotent calls) */
 	nng_time deadline;
 	char request_id[65];
 	const ProtobufCMessageDescriptor *resp_desc; /* NULL: raw reply */
@@ -220,6 +221,10 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 			local.local = true;
 		}
 	}
+	if (p->again != NULL) {
+		nng_msg_free(p->again);
+		p->again = NULL;
+	}
 	rpc_pending_give(p);
 	if (done_raw != NULL)
 		done_raw(code, &local, payload, len, arg);
@@ -334,6 +339,28 @@ static void rpc_pending_cb(void *arg)
 		rpc_pending_on_reply(p, nng_aio_get_msg(p->aio));
 		return;
 	}
+	if (rv == NNG_ECONNRESET && p->again != NULL &&
+	    !rpc_pending_expired(p)) {
+		/* The connection went after the request did: idempotent, so
+		 * ask again, once, on whatever connection comes next. */
+		nng_msg *m = p->again;
+		p->again = NULL;
+		p->receiving = false;
+		nng_duration wait = RPC_CLIENT_CONNECT_WAIT_MS;
+		if (p->has_deadline) {
+			nng_time now = nng_clock();
+			nng_duration left =
+			    now >= p->deadline
+			        ? 1
+			        : (nng_duration)(p->deadline - now);
+			if (left < wait)
+				wait = left;
+		}
+		nng_aio_set_timeout(p->aio, wait);
+		nng_aio_set_msg(p->aio, m);
+		nng_ctx_send(p->ctx, p->aio);
+		return;
+	}
 	if (rv == NNG_ETIMEDOUT)
 		rpc_pending_fail(p, RPC_DEADLINE_EXCEEDED,
 		    "deadline exceeded waiting for the reply");
@@ -398,6 +425,8 @@ static hd_err rpc_pending_start(rpc_pending *p, const char *method,
 	nng_duration wait = RPC_CLIENT_CONNECT_WAIT_MS;
 	if (p->has_deadline && opts->deadline_ms < (uint32_t)wait)
 		wait = (nng_duration)opts->deadline_ms;
+	if (opts != NULL && opts->idempotent && nng_msg_dup(&p->again, m) != 0)
+		p->again = NULL; /* no copy: no second try, nothing else */
 	nng_aio_set_timeout(p->aio, wait);
 	nng_aio_set_msg(p->aio, m);
 	nng_ctx_send(p->ctx, p->aio);

@@ -38,6 +38,13 @@ typedef struct rpc_call_opts {
 	const char *request_id; /* NULL: a fresh random one */
 	const rpc_metadata *metadata;
 	size_t metadata_count;
+	/* The call may be sent twice: asking again changes nothing (a
+	 * lookup). When the connection is lost after the request went out
+	 * and before its reply came (a server closing an idle connection
+	 * just then, a reset), it is sent once more, on another connection,
+	 * within the same deadline. Never for a signed request: the second
+	 * one would be refused as a replay. */
+	bool idempotent;
 } rpc_call_opts;
 
 /* Starts dialing in the background; calls wait for the connection within

@@ -419,8 +419,12 @@ static void verify_batch_send(verify_batch *b)
 		req.n_households = b->n;
 	}
 	nng_time now = nng_clock();
+	/* A lookup reads: asking again is harmless, and a source closing
+	 * an idle connection just as the request went out must not cost a
+	 * verdict its source. */
 	rpc_call_opts opts = {
-	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1};
+	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1,
+	    .idempotent = true};
 	hd_err err = rpc_client_call_async(l->client, verify_methods[l->src],
 	    &req.base, verify_fanout_response_desc(l->src), &opts,
 	    verify_batch_cb, b);
