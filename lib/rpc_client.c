@@ -22,9 +22,11 @@
 
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "log_limit.h"
 #include "pb_strcheck.h"
 #include "rpc_close.h"
 #include "rpc_envelope.h"
+#include "rpc_peer.h"
 
 #define RPC_CLIENT_DEFAULT_MAX (1024 * 1024)
 #define RPC_CLIENT_CONNECT_WAIT_MS 3000
@@ -35,6 +37,7 @@ typedef struct rpc_pending rpc_pending;
 struct rpc_client {
 	rpc_client_opts opts;
 	char *url;
+	char *expect_peer;
 	nng_socket sock;
 	bool sock_open;
 	nng_dialer dialer;
@@ -64,6 +67,32 @@ struct rpc_pending {
 	void *arg;
 };
 
+static log_limit rpc_client_peer_log =
+    LOG_LIMIT_INIT("rpc.client.peer", 5, 10000);
+
+/* A new connection (NNG_PIPE_EV_ADD_PRE): closed unless the server is the
+ * identity expected. Another source of the same source-plane CA must not
+ * answer as this one. */
+static void rpc_client_check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	rpc_client *c = arg;
+	(void)ev;
+	uint8_t der[8192];
+	size_t sz = sizeof der;
+	rpc_peer peer = {.known = false};
+	if (nng_pipe_get(p, NNG_OPT_TLS_PEER_CERT, der, &sz) == 0 &&
+	    rpc_peer_from_der(der, sz, &peer) &&
+	    rpc_peer_matches(&peer, c->expect_peer))
+		return;
+	char who[RPC_PEER_SUBJECT_MAX];
+	rpc_peer_log_safe(peer.known ? peer.subject : "", who, sizeof who);
+	log_limited(&rpc_client_peer_log, LOG_LVL_ERROR,
+	    "url=\"%s\" expected=\"%s\" peer=\"%s\" action=\"connection "
+	    "closed\"",
+	    c->url, c->expect_peer, who);
+	nng_pipe_close(p);
+}
+
 rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 {
 	rpc_client *c = calloc(1, sizeof *c);
@@ -78,6 +107,10 @@ rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 	c->url = strdup(opts->url != NULL ? opts->url : "");
 	if (c->url == NULL || nng_mtx_alloc(&c->mtx) != 0)
 		goto fail;
+	if (opts->expect_peer != NULL && opts->expect_peer[0] != '\0' &&
+	    (c->expect_peer = strdup(opts->expect_peer)) == NULL)
+		goto fail;
+	c->opts.expect_peer = c->expect_peer;
 	c->opts.url = c->url;
 
 	unsigned char rnd[8];
@@ -101,6 +134,9 @@ rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 	         c->sock, NNG_OPT_RECVMAXSZ, c->opts.recv_max_bytes)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+	    (c->expect_peer != NULL &&
+	        (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE,
+	             rpc_client_check_peer, c)) != 0) ||
 	    (rv = nng_dialer_create(&c->dialer, c->sock, c->url)) != 0 ||
 	    (rv = nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, c->tls)) !=
 	        0 ||
@@ -131,6 +167,7 @@ void rpc_client_free(rpc_client *c)
 		free(c->all[i]);
 	}
 	free(c->all);
+	free(c->expect_peer);
 	if (c->tls != NULL)
 		nng_tls_config_free(c->tls);
 	if (c->mtx != NULL)

@@ -26,6 +26,11 @@ typedef struct rpc_client_opts {
 	tls_opts tls;          /* client side */
 	size_t recv_max_bytes; /* largest reply accepted; default 1 MiB */
 	size_t send_max_bytes; /* largest request sent; default 1 MiB */
+	/* The server must also be this identity (rpc_peer_matches: "CN=NAME",
+	 * a whole subject or "sha256:HEX"); a connection to any other
+	 * certificate of the CA is closed before it carries a call. NULL:
+	 * any server the CA and the server name admit. */
+	const char *expect_peer;
 } rpc_client_opts;
 
 typedef struct rpc_metadata {
