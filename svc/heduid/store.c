@@ -44,6 +44,7 @@ struct store {
 	pthread_mutex_t rmu;
 	uint8_t key[64];
 	size_t keylen;
+	audit_key *mac; /* key, prepared once */
 	uint32_t probe_ms;
 	int max_batch;
 	void (*health_cb)(bool, void *);
@@ -264,7 +265,7 @@ static void store_write_batch(store *s, store_item *batch, int n)
 			r.outcome =
 			    6; /* ALREADY_EXISTS is what the caller gets */
 		memcpy(r.prev, hash, sizeof hash);
-		audit_chain_hash(s->key, s->keylen, &r, r.hash);
+		audit_chain_hash_k(s->mac, &r, r.hash);
 		memcpy(hash, r.hash, sizeof hash);
 		e = o->insert_audit(s->wdb, &r);
 	}
@@ -357,7 +358,16 @@ static void *store_writer(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		if (healthy) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			store_write_batch(s, batch, n);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			uint64_t us =
+			    (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+			    (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+			pthread_mutex_lock(&s->mu);
+			s->stats.busy_us += us;
+			pthread_mutex_unlock(&s->mu);
 		} else {
 			for (store_item *it = batch; it != NULL; it = it->next)
 				it->result = HD_EUNAVAIL;
@@ -406,6 +416,10 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	}
 	memcpy(s->key, o->audit_key, o->audit_key_len);
 	s->keylen = o->audit_key_len;
+	if ((s->mac = audit_key_new(s->key, s->keylen)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((s->wdb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
@@ -437,11 +451,13 @@ void store_close(store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 		log_info("store.close",
-		    "batches=%llu items=%llu max_batch=%llu failures=%llu",
+		    "batches=%llu items=%llu max_batch=%llu failures=%llu "
+		    "busy_ms=%llu",
 		    (unsigned long long)s->stats.batches,
 		    (unsigned long long)s->stats.items,
 		    (unsigned long long)s->stats.max_batch,
-		    (unsigned long long)s->stats.failures);
+		    (unsigned long long)s->stats.failures,
+		    (unsigned long long)s->stats.busy_us / 1000);
 	}
 	if (s->ops != NULL) {
 		s->ops->close(s->rdb);
@@ -452,6 +468,7 @@ void store_close(store *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->sealing);
 	free(s->keys);
+	audit_key_free(s->mac);
 	free(s);
 }
 

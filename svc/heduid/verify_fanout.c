@@ -361,12 +361,13 @@ static void verify_batch_cb(
 		    "source=%s households=%zu code=%s message=\"%s\"",
 		    policy_source_name(src), b->n, rpc_code_name(code),
 		    st->message);
+	size_t at = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		verify_leg *leg = b->legs[i];
 		if (code != RPC_OK)
 			verify_leg_fail_all(leg->job, src);
 		else
-			verify_fanout_take(leg->job->h, src, resp);
+			at = verify_fanout_take_at(leg->job->h, src, resp, at);
 	}
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);
