@@ -136,6 +136,17 @@ static size_t verify_batch_put(
 	                   : verify_wire_outcome_size(rid, RPC_OK, "", w);
 }
 
+/* The message of an outcome whose report does not fit in the answer. */
+static void verify_batch_over(
+    const batch_outcome *o, size_t limit, char *msg, size_t cap)
+{
+	snprintf(msg, cap,
+	    "the batch's answer would exceed %zu bytes: report %s is "
+	    "stored; send this household again (same request_id) to "
+	    "receive it",
+	    limit, o->report_id);
+}
+
 /* Every household has its outcome: the batch is answered. */
 static void verify_batch_answer(verify_batch_call *b)
 {
@@ -145,18 +156,31 @@ static void verify_batch_answer(verify_batch_call *b)
 	            : limit;
 	size_t total = 0, ok = 0, over = 0;
 	verify_wire_report w;
-	/* Reports that would not fit in the reply are stored all the same:
-	 * the household says so, and a retry of it alone gets its report. */
+	char msg[256];
+	/* What each outcome takes at least: its refusal when its report
+	 * would not fit (rest[i]: outcomes i.. at least). */
+	size_t *rest = calloc(b->n + 1, sizeof *rest);
+	if (rest != NULL)
+		for (size_t i = b->n; i-- > 0;) {
+			batch_outcome *o = &b->out[i];
+			size_t least = verify_batch_put(NULL, o, &w);
+			if (o->code == RPC_OK) {
+				verify_batch_over(o, limit, msg, sizeof msg);
+				least = verify_wire_outcome_size(
+				    o->request_id != NULL ? o->request_id : "",
+				    RPC_RESOURCE_EXHAUSTED, msg, NULL);
+			}
+			rest[i] = rest[i + 1] + least;
+		}
+	/* Reports that would not fit in the answer are stored all the same:
+	 * the household says so, and a retry of it alone gets its report.
+	 * A report goes in only if what follows still fits at its least. */
 	for (size_t i = 0; i < b->n; i++) {
 		batch_outcome *o = &b->out[i];
 		size_t sz = verify_batch_put(NULL, o, &w);
-		if (o->code == RPC_OK && total + sz > limit) {
-			char msg[200];
-			snprintf(msg, sizeof msg,
-			    "the batch's answer would exceed %zu bytes: "
-			    "report %s is stored; send this household again "
-			    "(same request_id) to receive it",
-			    limit, o->report_id);
+		size_t after = rest != NULL ? rest[i + 1] : 0;
+		if (o->code == RPC_OK && total + sz + after > limit) {
+			verify_batch_over(o, limit, msg, sizeof msg);
 			o->code = RPC_RESOURCE_EXHAUSTED;
 			o->message = strdup(msg);
 			over++;
@@ -165,6 +189,7 @@ static void verify_batch_answer(verify_batch_call *b)
 		ok += o->code == RPC_OK;
 		total += sz;
 	}
+	free(rest);
 	uint8_t *buf = malloc(total > 0 ? total : 1);
 	if (buf == NULL) {
 		rpc_call_fail(b->call, RPC_RESOURCE_EXHAUSTED,
