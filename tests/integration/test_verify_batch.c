@@ -53,8 +53,12 @@ static int setup(void **state)
 	(void)state;
 	ttls_init();
 	for (int i = 0; i < NIDS; i++) {
-		snprintf(ids[i], sizeof ids[i], "330106%04d%02d%02d%03d",
+		/* Formatted wide, then cut to the 17 digits before the check
+		 * character (the compiler cannot see that they fit). */
+		char tmp[64];
+		snprintf(tmp, sizeof tmp, "330106%04d%02d%02d%03d",
 		    1950 + i % 50, 1 + i % 12, 1 + i % 28, i % 1000);
+		memcpy(ids[i], tmp, 17);
 		ids[i][17] = idnum_check_char(ids[i]);
 		ids[i][18] = '\0';
 	}
@@ -774,10 +778,11 @@ static uint8_t *big_batch(int which, size_t n, size_t *len)
 		for (int m = 0; m < 20; m++) {
 			unsigned k =
 			    (unsigned)(which * 100000 + (int)i * 20 + m);
-			snprintf(idb[m], sizeof idb[m],
-			    "4401%02u19%02u%02u%02u%03u", k / 20000 % 100,
-			    50 + k % 40, 1 + k / 40 % 12, 1 + k / 480 % 28,
-			    k % 1000);
+			char tmp[64];
+			snprintf(tmp, sizeof tmp, "4401%02u19%02u%02u%02u%03u",
+			    k / 20000 % 100, 50 + k % 40, 1 + k / 40 % 12,
+			    1 + k / 480 % 28, k % 1000);
+			memcpy(idb[m], tmp, 17);
 			idb[m][17] = idnum_check_char(idb[m]);
 			idb[m][18] = '\0';
 			hedui__v1__member__init(&mm[m]);
