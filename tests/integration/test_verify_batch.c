@@ -441,6 +441,7 @@ static void whole_batch_refusals(void **state)
 	assert_non_null(strstr(st.message, "at most 8"));
 	free(nine);
 	/* Tampered: signed, then one byte of a household changed. */
+	free(b.hh[8]);
 	b.n = 8;
 	uint8_t *eight = tb_pack(&b, &len);
 	Hedui__V1__VerifyBatchRequest req =
