@@ -24,7 +24,7 @@ void heduid_config_defaults(heduid_config *cfg)
 	snprintf(cfg->store_path, sizeof cfg->store_path, "heduid.db");
 	cfg->store_probe_ms = 1000;
 	cfg->refusal_summary_ms = 60000;
-	cfg->source_batch_max = 32;
+	cfg->source_batch_max = 128;
 	cfg->batch_max_households = VERIFY_BATCH_DEFAULT_HOUSEHOLDS;
 	cfg->batch_inflight_households = VERIFY_BATCH_DEFAULT_INFLIGHT;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
@@ -157,8 +157,8 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "key_password", source_key_password);
 	if (strcmp(section, "sources") == 0 &&
 	    strcmp(name, "batch_max") == 0) {
-		if (!cfg_parse_long(value, 1, 32, &n))
-			return "must be from 1 (no batching) to 32";
+		if (!cfg_parse_long(value, 1, 128, &n))
+			return "must be from 1 (no batching) to 128";
 		cfg->source_batch_max = (int)n;
 		return "";
 	}
@@ -240,8 +240,8 @@ static void heduid_usage(FILE *f)
 	    "sources\n"
 	    "                           (default --cert, --key)\n"
 	    "      --source-batch-max N households per source request "
-	    "(1-32,\n"
-	    "                           default 32; 1: no batching)\n"
+	    "(1-128,\n"
+	    "                           default 128; 1: no batching)\n"
 	    "      --policy FILE        regional policy parameters (JSON)\n"
 	    "      --store PATH         report and audit store (SQLite "
 	    "file;\n"

@@ -29,8 +29,8 @@
 
 typedef struct verify_sources verify_sources;
 
-#define VERIFY_BATCH_MAX_HOUSEHOLDS 32 /* a source's limit per request */
-#define VERIFY_BATCH_MAX_IDS 256
+#define VERIFY_BATCH_MAX_HOUSEHOLDS 128 /* a source's limit per request */
+#define VERIFY_BATCH_MAX_IDS 1024
 #define VERIFY_BATCH_MAX_WAIT_MS 10
 
 /* urls[POLICY_SOURCE_BANK] etc.; an empty or NULL url means the source is

@@ -27,7 +27,7 @@ typedef struct verify_service_opts {
 	const char *store_path;     /* NULL or "": heduid.db */
 	const char *audit_key_path; /* NULL or "": store_path.audit-key */
 	uint32_t store_probe_ms;    /* 0: 1000 */
-	int source_batch_max; /* households per source request; 0: 32, 1: off
+	int source_batch_max; /* households per source request; 0: 128, 1: off
 	                       */
 	uint32_t refusal_summary_ms; /* unsigned refusals recorded in
 	                                aggregate this often; 0: 60000 */

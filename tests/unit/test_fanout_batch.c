@@ -52,8 +52,8 @@ static int teardown(void **state)
 
 typedef struct batch {
 	Hedui__V1__LookupRequest req;
-	Hedui__V1__LookupHousehold g[40], *gp[40];
-	const char *ids[40][21];
+	Hedui__V1__LookupHousehold g[140], *gp[140];
+	const char *ids[140][21];
 } batch;
 
 static void batch_init(batch *b)
@@ -227,26 +227,26 @@ static void test_limits(void **state)
 		twenty[i] = FOUND;
 	batch *bt = malloc(sizeof *bt);
 
-	/* 32 households, 256 ID numbers in all: accepted */
+	/* 128 households, 1024 ID numbers in all: accepted */
 	batch_init(bt);
-	for (int k = 0; k < 32; k++)
+	for (int k = 0; k < 128; k++)
 		batch_add(bt, twenty, 8);
 	source_answer ans;
 	source_lookup(tax, &bt->req, &ans);
 	assert_int_equal(ans.code, RPC_OK);
-	assert_int_equal(ans.persons, 256);
+	assert_int_equal(ans.persons, 1024);
 	assert_int_equal(
-	    ((Hedui__V1__TaxLookupResponse *)ans.response)->n_persons, 256);
+	    ((Hedui__V1__TaxLookupResponse *)ans.response)->n_persons, 1024);
 	source_answer_free(&ans);
 
 	batch_add(bt, twenty, 1);
-	expect_invalid(bt, "households: 33 given, at most 32 per request");
+	expect_invalid(bt, "households: 129 given, at most 128 per request");
 
 	batch_init(bt);
-	for (int k = 0; k < 13; k++)
+	for (int k = 0; k < 52; k++)
 		batch_add(bt, twenty, 20);
-	expect_invalid(
-	    bt, "households: 260 ID numbers in all, at most 256 per request");
+	expect_invalid(bt,
+	    "households: 1040 ID numbers in all, at most 1024 per request");
 
 	batch_init(bt);
 	batch_add(bt, twenty, 1);

@@ -44,7 +44,7 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.store_path, "heduid.db");
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
-	assert_int_equal(cfg.source_batch_max, 32);
+	assert_int_equal(cfg.source_batch_max, 128);
 	assert_int_equal(cfg.batch_max_households, 256);
 	assert_int_equal(cfg.batch_inflight_households, 256);
 	/* The example uses the source plane's own CA and identity. */
@@ -126,7 +126,7 @@ static void source_batching(void **state)
 	    "heduid", "--config", path, "--source-batch-max", "1"};
 	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
 	assert_int_equal(cfg.source_batch_max, 1);
-	static const char *const bad[] = {"0", "33", "many"};
+	static const char *const bad[] = {"0", "129", "many"};
 	for (size_t i = 0; i < 3; i++) {
 		const char *argv[] = {
 		    "heduid", "--config", path, "--source-batch-max", bad[i]};
