@@ -50,6 +50,10 @@ typedef struct rpc_call_opts {
 	 * within the same deadline. Never for a signed request: the second
 	 * one would be refused as a replay. */
 	bool idempotent;
+	/* The response is decoded with this allocator, and is to be freed
+	 * with protobuf_c_message_free_unpacked(response, allocator) (an
+	 * arena's, say: lib/pb_arena.h). NULL: malloc. */
+	ProtobufCAllocator *allocator;
 } rpc_call_opts;
 
 /* Starts dialing in the background; calls wait for the connection within

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tls_setup.h"
+#include "verify_service.h"
 
 #define HEDUID_VERSION "0.1.0"
 
@@ -29,7 +30,9 @@ void heduid_config_defaults(heduid_config *cfg)
 	    cfg->source_peer[1], sizeof cfg->source_peer[1], "CN=source-tax");
 	snprintf(cfg->source_peer[2], sizeof cfg->source_peer[2],
 	    "CN=source-property");
-	cfg->source_batch_max = 32;
+	cfg->source_batch_max = 128;
+	cfg->batch_max_households = VERIFY_BATCH_DEFAULT_HOUSEHOLDS;
+	cfg->batch_inflight_households = VERIFY_BATCH_DEFAULT_INFLIGHT;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
 
@@ -110,6 +113,19 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 			cfg->debug_service = b;
 			return "";
 		}
+		if (strcmp(name, "batch_max_households") == 0) {
+			if (!cfg_parse_long(
+			        value, 1, VERIFY_BATCH_LIMIT_HOUSEHOLDS, &n))
+				return "must be a number from 1 to 4096";
+			cfg->batch_max_households = (int)n;
+			return "";
+		}
+		if (strcmp(name, "batch_inflight_households") == 0) {
+			if (!cfg_parse_long(value, 1, 65536, &n))
+				return "must be a number from 1 to 65536";
+			cfg->batch_inflight_households = (int)n;
+			return "";
+		}
 		if (strcmp(name, "log_level") == 0) {
 			if (!log_level_parse(value, &cfg->log_level))
 				return "must be debug, info, warn or error";
@@ -150,8 +166,8 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "key_password", source_key_password);
 	if (strcmp(section, "sources") == 0 &&
 	    strcmp(name, "batch_max") == 0) {
-		if (!cfg_parse_long(value, 1, 32, &n))
-			return "must be from 1 (no batching) to 32";
+		if (!cfg_parse_long(value, 1, 128, &n))
+			return "must be from 1 (no batching) to 128";
 		cfg->source_batch_max = (int)n;
 		return "";
 	}
@@ -218,6 +234,10 @@ static void heduid_usage(FILE *f)
 	    "      --allow-tls12        also accept TLS 1.2 peers\n"
 	    "      --max-inflight N     requests handled at once\n"
 	    "      --recv-max-bytes N   largest request accepted\n"
+	    "      --batch-max-households N  households in one VerifyBatch\n"
+	    "                           (1-4096, default 256)\n"
+	    "      --batch-inflight-households N  batch households at work\n"
+	    "                           at once, all batches (default 256)\n"
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
 	    "      --bank-peer ID, --tax-peer ID, --property-peer ID  the\n"
@@ -233,8 +253,8 @@ static void heduid_usage(FILE *f)
 	    "sources\n"
 	    "                           (default --cert, --key)\n"
 	    "      --source-batch-max N households per source request "
-	    "(1-32,\n"
-	    "                           default 32; 1: no batching)\n"
+	    "(1-128,\n"
+	    "                           default 128; 1: no batching)\n"
 	    "      --policy FILE        regional policy parameters (JSON)\n"
 	    "      --store PATH         report and audit store (SQLite "
 	    "file;\n"
@@ -278,6 +298,8 @@ enum {
 	OPT_BANK_PEER,
 	OPT_TAX_PEER,
 	OPT_PROPERTY_PEER,
+	OPT_BATCH_HH,
+	OPT_BATCH_INFLIGHT,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -310,6 +332,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"bank-peer", required_argument, NULL, OPT_BANK_PEER},
 	    {"tax-peer", required_argument, NULL, OPT_TAX_PEER},
 	    {"property-peer", required_argument, NULL, OPT_PROPERTY_PEER},
+	    {"batch-max-households", required_argument, NULL, OPT_BATCH_HH},
+	    {"batch-inflight-households", required_argument, NULL,
+	        OPT_BATCH_INFLIGHT},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -378,6 +403,8 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_BANK_PEER, "sources", "bank_peer"},
 	    {OPT_TAX_PEER, "sources", "tax_peer"},
 	    {OPT_PROPERTY_PEER, "sources", "property_peer"},
+	    {OPT_BATCH_HH, "server", "batch_max_households"},
+	    {OPT_BATCH_INFLIGHT, "server", "batch_inflight_households"},
 	};
 	int opt;
 	optind = 1;

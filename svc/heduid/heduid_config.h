@@ -23,6 +23,8 @@ typedef struct heduid_config {
 	uint32_t max_deadline_ms;
 	bool debug_service;
 	log_level log_level;
+	int batch_max_households;      /* VerifyBatch: per batch */
+	int batch_inflight_households; /* at work at once, all batches */
 	/* [tls] */
 	char tls_engine[16];
 	char ca[512];

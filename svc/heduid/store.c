@@ -22,9 +22,15 @@
 typedef struct store_item {
 	struct store_item *next;
 	bool has_report;
+	/* The writer's, per group: the report is to be inserted; or it has
+	 * the key of an earlier item of the group (dup_of), whose report it
+	 * then gets once sealed; key hashes the idempotency key. */
+	bool insert;
+	struct store_item *dup_of;
+	uint64_t key;
 	store_report rep;
 	store_audit audit;
-	char *strs[8]; /* the audit's copied strings */
+	char *strbuf; /* the audit's strings, copied into one block */
 	store_done_fn done;
 	void *arg;
 	hd_err result;
@@ -38,10 +44,16 @@ struct store {
 	pthread_mutex_t rmu;
 	uint8_t key[64];
 	size_t keylen;
+	audit_key *mac; /* key, prepared once */
 	uint32_t probe_ms;
 	int max_batch;
 	void (*health_cb)(bool, void *);
 	void *health_arg;
+	hd_err (*seal)(store_report *const *, size_t, void *);
+	void *seal_arg;
+	store_report **sealing;   /* the writer's: max_batch entries */
+	struct store_item **keys; /* the writer's: a group's new keys */
+	size_t nkeys;             /* a power of two >= 2 max_batch */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -66,6 +78,45 @@ void store_report_clear(store_report *r)
 	free(r->report);
 	r->report = NULL;
 	r->report_len = 0;
+	free(r->proof);
+	r->proof = NULL;
+	r->proof_len = 0;
+}
+
+/* Items come and go by the thousand a second and are some 5 KiB (two
+ * reports' fixed fields): kept on a free list rather than calloc'd and
+ * freed each time (whose zeroing and large-chunk handling showed in the
+ * profile of a batch). Fields are set one by one where an item is made. */
+#define STORE_ITEMS_KEPT 1024
+static pthread_mutex_t store_items_mu = PTHREAD_MUTEX_INITIALIZER;
+static store_item *store_items_free;
+static int store_items_nfree;
+
+static store_item *store_item_new(void)
+{
+	pthread_mutex_lock(&store_items_mu);
+	store_item *it = store_items_free;
+	if (it != NULL) {
+		store_items_free = it->next;
+		store_items_nfree--;
+	}
+	pthread_mutex_unlock(&store_items_mu);
+	if (it == NULL && (it = malloc(sizeof *it)) == NULL)
+		return NULL;
+	it->next = NULL;
+	it->has_report = false;
+	it->insert = false;
+	it->dup_of = NULL;
+	it->key = 0;
+	it->strbuf = NULL;
+	it->done = NULL;
+	it->arg = NULL;
+	it->result = HD_OK;
+	it->rep.report = it->rep.proof = NULL;
+	it->rep.report_len = it->rep.proof_len = 0;
+	it->existing.report = it->existing.proof = NULL;
+	it->existing.report_len = it->existing.proof_len = 0;
+	return it;
 }
 
 static void store_item_free(store_item *it)
@@ -74,16 +125,27 @@ static void store_item_free(store_item *it)
 		return;
 	store_report_clear(&it->rep);
 	store_report_clear(&it->existing);
-	for (int i = 0; i < 8; i++)
-		free(it->strs[i]);
+	free(it->strbuf);
+	pthread_mutex_lock(&store_items_mu);
+	if (store_items_nfree < STORE_ITEMS_KEPT) {
+		it->next = store_items_free;
+		store_items_free = it;
+		store_items_nfree++;
+		it = NULL;
+	}
+	pthread_mutex_unlock(&store_items_mu);
 	free(it);
 }
 
 static void store_finish(store_item *it)
 {
+	store_report *stored = NULL;
+	if (it->result == HD_EEXIST)
+		stored = &it->existing;
+	else if (it->result == HD_OK && it->has_report)
+		stored = &it->rep;
 	if (it->done != NULL)
-		it->done(it->result,
-		    it->result == HD_EEXIST ? &it->existing : NULL, it->arg);
+		it->done(it->result, stored, it->arg);
 	store_item_free(it);
 }
 
@@ -105,6 +167,108 @@ static void store_set_health(store *s, bool healthy)
 		s->health_cb(healthy, s->health_arg);
 }
 
+/* FNV-1a over the idempotency key, to find two items of a group with
+ * the same key without comparing every pair of strings. */
+static uint64_t store_key_hash(const store_report *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[3] = {r->agency, r->region, r->request_id};
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p != '\0'; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+		h = (h ^ 0xff) * 0x100000001b3ULL; /* a separator */
+	}
+	return h;
+}
+
+static bool store_same_key(const store_report *a, const store_report *b)
+{
+	return strcmp(a->agency, b->agency) == 0 &&
+	       strcmp(a->region, b->region) == 0 &&
+	       strcmp(a->request_id, b->request_id) == 0;
+}
+
+/* A copy of src's buffers into dst (an in-group duplicate's existing). */
+static hd_err store_report_copy(store_report *dst, const store_report *src)
+{
+	*dst = *src;
+	dst->report = malloc(src->report_len > 0 ? src->report_len : 1);
+	dst->proof = src->proof_len > 0 ? malloc(src->proof_len) : NULL;
+	if (dst->report == NULL ||
+	    (src->proof_len > 0 && dst->proof == NULL)) {
+		store_report_clear(dst);
+		return HD_ENOMEM;
+	}
+	memcpy(dst->report, src->report, src->report_len);
+	if (src->proof_len > 0)
+		memcpy(dst->proof, src->proof, src->proof_len);
+	return HD_OK;
+}
+
+/* First pass over a group, inside its transaction: which reports are
+ * new, which keys are repeated within the group, and (when lookup) which
+ * are taken already (HD_EEXIST with the stored report); then the seal of
+ * the new ones. */
+static hd_err store_prepare_reports(store *s, store_item *batch, bool lookup)
+{
+	const store_backend_ops *o = s->ops;
+	size_t n = 0;
+	hd_err e = HD_OK;
+	memset(s->keys, 0, s->nkeys * sizeof *s->keys);
+	for (store_item *it = batch; it != NULL; it = it->next) {
+		it->result = HD_OK;
+		it->insert = false;
+		it->dup_of = NULL;
+		store_report_clear(&it->existing);
+		if (!it->has_report)
+			continue;
+		if (lookup) {
+			e = o->find_by_request(s->wdb, it->rep.agency,
+			    it->rep.region, it->rep.request_id, &it->existing);
+			if (e == HD_OK) {
+				it->result = HD_EEXIST;
+				continue;
+			}
+			if (e != HD_ENOTFOUND)
+				return e;
+			e = HD_OK;
+		}
+		it->key = store_key_hash(&it->rep);
+		/* Open addressing over the group's new keys; the table has
+		 * twice as many slots as a group has items. */
+		size_t mask = s->nkeys - 1, slot = (size_t)it->key & mask;
+		for (; s->keys[slot] != NULL; slot = (slot + 1) & mask) {
+			store_item *p = s->keys[slot];
+			if (p->key == it->key &&
+			    store_same_key(&p->rep, &it->rep)) {
+				it->dup_of = p;
+				break;
+			}
+		}
+		if (it->dup_of != NULL) {
+			it->result = HD_EEXIST;
+			continue;
+		}
+		s->keys[slot] = it;
+		it->insert = true;
+		/* A group written again is sealed again: what an earlier
+		 * seal gave is gone with that transaction. */
+		free(it->rep.proof);
+		it->rep.proof = NULL;
+		it->rep.proof_len = 0;
+		s->sealing[n++] = &it->rep;
+	}
+	if (n > 0 && s->seal != NULL &&
+	    (e = s->seal(s->sealing, n, s->seal_arg)) != HD_OK)
+		return e;
+	/* A repeated key gets the report sealed for the first. */
+	for (store_item *it = batch; it != NULL; it = it->next)
+		if (it->dup_of != NULL && (e = store_report_copy(&it->existing,
+		                               &it->dup_of->rep)) != HD_OK)
+			return e;
+	return HD_OK;
+}
+
 /* Writes one batch in one transaction; sets every item's result. */
 static void store_write_batch(store *s, store_item *batch, int n)
 {
@@ -124,23 +288,31 @@ static void store_write_batch(store *s, store_item *batch, int n)
 		e = HD_EDB;
 		goto out;
 	}
+	/* Callers looked for their key before they built their report, so a
+	 * key is nearly never taken by now (a concurrent retry): the group
+	 * is written without looking each key up first, and the insert says
+	 * when one was taken. Then, and only then, the group is written
+	 * again, looking every key up (lookup). */
+	bool lookup = false;
+again:
+	seq = s->last_seq;
+	memcpy(hash, s->last_hash, sizeof hash);
 	if ((e = o->begin(s->wdb)) != HD_OK)
 		goto out;
+	e = store_prepare_reports(s, batch, lookup);
 	for (store_item *it = batch; it != NULL && e == HD_OK; it = it->next) {
 		store_audit a = it->audit;
-		it->result = HD_OK;
-		if (it->has_report) {
-			e = o->find_by_request(s->wdb, it->rep.agency,
-			    it->rep.region, it->rep.request_id, &it->existing);
-			if (e == HD_OK) {
-				it->result = HD_EEXIST;
-				a.report_id = it->existing.report_id;
-			} else if (e == HD_ENOTFOUND) {
-				e = o->insert_report(s->wdb, &it->rep);
-			}
-			if (e != HD_OK)
-				break;
+		if (it->insert)
+			e = o->insert_report(s->wdb, &it->rep);
+		if (e == HD_EEXIST && !lookup) {
+			o->rollback(s->wdb);
+			lookup = true;
+			goto again;
 		}
+		if (e != HD_OK)
+			break;
+		if (it->result == HD_EEXIST)
+			a.report_id = it->existing.report_id;
 		audit_record r = {
 		    .seq = ++seq,
 		    .time_ms = a.time_ms,
@@ -161,7 +333,7 @@ static void store_write_batch(store *s, store_item *batch, int n)
 			r.outcome =
 			    6; /* ALREADY_EXISTS is what the caller gets */
 		memcpy(r.prev, hash, sizeof hash);
-		audit_chain_hash(s->key, s->keylen, &r, r.hash);
+		audit_chain_hash_k(s->mac, &r, r.hash);
 		memcpy(hash, r.hash, sizeof hash);
 		e = o->insert_audit(s->wdb, &r);
 	}
@@ -183,13 +355,14 @@ out:
 	if (e == HD_OK) {
 		s->last_seq = seq;
 		memcpy(s->last_hash, hash, sizeof hash);
-	} else {
-		log_error("store.commit", "items=%d error=\"%s\"", n,
-		    hd_strerror(e));
-		for (store_item *it = batch; it != NULL; it = it->next)
-			it->result = HD_EDB;
-		store_set_health(s, false);
+		return;
 	}
+	log_error("store.commit", "items=%d error=\"%s\"", n, hd_strerror(e));
+	for (store_item *it = batch; it != NULL; it = it->next)
+		it->result = e == HD_ECRYPTO ? HD_ECRYPTO : HD_EDB;
+	/* A seal that could not sign says nothing about the disk. */
+	if (e != HD_ECRYPTO)
+		store_set_health(s, false);
 }
 
 /* Whether the store can write again; reloads the chain's head since a
@@ -253,7 +426,16 @@ static void *store_writer(void *arg)
 		pthread_mutex_unlock(&s->mu);
 
 		if (healthy) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			store_write_batch(s, batch, n);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			uint64_t us =
+			    (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000u +
+			    (uint64_t)((t1.tv_nsec - t0.tv_nsec) / 1000);
+			pthread_mutex_lock(&s->mu);
+			s->stats.busy_us += us;
+			pthread_mutex_unlock(&s->mu);
 		} else {
 			for (store_item *it = batch; it != NULL; it = it->next)
 				it->result = HD_EUNAVAIL;
@@ -285,6 +467,16 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	s->max_batch = o->max_batch > 0 ? o->max_batch : 512;
 	s->health_cb = o->health_cb;
 	s->health_arg = o->health_arg;
+	s->seal = o->seal;
+	s->seal_arg = o->seal_arg;
+	for (s->nkeys = 2; s->nkeys < 2 * (size_t)s->max_batch; s->nkeys *= 2)
+		;
+	if ((s->sealing = calloc((size_t)s->max_batch, sizeof *s->sealing)) ==
+	        NULL ||
+	    (s->keys = calloc(s->nkeys, sizeof *s->keys)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (o->audit_key_len == 0 || o->audit_key_len > sizeof s->key) {
 		snprintf(err, errlen, "the audit key must be 1 to %zu bytes",
 		    sizeof s->key);
@@ -292,6 +484,10 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	}
 	memcpy(s->key, o->audit_key, o->audit_key_len);
 	s->keylen = o->audit_key_len;
+	if ((s->mac = audit_key_new(s->key, s->keylen)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((s->wdb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
@@ -323,11 +519,13 @@ void store_close(store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 		log_info("store.close",
-		    "batches=%llu items=%llu max_batch=%llu failures=%llu",
+		    "batches=%llu items=%llu max_batch=%llu failures=%llu "
+		    "busy_ms=%llu",
 		    (unsigned long long)s->stats.batches,
 		    (unsigned long long)s->stats.items,
 		    (unsigned long long)s->stats.max_batch,
-		    (unsigned long long)s->stats.failures);
+		    (unsigned long long)s->stats.failures,
+		    (unsigned long long)s->stats.busy_us / 1000);
 	}
 	if (s->ops != NULL) {
 		s->ops->close(s->rdb);
@@ -336,6 +534,9 @@ void store_close(store *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->mu);
+	free(s->sealing);
+	free(s->keys);
+	audit_key_free(s->mac);
 	free(s);
 }
 
@@ -353,19 +554,31 @@ static bool store_copy_audit(store_item *it, const store_audit *a)
 {
 	const char *src[8] = {a->agency, a->operator_id, a->case_id, a->method,
 	    a->report_id, a->persons, a->peer, a->reason};
-	for (int i = 0; i < 8; i++)
-		if ((it->strs[i] = strdup(src[i] != NULL ? src[i] : "")) ==
-		    NULL)
-			return false;
+	size_t len[8], total = 0;
+	for (int i = 0; i < 8; i++) {
+		len[i] = src[i] != NULL ? strlen(src[i]) : 0;
+		total += len[i] + 1;
+	}
+	if ((it->strbuf = malloc(total)) == NULL)
+		return false;
+	const char *dst[8];
+	char *p = it->strbuf;
+	for (int i = 0; i < 8; i++) {
+		if (len[i] > 0)
+			memcpy(p, src[i], len[i]);
+		p[len[i]] = '\0';
+		dst[i] = p;
+		p += len[i] + 1;
+	}
 	it->audit = *a;
-	it->audit.agency = it->strs[0];
-	it->audit.operator_id = it->strs[1];
-	it->audit.case_id = it->strs[2];
-	it->audit.method = it->strs[3];
-	it->audit.report_id = it->strs[4];
-	it->audit.persons = it->strs[5];
-	it->audit.peer = it->strs[6];
-	it->audit.reason = it->strs[7];
+	it->audit.agency = dst[0];
+	it->audit.operator_id = dst[1];
+	it->audit.case_id = dst[2];
+	it->audit.method = dst[3];
+	it->audit.report_id = dst[4];
+	it->audit.persons = dst[5];
+	it->audit.peer = dst[6];
+	it->audit.reason = dst[7];
 	return true;
 }
 
@@ -395,7 +608,7 @@ static void store_enqueue(store *s, store_item *it)
 void store_put_report_async(store *s, const store_report *r,
     const store_audit *a, store_done_fn done, void *arg)
 {
-	store_item *it = calloc(1, sizeof *it);
+	store_item *it = store_item_new();
 	if (it == NULL) {
 		if (done != NULL)
 			done(HD_ENOMEM, NULL, arg);
@@ -405,6 +618,8 @@ void store_put_report_async(store *s, const store_report *r,
 	it->arg = arg;
 	it->has_report = true;
 	it->rep = *r;
+	it->rep.proof = NULL;
+	it->rep.proof_len = 0;
 	it->rep.report = malloc(r->report_len > 0 ? r->report_len : 1);
 	if (it->rep.report == NULL || !store_copy_audit(it, a)) {
 		it->result = HD_ENOMEM;
@@ -412,13 +627,22 @@ void store_put_report_async(store *s, const store_report *r,
 		return;
 	}
 	memcpy(it->rep.report, r->report, r->report_len);
+	if (r->proof_len > 0) {
+		if ((it->rep.proof = malloc(r->proof_len)) == NULL) {
+			it->result = HD_ENOMEM;
+			store_finish(it);
+			return;
+		}
+		memcpy(it->rep.proof, r->proof, r->proof_len);
+		it->rep.proof_len = r->proof_len;
+	}
 	store_enqueue(s, it);
 }
 
 void store_append_audit_async(
     store *s, const store_audit *a, store_done_fn done, void *arg)
 {
-	store_item *it = calloc(1, sizeof *it);
+	store_item *it = store_item_new();
 	if (it == NULL) {
 		if (done != NULL)
 			done(HD_ENOMEM, NULL, arg);
@@ -439,17 +663,18 @@ typedef struct store_waiter {
 	pthread_cond_t cv;
 	bool done;
 	hd_err err;
-	store_report *existing;
+	store_report *stored;
 } store_waiter;
 
-static void store_wake(hd_err err, store_report *existing, void *arg)
+static void store_wake(hd_err err, store_report *stored, void *arg)
 {
 	store_waiter *w = arg;
 	pthread_mutex_lock(&w->mu);
 	w->err = err;
-	if (existing != NULL && w->existing != NULL) {
-		*w->existing = *existing;
-		existing->report = NULL; /* taken */
+	if (stored != NULL && w->stored != NULL) {
+		*w->stored = *stored;
+		stored->report = NULL; /* taken */
+		stored->proof = NULL;
 	}
 	w->done = true;
 	pthread_cond_signal(&w->cv);
@@ -468,9 +693,9 @@ static hd_err store_wait(store_waiter *w)
 }
 
 hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
-    store_report *existing)
+    store_report *stored)
 {
-	store_waiter w = {.existing = existing};
+	store_waiter w = {.stored = stored};
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	store_put_report_async(s, r, a, store_wake, &w);

@@ -14,10 +14,7 @@
 #include "log_limit.h"
 #include "log_mask.h"
 #include "verify_internal.h"
-
-#define VERIFY_STORE_DOWN                                                     \
-	"the report store cannot be written (disk full, I/O error or "        \
-	"read-only); heduid refuses work until it can keep reports again"
+#include "verify_wire.h"
 
 store_audit verify_audit_of(rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,
@@ -71,8 +68,7 @@ void verify_persons(const verify_service *vs, const household_norm *norm,
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char h[AUDIT_PERSON_HEX];
-		audit_person_hash(
-		    vs->audit_key, vs->audit_key_len, norm->ids[i], h);
+		audit_person_hash_k(vs->akey, norm->ids[i], h);
 		int w = snprintf(
 		    out + used, cap - used, "%s%s", i > 0 ? "," : "", h);
 		if (w < 0 || (size_t)w >= cap - used)
@@ -89,34 +85,52 @@ bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call)
 	return true;
 }
 
-void verify_fail_store(rpc_call *call, hd_err err)
+void verify_store_failure(hd_err err, char *out, size_t cap)
 {
-	rpc_call_fail(call, RPC_UNAVAILABLE,
+	snprintf(out, cap,
 	    "the report could not be stored durably (%s); nothing was "
 	    "kept and heduid refuses work until its store can write again",
 	    hd_strerror(err));
 }
 
-void verify_reply_stored(rpc_call *call, const store_report *r)
+void verify_fail_store(rpc_call *call, hd_err err)
 {
-	Hedui__V1__VerifyHouseholdResponse resp =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
-	Hedui__V1__Verdict *v =
-	    hedui__v1__verdict__unpack(NULL, r->report_len, r->report);
-	if (v == NULL) {
-		log_error("report.corrupt", "report_id=%s", r->report_id);
-		rpc_call_fail(call, RPC_DATA_LOSS,
-		    "stored report %s does not decode", r->report_id);
+	char msg[256];
+	verify_store_failure(err, msg, sizeof msg);
+	rpc_call_fail(call, RPC_UNAVAILABLE, "%s", msg);
+}
+
+void verify_reply_report(rpc_call *call, const store_report *r, bool check)
+{
+	/* A report read back from the store is checked to decode before it
+	 * goes out as the response's verdict; one just made is known to. */
+	if (check) {
+		Hedui__V1__Verdict *v =
+		    hedui__v1__verdict__unpack(NULL, r->report_len, r->report);
+		if (v == NULL) {
+			log_error(
+			    "report.corrupt", "report_id=%s", r->report_id);
+			rpc_call_fail(call, RPC_DATA_LOSS,
+			    "stored report %s does not decode", r->report_id);
+			return;
+		}
+		hedui__v1__verdict__free_unpacked(v, NULL);
+	}
+	verify_wire_report w = verify_wire_of(r);
+	size_t len = verify_wire_response_size(&w, true);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	if (buf == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	resp.verdict = v;
-	resp.report.data = r->report;
-	resp.report.len = r->report_len;
-	resp.signature.data = (uint8_t *)r->sig;
-	resp.signature.len = r->sig_len;
-	resp.signature_alg = REPORT_SIG_ALG;
-	rpc_call_reply(call, &resp.base);
-	hedui__v1__verdict__free_unpacked(v, NULL);
+	len = verify_wire_response_put(buf, &w, true);
+	rpc_call_reply_raw(call, buf, len);
+	free(buf);
+}
+
+void verify_reply_stored(rpc_call *call, const store_report *r)
+{
+	verify_reply_report(call, r, true);
 }
 
 /* A read waits for its audit record: no report leaves before its reading
@@ -258,6 +272,45 @@ static void verify_health_changed(bool healthy, void *arg)
 	rpc_server_set_serving(srv, VERIFY_SERVICE_NAME, healthy);
 }
 
+/* The store's seal of a group: one signature over the hash tree of the
+ * reports committed together, a proof for each (report_sig.h). Runs on
+ * the store's writer thread, once per commit. */
+static hd_err verify_seal(store_report *const *reports, size_t n, void *arg)
+{
+	verify_service *vs = arg;
+	const uint8_t **bytes = calloc(n, sizeof *bytes);
+	size_t *lens = calloc(n, sizeof *lens);
+	uint8_t **proofs = malloc(n * sizeof *proofs);
+	size_t *plens = malloc(n * sizeof *plens);
+	uint8_t sig[REPORT_SIG_MAX];
+	size_t siglen = 0;
+	hd_err e = HD_ENOMEM;
+	if (bytes == NULL || lens == NULL || proofs == NULL || plens == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		bytes[i] = reports[i]->report;
+		lens[i] = reports[i]->report_len;
+	}
+	e = report_signer_seal(
+	    vs->signer, bytes, lens, n, sig, &siglen, proofs, plens);
+	if (e != HD_OK)
+		goto out;
+	_Static_assert(STORE_SIG_MAX >= REPORT_SIG_MAX, "a signature fits");
+	for (size_t i = 0; i < n; i++) {
+		store_report *r = reports[i];
+		memcpy(r->sig, sig, siglen);
+		r->sig_len = siglen;
+		r->proof = proofs[i]; /* the store gives it NULL */
+		r->proof_len = plens[i];
+	}
+out:
+	free(bytes);
+	free(lens);
+	free(proofs);
+	free(plens);
+	return e;
+}
+
 hd_err verify_store_open(
     verify_service *vs, const verify_service_opts *o, char *err, size_t errlen)
 {
@@ -273,6 +326,11 @@ hd_err verify_store_open(
 	    sizeof vs->audit_key, &vs->audit_key_len, err, errlen);
 	if (e != HD_OK)
 		return e;
+	if ((vs->akey = audit_key_new(vs->audit_key, vs->audit_key_len)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return HD_ENOMEM;
+	}
 	store_opts so = {
 	    .path = path,
 	    .audit_key = vs->audit_key,
@@ -280,6 +338,8 @@ hd_err verify_store_open(
 	    .probe_ms = o->store_probe_ms,
 	    .health_cb = verify_health_changed,
 	    .health_arg = vs,
+	    .seal = verify_seal,
+	    .seal_arg = vs,
 	};
 	if ((vs->store = store_open(&so, err, errlen)) == NULL)
 		return HD_EDB;
