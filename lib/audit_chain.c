@@ -89,6 +89,10 @@ void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
 			audit_feed_str(c, r->peer);
 			audit_feed_str(c, r->reason);
 		}
+		if (r->consents != NULL && r->consents[0] != '\0') {
+			audit_feed_str(c, "consents");
+			audit_feed_str(c, r->consents);
+		}
 	}
 	audit_mac_final(c, out);
 }

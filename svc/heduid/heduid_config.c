@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consent_registry.h"
 #include "tls_setup.h"
 
 #define HEDUID_VERSION "0.1.0"
@@ -148,6 +149,13 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	}
 	if (strcmp(section, "limits") == 0)
 		return rpc_limits_set(&cfg->limits, name, value);
+	if (strcmp(section, "consent") == 0 && strcmp(name, "mode") == 0) {
+		consent_mode m;
+		if (!consent_mode_parse(value, &m))
+			return "must be registry or unchecked";
+		cfg->consent_mode = (int)m;
+		return "";
+	}
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
@@ -231,6 +239,11 @@ static void heduid_usage(FILE *f)
 	    "                           made when absent)\n"
 	    "      --refusal-summary-ms N  unsigned refusals are audited in\n"
 	    "                           aggregate this often (60000)\n"
+	    "      --consent-mode MODE  registry (default: each consent_ref\n"
+	    "                           must name a registered consent) or\n"
+	    "                           unchecked (any reference; reports "
+	    "say\n"
+	    "                           so)\n"
 	    "      --log-level LEVEL    debug, info, warn or error\n"
 	    "  -V, --version            print version and TLS engine\n"
 	    "  -h, --help               this text\n"
@@ -262,6 +275,7 @@ enum {
 	OPT_SOURCE_CA,
 	OPT_SOURCE_CERT,
 	OPT_SOURCE_KEY,
+	OPT_CONSENT_MODE,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -291,6 +305,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"source-ca", required_argument, NULL, OPT_SOURCE_CA},
 	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
 	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
+	    {"consent-mode", required_argument, NULL, OPT_CONSENT_MODE},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -356,6 +371,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_SOURCE_CA, "sources", "ca"},
 	    {OPT_SOURCE_CERT, "sources", "cert"},
 	    {OPT_SOURCE_KEY, "sources", "key"},
+	    {OPT_CONSENT_MODE, "consent", "mode"},
 	};
 	int opt;
 	optind = 1;

@@ -24,7 +24,9 @@ typedef struct store_item {
 	bool has_report;
 	store_report rep;
 	store_audit audit;
-	char *strs[8]; /* the audit's copied strings */
+	char *strs[9];        /* the audit's copied strings */
+	store_write_fn write; /* another module's write, or NULL */
+	void *write_arg;
 	store_done_fn done;
 	void *arg;
 	hd_err result;
@@ -74,7 +76,7 @@ static void store_item_free(store_item *it)
 		return;
 	store_report_clear(&it->rep);
 	store_report_clear(&it->existing);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		free(it->strs[i]);
 	free(it);
 }
@@ -83,7 +85,9 @@ static void store_finish(store_item *it)
 {
 	if (it->done != NULL)
 		it->done(it->result,
-		    it->result == HD_EEXIST ? &it->existing : NULL, it->arg);
+		    it->result == HD_EEXIST && it->has_report ? &it->existing
+		                                              : NULL,
+		    it->arg);
 	store_item_free(it);
 }
 
@@ -141,6 +145,15 @@ static void store_write_batch(store *s, store_item *batch, int n)
 			if (e != HD_OK)
 				break;
 		}
+		if (it->write != NULL) {
+			hd_err we =
+			    it->write(s->wdb, o, it->write_arg, &a.outcome);
+			if (we == HD_EDB) {
+				e = we;
+				break;
+			}
+			it->result = we;
+		}
 		audit_record r = {
 		    .seq = ++seq,
 		    .time_ms = a.time_ms,
@@ -154,6 +167,7 @@ static void store_write_batch(store *s, store_item *batch, int n)
 		    .count = a.count,
 		    .peer = a.peer,
 		    .reason = a.reason,
+		    .consents = a.consents,
 		};
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
@@ -351,9 +365,9 @@ bool store_healthy(store *s)
 
 static bool store_copy_audit(store_item *it, const store_audit *a)
 {
-	const char *src[8] = {a->agency, a->operator_id, a->case_id, a->method,
-	    a->report_id, a->persons, a->peer, a->reason};
-	for (int i = 0; i < 8; i++)
+	const char *src[9] = {a->agency, a->operator_id, a->case_id, a->method,
+	    a->report_id, a->persons, a->peer, a->reason, a->consents};
+	for (int i = 0; i < 9; i++)
 		if ((it->strs[i] = strdup(src[i] != NULL ? src[i] : "")) ==
 		    NULL)
 			return false;
@@ -366,6 +380,7 @@ static bool store_copy_audit(store_item *it, const store_audit *a)
 	it->audit.persons = it->strs[5];
 	it->audit.peer = it->strs[6];
 	it->audit.reason = it->strs[7];
+	it->audit.consents = it->strs[8];
 	return true;
 }
 
@@ -432,6 +447,37 @@ void store_append_audit_async(
 		return;
 	}
 	store_enqueue(s, it);
+}
+
+void store_write_async(store *s, store_write_fn fn, void *fn_arg,
+    const store_audit *a, store_done_fn done, void *arg)
+{
+	store_item *it = calloc(1, sizeof *it);
+	if (it == NULL) {
+		if (done != NULL)
+			done(HD_ENOMEM, NULL, arg);
+		return;
+	}
+	it->done = done;
+	it->arg = arg;
+	it->write = fn;
+	it->write_arg = fn_arg;
+	if (!store_copy_audit(it, a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+		return;
+	}
+	store_enqueue(s, it);
+}
+
+hd_err store_read(store *s, store_read_fn fn, void *arg)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	pthread_mutex_lock(&s->rmu);
+	hd_err e = fn(s->rdb, s->ops, arg);
+	pthread_mutex_unlock(&s->rmu);
+	return e;
 }
 
 typedef struct store_waiter {

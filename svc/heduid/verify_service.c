@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "agency_sig.h"
+#include "consent_service.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
 #include "log_limit.h"
@@ -45,7 +46,8 @@ typedef struct verify_request {
 	char log_rid[80];    /* request_id as logs may show it */
 	uint8_t hh_hash[STORE_HASH_LEN];
 	char persons[STORE_PERSONS_MAX];
-	store_report rep; /* the signed report, until stored */
+	consent_check_result consent; /* the consents used */
+	store_report rep;             /* the signed report, until stored */
 } verify_request;
 
 verify_service *verify_service_alloc(
@@ -78,6 +80,17 @@ verify_service *verify_service_alloc(
 	}
 	if (verify_store_open(vs, o, err, errlen) != HD_OK)
 		goto fail;
+	/* A consent must cover every source verification asks. */
+	unsigned queried = 0;
+	for (int i = 0; i < POLICY_SOURCE_COUNT; i++)
+		if (o->source_urls[i] != NULL && o->source_urls[i][0] != '\0')
+			queried |= 1u << i;
+	if ((vs->consents = consent_registry_alloc(vs->store, vs->audit_key,
+	         vs->audit_key_len, (consent_mode)o->consent_mode, queried)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	return vs;
 fail:
 	verify_service_free(vs);
@@ -93,6 +106,7 @@ void verify_service_free(verify_service *vs)
 	report_signer_free(vs->signer);
 	policy_book_free(vs->book);
 	agency_auth_free(vs->auth);
+	consent_registry_free(vs->consents);
 	/* After verify_service_stop: the calls it answered gave their
 	 * blocks back. */
 	verify_pool_free(vs->requests);
@@ -215,6 +229,9 @@ static void verify_finish(policy_household *h, void *arg)
 	    .policy_version = r->version,
 	    .as_of = r->norm.as_of,
 	    .generated_at_ms = agency_sig_now_ms(),
+	    .consents = r->consent.numbers,
+	    .n_consents = r->consent.n_numbers,
+	    .consent_check = r->consent.checked ? "registry" : "unchecked",
 	};
 	verdict_build(doc, h, pv, &ctx);
 	size_t len = hedui__v1__verdict__get_packed_size(&doc->v);
@@ -243,6 +260,7 @@ static void verify_finish(policy_household *h, void *arg)
 	verify_pool_give(vs->scratch, scratch);
 	store_audit a = verify_audit_of(r->call, r->who.subject,
 	    r->hh->case_id, rep->report_id, r->persons, RPC_OK);
+	a.consents = r->consent.used;
 	store_put_report_async(vs->store, rep, &a, verify_stored, r);
 	return;
 fail:
@@ -385,6 +403,14 @@ static void verify_household(
 		    r->who.region_prefix, r->hh->region_code);
 		goto fail;
 	}
+	/* 先授权、后核对: the registered consents, before any source. */
+	if (consent_check_household(vs->consents, r->hh, &r->norm,
+	        idnum_date_today(), &r->consent) != RPC_OK) {
+		consent_verify_refused(vs, call, &r->who, r->hh->case_id,
+		    r->persons, &r->consent);
+		rpc_call_fail(call, r->consent.code, "%s", r->consent.message);
+		goto fail;
+	}
 	if (policy_book_resolve(vs->book, r->hh->region_code, &r->params,
 	        r->version) != HD_OK) {
 		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
@@ -443,6 +469,7 @@ hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 	_Static_assert(sizeof handlers / sizeof handlers[0] == 3,
 	    "one handler per Verifier method");
 	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
-	return rpc_server_add_service(
+	hd_err e = rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);
+	return e == HD_OK ? consent_service_register(vs, srv) : e;
 }

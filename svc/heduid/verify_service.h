@@ -30,6 +30,7 @@ typedef struct verify_service_opts {
 	                       */
 	uint32_t refusal_summary_ms; /* unsigned refusals recorded in
 	                                aggregate this often; 0: 60000 */
+	int consent_mode; /* consent_mode (consent_registry.h); 0: registry */
 } verify_service_opts;
 
 verify_service *verify_service_alloc(
