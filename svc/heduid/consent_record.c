@@ -88,7 +88,7 @@ static size_t consent_canon_add(
 void consent_record_from_form(
     const consent_registry *r, const consent_form *f, store_consent *out)
 {
-	char canon[4096], num[16], hex[65];
+	char canon[4096], num[64], hex[65];
 	size_t used = 0;
 	memset(out, 0, sizeof *out);
 	snprintf(out->region, sizeof out->region, "%s", f->region);

@@ -164,7 +164,8 @@ static void store_write_batch(store *s, store_item *batch, int n)
 		    .report_id = a.report_id,
 		    .persons = a.persons,
 		    .outcome = a.outcome,
-		    .count = a.count,
+		    /* As stored: a record of one is count 1. */
+		    .count = a.count > 1 ? a.count : 1,
 		    .peer = a.peer,
 		    .reason = a.reason,
 		    .consents = a.consents,
