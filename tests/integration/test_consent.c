@@ -155,6 +155,14 @@ static bool log_is_clean(const char *path)
 	return true;
 }
 
+static bool log_is_clean_of_ids(const char *path)
+{
+	for (int i = 0; i < NPERSONS; i++)
+		if (tfile_contains(path, ids[i]))
+			return false;
+	return true;
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -806,6 +814,137 @@ static void unchecked_mode(void **state)
 	assert_true(log_is_clean(log));
 }
 
+/* Runs the CLI as agency NAME; its exit status, its output in log. */
+static int run_cli(const char *agency, const char *const args[], char log[512])
+{
+	char *argv[40], crt[512], key[512], url[64];
+	int n = 0;
+	static char bin[512];
+	snprintf(bin, sizeof bin, "%s", tbin("hedui"));
+	snprintf(crt, sizeof crt, "%s/%s.crt", certs, agency);
+	snprintf(key, sizeof key, "%s/%s.key", certs, agency);
+	snprintf(url, sizeof url, "%s", turl(port));
+	argv[n++] = bin;
+	argv[n++] = "--server";
+	argv[n++] = url;
+	argv[n++] = "--cert";
+	argv[n++] = crt;
+	argv[n++] = "--key";
+	argv[n++] = key;
+	argv[n++] = "--operator";
+	argv[n++] = "officer-7";
+	for (int i = 0; args[i] != NULL && n < 39; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	tproc *p = tproc_start("hedui", argv);
+	assert_non_null(p);
+	snprintf(log, 512, "%s", tproc_log(p));
+	tproc_wait(p, 30000);
+	return tproc_stop(p);
+}
+
+/* hedui consent add / show / list / revoke, with verify's conventions:
+ * 0 an answer, 2 bad usage or file (nothing sent), 3 a refusal, 4 no
+ * service. */
+static void cli_commands(void **state)
+{
+	(void)state;
+	char log[512];
+	const char *file = ttmp("cli-consent.json");
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fprintf(f,
+	    "[{\"number\": \"SQ-330106-2026-0401\", \"region_code\": "
+	    "\"330106\", \"signed_on\": \"2026-10-20\", \"valid_from\": "
+	    "\"2026-10-20\", \"valid_until\": \"2027-10-19\", \"programs\": "
+	    "[\"dibao\"], \"sources\": [\"bank\", \"tax\", \"property\"], "
+	    "\"form_sha256\": \"%s\", \"members\": [{\"id_number\": \"%s\", "
+	    "\"signed_by\": \"self\"}, {\"id_number\": \"%s\", \"signed_by\": "
+	    "\"guardian\", \"guardian_id_number\": \"%s\", "
+	    "\"guardian_relation\": \"parent\"}]}]\n",
+	    DIGEST, ids[PB], ids[PK], ids[PB]);
+	fclose(f);
+	const char *add[] = {"consent", "add", file, NULL};
+	assert_int_equal(run_cli("agency-330106", add, log), 0);
+	assert_true(tfile_contains(log, "registered"));
+	assert_true(tfile_contains(log, "SQ-330106-2026-0401"));
+	assert_true(tfile_contains(log, "signed by guardian"));
+	assert_true(log_is_clean_of_ids(log));
+	assert_int_equal(run_cli("agency-330106", add, log), 0);
+	assert_true(tfile_contains(log, "already registered (unchanged)"));
+	/* Beijing's office may not register it. */
+	assert_int_equal(run_cli("agency-1101", add, log), 3);
+	assert_true(tfile_contains(log, "PERMISSION_DENIED"));
+
+	const char *show[] = {
+	    "consent", "show", "SQ-330106-2026-0401", "--json", NULL};
+	assert_int_equal(run_cli("agency-330106", show, log), 0);
+	assert_true(tfile_contains(log, "\"status\": \"valid\""));
+	assert_true(log_is_clean_of_ids(log));
+	const char *by_member[] = {
+	    "consent", "list", "--member", ids[PK], NULL};
+	assert_int_equal(run_cli("agency-330106", by_member, log), 0);
+	assert_true(tfile_contains(log, "SQ-330106-2026-0401"));
+	assert_true(tfile_contains(log, "份授权书 consent(s)"));
+	assert_true(log_is_clean_of_ids(log));
+	const char *by_number[] = {
+	    "consent", "list", "--number", "SQ-330106-2026-0401", NULL};
+	assert_int_equal(run_cli("agency-3301", by_number, log), 0);
+	assert_true(tfile_contains(log, "SQ-330106-2026-0401"));
+	const char *within[] = {
+	    "consent", "list", "--expiring-within", "30", "--json", NULL};
+	assert_int_equal(run_cli("agency-330106", within, log), 0);
+	assert_true(tfile_contains(log, "\"next_page_token\""));
+
+	const char *revoke[] = {"consent", "revoke", "SQ-330106-2026-0401",
+	    "--reason", REASON, NULL};
+	assert_int_equal(run_cli("agency-330106", revoke, log), 0);
+	assert_true(tfile_contains(log, "已撤回 revoked"));
+	const char *unknown[] = {"consent", "show", "SQ-NOT-THERE", NULL};
+	assert_int_equal(run_cli("agency-330106", unknown, log), 3);
+	assert_true(tfile_contains(log, "NOT_FOUND"));
+
+	/* Bad usage and bad files: 2, nothing sent, no ID echoed. */
+	const char *no_reason[] = {
+	    "consent", "revoke", "SQ-330106-2026-0401", NULL};
+	assert_int_equal(run_cli("agency-330106", no_reason, log), 2);
+	const char *two_kinds[] = {
+	    "consent", "list", "--member", ids[PA], "--number", "SQ-1", NULL};
+	assert_int_equal(run_cli("agency-330106", two_kinds, log), 2);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fprintf(f,
+	    "{\"number\": \"SQ-330106-2026-0402\", \"region_code\": "
+	    "\"330106\", \"signed_on\": \"2026-10-20\", \"valid_from\": "
+	    "\"2026-10-20\", \"valid_until\": \"2027-10-19\", \"programs\": "
+	    "[\"dibao\"], \"sources\": [\"bank\"], \"form_sha256\": \"%s\", "
+	    "\"members\": [{\"id_number\": \"%s\", \"signed_by\": "
+	    "\"self\"}]}\n",
+	    DIGEST, ids[PK]);
+	fclose(f);
+	assert_int_equal(run_cli("agency-330106", add, log), 2);
+	assert_true(tfile_contains(log, "members[0].signed_by"));
+	assert_true(log_is_clean_of_ids(log));
+	/* --form: the digest of the scan must be the file's. */
+	const char *scan = ttmp("scan.pdf");
+	f = fopen(scan, "w");
+	assert_non_null(f);
+	fputs("not the signed form", f);
+	fclose(f);
+	const char *with_form[] = {
+	    "consent", "add", file, "--form", scan, NULL};
+	assert_int_equal(run_cli("agency-330106", with_form, log), 2);
+	assert_true(tfile_contains(log, "is not the SHA-256 of"));
+
+	/* No service: 4. */
+	char *argv[] = {"consent", "show", "SQ-1", NULL};
+	int saved = port;
+	port = tport_free();
+	assert_int_equal(
+	    run_cli("agency-330106", (const char *const *)argv, log), 4);
+	port = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -822,6 +961,7 @@ int main(void)
 	    cmocka_unit_test(audit_trail),
 	    cmocka_unit_test(survives_kill9),
 	    cmocka_unit_test(unchecked_mode),
+	    cmocka_unit_test(cli_commands),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
