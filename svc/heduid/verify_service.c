@@ -289,6 +289,7 @@ static void verify_answer_existing(verify_request *r, store_report *prev)
 	    r->log_rid, prev->report_id, r->who.name);
 	store_audit a = verify_audit_of(r->call, r->who.subject,
 	    r->hh->case_id, prev->report_id, r->persons, RPC_OK);
+	a.consents = r->consent.used;
 	verify_reply_after_audit(vs, r->call, &a, prev);
 }
 
