@@ -1,5 +1,6 @@
 #include "rpc_builtin.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +20,39 @@ typedef struct rpc_echo_timer {
 	const Hedui__V1__EchoRequest *req;
 } rpc_echo_timer;
 
+#define RPC_ECHO_DROPPED 64 /* request ids remembered for drop_connection=1   \
+	                     */
+
 struct rpc_builtin {
 	rpc_server *srv;
 	nng_mtx *mtx;
 	rpc_echo_timer *free_list;
 	rpc_echo_timer *all[256];
 	int nall;
+	char dropped[RPC_ECHO_DROPPED][65]; /* ring of request ids */
+	int next_dropped;
 };
+
+/* Whether Echo should drop this call's connection (drop_connection). */
+static bool rpc_echo_drops(rpc_builtin *b, rpc_call *call, uint32_t how)
+{
+	if (how == 0)
+		return false;
+	if (how != 1)
+		return true;
+	const char *rid = rpc_call_request_id(call);
+	bool seen = false;
+	nng_mtx_lock(b->mtx);
+	for (int i = 0; i < RPC_ECHO_DROPPED && !seen; i++)
+		seen = strcmp(b->dropped[i], rid) == 0;
+	if (!seen) {
+		snprintf(b->dropped[b->next_dropped], sizeof b->dropped[0],
+		    "%s", rid);
+		b->next_dropped = (b->next_dropped + 1) % RPC_ECHO_DROPPED;
+	}
+	nng_mtx_unlock(b->mtx);
+	return !seen;
+}
 
 static void rpc_health_check(
     rpc_call *call, const ProtobufCMessage *m, void *arg)
@@ -116,6 +143,10 @@ static void rpc_echo(rpc_call *call, const ProtobufCMessage *m, void *arg)
 {
 	rpc_builtin *b = arg;
 	const Hedui__V1__EchoRequest *req = (const Hedui__V1__EchoRequest *)m;
+	if (rpc_echo_drops(b, call, req->drop_connection)) {
+		rpc_call_drop_connection(call);
+		return;
+	}
 	if (req->sleep_ms == 0) {
 		rpc_echo_answer(call, req);
 		return;

@@ -22,9 +22,11 @@
 
 #include "hedui/v1/rpc.pb-c.h"
 #include "log.h"
+#include "log_limit.h"
 #include "pb_strcheck.h"
 #include "rpc_close.h"
 #include "rpc_envelope.h"
+#include "rpc_peer.h"
 
 #define RPC_CLIENT_DEFAULT_MAX (1024 * 1024)
 #define RPC_CLIENT_CONNECT_WAIT_MS 3000
@@ -35,6 +37,7 @@ typedef struct rpc_pending rpc_pending;
 struct rpc_client {
 	rpc_client_opts opts;
 	char *url;
+	char *expect_peer;
 	nng_socket sock;
 	bool sock_open;
 	nng_dialer dialer;
@@ -54,6 +57,7 @@ struct rpc_pending {
 	nng_aio *aio;
 	bool receiving;
 	bool has_deadline;
+	nng_msg *again; /* a copy to send once more (idempotent calls) */
 	nng_time deadline;
 	char request_id[65];
 	const ProtobufCMessageDescriptor *resp_desc; /* NULL: raw reply */
@@ -62,6 +66,32 @@ struct rpc_pending {
 	    rpc_code, const rpc_status *, uint8_t *, size_t, void *);
 	void *arg;
 };
+
+static log_limit rpc_client_peer_log =
+    LOG_LIMIT_INIT("rpc.client.peer", 5, 10000);
+
+/* A new connection (NNG_PIPE_EV_ADD_PRE): closed unless the server is the
+ * identity expected. Another source of the same source-plane CA must not
+ * answer as this one. */
+static void rpc_client_check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	rpc_client *c = arg;
+	(void)ev;
+	uint8_t der[8192];
+	size_t sz = sizeof der;
+	rpc_peer peer = {.known = false};
+	if (nng_pipe_get(p, NNG_OPT_TLS_PEER_CERT, der, &sz) == 0 &&
+	    rpc_peer_from_der(der, sz, &peer) &&
+	    rpc_peer_matches(&peer, c->expect_peer))
+		return;
+	char who[RPC_PEER_SUBJECT_MAX];
+	rpc_peer_log_safe(peer.known ? peer.subject : "", who, sizeof who);
+	log_limited(&rpc_client_peer_log, LOG_LVL_ERROR,
+	    "url=\"%s\" expected=\"%s\" peer=\"%s\" action=\"connection "
+	    "closed\"",
+	    c->url, c->expect_peer, who);
+	nng_pipe_close(p);
+}
 
 rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 {
@@ -77,6 +107,10 @@ rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 	c->url = strdup(opts->url != NULL ? opts->url : "");
 	if (c->url == NULL || nng_mtx_alloc(&c->mtx) != 0)
 		goto fail;
+	if (opts->expect_peer != NULL && opts->expect_peer[0] != '\0' &&
+	    (c->expect_peer = strdup(opts->expect_peer)) == NULL)
+		goto fail;
+	c->opts.expect_peer = c->expect_peer;
 	c->opts.url = c->url;
 
 	unsigned char rnd[8];
@@ -100,6 +134,9 @@ rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 	         c->sock, NNG_OPT_RECVMAXSZ, c->opts.recv_max_bytes)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+	    (c->expect_peer != NULL &&
+	        (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE,
+	             rpc_client_check_peer, c)) != 0) ||
 	    (rv = nng_dialer_create(&c->dialer, c->sock, c->url)) != 0 ||
 	    (rv = nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, c->tls)) !=
 	        0 ||
@@ -130,6 +167,7 @@ void rpc_client_free(rpc_client *c)
 		free(c->all[i]);
 	}
 	free(c->all);
+	free(c->expect_peer);
 	if (c->tls != NULL)
 		nng_tls_config_free(c->tls);
 	if (c->mtx != NULL)
@@ -219,6 +257,10 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 			    prob.reason);
 			local.local = true;
 		}
+	}
+	if (p->again != NULL) {
+		nng_msg_free(p->again);
+		p->again = NULL;
 	}
 	rpc_pending_give(p);
 	if (done_raw != NULL)
@@ -334,6 +376,28 @@ static void rpc_pending_cb(void *arg)
 		rpc_pending_on_reply(p, nng_aio_get_msg(p->aio));
 		return;
 	}
+	if (rv == NNG_ECONNRESET && p->again != NULL &&
+	    !rpc_pending_expired(p)) {
+		/* The connection went after the request did: idempotent, so
+		 * ask again, once, on whatever connection comes next. */
+		nng_msg *m = p->again;
+		p->again = NULL;
+		p->receiving = false;
+		nng_duration wait = RPC_CLIENT_CONNECT_WAIT_MS;
+		if (p->has_deadline) {
+			nng_time now = nng_clock();
+			nng_duration left =
+			    now >= p->deadline
+			        ? 1
+			        : (nng_duration)(p->deadline - now);
+			if (left < wait)
+				wait = left;
+		}
+		nng_aio_set_timeout(p->aio, wait);
+		nng_aio_set_msg(p->aio, m);
+		nng_ctx_send(p->ctx, p->aio);
+		return;
+	}
 	if (rv == NNG_ETIMEDOUT)
 		rpc_pending_fail(p, RPC_DEADLINE_EXCEEDED,
 		    "deadline exceeded waiting for the reply");
@@ -398,6 +462,8 @@ static hd_err rpc_pending_start(rpc_pending *p, const char *method,
 	nng_duration wait = RPC_CLIENT_CONNECT_WAIT_MS;
 	if (p->has_deadline && opts->deadline_ms < (uint32_t)wait)
 		wait = (nng_duration)opts->deadline_ms;
+	if (opts != NULL && opts->idempotent && nng_msg_dup(&p->again, m) != 0)
+		p->again = NULL; /* no copy: no second try, nothing else */
 	nng_aio_set_timeout(p->aio, wait);
 	nng_aio_set_msg(p->aio, m);
 	nng_ctx_send(p->ctx, p->aio);

@@ -26,6 +26,11 @@ typedef struct rpc_client_opts {
 	tls_opts tls;          /* client side */
 	size_t recv_max_bytes; /* largest reply accepted; default 1 MiB */
 	size_t send_max_bytes; /* largest request sent; default 1 MiB */
+	/* The server must also be this identity (rpc_peer_matches: "CN=NAME",
+	 * a whole subject or "sha256:HEX"); a connection to any other
+	 * certificate of the CA is closed before it carries a call. NULL:
+	 * any server the CA and the server name admit. */
+	const char *expect_peer;
 } rpc_client_opts;
 
 typedef struct rpc_metadata {
@@ -38,6 +43,13 @@ typedef struct rpc_call_opts {
 	const char *request_id; /* NULL: a fresh random one */
 	const rpc_metadata *metadata;
 	size_t metadata_count;
+	/* The call may be sent twice: asking again changes nothing (a
+	 * lookup). When the connection is lost after the request went out
+	 * and before its reply came (a server closing an idle connection
+	 * just then, a reset), it is sent once more, on another connection,
+	 * within the same deadline. Never for a signed request: the second
+	 * one would be refused as a replay. */
+	bool idempotent;
 } rpc_call_opts;
 
 /* Starts dialing in the background; calls wait for the connection within

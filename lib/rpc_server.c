@@ -401,6 +401,15 @@ void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
 	rpc_call_finish(c, m);
 }
 
+void rpc_call_drop_connection(rpc_call *c)
+{
+	nng_pipe_close(c->pipe);
+	/* The reply has nowhere to go: its send fails and the context is
+	 * recycled as after any failed send. */
+	rpc_call_finish(c, rpc_envelope_reply(c->request_id, RPC_UNAVAILABLE,
+	                       "connection dropped", NULL, 0));
+}
+
 void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 {
 	char msg[256];

@@ -126,6 +126,10 @@ const rpc_peer *rpc_call_peer(const rpc_call *call);
 
 /* Answers OK with this message. Exactly one of reply / fail per call. */
 void rpc_call_reply(rpc_call *call, const ProtobufCMessage *response);
+/* Closes the call's connection without answering it, as a peer that
+ * vanished would; the call ends (tests and the Debug service only). */
+void rpc_call_drop_connection(rpc_call *call);
+
 /* Answers with a non-OK status. The message goes to the caller: no
  * personal data in it. */
 void rpc_call_fail(rpc_call *call, rpc_code code, const char *fmt, ...)

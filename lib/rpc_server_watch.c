@@ -17,6 +17,8 @@
  *   probes in a row Health says NOT_SERVING, and SERVING again once a
  *   probe succeeds.
  */
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -117,8 +119,21 @@ hd_err rpc_server_watch_start(rpc_server *srv)
 	if (srv->opts.wedge_bound_ms == 0)
 		srv->opts.wedge_bound_ms = RPC_WATCH_DEFAULT_BOUND_MS;
 	srv->watch_stop = false;
-	/* NULL for inproc:// (and any URL it cannot probe). */
-	srv->lprobe = rpc_listen_probe_alloc(srv->url, &srv->opts.tls);
+	/* The address as bound: a URL with port 0 (any free port) is
+	 * probed on the port the kernel gave. NULL for inproc:// (and any
+	 * URL it cannot probe). */
+	char url[300];
+	int port = 0;
+	const char *colon = strrchr(srv->url, ':');
+	if (colon != NULL && strcmp(colon, ":0") == 0 && srv->listening &&
+	    nng_listener_get_int(
+	        srv->listener, NNG_OPT_TCP_BOUND_PORT, &port) == 0 &&
+	    (size_t)(colon - srv->url) + 8 < sizeof url)
+		snprintf(url, sizeof url, "%.*s:%d", (int)(colon - srv->url),
+		    srv->url, port);
+	else
+		snprintf(url, sizeof url, "%s", srv->url);
+	srv->lprobe = rpc_listen_probe_alloc(url, &srv->opts.tls);
 	if (nng_mtx_alloc(&srv->watch_mu) != 0 ||
 	    nng_cv_alloc(&srv->watch_cv, srv->watch_mu) != 0 ||
 	    nng_thread_create(&srv->watch_thr, rpc_watch_main, srv) != 0) {

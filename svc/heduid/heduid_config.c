@@ -24,6 +24,12 @@ void heduid_config_defaults(heduid_config *cfg)
 	snprintf(cfg->store_path, sizeof cfg->store_path, "heduid.db");
 	cfg->store_probe_ms = 1000;
 	cfg->refusal_summary_ms = 60000;
+	snprintf(
+	    cfg->source_peer[0], sizeof cfg->source_peer[0], "CN=source-bank");
+	snprintf(
+	    cfg->source_peer[1], sizeof cfg->source_peer[1], "CN=source-tax");
+	snprintf(cfg->source_peer[2], sizeof cfg->source_peer[2],
+	    "CN=source-property");
 	cfg->source_batch_max = 32;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
@@ -137,6 +143,9 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	CFG_STR("sources", "tax", source_tax);
 	CFG_STR("sources", "property", source_property);
 	CFG_STR("sources", "ca", source_ca);
+	CFG_STR("sources", "bank_peer", source_peer[0]);
+	CFG_STR("sources", "tax_peer", source_peer[1]);
+	CFG_STR("sources", "property_peer", source_peer[2]);
 	CFG_STR("sources", "cert", source_cert);
 	CFG_STR("sources", "key", source_key);
 	CFG_STR("sources", "key_password", source_key_password);
@@ -219,6 +228,10 @@ static void heduid_usage(FILE *f)
 	    "      --recv-max-bytes N   largest request accepted\n"
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
+	    "      --bank-peer ID, --tax-peer ID, --property-peer ID  the\n"
+	    "                           identity each source's certificate\n"
+	    "                           must have (default CN=source-bank,\n"
+	    "                           ...; CN=NAME, a subject, sha256:HEX)\n"
 	    "      --source-ca FILE     CA that the sources' certificates "
 	    "chain to\n"
 	    "                           (the source-plane CA; default "
@@ -276,6 +289,9 @@ enum {
 	OPT_SOURCE_CERT,
 	OPT_SOURCE_KEY,
 	OPT_CONSENT_MODE,
+	OPT_BANK_PEER,
+	OPT_TAX_PEER,
+	OPT_PROPERTY_PEER,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -306,6 +322,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
 	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
 	    {"consent-mode", required_argument, NULL, OPT_CONSENT_MODE},
+	    {"bank-peer", required_argument, NULL, OPT_BANK_PEER},
+	    {"tax-peer", required_argument, NULL, OPT_TAX_PEER},
+	    {"property-peer", required_argument, NULL, OPT_PROPERTY_PEER},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -372,6 +391,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_SOURCE_CERT, "sources", "cert"},
 	    {OPT_SOURCE_KEY, "sources", "key"},
 	    {OPT_CONSENT_MODE, "consent", "mode"},
+	    {OPT_BANK_PEER, "sources", "bank_peer"},
+	    {OPT_TAX_PEER, "sources", "tax_peer"},
+	    {OPT_PROPERTY_PEER, "sources", "property_peer"},
 	};
 	int opt;
 	optind = 1;

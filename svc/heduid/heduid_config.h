@@ -40,6 +40,10 @@ typedef struct heduid_config {
 	 * Each defaults to its [tls] counterpart once parsed, for set-ups
 	 * with a single CA. */
 	char source_ca[512];
+	/* The identity each source's certificate must have ([sources]
+	 * bank_peer, ...): one source of the plane's CA must not answer as
+	 * another. Defaults "CN=source-bank" etc. (the dev PKI's). */
+	char source_peer[3][256];
 	char source_cert[512];
 	char source_key[512];
 	char source_key_password[128];

@@ -85,6 +85,8 @@ int main(int argc, char **argv)
 	verify_service_opts vo = {
 	    .ca_file = cfg.ca,
 	    .crl_file = so.tls.crl_file,
+	    .source_peers = {cfg.source_peer[0], cfg.source_peer[1],
+	        cfg.source_peer[2]},
 	    .source_urls = {cfg.source_bank, cfg.source_tax,
 	        cfg.source_property},
 	    .source_tls =

@@ -146,7 +146,8 @@ static void verify_ticker_wake(verify_sources *s)
 }
 
 verify_sources *verify_sources_alloc(
-    const char *const urls[POLICY_SOURCE_COUNT], const tls_opts *tls,
+    const char *const urls[POLICY_SOURCE_COUNT],
+    const char *const peers[POLICY_SOURCE_COUNT], const tls_opts *tls,
     int batch_max)
 {
 	verify_sources *s = calloc(1, sizeof *s);
@@ -180,7 +181,8 @@ verify_sources *verify_sources_alloc(
 		}
 		rpc_client_opts o = {.url = urls[i],
 		    .tls = *tls,
-		    .recv_max_bytes = 4 * 1024 * 1024};
+		    .recv_max_bytes = 4 * 1024 * 1024,
+		    .expect_peer = peers != NULL ? peers[i] : NULL};
 		l->client = rpc_client_alloc(&o);
 		if (l->client == NULL) {
 			verify_sources_free(s);
@@ -419,8 +421,12 @@ static void verify_batch_send(verify_batch *b)
 		req.n_households = b->n;
 	}
 	nng_time now = nng_clock();
+	/* A lookup reads: asking again is harmless, and a source closing
+	 * an idle connection just as the request went out must not cost a
+	 * verdict its source. */
 	rpc_call_opts opts = {
-	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1};
+	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1,
+	    .idempotent = true};
 	hd_err err = rpc_client_call_async(l->client, verify_methods[l->src],
 	    &req.base, verify_fanout_response_desc(l->src), &opts,
 	    verify_batch_cb, b);

@@ -38,7 +38,8 @@ typedef struct verify_sources verify_sources;
  * source request, 1 (no batching) to VERIFY_BATCH_MAX_HOUSEHOLDS; 0 means
  * the most. */
 verify_sources *verify_sources_alloc(
-    const char *const urls[POLICY_SOURCE_COUNT], const tls_opts *tls,
+    const char *const urls[POLICY_SOURCE_COUNT],
+    const char *const peers[POLICY_SOURCE_COUNT], const tls_opts *tls,
     int batch_max);
 void verify_sources_free(verify_sources *s);
 

@@ -73,8 +73,9 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if ((vs->sources = verify_sources_alloc(o->source_urls, &o->source_tls,
-	         o->source_batch_max)) == NULL) {
+	if ((vs->sources = verify_sources_alloc(o->source_urls,
+	         o->source_peers, &o->source_tls, o->source_batch_max)) ==
+	    NULL) {
 		snprintf(err, errlen, "cannot set up the source connections");
 		goto fail;
 	}

@@ -19,6 +19,9 @@ typedef struct verify_service_opts {
 	const char *ca_file;  /* agency certificates must chain to it */
 	const char *crl_file; /* optional */
 	const char *source_urls[POLICY_SOURCE_COUNT];
+	/* Each source's certificate identity (rpc_client_opts.expect_peer);
+	 * NULL or "": any the CA admits. */
+	const char *source_peers[POLICY_SOURCE_COUNT];
 	tls_opts source_tls;     /* our identity towards the sources */
 	const char *policy_file; /* NULL: built-in defaults */
 	const char *sign_key;    /* the service key that signs reports */

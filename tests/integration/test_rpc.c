@@ -417,6 +417,41 @@ static void unreachable_is_unavailable(void **state)
 	rpc_client_free(c);
 }
 
+/* An Echo the server answers by closing the connection (drop: 1 the
+ * first time, 2 always); idempotent or not. */
+static rpc_code echo_dropped(
+    uint32_t drop, bool idempotent, const char *rid, rpc_status *st)
+{
+	Hedui__V1__EchoRequest req = HEDUI__V1__ECHO_REQUEST__INIT;
+	req.drop_connection = drop;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts o = {
+	    .deadline_ms = 5000, .request_id = rid, .idempotent = idempotent};
+	rpc_code code = rpc_client_call(client, "hedui.v1.Debug/Echo",
+	    &req.base, &hedui__v1__echo_response__descriptor, &resp, &o, st);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return code;
+}
+
+/* A connection lost after the request went out: an idempotent call (a
+ * source lookup) is asked once more on the next connection and answered;
+ * any other call reports the loss; and a server that drops every time is
+ * not asked for ever. */
+static void idempotent_call_survives_a_lost_connection(void **state)
+{
+	(void)state;
+	rpc_status st;
+	assert_int_equal(echo_dropped(1, true, "drop-once-1", &st), RPC_OK);
+	assert_int_equal(
+	    echo_dropped(1, false, "drop-once-2", &st), RPC_UNAVAILABLE);
+	uint64_t t0 = tnow_ms();
+	assert_int_equal(
+	    echo_dropped(2, true, "drop-always-1", &st), RPC_UNAVAILABLE);
+	assert_true(tnow_ms() - t0 < 4000);
+	assert_still_serving();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(metadata_echoed),
 	    cmocka_unit_test(mutual_tls_refusals),
 	    cmocka_unit_test(unreachable_is_unavailable),
+	    cmocka_unit_test(idempotent_call_survives_a_lost_connection),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

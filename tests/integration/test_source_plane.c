@@ -326,6 +326,34 @@ static void heduid_on_the_source_plane(void **state)
 	assert_int_equal(tstack_stop(&s), 0);
 }
 
+/* One source of the source plane's CA must not answer as another: heduid
+ * pointed at the tax source for the bank closes that connection before
+ * any request goes over it, and says so. */
+static void source_posing_as_another(void **state)
+{
+	(void)state;
+	tstack s = {0};
+	assert_true(tsources_start(tsource_fixtures(), s.src, s.ports, NULL));
+	int bank_port = s.ports[0];
+	s.ports[0] = s.ports[1]; /* --bank is the tax source */
+	assert_true(tstack_start_heduid(&s, NULL));
+	assert_true(plane_consent(&s));
+	char statuses[3][16];
+	assert_int_equal(verify_person(s.client, statuses), RPC_OK);
+	assert_string_equal(statuses[0], "failed");
+	assert_string_equal(statuses[1], "ok");
+	assert_string_equal(statuses[2], "ok");
+	assert_true(tproc_log_wait(s.heduid, "event=rpc.client.peer", 3000));
+	assert_true(
+	    tproc_log_contains(s.heduid, "expected=\"CN=source-bank\""));
+	assert_true(tproc_log_contains(s.heduid, "peer=\"CN=source-tax"));
+	/* The tax source never saw a bank request (without the check it
+	 * answered one UNIMPLEMENTED). */
+	assert_false(tproc_log_contains(s.src[1], "BankSource"));
+	s.ports[0] = bank_port;
+	assert_int_equal(tstack_stop(&s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +361,7 @@ int main(void)
 	    cmocka_unit_test(source_plane_stranger_denied),
 	    cmocka_unit_test(allow_client_flag),
 	    cmocka_unit_test(heduid_on_the_source_plane),
+	    cmocka_unit_test(source_posing_as_another),
 	};
 	ttls_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
