@@ -135,8 +135,8 @@ static int setup(void **state)
 	return clients_new() ? 0 : -1;
 }
 
-/* Whether a log holds any ID number, the form digest or a revocation
- * reason. */
+/* Whether a log holds any ID number, a name, the form digest or a
+ * revocation reason. */
 static bool log_is_clean(const char *path)
 {
 	if (path[0] == '\0')
@@ -146,6 +146,11 @@ static bool log_is_clean(const char *path)
 			fprintf(stderr, "ID number in %s\n", path);
 			return false;
 		}
+	/* The households' members are all named 测试. */
+	if (tfile_contains(path, "测试")) {
+		fprintf(stderr, "a name in %s\n", path);
+		return false;
+	}
 	if (tfile_contains(path, DIGEST) || tfile_contains(path, "9f86d081") ||
 	    tfile_contains(path, REASON) ||
 	    tfile_contains(path, "withdrawn")) {
