@@ -182,7 +182,7 @@ static bool consent_hex(const char *s, uint8_t out[32])
 static bool consent_scope(char **names, size_t n, int (*bit)(const char *),
     const char *field, const char *known, unsigned *mask, consent_problem *p)
 {
-	char f[48];
+	char f[64];
 	*mask = 0;
 	if (n == 0)
 		return consent_fail(
@@ -202,7 +202,7 @@ static bool consent_scope(char **names, size_t n, int (*bit)(const char *),
 static bool consent_member(const Hedui__V1__ConsentMember *m, size_t i,
     const consent_form *f, consent_form_member *out, consent_problem *p)
 {
-	char field[48], date[11];
+	char field[64], date[11];
 	consent_date_format(f->signed_on, date);
 	snprintf(field, sizeof field, "members[%zu].id_number", i);
 	/* Born after the form was signed: not a member who signed it. */
@@ -348,7 +348,7 @@ bool consent_form_check(const Hedui__V1__Consent *c, idnum_date today,
 			return false;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(f->members[i].id, f->members[j].id) == 0) {
-				char field[48];
+				char field[64];
 				snprintf(field, sizeof field,
 				    "members[%zu].id_number", i);
 				return consent_fail(p, field,

@@ -52,7 +52,7 @@ typedef struct consent_form {
 } consent_form;
 
 typedef struct consent_problem {
-	char field[48];   /* "members[2].guardian_id_number" */
+	char field[64];   /* "members[2].guardian_id_number" */
 	char reason[200]; /* never holds a value of the consent */
 } consent_problem;
 
