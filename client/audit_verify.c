@@ -36,17 +36,24 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 	/* A store not yet opened by a heduid with refusal summaries
 	 * (schema 1) has no count, peer and reason: they read as a plain
 	 * record's. */
+	/* Nor, before the consent registry, its consents column. */
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db,
 		    "SELECT seq, time_ms, agency, operator_id, case_id, "
 		    "method, report_id, persons, outcome, prev_hash, hash,"
-		    " count, peer, reason FROM audit ORDER BY seq",
+		    " count, peer, reason, consents FROM audit ORDER BY seq",
 		    -1, &st, NULL);
 	if (rc != SQLITE_OK && db != NULL)
 		rc = sqlite3_prepare_v2(db,
 		    "SELECT seq, time_ms, agency, operator_id, case_id, "
 		    "method, report_id, persons, outcome, prev_hash, hash,"
-		    " 1, '', '' FROM audit ORDER BY seq",
+		    " count, peer, reason, '' FROM audit ORDER BY seq",
+		    -1, &st, NULL);
+	if (rc != SQLITE_OK && db != NULL)
+		rc = sqlite3_prepare_v2(db,
+		    "SELECT seq, time_ms, agency, operator_id, case_id, "
+		    "method, report_id, persons, outcome, prev_hash, hash,"
+		    " 1, '', '', '' FROM audit ORDER BY seq",
 		    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(why, whylen, "cannot read %s as a heduid store: %s",
@@ -70,6 +77,7 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 		    .count = sqlite3_column_int64(st, 11),
 		    .peer = av_text(st, 12),
 		    .reason = av_text(st, 13),
+		    .consents = av_text(st, 14),
 		};
 		av_blob(st, 9, r.prev);
 		av_blob(st, 10, r.hash);

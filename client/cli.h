@@ -62,5 +62,8 @@ int cmd_verify(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 /* hedui audit verify --store FILE: offline. */
 int cmd_audit(cli_ctx *ctx);
+/* hedui consent add|revoke|show|list: the consent registry; connects
+ * itself once its input is known to be valid. */
+int cmd_consent(cli_ctx *ctx);
 
 #endif

@@ -167,6 +167,13 @@ static void vj_verdict(vj_builder *b, const Hedui__V1__Verdict *v,
 	vj_set(b, o, "members", vj_members(b, v));
 	vj_set(b, o, "signature_alg", vj_string(r->signature_alg));
 	vj_set(b, o, "report", vj_base64(r->report.data, r->report.len));
+	/* The consent registry: the numbers used and how they were checked
+	 * ("registry", "unchecked", "" before the registry). */
+	json_t *consents = json_array();
+	for (size_t i = 0; consents != NULL && i < v->n_consents; i++)
+		vj_append(b, consents, vj_string(v->consents[i]));
+	vj_set(b, o, "consents", consents);
+	vj_set(b, o, "consent_check", vj_string(v->consent_check));
 }
 
 json_t *verdict_json_build(const Hedui__V1__VerifyHouseholdResponse *r)

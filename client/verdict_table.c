@@ -178,10 +178,28 @@ static void vt_signature(
 	free(b64);
 }
 
+/* How the members' consents were checked (the registry, issue 15). */
+static void vt_consents(FILE *out, const Hedui__V1__Verdict *v)
+{
+	vt_label(out, "核对授权 Consents");
+	if (strcmp(v->consent_check, "registry") == 0)
+		fprintf(out, "已核验 checked in the registry: ");
+	else if (strcmp(v->consent_check, "unchecked") == 0)
+		fprintf(out, "未核验 NOT CHECKED (unchecked mode): ");
+	else
+		fprintf(out, "(before the registry) ");
+	for (size_t i = 0; i < v->n_consents; i++) {
+		fputs(i > 0 ? ", " : "", out);
+		vt_put(out, v->consents[i]);
+	}
+	fputc('\n', out);
+}
+
 static void vt_report(FILE *out, const Hedui__V1__Verdict *v,
     const Hedui__V1__VerifyHouseholdResponse *r)
 {
 	fprintf(out, "\n报告 Report\n");
+	vt_consents(out, v);
 	vt_text(out, "报告编号 Report ID", v->report_id);
 	vt_text(out, "政策版本 Policy version", v->policy_version);
 	vt_text(out, "生成时间 Generated at", v->generated_at);

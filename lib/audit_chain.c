@@ -125,6 +125,12 @@ static void audit_record_feed(EVP_MAC_CTX *c, const audit_record *r)
 		audit_feed_str(c, r->peer);
 		audit_feed_str(c, r->reason);
 	}
+	/* The consents a verification relied on (issue 15), likewise
+	 * appended and tagged only when there are any. */
+	if (r->consents != NULL && r->consents[0] != '\0') {
+		audit_feed_str(c, "consents");
+		audit_feed_str(c, r->consents);
+	}
 }
 
 void audit_chain_hash_k(

@@ -35,6 +35,10 @@ typedef struct audit_record {
 	int64_t count;
 	const char *peer;
 	const char *reason;
+	/* The consents the record is about (the registry, docs/CONSENT.md):
+	 * "REGION/NUMBER" items, comma-separated; "" when none. Appended
+	 * to the hash only when not empty, so older chains still verify. */
+	const char *consents;
 	uint8_t prev[AUDIT_HASH_LEN];
 	uint8_t hash[AUDIT_HASH_LEN];
 } audit_record;

@@ -2,10 +2,12 @@
 # make demo: the whole system on loopback with the development PKI.
 #
 # Generates a synthetic population (once), starts the bank, tax and
-# property sources on it and heduid in front of them, then verifies a few
-# of the population's households with the hedui CLI, each signed by an
-# agency of the household's own county. Every process started here is
-# stopped on exit, whatever happens.
+# property sources on it and heduid in front of them, registers the
+# consents (核对授权书) of a few of the population's households and verifies
+# them with the hedui CLI, each signed by an agency of the household's own
+# county: three verify, the fourth is refused for an expired consent and
+# the fifth for a revoked one (先授权、后核对, docs/CONSENT.md). Every
+# process started here is stopped on exit, whatever happens.
 set -u
 bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
@@ -22,7 +24,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 mkdir -p "$demo"
 
-if [ ! -f "$demo/pop/bank.db" ]; then
+if [ ! -f "$demo/pop/bank.db" ] || [ ! -f "$demo/pop/consents/hh-000005.revoke" ]; then
 	echo "== generating a population of $size persons (seed 2026)"
 	rm -rf "$demo/pop"
 	"$bin/hedui-source" gen --size "$size" --seed 2026 --households 5 \
@@ -62,16 +64,52 @@ echo "\$ hedui health"
 "$bin/hedui" health
 
 status=0
-for f in $(ls "$demo/pop/households/"*.json | head -3); do
+n=0
+for f in $(ls "$demo/pop/households/"*.json | head -5); do
+	n=$((n + 1))
 	region=$(sed -n 's/.*"region_code": *"\([0-9]*\)".*/\1/p' "$f" | head -1)
-	# The household's county office signs the request.
+	consents="$demo/pop/consents/$(basename "$f")"
+	revoke="$demo/pop/consents/$(basename "$f" .json).revoke"
+	# The household's county office registers its members' consents and
+	# signs the request.
 	sh certs/make-dev-pki.sh "$certs" --agency "$region" >/dev/null ||
 		exit 1
+	as="--cert $certs/agency-$region.crt --key $certs/agency-$region.key"
 	echo
+	echo "\$ hedui --cert agency-$region.crt consent add $consents"
+	# shellcheck disable=SC2086
+	"$bin/hedui" $as consent add "$consents" >"$demo/consent-$n.txt" ||
+		{ cat "$demo/consent-$n.txt"; status=1; }
+	grep -c '^核对授权书' "$demo/consent-$n.txt" | sed 's/$/ consent(s) on record/'
+	if [ -f "$revoke" ]; then
+		while read -r number; do
+			echo "\$ hedui consent revoke $number --reason ..."
+			# shellcheck disable=SC2086
+			"$bin/hedui" $as consent revoke "$number" \
+				--reason "申请人书面撤回授权 withdrawn in writing" |
+				sed -n '1p;/状态/p;/撤回日期/p' || status=1
+		done <"$revoke"
+	fi
 	echo "\$ hedui --cert agency-$region.crt verify $f"
-	"$bin/hedui" --cert "$certs/agency-$region.crt" \
-		--key "$certs/agency-$region.key" verify "$f" || status=1
+	# shellcheck disable=SC2086
+	"$bin/hedui" $as verify "$f"
+	rc=$?
+	# The fourth household's applicant consented until before as_of; the
+	# fifth's withdrew: both are refused (exit 3), nothing is queried.
+	case "$n:$rc" in
+	4:3 | 5:3) echo "(refused, as it must be: exit 3)" ;;
+	1:0 | 2:0 | 3:0) ;;
+	*) echo "unexpected exit status $rc"; status=1 ;;
+	esac
 done
+echo
+echo "\$ hedui consent add examples/consents-dibao.json   (county 330106)"
+"$bin/hedui" consent add examples/consents-dibao.json >"$demo/consent-example.txt" ||
+	{ cat "$demo/consent-example.txt"; status=1; }
+sed -n '1,14p' "$demo/consent-example.txt"
+echo "..."
+echo "\$ hedui consent list --expiring-within 400   (county 330106)"
+"$bin/hedui" consent list --expiring-within 400 | tail -2 || status=1
 echo
 echo "\$ hedui verify examples/household-dibao.json --json   (county 330106)"
 "$bin/hedui" verify examples/household-dibao.json --json >"$demo/verdict.json" ||

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "consent_registry.h"
 #include "tls_setup.h"
 #include "verify_service.h"
 
@@ -173,6 +174,13 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 	}
 	if (strcmp(section, "limits") == 0)
 		return rpc_limits_set(&cfg->limits, name, value);
+	if (strcmp(section, "consent") == 0 && strcmp(name, "mode") == 0) {
+		consent_mode m;
+		if (!consent_mode_parse(value, &m))
+			return "must be registry or unchecked";
+		cfg->consent_mode = (int)m;
+		return "";
+	}
 	CFG_STR("policy", "file", policy_file);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
@@ -264,6 +272,11 @@ static void heduid_usage(FILE *f)
 	    "                           made when absent)\n"
 	    "      --refusal-summary-ms N  unsigned refusals are audited in\n"
 	    "                           aggregate this often (60000)\n"
+	    "      --consent-mode MODE  registry (default: each consent_ref\n"
+	    "                           must name a registered consent) or\n"
+	    "                           unchecked (any reference; reports "
+	    "say\n"
+	    "                           so)\n"
 	    "      --log-level LEVEL    debug, info, warn or error\n"
 	    "  -V, --version            print version and TLS engine\n"
 	    "  -h, --help               this text\n"
@@ -295,6 +308,7 @@ enum {
 	OPT_SOURCE_CA,
 	OPT_SOURCE_CERT,
 	OPT_SOURCE_KEY,
+	OPT_CONSENT_MODE,
 	OPT_BANK_PEER,
 	OPT_TAX_PEER,
 	OPT_PROPERTY_PEER,
@@ -329,6 +343,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"source-ca", required_argument, NULL, OPT_SOURCE_CA},
 	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
 	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
+	    {"consent-mode", required_argument, NULL, OPT_CONSENT_MODE},
 	    {"bank-peer", required_argument, NULL, OPT_BANK_PEER},
 	    {"tax-peer", required_argument, NULL, OPT_TAX_PEER},
 	    {"property-peer", required_argument, NULL, OPT_PROPERTY_PEER},
@@ -400,6 +415,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_SOURCE_CA, "sources", "ca"},
 	    {OPT_SOURCE_CERT, "sources", "cert"},
 	    {OPT_SOURCE_KEY, "sources", "key"},
+	    {OPT_CONSENT_MODE, "consent", "mode"},
 	    {OPT_BANK_PEER, "sources", "bank_peer"},
 	    {OPT_TAX_PEER, "sources", "tax_peer"},
 	    {OPT_PROPERTY_PEER, "sources", "property_peer"},

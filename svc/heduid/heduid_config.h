@@ -57,6 +57,7 @@ typedef struct heduid_config {
 	uint32_t store_probe_ms;
 	uint32_t refusal_summary_ms; /* [store] refusal_summary_ms */
 	int source_batch_max;        /* [sources] batch_max */
+	int consent_mode;            /* [consent] mode: consent_mode */
 	/* [limits]: what clients can hold (0: the defaults) */
 	rpc_limits limits;
 } heduid_config;

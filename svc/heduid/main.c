@@ -12,6 +12,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "consent_registry.h"
 #include "heduid_config.h"
 #include "log.h"
 #include "rpc_close.h"
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
 	    .refusal_summary_ms = cfg.refusal_summary_ms,
 	    .batch_max_households = cfg.batch_max_households,
 	    .batch_inflight_households = cfg.batch_inflight_households,
+	    .consent_mode = cfg.consent_mode,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {
@@ -130,6 +132,12 @@ int main(int argc, char **argv)
 	    cfg.listen, tls_setup_engine_name(),
 	    tls_setup_engine_description(), tls_setup_max_version(&so.tls),
 	    cfg.debug_service ? "on" : "off", cfg.source_ca, cfg.source_cert);
+	if (cfg.consent_mode == CONSENT_MODE_UNCHECKED)
+		/* The transition setting: not what the law asks for. */
+		log_warn("heduid.config",
+		    "problem=\"consents are not checked ([consent] mode = "
+		    "unchecked)\" advice=\"register the offices' consents "
+		    "(docs/CONSENT.md) and set mode = registry\"");
 	bool any_source = cfg.source_bank[0] != '\0' ||
 	                  cfg.source_tax[0] != '\0' ||
 	                  cfg.source_property[0] != '\0';

@@ -30,7 +30,9 @@ typedef struct store_item {
 	uint64_t key;
 	store_report rep;
 	store_audit audit;
-	char *strbuf; /* the audit's strings, copied into one block */
+	char *strbuf;         /* the audit's strings, copied into one block */
+	store_write_fn write; /* another module's write, or NULL */
+	void *write_arg;
 	store_done_fn done;
 	void *arg;
 	hd_err result;
@@ -109,6 +111,8 @@ static store_item *store_item_new(void)
 	it->dup_of = NULL;
 	it->key = 0;
 	it->strbuf = NULL;
+	it->write = NULL;
+	it->write_arg = NULL;
 	it->done = NULL;
 	it->arg = NULL;
 	it->result = HD_OK;
@@ -140,7 +144,9 @@ static void store_item_free(store_item *it)
 static void store_finish(store_item *it)
 {
 	store_report *stored = NULL;
-	if (it->result == HD_EEXIST)
+	/* Another module's write (store_write_async) has no report: its
+	 * HD_EEXIST comes with none. */
+	if (it->result == HD_EEXIST && it->has_report)
 		stored = &it->existing;
 	else if (it->result == HD_OK && it->has_report)
 		stored = &it->rep;
@@ -313,6 +319,15 @@ again:
 			break;
 		if (it->result == HD_EEXIST)
 			a.report_id = it->existing.report_id;
+		if (it->write != NULL) {
+			hd_err we =
+			    it->write(s->wdb, o, it->write_arg, &a.outcome);
+			if (we == HD_EDB) {
+				e = we;
+				break;
+			}
+			it->result = we;
+		}
 		audit_record r = {
 		    .seq = ++seq,
 		    .time_ms = a.time_ms,
@@ -323,9 +338,11 @@ again:
 		    .report_id = a.report_id,
 		    .persons = a.persons,
 		    .outcome = a.outcome,
-		    .count = a.count,
+		    /* As stored: a record of one is count 1. */
+		    .count = a.count > 1 ? a.count : 1,
 		    .peer = a.peer,
 		    .reason = a.reason,
+		    .consents = a.consents,
 		};
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
@@ -552,18 +569,18 @@ bool store_healthy(store *s)
 
 static bool store_copy_audit(store_item *it, const store_audit *a)
 {
-	const char *src[8] = {a->agency, a->operator_id, a->case_id, a->method,
-	    a->report_id, a->persons, a->peer, a->reason};
-	size_t len[8], total = 0;
-	for (int i = 0; i < 8; i++) {
+	const char *src[9] = {a->agency, a->operator_id, a->case_id, a->method,
+	    a->report_id, a->persons, a->peer, a->reason, a->consents};
+	size_t len[9], total = 0;
+	for (int i = 0; i < 9; i++) {
 		len[i] = src[i] != NULL ? strlen(src[i]) : 0;
 		total += len[i] + 1;
 	}
 	if ((it->strbuf = malloc(total)) == NULL)
 		return false;
-	const char *dst[8];
+	const char *dst[9];
 	char *p = it->strbuf;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++) {
 		if (len[i] > 0)
 			memcpy(p, src[i], len[i]);
 		p[len[i]] = '\0';
@@ -579,6 +596,7 @@ static bool store_copy_audit(store_item *it, const store_audit *a)
 	it->audit.persons = dst[5];
 	it->audit.peer = dst[6];
 	it->audit.reason = dst[7];
+	it->audit.consents = dst[8];
 	return true;
 }
 
@@ -656,6 +674,37 @@ void store_append_audit_async(
 		return;
 	}
 	store_enqueue(s, it);
+}
+
+void store_write_async(store *s, store_write_fn fn, void *fn_arg,
+    const store_audit *a, store_done_fn done, void *arg)
+{
+	store_item *it = store_item_new();
+	if (it == NULL) {
+		if (done != NULL)
+			done(HD_ENOMEM, NULL, arg);
+		return;
+	}
+	it->done = done;
+	it->arg = arg;
+	it->write = fn;
+	it->write_arg = fn_arg;
+	if (!store_copy_audit(it, a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+		return;
+	}
+	store_enqueue(s, it);
+}
+
+hd_err store_read(store *s, store_read_fn fn, void *arg)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	pthread_mutex_lock(&s->rmu);
+	hd_err e = fn(s->rdb, s->ops, arg);
+	pthread_mutex_unlock(&s->rmu);
+	return e;
 }
 
 typedef struct store_waiter {

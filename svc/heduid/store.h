@@ -73,6 +73,9 @@ typedef struct store_audit {
 	int64_t count;
 	const char *peer;
 	const char *reason;
+	/* The consents concerned, "REGION/NUMBER,..." (audit_chain.h);
+	 * NULL or "" when none. */
+	const char *consents;
 } store_audit;
 
 typedef struct store_opts {
@@ -132,6 +135,28 @@ hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
 void store_append_audit_async(
     store *s, const store_audit *a, store_done_fn done, void *arg);
 hd_err store_append_audit(store *s, const store_audit *a);
+
+/*
+ * Writes of other modules (the consent registry, store_consent.h), in the
+ * writer's transaction just before their audit record, so that both
+ * commit together and are answered only once durable. fn runs on the
+ * writer thread with the backend's write handle; it returns HD_OK, or
+ * another result for the caller (HD_EEXIST, HD_ENOTFOUND...) with which
+ * the transaction goes on and the audit record, whose outcome it may set,
+ * is committed, or HD_EDB, which fails the whole batch. done gets that
+ * result (existing NULL); runs exactly once.
+ */
+struct store_backend_ops;
+typedef hd_err (*store_write_fn)(
+    void *db, const struct store_backend_ops *ops, void *arg, int *outcome);
+void store_write_async(store *s, store_write_fn fn, void *fn_arg,
+    const store_audit *a, store_done_fn done, void *arg);
+
+/* Reads of other modules: fn runs with the readers' handle, under their
+ * lock; its result is returned. HD_ECLOSED when s is NULL. */
+typedef hd_err (*store_read_fn)(
+    void *db, const struct store_backend_ops *ops, void *arg);
+hd_err store_read(store *s, store_read_fn fn, void *arg);
 
 /* Committed reports: HD_OK with *out filled, HD_ENOTFOUND, or HD_EDB. */
 hd_err store_get_report(store *s, const char *report_id, store_report *out);

@@ -8,6 +8,9 @@
 
 #include "store.h"
 
+struct store_consent;
+struct store_consent_query;
+
 typedef struct store_backend_ops {
 	const char *name;
 	/* Opens (creating tables when absent); NULL with the reason in err. */
@@ -29,6 +32,20 @@ typedef struct store_backend_ops {
 	hd_err (*audit_head)(void *db, int64_t *seq, uint8_t hash[32]);
 	/* A small durable write, to tell whether the store works again. */
 	hd_err (*probe)(void *db);
+
+	/* The consent registry (store_consent.h). insert: HD_EEXIST when
+	 * (region, number) is taken; revoke: HD_ENOTFOUND when there is no
+	 * such consent not yet revoked; get: HD_OK, HD_ENOTFOUND or HD_EDB;
+	 * list: store_consent_query's results in order. */
+	hd_err (*consent_insert)(void *db, const struct store_consent *c);
+	hd_err (*consent_revoke)(void *db, const char *region,
+	    const char *number, int64_t at_ms, const char *by,
+	    const char *reason);
+	hd_err (*consent_get)(void *db, const char *region, const char *number,
+	    struct store_consent *out);
+	hd_err (*consent_list)(void *db, const struct store_consent_query *q,
+	    hd_err (*each)(const struct store_consent *c, void *arg),
+	    void *arg);
 } store_backend_ops;
 
 extern const store_backend_ops store_sqlite_ops;

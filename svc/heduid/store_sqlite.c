@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "store_backend.h"
+#include "store_consent_sqlite.h"
 
 enum {
 	SQ_BEGIN,
@@ -40,9 +41,9 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_PUT_AUDIT] =
         "INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
         " method, report_id, persons, outcome, prev_hash, hash, count,"
-        " peer, reason)"
+        " peer, reason, consents)"
         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-        " ?14)",
+        " ?14, ?15)",
     [SQ_GET_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
         " report, signature, created_ms, persons, proof FROM report"
@@ -117,7 +118,13 @@ typedef struct sq_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[SQ_COUNT];
 	char path[512];
+	sq_consent *consent; /* the consent registry's statements */
 } sq_db;
+
+sq_consent *sq_consent_of(void *h)
+{
+	return ((sq_db *)h)->consent;
+}
 
 static hd_err sq_fail(sq_db *d, const char *what, int rc)
 {
@@ -133,6 +140,7 @@ static void sq_close(void *h)
 		return;
 	for (int i = 0; i < SQ_COUNT; i++)
 		sqlite3_finalize(d->st[i]);
+	sq_consent_close(d->consent);
 	sqlite3_close(d->db);
 	free(d);
 }
@@ -178,6 +186,8 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 		sqlite3_free(msg);
 		goto fail;
 	}
+	if ((d->consent = sq_consent_open(d->db, path, err, errlen)) == NULL)
+		goto fail;
 	for (int i = 0; i < SQ_COUNT; i++) {
 		rc = sqlite3_prepare_v3(d->db, sq_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &d->st[i], NULL);
@@ -266,6 +276,8 @@ static hd_err sq_insert_audit(void *h, const audit_record *a)
 	    st, 13, a->peer != NULL ? a->peer : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(
 	    st, 14, a->reason != NULL ? a->reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 15, a->consents != NULL ? a->consents : "", -1, SQLITE_STATIC);
 	return sq_step_done(d, SQ_PUT_AUDIT, "insert_audit");
 }
 
@@ -394,4 +406,8 @@ const store_backend_ops store_sqlite_ops = {
     .find_by_request = sq_find_by_request,
     .audit_head = sq_audit_head,
     .probe = sq_probe,
+    .consent_insert = sq_consent_insert,
+    .consent_revoke = sq_consent_revoke,
+    .consent_get = sq_consent_get,
+    .consent_list = sq_consent_list,
 };

@@ -56,6 +56,10 @@ void verdict_build(verdict_doc *d, const policy_household *h,
 	v->gradual_exit_months = (int32_t)pv->gradual_exit_months;
 	v->standard_fen = pv->standard_fen;
 	v->marginal_line_fen = pv->marginal_fen;
+	v->consents = (char **)ctx->consents;
+	v->n_consents = ctx->consents != NULL ? ctx->n_consents : 0;
+	v->consent_check =
+	    (char *)(ctx->consent_check != NULL ? ctx->consent_check : "");
 
 	for (size_t i = 0; i < pv->n_single_person; i++)
 		d->single[i] = d->masked[pv->single_person[i]];

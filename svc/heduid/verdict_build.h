@@ -19,6 +19,11 @@ typedef struct verdict_context {
 	const char *policy_version;
 	idnum_date as_of;
 	int64_t generated_at_ms; /* Unix milliseconds */
+	/* The consent numbers used and how they were checked (Verdict
+	 * fields 30, 31); NULL, 0, NULL: none. */
+	const char *const *consents;
+	size_t n_consents;
+	const char *consent_check;
 } verdict_context;
 
 /* Owns every buffer the message points into: keep it alive while the

@@ -23,6 +23,7 @@
 #include "log_mask.h"
 #include "verdict_build.h"
 #include "verify_internal.h"
+#include "consent_service.h"
 #include "verify_policy.h"
 #include "verify_pool.h"
 
@@ -56,8 +57,9 @@ typedef struct verify_one {
 	uint8_t hh_hash[STORE_HASH_LEN];
 	char persons[STORE_PERSONS_MAX];
 	bool released;
+	consent_check_result consent; /* the consents used */
 	store_report rep; /* the report, until stored; or the stored one */
-	char message[256];
+	char message[512];
 } verify_one;
 
 hd_err verify_household_pools_alloc(verify_service *vs)
@@ -272,6 +274,9 @@ static void verify_judge(policy_household *h, void *arg)
 	    .policy_version = o->version,
 	    .as_of = o->norm.as_of,
 	    .generated_at_ms = agency_sig_now_ms(),
+	    .consents = o->consent.numbers,
+	    .n_consents = o->consent.n_numbers,
+	    .consent_check = o->consent.checked ? "registry" : "unchecked",
 	};
 	verdict_build(doc, h, pv, &ctx);
 	size_t len = hedui__v1__verdict__get_packed_size(&doc->v);
@@ -300,6 +305,7 @@ static void verify_judge(policy_household *h, void *arg)
 	rep->created_ms = ctx.generated_at_ms;
 	store_audit a = verify_audit_of(o->a.call, o->a.who->subject,
 	    o->hh->case_id, rep->report_id, o->persons, RPC_OK);
+	a.consents = o->consent.used;
 	store_put_report_async(vs->store, rep, &a, verify_stored, o);
 }
 
@@ -337,6 +343,7 @@ static void verify_answer_existing(verify_one *o, store_report *prev)
 	/* No report leaves before its reading is on record. */
 	store_audit a = verify_audit_of(o->a.call, o->a.who->subject,
 	    o->hh->case_id, prev->report_id, o->persons, RPC_OK);
+	a.consents = o->consent.used;
 	store_append_audit_async(vs->store, &a, verify_existing_audited, o);
 }
 
@@ -437,8 +444,16 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 		    who->region_prefix, hh->region_code);
 		return;
 	}
-	/* (The consent registry, when there is one, checks here: after the
-	 * household is known valid and ours, before anything is asked.) */
+	/* 先授权、后核对: the registered consents, after the household is
+	 * known valid and ours, before any source is asked; in a batch, a
+	 * refused household is that household's outcome alone. */
+	if (consent_check_household(vs->consents, hh, &o->norm,
+	        idnum_date_today(), &o->consent) != RPC_OK) {
+		consent_verify_refused(
+		    vs, call, who, hh->case_id, o->persons, &o->consent);
+		verify_one_fail(o, o->consent.code, "%s", o->consent.message);
+		return;
+	}
 	if (verify_policy_resolve(vs->policies, hh->region_code, &o->params,
 	        o->version) != HD_OK) {
 		verify_audit(vs, call, who->subject, hh->case_id, "",

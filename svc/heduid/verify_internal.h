@@ -11,6 +11,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "agency_auth.h"
+#include "consent_registry.h"
 #include "household.h"
 #include "policy.h"
 #include "report_sig.h"
@@ -43,6 +44,7 @@ struct verify_service {
 	store *store;
 	verify_refusals *refusals; /* unsigned refusals, in aggregate */
 	rpc_server *srv;
+	consent_registry *consents; /* consent_registry.h */
 	uint8_t audit_key[64];
 	size_t audit_key_len;
 	audit_key *akey; /* audit_key prepared once (persons' hashes) */

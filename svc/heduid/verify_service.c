@@ -8,6 +8,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "consent_service.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "pb_strcheck.h"
 #include "verify_gate.h"
@@ -63,6 +64,17 @@ verify_service *verify_service_alloc(
 	}
 	if (verify_store_open(vs, o, err, errlen) != HD_OK)
 		goto fail;
+	/* A consent must cover every source verification asks. */
+	unsigned queried = 0;
+	for (int i = 0; i < POLICY_SOURCE_COUNT; i++)
+		if (o->source_urls[i] != NULL && o->source_urls[i][0] != '\0')
+			queried |= 1u << i;
+	if ((vs->consents = consent_registry_alloc(vs->store, vs->audit_key,
+	         vs->audit_key_len, (consent_mode)o->consent_mode, queried)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	return vs;
 fail:
 	verify_service_free(vs);
@@ -78,6 +90,7 @@ void verify_service_free(verify_service *vs)
 	report_signer_free(vs->signer);
 	policy_book_free(vs->book);
 	agency_auth_free(vs->auth);
+	consent_registry_free(vs->consents);
 	/* After verify_service_stop: the calls it answered gave their
 	 * blocks back. */
 	verify_household_pools_free(vs);
@@ -198,6 +211,7 @@ hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 	_Static_assert(sizeof handlers / sizeof handlers[0] == 3,
 	    "one handler per Verifier method");
 	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
-	return rpc_server_add_service(
+	hd_err e = rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);
+	return e == HD_OK ? consent_service_register(vs, srv) : e;
 }

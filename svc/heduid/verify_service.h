@@ -39,6 +39,7 @@ typedef struct verify_service_opts {
 	 * (0: the default; verify_gate.h). */
 	int batch_max_households;
 	int batch_inflight_households;
+	int consent_mode; /* consent_mode (consent_registry.h); 0: registry */
 } verify_service_opts;
 
 #define VERIFY_BATCH_DEFAULT_HOUSEHOLDS 256

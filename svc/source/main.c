@@ -130,12 +130,14 @@ static int cmd_gen(int argc, char **argv)
 	if (make_dir(out) != 0)
 		return 1;
 	srcdb *stores[SRCDB_KIND_COUNT] = {NULL};
-	char sample_dir[4096];
+	char sample_dir[4096], consent_dir[4096];
 	snprintf(sample_dir, sizeof sample_dir, "%s/households", out);
+	snprintf(consent_dir, sizeof consent_dir, "%s/consents", out);
 	popgen_opts po = {.seed = (uint64_t)seed,
 	    .size = size,
 	    .sample_dir = households > 0 ? sample_dir : NULL,
-	    .sample_households = (int)households};
+	    .sample_households = (int)households,
+	    .consent_dir = households > 0 ? consent_dir : NULL};
 	popgen_stats st;
 	hd_err err = open_out_stores(out, stores);
 	if (err == HD_OK)
@@ -158,8 +160,10 @@ static int cmd_gen(int argc, char **argv)
 	    st.deposits_over_100k_yuan, st.several_homes, st.cars,
 	    st.active_businesses, st.wage_earners, st.modest_wages);
 	if (households > 0)
-		printf(
-		    "  sample household requests: %s/hh-*.json\n", sample_dir);
+		printf("  sample household requests: %s/hh-*.json\n"
+		       "  their consents (hedui consent add): %s/hh-*.json, "
+		       "to revoke: %s/hh-*.revoke\n",
+		    sample_dir, consent_dir, consent_dir);
 	return 0;
 }
 

@@ -94,6 +94,9 @@ typedef struct popgen_opts {
 	long long size;
 	const char *sample_dir;
 	int sample_households;
+	/* The sample households' consents (popgen_consent.h), when not
+	 * NULL. */
+	const char *consent_dir;
 } popgen_opts;
 
 hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "popgen.h"
+#include "popgen_consent.h"
 
 static const ProtobufCMessage *pg_facts(
     popgen_person *p, srcdb_kind k, bool *found)
@@ -111,6 +112,12 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 		    o->sample_dir, errno);
 		return HD_EIO;
 	}
+	if (o->consent_dir != NULL && mkdir(o->consent_dir, 0755) != 0 &&
+	    errno != EEXIST) {
+		log_error("popgen.consents", "dir=\"%s\" errno=%d",
+		    o->consent_dir, errno);
+		return HD_EIO;
+	}
 	popgen *g = popgen_alloc(o->seed, o->size);
 	popgen_household *h = malloc(sizeof *h);
 	hd_err err = g == NULL ? HD_EINVAL : h == NULL ? HD_ENOMEM : HD_OK;
@@ -129,6 +136,8 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 			snprintf(path, sizeof path, "%s/hh-%06lld.json",
 			    o->sample_dir, h->index + 1);
 			err = popgen_write_household(h, path);
+			if (err == HD_OK && o->consent_dir != NULL)
+				err = popgen_write_consents(h, o->consent_dir);
 		}
 	}
 	for (int k = 0; k < begun; k++) {
@@ -192,8 +201,7 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 		json_object_set_new(m, "id_number", json_string(p->id_number));
 		json_object_set_new(m, "name", json_string(p->name));
 		json_object_set_new(m, "relation", json_string(p->relation));
-		snprintf(buf, sizeof buf, "SQ-%s-%d-%06lld-%d", h->region_code,
-		    y, h->index + 1, i + 1);
+		popgen_consent_number(h, i, buf, sizeof buf);
 		json_object_set_new(m, "consent_ref", json_string(buf));
 		json_object_set_new(m, "severe_disability",
 		    json_boolean(p->severe_disability));

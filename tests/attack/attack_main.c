@@ -40,6 +40,7 @@
 #include "hedui/v1/health.pb-c.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "tsupport.h"
+#include "tconsent.h"
 #include "tverify.h"
 
 static int port;
@@ -200,6 +201,12 @@ static void monitor(int pid, double seconds, const char *label)
 	agency_signer *s = agency_signer_load(tcert("agency-330106.crt"),
 	    tcert("agency-330106.key"), err, sizeof err);
 	rpc_client *kept = tclient(port, "agency-330106");
+	/* The legitimate client's household consented (the registry is
+	 * on, as in production). */
+	static const char *const member[] = {"11010519491231002X"};
+	if (!tconsent_cover(
+	        port, "agency-330106", "SQ-1", "330106", member, 1))
+		fprintf(stderr, "attack: cannot register the consent\n");
 	int nsamples = (int)seconds + 2, n = 0, failed = 0, fresh_failed = 0;
 	double *lat = calloc((size_t)nsamples, sizeof *lat);
 	int max_fds = 0, first_fds = -1;

@@ -8,6 +8,7 @@
  */
 #include "fuzz_util.h"
 
+#include "hedui/v1/consent.pb-c.h"
 #include "hedui/v1/health.pb-c.h"
 #include "hedui/v1/source.pb-c.h"
 #include "hedui/v1/verifier.pb-c.h"
@@ -28,6 +29,11 @@ static const ProtobufCMessageDescriptor *const fuzz_types[] = {
     &hedui__v1__echo_request__descriptor,
     &hedui__v1__health_check_request__descriptor,
     &hedui__v1__agency_auth__descriptor,
+    /* The consent registry's (appended: earlier selectors keep their
+     * meaning). */
+    &hedui__v1__consent__descriptor,
+    &hedui__v1__consent_response__descriptor,
+    &hedui__v1__list_consents_response__descriptor,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -3,7 +3,8 @@
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real
  * service with the committed test PKI, a report store in a temporary
  * directory, no sources configured) and the bank source (from the test
- * fixtures). Targets send it raw envelopes, or
+ * fixtures), with the consent registry's hedui.v1.Consents. Targets
+ * send it raw envelopes, or
  * their input wrapped as one method's payload, and check that every
  * request gets a reply that a strict decoder accepts, within the deadline.
  */
@@ -19,6 +20,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "fixtures.h"
+#include "hedui/v1/consent.pb-c.h"
 #include "hedui/v1/health.pb-c.h"
 #include "hedui/v1/source.pb-c.h"
 #include "hedui/v1/verifier.pb-c.h"
@@ -151,7 +153,8 @@ static inline const ProtobufCMessageDescriptor *fuzz_output_desc(
 	static const ProtobufCServiceDescriptor *const services[] = {
 	    &hedui__v1__health__descriptor, &hedui__v1__reflection__descriptor,
 	    &hedui__v1__debug__descriptor, &hedui__v1__verifier__descriptor,
-	    &hedui__v1__bank_source__descriptor};
+	    &hedui__v1__bank_source__descriptor,
+	    &hedui__v1__consents__descriptor};
 	if (method == NULL)
 		return NULL;
 	if (method[0] == '/')

@@ -144,7 +144,8 @@ PB_TYPES = ["RpcRequest", "RpcReply", "Household", "VerifyHouseholdRequest",
             "GetReportRequest", "VerifyHouseholdResponse", "Verdict",
             "LookupRequest", "BankLookupResponse", "TaxLookupResponse",
             "PropertyLookupResponse", "EchoRequest", "HealthCheckRequest",
-            "AgencyAuth"]
+            "AgencyAuth", "Consent", "ConsentResponse",
+            "ListConsentsResponse"]
 
 
 def pbsel(name, data):
@@ -332,6 +333,59 @@ def single_sig(data):
 add("report_proof", pb.verifier.VerifyHouseholdResponse(
     report=reports[0], signature=single_sig(reports[0]),
     signature_alg=hedui_proto.ALG_SINGLE).SerializeToString())
+
+# --- the consent registry: the Consents methods and the CLI's file ------
+CONSENT_METHODS = ["RegisterConsent", "RevokeConsent", "GetConsent",
+                   "ListConsents"]
+
+
+def consent_msg(number="SQ-330106-2026-0001", region="330106"):
+    c = pb.consent.Consent(number=number, region_code=region,
+                           signed_on="2026-10-20", valid_from="2026-10-20",
+                           valid_until="2027-10-19", form_sha256="ab" * 32)
+    c.programs.extend(["dibao", "marginal"])
+    c.sources.extend(["bank", "tax", "property"])
+    m = c.members.add()
+    m.id_number, m.signed_by = "330106197803150013", "self"
+    m = c.members.add()
+    m.id_number, m.signed_by = "33010620120509003X", "guardian"
+    m.guardian_id_number = "330106197803150013"
+    m.guardian_relation, m.guardian_basis = "parent", "minor"
+    return c.SerializeToString()
+
+
+consent_bodies = [
+    ("RegisterConsent", consent_msg()),
+    ("RegisterConsent", consent_msg("SQ-BJ-1", "110105")),
+    ("RevokeConsent", pb.consent.ConsentRevocation(
+        number="SQ-330106-2026-0001", region_code="330106",
+        reason="withdrawn in writing").SerializeToString()),
+    ("GetConsent", pb.consent.ConsentKey(
+        number="SQ-330106-2026-0001").SerializeToString()),
+    ("ListConsents", pb.consent.ConsentQuery(
+        member_id_number="330106197803150013").SerializeToString()),
+    ("ListConsents", pb.consent.ConsentQuery(
+        expiring_before="2027-02-01", region_prefix="3301", limit=5,
+        page_token="330106SQ-1").SerializeToString()),
+]
+for method, body in consent_bodies:
+    r = pb.consent.RegisterConsentRequest(consent=body)
+    r.auth.CopyFrom(auth("hedui.v1.Consents/" + method, body))
+    add("consent_request",
+        bytes([CONSENT_METHODS.index(method)]) + r.SerializeToString())
+add("consent_request", b"\x00" + pb.consent.RegisterConsentRequest(
+    consent=consent_msg()).SerializeToString())
+add("consent_json", open(os.path.join(SRC, "examples/consents-dibao.json"),
+                         "rb").read())
+add("consent_json", json.dumps({
+    "number": "SQ-1", "region_code": "110105", "signed_on": "2026-10-20",
+    "valid_from": "2026-10-20", "valid_until": "2031-10-19",
+    "programs": ["tekun"], "sources": ["bank"], "form_sha256": "AB" * 32,
+    "members": [{"id_number": "11010519491231002x", "signed_by": "guardian",
+                 "guardian_id_number": "110105195001010012",
+                 "guardian_relation": "child",
+                 "guardian_basis": "incapacity"}]}).encode())
+add("consent_json", b'[{"members": [{"name": 1}]}]')
 
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}

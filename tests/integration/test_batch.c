@@ -22,6 +22,7 @@
 #include "idnum.h"
 #include "rpc_client.h"
 #include "tsupport.h"
+#include "tconsent.h"
 #include "tverify.h"
 
 #define NHH 12
@@ -157,6 +158,12 @@ static void stack_start(tstack *s, const char *batch_max)
 	assert_true(tsources_start(fixtures, s->src, s->ports, slow));
 	const char *extra[] = {"--source-batch-max", batch_max, NULL};
 	assert_true(tstack_start_heduid(s, extra));
+	/* Each household's member consented (consent SQ-7). */
+	const char *members[NHH];
+	for (int i = 0; i < NHH; i++)
+		members[i] = ids[i];
+	assert_true(tconsent_cover(
+	    s->port, "agency-330106", "SQ-7", "330106", members, NHH));
 }
 
 static void run_all(tstack *s, call calls[NHH])

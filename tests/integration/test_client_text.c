@@ -29,6 +29,7 @@
 #include "idnum.h"
 #include "rpc_client.h"
 #include "tsource.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 #define VERIFY "hedui.v1.Verifier/VerifyHousehold"
@@ -77,6 +78,11 @@ static int setup(void **state)
 	const char *extra[] = {
 	    "--bank", urls[0], "--tax", urls[1], "--property", urls[2], NULL};
 	if ((heduid = theduid_start(&port, extra)) == NULL)
+		return -1;
+	const char *members[] = {
+	    ids[0], ids[1], ids[2], ids[3], ids[4], ids[5]};
+	if (!tconsent_cover(port, "agency-330106", "SQ-330106-2026-0011",
+	        "330106", members, 6))
 		return -1;
 	client = tclient(port, "agency-330106");
 	bank = tsource_client(src_ports[0]);

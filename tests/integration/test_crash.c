@@ -24,6 +24,7 @@
 #include "idnum.h"
 #include "report_sig.h"
 #include "rpc_client.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 #define METHOD "hedui.v1.Verifier/VerifyHousehold"
@@ -87,7 +88,14 @@ static int setup(void **state)
 	snprintf(key, sizeof key, "%s", tcert("agency-330106.key"));
 	if ((signer = agency_signer_load(cert, key, err, sizeof err)) == NULL)
 		return -1;
-	return (heduid = start()) != NULL ? 0 : -1;
+	if ((heduid = start()) == NULL)
+		return -1;
+	/* Once: the registry is in the store, kept across every kill. */
+	const char *members[] = {ids[0], ids[1]};
+	return tconsent_cover(
+	           port, "agency-330106", "SQ-1", "330106", members, 2)
+	           ? 0
+	           : -1;
 }
 
 static int teardown(void **state)

@@ -31,6 +31,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "rpc_client.h"
 #include "store.h"
+#include "tconsent.h"
 #include "tsupport.h"
 #include "tverify.h"
 
@@ -38,12 +39,16 @@ static tproc *heduid;
 static int port;
 static rpc_client *client;
 
+/* The member verify_one asks about, and the consent they signed. */
+static const char *const exhaust_member[] = {"11010519491231002X"};
+
 static int setup(void **state)
 {
 	(void)state;
 	static const char *const extra[] = {"--debug-service", NULL};
 	heduid = theduid_start(&port, extra);
-	if (heduid == NULL)
+	if (heduid == NULL || !tconsent_cover(port, "agency-330106", "SQ-1",
+	                          "330106", exhaust_member, 1))
 		return -1;
 	client = tclient(port, "agency-330106");
 	return client == NULL ? -1 : 0;
@@ -270,6 +275,8 @@ static void idle_and_slow_beyond_bounds(void **state)
 	int p2;
 	tproc *h = theduid_start(&p2, extra);
 	assert_non_null(h);
+	assert_true(tconsent_cover(
+	    p2, "agency-330106", "SQ-1", "330106", exhaust_member, 1));
 	int base = tproc_fd_count(h);
 	enum { N = 40 };
 	int raw[N], slow[N];
@@ -356,6 +363,8 @@ static void health_while_busy(void **state)
 	int p2;
 	tproc *h = theduid_start(&p2, extra);
 	assert_non_null(h);
+	assert_true(tconsent_cover(
+	    p2, "agency-330106", "SQ-1", "330106", exhaust_member, 1));
 	rpc_client *c = tclient(p2, "agency-330106");
 	/* Two slow calls hold both in-flight slots for 3 s. */
 	int done[2] = {0, 0};

@@ -23,6 +23,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "idnum.h"
 #include "rpc_client.h"
+#include "tconsent.h"
 #include "tsupport.h"
 #include "tverify.h"
 
@@ -39,7 +40,10 @@ static int setup(void **state)
 	 * needs_review, which is all these tests need. */
 	static const char *const extra[] = {"--debug-service", NULL};
 	heduid = theduid_start(&port, extra);
-	if (heduid == NULL)
+	/* The one valid member of every_id_defect consented. */
+	static const char *const member[] = {"11010519491231002X"};
+	if (heduid == NULL || !tconsent_cover(port, "agency-330106", "SQ-1",
+	                          "330106", member, 1))
 		return -1;
 	client = tclient(port, "agency-330106");
 	return client == NULL ? -1 : 0;

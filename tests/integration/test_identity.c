@@ -33,6 +33,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "idnum.h"
 #include "rpc_client.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 #define VERIFY "hedui.v1.Verifier/VerifyHousehold"
@@ -117,7 +118,11 @@ static int setup(void **state)
 			return -1;
 		}
 	}
-	return 0;
+	const char *members[] = {ids[0], ids[1], ids[2]};
+	return tconsent_cover(port, names[A330106], "SQ-330106-2026-0010",
+	           "330106", members, 3)
+	           ? 0
+	           : -1;
 }
 
 static int teardown(void **state)

@@ -25,6 +25,7 @@
 #include "rpc_client.h"
 #include "tls_setup.h"
 #include "tsupport.h"
+#include "tconsent.h"
 #include "tverify.h"
 
 static char person[IDNUM_LEN + 1];
@@ -116,6 +117,9 @@ static void stack_start(tstack *s, const char *const src_extra[3][8],
 		}
 	}
 	assert_true(tstack_start_heduid(s, heduid_extra));
+	const char *members[] = {person};
+	assert_true(tconsent_cover(
+	    s->port, "agency-330106", "SQ-7", "330106", members, 1));
 }
 
 static void source_killed_and_restarted(void **state)
@@ -225,6 +229,9 @@ static void garbage_answering_source(void **state)
 	    "--bank", urls[0], "--tax", urls[1], "--property", urls[2], NULL};
 	s.heduid = theduid_start(&s.port, extra);
 	assert_non_null(s.heduid);
+	const char *members[] = {person};
+	assert_true(tconsent_cover(
+	    s.port, "agency-330106", "SQ-7", "330106", members, 1));
 	s.client = tclient(s.port, "agency-330106");
 	char concl[32], st[16];
 	assert_int_equal(verify(s.client, 3000, concl, 2, st), RPC_OK);

@@ -36,6 +36,7 @@
 #include "rpc_client.h"
 #include "tsource.h"
 #include "tsupport.h"
+#include "tconsent.h"
 #include "tverify.h"
 
 static const char *const kinds[3] = {"bank", "tax", "property"};
@@ -277,6 +278,14 @@ static rpc_code verify_person(rpc_client *c, char statuses[3][16])
 	return code;
 }
 
+/* PERSON's consent, at the heduid just started. */
+static bool plane_consent(tstack *s)
+{
+	const char *members[] = {PERSON};
+	return tconsent_cover(
+	    s->port, "agency-330106", "SQ-12", "330106", members, 1);
+}
+
 /* (c) heduid on the source plane verifies; heduid still on the agency CA
  * towards the sources gets nothing from them, and says why at start. */
 static void heduid_on_the_source_plane(void **state)
@@ -285,6 +294,7 @@ static void heduid_on_the_source_plane(void **state)
 	tstack s = {0};
 	assert_true(tsources_start(tsource_fixtures(), s.src, s.ports, NULL));
 	assert_true(tstack_start_heduid(&s, NULL));
+	assert_true(plane_consent(&s));
 	char statuses[3][16];
 	assert_int_equal(verify_person(s.client, statuses), RPC_OK);
 	for (int i = 0; i < 3; i++)
@@ -305,6 +315,7 @@ static void heduid_on_the_source_plane(void **state)
 	const char *old[] = {"--source-ca", ca, "--source-cert", cert,
 	    "--source-key", key, NULL};
 	assert_true(tstack_start_heduid(&s, old));
+	assert_true(plane_consent(&s));
 	assert_true(tproc_log_wait(s.heduid, "event=heduid.config", 3000));
 	assert_int_equal(verify_person(s.client, statuses), RPC_OK);
 	for (int i = 0; i < 3; i++)
@@ -326,6 +337,7 @@ static void source_posing_as_another(void **state)
 	int bank_port = s.ports[0];
 	s.ports[0] = s.ports[1]; /* --bank is the tax source */
 	assert_true(tstack_start_heduid(&s, NULL));
+	assert_true(plane_consent(&s));
 	char statuses[3][16];
 	assert_int_equal(verify_person(s.client, statuses), RPC_OK);
 	assert_string_equal(statuses[0], "failed");

@@ -18,6 +18,7 @@
 #include "idnum.h"
 #include "report_sig.h"
 #include "rpc_client.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 #define AS_OF "2026-11-01"
@@ -137,6 +138,25 @@ static int setup(void **state)
 		return -1;
 	c330106 = tclient(port, "agency-330106");
 	c1101 = tclient(port, "agency-1101");
+	/* The consents the households below cite: everyone under one
+	 * number in 330106 and in Beijing's 110105, and the household of
+	 * twenty (a parent and 19 minors) under a number of its own. */
+	const char *all[NPEOPLE], *twenty[20];
+	char kids[19][IDNUM_LEN + 1];
+	for (size_t i = 0; i < NPEOPLE; i++)
+		all[i] = people[i].id;
+	twenty[0] = id_of("dibao_a");
+	for (int i = 1; i < 20; i++) {
+		make_id(kids[i - 1], "20100101", 500 + i);
+		twenty[i] = kids[i - 1];
+	}
+	if (!tconsent_cover(port, "agency-330106", "SQ-330106-2026-0001",
+	        "330106", all, NPEOPLE) ||
+	    !tconsent_cover(port, "agency-1101", "SQ-330106-2026-0001",
+	        "110105", all, 1) ||
+	    !tconsent_cover(port, "agency-330106", "SQ-330106-2026-0020",
+	        "330106", twenty, 20))
+		return -1;
 	return c330106 != NULL && c1101 != NULL ? 0 : -1;
 }
 
@@ -507,6 +527,8 @@ static void household_of_twenty(void **state)
 		make_id(id, "20100101", 500 + i);
 		hh_add_id(t, id, "child");
 	}
+	for (int i = 0; i < 20; i++)
+		t->m[i].consent_ref = "SQ-330106-2026-0020";
 	Hedui__V1__VerifyHouseholdResponse *r = verify_ok(t);
 	assert_int_equal(r->verdict->household_size, 20);
 	assert_string_equal(r->verdict->category, "dibao");

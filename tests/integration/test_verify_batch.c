@@ -29,6 +29,7 @@
 #include "idnum.h"
 #include "report_sig.h"
 #include "rpc_client.h"
+#include "tconsent.h"
 #include "tsupport.h"
 #include "tverify.h"
 
@@ -44,6 +45,10 @@
 #define NIDS (3 + 3 * NBIG + 8)
 
 static char ids[NIDS][IDNUM_LEN + 1];
+/* The consents the households cite: one for each 20 persons of ids, as
+ * many members as one consent covers (tconsent.h). */
+#define NCONSENTS ((NIDS + 19) / 20)
+static char consent_numbers[NCONSENTS][32];
 static char fixtures[512];
 static agency_signer *signer;
 static unsigned seq;
@@ -62,6 +67,9 @@ static int setup(void **state)
 		ids[i][17] = idnum_check_char(ids[i]);
 		ids[i][18] = '\0';
 	}
+	for (int k = 0; k < NCONSENTS; k++)
+		snprintf(consent_numbers[k], sizeof consent_numbers[k],
+		    "SQ-330106-2026-B%03d", k);
 	snprintf(fixtures, sizeof fixtures, "%s", ttmp("vb-fixtures.json"));
 	FILE *f = fopen(fixtures, "w");
 	if (f == NULL)
@@ -108,7 +116,7 @@ static size_t hh_pack(uint8_t *out, const char *request_id, const char *region,
 		m[i].id_number = ids[who[i]];
 		m[i].name = "测试";
 		m[i].relation = i == 0 ? "applicant" : "child";
-		m[i].consent_ref = "SQ-330106-2026-0001";
+		m[i].consent_ref = consent_numbers[who[i] / 20];
 		mp[i] = &m[i];
 	}
 	return hedui__v1__household__pack(&h, out);
@@ -282,6 +290,15 @@ static void tbs_heduid(tbstack *s, const char *const extra[])
 	argv[n] = NULL;
 	s->heduid = theduid_start_store(&s->port, s->store, argv);
 	assert_non_null(s->heduid);
+	/* The default mode checks every member's registered consent. */
+	for (int k = 0; k < NCONSENTS; k++) {
+		const char *who[20];
+		size_t n = 0;
+		for (int i = 20 * k; i < NIDS && n < 20; i++)
+			who[n++] = ids[i];
+		assert_true(tconsent_cover(s->port, "agency-330106",
+		    consent_numbers[k], "330106", who, n));
+	}
 	s->client = tclient(s->port, "agency-330106");
 	assert_non_null(s->client);
 }
@@ -846,7 +863,16 @@ static void *big_send(void *arg)
  * (extra flags) on the store; every outcome in bc[i].resp. */
 static void big_batches(tbstack *s, const char *const extra[], big_call bc[3])
 {
-	s->heduid = theduid_start_store(&s->port, s->store, extra);
+	/* Memory and reply-size tests of made-up households of 20: their
+	 * thousands of members cite no registered consent. */
+	const char *argv[24];
+	int n = 0;
+	argv[n++] = "--consent-mode";
+	argv[n++] = "unchecked";
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 23; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	s->heduid = theduid_start_store(&s->port, s->store, argv);
 	assert_non_null(s->heduid);
 	pthread_t th[3];
 	for (int i = 0; i < 3; i++) {
@@ -898,6 +924,47 @@ static long gated_peak(const char *gate)
 	big_free(bc);
 	assert_int_equal(tbs_stop(&s), 0);
 	return peak;
+}
+
+/* Issue 15 in a batch: a household whose consent was revoked is refused
+ * FAILED_PRECONDITION saying so, alone; the others of the batch are
+ * verified. */
+static void revoked_consent_in_a_batch(void **state)
+{
+	(void)state;
+	tbstack s;
+	const char *extra[] = {NULL};
+	tbs_start(&s, "vb-consent.db", NULL, extra);
+	char err[128], cert[512], key[512];
+	snprintf(cert, sizeof cert, "%s", tcert("agency-330106.crt"));
+	snprintf(key, sizeof key, "%s", tcert("agency-330106.key"));
+	agency_signer *as = agency_signer_load(cert, key, err, sizeof err);
+	assert_non_null(as);
+	rpc_status st;
+	int last = NIDS - 1;
+	assert_int_equal(tconsent_revoke(s.client, as,
+	                     consent_numbers[last / 20], "330106",
+	                     "withdrawn by the family", NULL, &st),
+	    RPC_OK);
+	agency_signer_free(as);
+	tbatch b = {0};
+	int revoked[1] = {last}, fine[1] = {P_POOR};
+	tb_add(&b, "cs-revoked", "330106", revoked, 1);
+	tb_add(&b, "cs-fine", "330106", fine, 1);
+	Hedui__V1__VerifyBatchResponse *r = batch_ok(s.client, &b, 4000);
+	assert_int_equal(r->n_outcomes, 2);
+	assert_int_equal(r->outcomes[0]->code, RPC_FAILED_PRECONDITION);
+	assert_non_null(strstr(r->outcomes[0]->message, "revoked"));
+	assert_null(r->outcomes[0]->result);
+	assert_int_equal(r->outcomes[1]->code, RPC_OK);
+	Hedui__V1__Verdict *v = outcome_verdict(r->outcomes[1]);
+	assert_int_equal(v->n_consents, 1);
+	assert_string_equal(v->consents[0], consent_numbers[P_POOR / 20]);
+	hedui__v1__verdict__free_unpacked(v, NULL);
+	hedui__v1__verify_batch_response__free_unpacked(r, NULL);
+	tb_free(&b);
+	assert_int_equal(count_reports(s.store), 1);
+	assert_int_equal(tbs_stop(&s), 0);
 }
 
 /* A batch's memory is bounded by the gate, not by its size: the same
@@ -1065,6 +1132,7 @@ int main(void)
 	    cmocka_unit_test(full_batch),
 	    cmocka_unit_test(deadline_per_household),
 	    cmocka_unit_test(kill_mid_batch_then_again),
+	    cmocka_unit_test(revoked_consent_in_a_batch),
 	    cmocka_unit_test(memory_bounded_by_the_gate),
 	    cmocka_unit_test(answer_over_the_limit),
 	};

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "consent_registry.h"
 #include "heduid_config.h"
 
 static char path[64];
@@ -164,6 +165,33 @@ static void batch_settings(void **state)
 	unlink(path);
 }
 
+/* [consent] mode: the registry unless the transition setting says
+ * unchecked; anything else refused. */
+static void consent_mode_setting(void **state)
+{
+	(void)state;
+	heduid_config cfg;
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n");
+	const char *argv[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, argv), HEDUID_RUN);
+	assert_int_equal(cfg.consent_mode, CONSENT_MODE_REGISTRY);
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[consent]\n"
+	          "mode = unchecked\n");
+	assert_int_equal(parse(&cfg, 3, argv), HEDUID_RUN);
+	assert_int_equal(cfg.consent_mode, CONSENT_MODE_UNCHECKED);
+	const char *flag[] = {
+	    "heduid", "--config", path, "--consent-mode", "registry"};
+	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
+	assert_int_equal(cfg.consent_mode, CONSENT_MODE_REGISTRY);
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[consent]\n"
+	          "mode = off\n");
+	assert_int_equal(parse(&cfg, 3, argv), HEDUID_EXIT_USAGE);
+	const char *bad[] = {
+	    "heduid", "--config", path, "--consent-mode", "none"};
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n");
+	assert_int_equal(parse(&cfg, 5, bad), HEDUID_EXIT_USAGE);
+}
+
 static void flags_override_file(void **state)
 {
 	(void)state;
@@ -223,6 +251,7 @@ int main(void)
 	    cmocka_unit_test(batch_settings),
 	    cmocka_unit_test(source_plane),
 	    cmocka_unit_test(bad_files_and_flags),
+	    cmocka_unit_test(consent_mode_setting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,7 +138,8 @@ static void json_contract_names_in_order(void **state)
 	    "sources", "policy_version", "generated_at", "signature"};
 	static const char *const extras[] = {"region_code", "area", "as_of",
 	    "agency", "agency_subject", "request_id", "standard_fen",
-	    "marginal_line_fen", "members", "signature_alg", "report"};
+	    "marginal_line_fen", "members", "signature_alg", "report",
+	    "consents", "consent_check"};
 	sample_init();
 	json_t *j = verdict_json_build(&S.resp);
 	assert_non_null(j);
@@ -147,7 +148,7 @@ static void json_contract_names_in_order(void **state)
 		assert_non_null(it);
 		assert_string_equal(json_object_iter_key(it), contract[i]);
 	}
-	for (size_t i = 0; i < 11; i++, it = json_object_iter_next(j, it)) {
+	for (size_t i = 0; i < 13; i++, it = json_object_iter_next(j, it)) {
 		assert_non_null(it);
 		assert_string_equal(json_object_iter_key(it), extras[i]);
 	}
@@ -188,7 +189,8 @@ static void json_values(void **state)
 	    " \"standard_fen\": 100000, \"marginal_line_fen\": 150000,"
 	    " \"members\": [{\"id_number\": \"" MASKED_ID "\","
 	    "   \"counted_monthly_income_fen\": 5000, \"age\": 76}],"
-	    " \"signature_alg\": \"ecdsa-p256-sha256\", \"report\": \"\"}",
+	    " \"signature_alg\": \"ecdsa-p256-sha256\", \"report\": \"\","
+	    " \"consents\": [], \"consent_check\": \"\"}",
 	    0, &e);
 	assert_non_null(want);
 	/* The report is checked on its own below. */
