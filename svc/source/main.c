@@ -16,6 +16,7 @@
 #include "fixtures.h"
 #include "log.h"
 #include "popgen.h"
+#include "popgen_roster.h"
 #include "rpc_close.h"
 #include "source_cli.h"
 #include "srcdb.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
     "               [--fail-rate R] [--hang] [--max-inflight N] ...\n"
     "  hedui-source all (--fixtures FILE | --dir DIR) --certs DIR\n"
     "  hedui-source gen --size N --seed S --out DIR [--households K]\n"
+    "               [--region PREFIX] [--roster FILE [--policy FILE]]\n"
     "  hedui-source load --fixtures FILE --out DIR\n"
     "  hedui-source --version | --help | COMMAND --help\n";
 
@@ -74,9 +76,11 @@ static int cmd_gen(int argc, char **argv)
 	static const struct option opts[] = {{"size", 1, NULL, 'n'},
 	    {"seed", 1, NULL, 's'}, {"out", 1, NULL, 'o'},
 	    {"households", 1, NULL, 'H'}, {"log-level", 1, NULL, 'l'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"region", 1, NULL, 'r'}, {"roster", 1, NULL, 'R'},
+	    {"policy", 1, NULL, 'p'}, {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	long long size = -1, seed = -1, households = 20;
-	const char *out = NULL;
+	const char *out = NULL, *region = NULL, *roster = NULL, *policy = NULL;
 	log_level lvl;
 	int c;
 	optind = 1;
@@ -105,6 +109,21 @@ static int cmd_gen(int argc, char **argv)
 				    "--households: a count 0..100000, not "
 				    "\"%s\"",
 				    optarg);
+			break;
+		case 'r':
+			region = optarg;
+			if (strlen(region) < 2 || strlen(region) > 6 ||
+			    strspn(region, "0123456789") != strlen(region))
+				return source_cli_usage(
+				    "--region: a region code prefix of 2 to 6 "
+				    "digits, not \"%s\"",
+				    optarg);
+			break;
+		case 'R':
+			roster = optarg;
+			break;
+		case 'p':
+			policy = optarg;
 			break;
 		case 'l':
 			if (!log_level_parse(optarg, &lvl))
@@ -135,7 +154,13 @@ static int cmd_gen(int argc, char **argv)
 	popgen_opts po = {.seed = (uint64_t)seed,
 	    .size = size,
 	    .sample_dir = households > 0 ? sample_dir : NULL,
-	    .sample_households = (int)households};
+	    .sample_households = (int)households,
+	    .region_prefix = region,
+	    .roster_path = roster,
+	    .policy_file = policy};
+	if (policy != NULL && roster == NULL)
+		return source_cli_usage(
+		    "gen: %s", "--policy goes with --roster");
 	popgen_stats st;
 	hd_err err = open_out_stores(out, stores);
 	if (err == HD_OK)
@@ -160,6 +185,19 @@ static int cmd_gen(int argc, char **argv)
 	if (households > 0)
 		printf(
 		    "  sample household requests: %s/hh-*.json\n", sample_dir);
+	if (roster != NULL) {
+		printf(
+		    "  roster of %lld enrolled households: %s\n"
+		    "    enrolled in dibao %lld, marginal %lld, tekun %lld\n"
+		    "    changed since enrollment:",
+		    st.households, roster, st.enrolled[0], st.enrolled[1],
+		    st.enrolled[2]);
+		for (int c = 1; c < POPGEN_CHANGE_COUNT; c++)
+			printf("%s %s %lld", c > 1 ? "," : "",
+			    popgen_change_name((popgen_change)c),
+			    st.changes[c]);
+		printf("\n");
+	}
 	return 0;
 }
 
