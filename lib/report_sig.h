@@ -12,6 +12,9 @@
 #include "hd_err.h"
 
 #define REPORT_SIG_ALG "ecdsa-p256-sha256"
+/* A report signed in a group: a Merkle proof to the group's root, whose
+ * signature is the report's (docs/REPORT-FORMAT.md). */
+#define REPORT_SIG_ALG_MERKLE "merkle-sha256+ecdsa-p256-sha256"
 #define REPORT_SIG_MAX 80
 
 typedef struct report_signer report_signer;

@@ -378,6 +378,23 @@ static void rpc_call_finish(rpc_call *c, nng_msg *m)
 	}
 }
 
+size_t rpc_call_reply_max(const rpc_call *c)
+{
+	return c->srv->opts.recv_max_bytes;
+}
+
+void rpc_call_reply_raw(rpc_call *c, const uint8_t *payload, size_t len)
+{
+	nng_msg *m;
+	if (len > c->srv->opts.recv_max_bytes)
+		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
+		    "reply larger than the message limit", NULL, 0);
+	else
+		m = rpc_envelope_reply(
+		    c->request_id, RPC_OK, "", payload, len);
+	rpc_call_finish(c, m);
+}
+
 void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
 {
 	size_t len = protobuf_c_message_get_packed_size(response);

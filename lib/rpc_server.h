@@ -126,6 +126,13 @@ const rpc_peer *rpc_call_peer(const rpc_call *call);
 
 /* Answers OK with this message. Exactly one of reply / fail per call. */
 void rpc_call_reply(rpc_call *call, const ProtobufCMessage *response);
+/* Answers OK with an already-encoded response message (the caller's
+ * bytes, copied): for replies built from stored bytes without decoding
+ * them again (svc/heduid/verify_wire.h). */
+void rpc_call_reply_raw(rpc_call *call, const uint8_t *payload, size_t len);
+/* The largest response payload the server sends (its recv_max_bytes: our
+ * own peers accept no more); a larger one is answered RESOURCE_EXHAUSTED. */
+size_t rpc_call_reply_max(const rpc_call *call);
 /* Answers with a non-OK status. The message goes to the caller: no
  * personal data in it. */
 void rpc_call_fail(rpc_call *call, rpc_code code, const char *fmt, ...)

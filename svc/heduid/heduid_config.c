@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tls_setup.h"
+#include "verify_service.h"
 
 #define HEDUID_VERSION "0.1.0"
 
@@ -24,6 +25,8 @@ void heduid_config_defaults(heduid_config *cfg)
 	cfg->store_probe_ms = 1000;
 	cfg->refusal_summary_ms = 60000;
 	cfg->source_batch_max = 32;
+	cfg->batch_max_households = VERIFY_BATCH_DEFAULT_HOUSEHOLDS;
+	cfg->batch_inflight_households = VERIFY_BATCH_DEFAULT_INFLIGHT;
 	/* Empty: HEDUI_TLS_ENGINE, else openssl (tls_setup_engine). */
 }
 
@@ -102,6 +105,19 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 			if (!cfg_parse_bool(value, &b))
 				return "must be true or false";
 			cfg->debug_service = b;
+			return "";
+		}
+		if (strcmp(name, "batch_max_households") == 0) {
+			if (!cfg_parse_long(
+			        value, 1, VERIFY_BATCH_LIMIT_HOUSEHOLDS, &n))
+				return "must be a number from 1 to 4096";
+			cfg->batch_max_households = (int)n;
+			return "";
+		}
+		if (strcmp(name, "batch_inflight_households") == 0) {
+			if (!cfg_parse_long(value, 1, 65536, &n))
+				return "must be a number from 1 to 65536";
+			cfg->batch_inflight_households = (int)n;
 			return "";
 		}
 		if (strcmp(name, "log_level") == 0) {
@@ -209,6 +225,10 @@ static void heduid_usage(FILE *f)
 	    "      --allow-tls12        also accept TLS 1.2 peers\n"
 	    "      --max-inflight N     requests handled at once\n"
 	    "      --recv-max-bytes N   largest request accepted\n"
+	    "      --batch-max-households N  households in one VerifyBatch\n"
+	    "                           (1-4096, default 256)\n"
+	    "      --batch-inflight-households N  batch households at work\n"
+	    "                           at once, all batches (default 256)\n"
 	    "      --debug-service      offer hedui.v1.Debug (tests only)\n"
 	    "      --bank URL, --tax URL, --property URL   the sources\n"
 	    "      --source-ca FILE     CA that the sources' certificates "
@@ -262,6 +282,8 @@ enum {
 	OPT_SOURCE_CA,
 	OPT_SOURCE_CERT,
 	OPT_SOURCE_KEY,
+	OPT_BATCH_HH,
+	OPT_BATCH_INFLIGHT,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -291,6 +313,9 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"source-ca", required_argument, NULL, OPT_SOURCE_CA},
 	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
 	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
+	    {"batch-max-households", required_argument, NULL, OPT_BATCH_HH},
+	    {"batch-inflight-households", required_argument, NULL,
+	        OPT_BATCH_INFLIGHT},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -356,6 +381,8 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_SOURCE_CA, "sources", "ca"},
 	    {OPT_SOURCE_CERT, "sources", "cert"},
 	    {OPT_SOURCE_KEY, "sources", "key"},
+	    {OPT_BATCH_HH, "server", "batch_max_households"},
+	    {OPT_BATCH_INFLIGHT, "server", "batch_inflight_households"},
 	};
 	int opt;
 	optind = 1;

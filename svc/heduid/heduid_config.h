@@ -23,6 +23,8 @@ typedef struct heduid_config {
 	uint32_t max_deadline_ms;
 	bool debug_service;
 	log_level log_level;
+	int batch_max_households;      /* VerifyBatch: per batch */
+	int batch_inflight_households; /* at work at once, all batches */
 	/* [tls] */
 	char tls_engine[16];
 	char ca[512];
@@ -50,7 +52,7 @@ typedef struct heduid_config {
 	char audit_key[512]; /* empty: store_path + ".audit-key" */
 	uint32_t store_probe_ms;
 	uint32_t refusal_summary_ms; /* [store] refusal_summary_ms */
-	int source_batch_max; /* [sources] batch_max */
+	int source_batch_max;        /* [sources] batch_max */
 	/* [limits]: what clients can hold (0: the defaults) */
 	rpc_limits limits;
 } heduid_config;

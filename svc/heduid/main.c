@@ -104,6 +104,8 @@ int main(int argc, char **argv)
 	    .store_probe_ms = cfg.store_probe_ms,
 	    .source_batch_max = cfg.source_batch_max,
 	    .refusal_summary_ms = cfg.refusal_summary_ms,
+	    .batch_max_households = cfg.batch_max_households,
+	    .batch_inflight_households = cfg.batch_inflight_households,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {

@@ -66,6 +66,9 @@ void store_report_clear(store_report *r)
 	free(r->report);
 	r->report = NULL;
 	r->report_len = 0;
+	free(r->proof);
+	r->proof = NULL;
+	r->proof_len = 0;
 }
 
 static void store_item_free(store_item *it)
@@ -81,9 +84,13 @@ static void store_item_free(store_item *it)
 
 static void store_finish(store_item *it)
 {
+	store_report *stored = NULL;
+	if (it->result == HD_EEXIST)
+		stored = &it->existing;
+	else if (it->result == HD_OK && it->has_report)
+		stored = &it->rep;
 	if (it->done != NULL)
-		it->done(it->result,
-		    it->result == HD_EEXIST ? &it->existing : NULL, it->arg);
+		it->done(it->result, stored, it->arg);
 	store_item_free(it);
 }
 
@@ -405,6 +412,8 @@ void store_put_report_async(store *s, const store_report *r,
 	it->arg = arg;
 	it->has_report = true;
 	it->rep = *r;
+	it->rep.proof = NULL;
+	it->rep.proof_len = 0;
 	it->rep.report = malloc(r->report_len > 0 ? r->report_len : 1);
 	if (it->rep.report == NULL || !store_copy_audit(it, a)) {
 		it->result = HD_ENOMEM;
@@ -412,6 +421,15 @@ void store_put_report_async(store *s, const store_report *r,
 		return;
 	}
 	memcpy(it->rep.report, r->report, r->report_len);
+	if (r->proof_len > 0) {
+		if ((it->rep.proof = malloc(r->proof_len)) == NULL) {
+			it->result = HD_ENOMEM;
+			store_finish(it);
+			return;
+		}
+		memcpy(it->rep.proof, r->proof, r->proof_len);
+		it->rep.proof_len = r->proof_len;
+	}
 	store_enqueue(s, it);
 }
 
@@ -439,17 +457,18 @@ typedef struct store_waiter {
 	pthread_cond_t cv;
 	bool done;
 	hd_err err;
-	store_report *existing;
+	store_report *stored;
 } store_waiter;
 
-static void store_wake(hd_err err, store_report *existing, void *arg)
+static void store_wake(hd_err err, store_report *stored, void *arg)
 {
 	store_waiter *w = arg;
 	pthread_mutex_lock(&w->mu);
 	w->err = err;
-	if (existing != NULL && w->existing != NULL) {
-		*w->existing = *existing;
-		existing->report = NULL; /* taken */
+	if (stored != NULL && w->stored != NULL) {
+		*w->stored = *stored;
+		stored->report = NULL; /* taken */
+		stored->proof = NULL;
 	}
 	w->done = true;
 	pthread_cond_signal(&w->cv);
@@ -468,9 +487,9 @@ static hd_err store_wait(store_waiter *w)
 }
 
 hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
-    store_report *existing)
+    store_report *stored)
 {
-	store_waiter w = {.existing = existing};
+	store_waiter w = {.stored = stored};
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	store_put_report_async(s, r, a, store_wake, &w);

@@ -29,8 +29,8 @@
 
 typedef struct store store;
 
-/* A stored report. In results, report and sig are malloc'd: release with
- * store_report_clear. */
+/* A stored report. In results, report and proof are malloc'd: release
+ * with store_report_clear. */
 typedef struct store_report {
 	char report_id[48];
 	/* The requesting agency: its certificate's whole subject (RFC 2253,
@@ -44,6 +44,11 @@ typedef struct store_report {
 	size_t report_len;
 	uint8_t sig[STORE_SIG_MAX];
 	size_t sig_len;
+	/* What the seal (store_opts.seal) gave the report besides sig: for
+	 * heduid a serialized hedui.v1.ReportProof. NULL/0 for reports
+	 * signed alone (before report groups were sealed). */
+	uint8_t *proof;
+	size_t proof_len;
 	int64_t created_ms;
 	char persons[STORE_PERSONS_MAX]; /* the household's person hashes */
 } store_report;
@@ -87,23 +92,26 @@ bool store_healthy(store *s);
 
 /*
  * The outcome of a put, given to the callback from the writer thread:
- *   HD_OK      committed; *r is the report as given
+ *   HD_OK      committed; stored is the report as committed (sealed: its
+ *              sig and proof are the seal's, store_opts.seal)
  *   HD_EEXIST  the idempotency key (agency, region, request_id) was
- *              already taken; existing holds the stored report (the
- *              callback may take its buffers: they are freed after it
- *              returns unless set to NULL). The audit record is committed.
+ *              already taken; stored is the report stored under it. The
+ *              audit record is committed.
  *   HD_EDB     not committed (store failure); nothing was kept
  *   HD_EUNAVAIL refused because the store is unhealthy or closing
+ * The callback may take stored's buffers (report, proof: set them to
+ * NULL); they are freed after it returns otherwise. stored is NULL for
+ * other outcomes and for audit records alone.
  */
-typedef void (*store_done_fn)(hd_err err, store_report *existing, void *arg);
+typedef void (*store_done_fn)(hd_err err, store_report *stored, void *arg);
 
 /* Enqueues a report and its audit record. The report's buffers are copied.
  * done runs exactly once, possibly before this returns. */
 void store_put_report_async(store *s, const store_report *r,
     const store_audit *a, store_done_fn done, void *arg);
-/* The same, waiting. existing may be NULL. */
+/* The same, waiting; stored (may be NULL) as the callback's. */
 hd_err store_put_report(store *s, const store_report *r, const store_audit *a,
-    store_report *existing);
+    store_report *stored);
 
 /* An audit record alone (a read, a refusal). done may be NULL. */
 void store_append_audit_async(

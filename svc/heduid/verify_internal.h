@@ -1,9 +1,14 @@
 /*
- * What verify_service.c (VerifyHousehold) and verify_report.c (GetReport,
- * the audit trail, stored replies) share.
+ * What the Verifier's files share: verify_service.c (VerifyHousehold),
+ * verify_batch.c (VerifyBatch), verify_household.c (the path of one
+ * household, both use it) and verify_report.c (GetReport, the audit
+ * trail, stored replies).
  */
 #ifndef HEDUI_VERIFY_INTERNAL_H
 #define HEDUI_VERIFY_INTERNAL_H
+
+#include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "agency_auth.h"
 #include "household.h"
@@ -17,20 +22,35 @@
 
 #define VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
 #define GET_REPORT_METHOD "hedui.v1.Verifier/GetReport"
+#define VERIFY_BATCH_METHOD "hedui.v1.Verifier/VerifyBatch"
 #define VERIFY_SERVICE_NAME "hedui.v1.Verifier"
+
+#define VERIFY_STORE_DOWN                                                     \
+	"the report store cannot be written (disk full, I/O error or "        \
+	"read-only); heduid refuses work until it can keep reports again"
 
 struct verify_service {
 	agency_auth *auth;
 	verify_sources *sources;
 	policy_book *book;
 	report_signer *signer;
-	struct verify_pool *requests, *scratch; /* see verify_pool.h */
+	/* Working memory of households (verify_household.c, verify_pool.h):
+	 * their state, the rules' scratch, and the facts, in blocks for
+	 * small households and for the largest. */
+	struct verify_pool *ones, *scratch, *facts_small, *facts_full;
+	struct verify_gate *gate; /* batch households at work at once */
+	int batch_max_households;
 	store *store;
 	verify_refusals *refusals; /* unsigned refusals, in aggregate */
 	rpc_server *srv;
 	uint8_t audit_key[64];
 	size_t audit_key_len;
 };
+
+/* When the sources of a call's households must have answered: the
+ * call's remaining time less a margin (a fifth, within [lo, hi] ms) to
+ * judge, commit and answer in. */
+nng_time verify_sources_deadline(rpc_call *call, uint32_t lo, uint32_t hi);
 
 /* The operator-id metadata as signed and audited: "" when absent, or
  * when it is not one (verify_authenticate refuses those). */
@@ -66,8 +86,13 @@ void verify_persons(const verify_service *vs, const household_norm *norm,
 bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call);
 /* UNAVAILABLE for a store failure of a call under way. */
 void verify_fail_store(rpc_call *call, hd_err err);
+/* The message of that failure. */
+void verify_store_failure(hd_err err, char *out, size_t cap);
 
-/* Answers a stored report as a VerifyHouseholdResponse. */
+/* Answers a report as a VerifyHouseholdResponse (verify_wire.h); check:
+ * first make sure that it decodes (a report read back from the store). */
+void verify_reply_report(rpc_call *call, const store_report *r, bool check);
+/* verify_reply_report with the check. */
 void verify_reply_stored(rpc_call *call, const store_report *r);
 
 /* Appends a, then answers rep (taken) once a is durable, or
@@ -77,6 +102,8 @@ void verify_reply_after_audit(verify_service *vs, rpc_call *call,
 
 /* hedui.v1.Verifier/GetReport. */
 void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg);
+/* hedui.v1.Verifier/VerifyBatch (verify_batch.c). */
+void verify_batch(rpc_call *call, const ProtobufCMessage *msg, void *arg);
 
 /* Opens the store and health wiring; err says why not. */
 hd_err verify_store_open(verify_service *vs, const verify_service_opts *o,

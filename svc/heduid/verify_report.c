@@ -14,10 +14,7 @@
 #include "log_limit.h"
 #include "log_mask.h"
 #include "verify_internal.h"
-
-#define VERIFY_STORE_DOWN                                                     \
-	"the report store cannot be written (disk full, I/O error or "        \
-	"read-only); heduid refuses work until it can keep reports again"
+#include "verify_wire.h"
 
 store_audit verify_audit_of(rpc_call *call, const char *agency,
     const char *case_id, const char *report_id, const char *persons,
@@ -89,34 +86,52 @@ bool verify_refuse_if_unhealthy(verify_service *vs, rpc_call *call)
 	return true;
 }
 
-void verify_fail_store(rpc_call *call, hd_err err)
+void verify_store_failure(hd_err err, char *out, size_t cap)
 {
-	rpc_call_fail(call, RPC_UNAVAILABLE,
+	snprintf(out, cap,
 	    "the report could not be stored durably (%s); nothing was "
 	    "kept and heduid refuses work until its store can write again",
 	    hd_strerror(err));
 }
 
-void verify_reply_stored(rpc_call *call, const store_report *r)
+void verify_fail_store(rpc_call *call, hd_err err)
 {
-	Hedui__V1__VerifyHouseholdResponse resp =
-	    HEDUI__V1__VERIFY_HOUSEHOLD_RESPONSE__INIT;
-	Hedui__V1__Verdict *v =
-	    hedui__v1__verdict__unpack(NULL, r->report_len, r->report);
-	if (v == NULL) {
-		log_error("report.corrupt", "report_id=%s", r->report_id);
-		rpc_call_fail(call, RPC_DATA_LOSS,
-		    "stored report %s does not decode", r->report_id);
+	char msg[256];
+	verify_store_failure(err, msg, sizeof msg);
+	rpc_call_fail(call, RPC_UNAVAILABLE, "%s", msg);
+}
+
+void verify_reply_report(rpc_call *call, const store_report *r, bool check)
+{
+	/* A report read back from the store is checked to decode before it
+	 * goes out as the response's verdict; one just made is known to. */
+	if (check) {
+		Hedui__V1__Verdict *v =
+		    hedui__v1__verdict__unpack(NULL, r->report_len, r->report);
+		if (v == NULL) {
+			log_error(
+			    "report.corrupt", "report_id=%s", r->report_id);
+			rpc_call_fail(call, RPC_DATA_LOSS,
+			    "stored report %s does not decode", r->report_id);
+			return;
+		}
+		hedui__v1__verdict__free_unpacked(v, NULL);
+	}
+	verify_wire_report w = verify_wire_of(r);
+	size_t len = verify_wire_response_size(&w, true);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	if (buf == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
-	resp.verdict = v;
-	resp.report.data = r->report;
-	resp.report.len = r->report_len;
-	resp.signature.data = (uint8_t *)r->sig;
-	resp.signature.len = r->sig_len;
-	resp.signature_alg = REPORT_SIG_ALG;
-	rpc_call_reply(call, &resp.base);
-	hedui__v1__verdict__free_unpacked(v, NULL);
+	len = verify_wire_response_put(buf, &w, true);
+	rpc_call_reply_raw(call, buf, len);
+	free(buf);
+}
+
+void verify_reply_stored(rpc_call *call, const store_report *r)
+{
+	verify_reply_report(call, r, true);
 }
 
 /* A read waits for its audit record: no report leaves before its reading

@@ -1,7 +1,8 @@
 /*
  * verify_service: hedui.v1.Verifier. Validates and authenticates a
- * household request, fans out to the sources, applies the region's rules
- * and answers a signed verdict.
+ * household request (VerifyHousehold) or a batch of them (VerifyBatch),
+ * fans out to the sources, applies the region's rules and answers signed
+ * verdicts, each committed to the store first; GetReport reads them back.
  */
 #ifndef HEDUI_VERIFY_SERVICE_H
 #define HEDUI_VERIFY_SERVICE_H
@@ -30,7 +31,16 @@ typedef struct verify_service_opts {
 	                       */
 	uint32_t refusal_summary_ms; /* unsigned refusals recorded in
 	                                aggregate this often; 0: 60000 */
+	/* VerifyBatch: households in one batch at most (0: the default),
+	 * and batch households being worked on at once over all batches
+	 * (0: the default; verify_gate.h). */
+	int batch_max_households;
+	int batch_inflight_households;
 } verify_service_opts;
+
+#define VERIFY_BATCH_DEFAULT_HOUSEHOLDS 256
+#define VERIFY_BATCH_LIMIT_HOUSEHOLDS 4096 /* the most one may configure */
+#define VERIFY_BATCH_DEFAULT_INFLIGHT 256
 
 verify_service *verify_service_alloc(
     const verify_service_opts *opts, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 #include "tverify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
@@ -30,6 +31,58 @@ rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
 	agency_auth_release(&auth);
 	if (resp != NULL)
 		*resp = (Hedui__V1__VerifyHouseholdResponse *)out;
+	else if (out != NULL)
+		protobuf_c_message_free_unpacked(out, NULL);
+	return code;
+}
+
+uint8_t *tverify_batch_pack(const uint8_t *const *households,
+    const size_t *lens, size_t n, size_t *len)
+{
+	Hedui__V1__HouseholdBatch b = HEDUI__V1__HOUSEHOLD_BATCH__INIT;
+	ProtobufCBinaryData *hh = calloc(n > 0 ? n : 1, sizeof *hh);
+	if (hh == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		hh[i].data = (uint8_t *)households[i];
+		hh[i].len = lens[i];
+	}
+	b.households = hh;
+	b.n_households = n;
+	*len = hedui__v1__household_batch__get_packed_size(&b);
+	uint8_t *out = malloc(*len > 0 ? *len : 1);
+	if (out != NULL)
+		hedui__v1__household_batch__pack(&b, out);
+	free(hh);
+	return out;
+}
+
+rpc_code tverify_batch_signed(rpc_client *c, agency_signer *s,
+    const uint8_t *batch, size_t len, const rpc_call_opts *o,
+    Hedui__V1__VerifyBatchResponse **resp, rpc_status *st)
+{
+	if (resp != NULL)
+		*resp = NULL;
+	Hedui__V1__AgencyAuth auth;
+	const char *op = "";
+	for (size_t i = 0; i < o->metadata_count; i++)
+		if (strcmp(o->metadata[i].key, "operator-id") == 0)
+			op = o->metadata[i].value;
+	if (o->request_id == NULL ||
+	    agency_signer_sign(s, TVERIFY_BATCH_METHOD, o->request_id, op,
+	        batch, len, agency_sig_now_ms(), &auth) != HD_OK)
+		return RPC_INTERNAL;
+	Hedui__V1__VerifyBatchRequest req =
+	    HEDUI__V1__VERIFY_BATCH_REQUEST__INIT;
+	req.batch.data = (uint8_t *)batch;
+	req.batch.len = len;
+	req.auth = &auth;
+	ProtobufCMessage *out = NULL;
+	rpc_code code = rpc_client_call(c, TVERIFY_BATCH_METHOD, &req.base,
+	    &hedui__v1__verify_batch_response__descriptor, &out, o, st);
+	agency_auth_release(&auth);
+	if (resp != NULL)
+		*resp = (Hedui__V1__VerifyBatchResponse *)out;
 	else if (out != NULL)
 		protobuf_c_message_free_unpacked(out, NULL);
 	return code;

@@ -29,6 +29,23 @@ rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
     size_t len, const rpc_call_opts *o,
     Hedui__V1__VerifyHouseholdResponse **resp, rpc_status *st);
 
+#define TVERIFY_BATCH_METHOD "hedui.v1.Verifier/VerifyBatch"
+
+/* A serialized HouseholdBatch of n packed households (malloc'd). */
+uint8_t *tverify_batch_pack(const uint8_t *const *households,
+    const size_t *lens, size_t n, size_t *len);
+
+/*
+ * VerifyBatch: signs batch (a packed HouseholdBatch) as s under
+ * o->request_id (required), with the operator-id of o's metadata, and
+ * calls. On RPC_OK *resp is the response (free with
+ * protobuf_c_message_free_unpacked). A signing failure is RPC_INTERNAL
+ * without a call.
+ */
+rpc_code tverify_batch_signed(rpc_client *c, agency_signer *s,
+    const uint8_t *batch, size_t len, const rpc_call_opts *o,
+    Hedui__V1__VerifyBatchResponse **resp, rpc_status *st);
+
 /* Three sources (bank, tax, property), heduid and a client of it. */
 typedef struct tstack {
 	tproc *src[3];
