@@ -74,7 +74,9 @@ int cmd_monitor(cli_ctx *ctx)
 	    .progress_s = 10};
 	char dir[4096] = "";
 	int c;
-	optind = 1;
+	/* 0, not 1: glibc then forgets the "+" (stop at the first
+	 * argument) of the global options' parse, and permutes. */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(ctx->argc, ctx->argv, "h", longopts, NULL)) !=
 	       -1) {

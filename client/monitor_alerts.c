@@ -1,8 +1,11 @@
 /* monitor_alerts: alerts.csv and alerts.jsonl, grouped by county. */
 #include "monitor_alerts.h"
 
+#include "monitor_sort.h"
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,8 @@ static int ma_cmp(const char *a, const char *b)
 		return (a[0] == '\0') - (b[0] == '\0');
 	return strcmp(a, b);
 }
+
+size_t mon_alerts_sort_budget = MON_SORT_BUDGET;
 
 hd_err mon_tally_add(mon_tally *t, const char *county, mon_class c)
 {
@@ -206,6 +211,7 @@ void mon_alerts_csv_row(FILE *f, const mon_record *r)
 
 typedef struct ma_spool {
 	char dir[4096];
+	size_t sort_budget;
 	struct {
 		char code[7];
 		FILE *f;
@@ -254,24 +260,32 @@ static bool ma_spool_close(ma_spool *s)
 	return ok;
 }
 
-/* Empties and removes the spool directory (only our own files are in
- * it). */
-static void ma_spool_remove(const ma_spool *s)
+/* Empties and removes a directory of our own files (and its "runs"
+ * directory of sorted runs, when a crash left one). */
+static void ma_remove_dir(const char *dir)
 {
-	DIR *d = opendir(s->dir);
+	DIR *d = opendir(dir);
 	if (d != NULL) {
 		struct dirent *e;
 		char path[4400];
 		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
 				continue;
-			snprintf(
-			    path, sizeof path, "%s/%s", s->dir, e->d_name);
-			unlink(path);
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			if (strcmp(e->d_name, "runs") == 0)
+				ma_remove_dir(path);
+			else
+				unlink(path);
 		}
 		closedir(d);
 	}
-	rmdir(s->dir);
+	rmdir(dir);
+}
+
+static void ma_spool_remove(const ma_spool *s)
+{
+	ma_remove_dir(s->dir);
 }
 
 /* Pass 1: the results into the tally and the spool. */
@@ -321,14 +335,33 @@ static hd_err ma_scan(
 	return e;
 }
 
-/* Pass 2: each county's spool, in order, into both files. */
+typedef struct ma_out {
+	FILE *csv, *jsonl;
+} ma_out;
+
+static hd_err ma_emit(const char *line, size_t len, void *arg)
+{
+	ma_out *o = arg;
+	mon_record r;
+	if (mon_record_parse(line, len - 1, &r) != HD_OK)
+		return HD_EINTERNAL;
+	fwrite(line, 1, len, o->jsonl);
+	mon_alerts_csv_row(o->csv, &r);
+	return HD_OK;
+}
+
+/* Pass 2: each county's spool, in county order and within it in roster
+ * order, into both files. */
 static hd_err ma_join(const ma_spool *s, const mon_tally *t, FILE *csv,
     FILE *jsonl, char *err, size_t errlen)
 {
-	char *line = malloc(MA_LINE_MAX + 2);
-	if (line == NULL)
-		return ma_fail(err, errlen, HD_ENOMEM, "out of memory");
 	hd_err e = HD_OK;
+	ma_out o = {csv, jsonl};
+	char runs[4200];
+	snprintf(runs, sizeof runs, "%s/runs", s->dir);
+	if (mkdir(runs, 0700) != 0)
+		return ma_fail(err, errlen, HD_EIO, "cannot create %s: %s",
+		    runs, strerror(errno));
 	mon_alerts_csv_header(csv);
 	for (size_t i = 0; i < t->n && e == HD_OK; i++) {
 		uint64_t alerts = 0;
@@ -339,29 +372,26 @@ static hd_err ma_join(const ma_spool *s, const mon_tally *t, FILE *csv,
 			continue;
 		char path[4200];
 		ma_spool_path(s, t->counties[i].code, path, sizeof path);
-		FILE *in = fopen(path, "rb");
-		if (in == NULL) {
-			e = ma_fail(err, errlen, HD_EIO,
-			    "cannot read the alerts spool: %s",
-			    strerror(errno));
-			break;
-		}
-		while (fgets(line, MA_LINE_MAX + 2, in) != NULL) {
-			mon_record r;
-			size_t n = strlen(line);
-			if (n == 0 || line[n - 1] != '\n' ||
-			    mon_record_parse(line, n - 1, &r) != HD_OK) {
-				e = ma_fail(err, errlen, HD_EINTERNAL,
-				    "the alerts spool is damaged");
-				break;
-			}
-			fwrite(line, 1, n, jsonl);
-			mon_alerts_csv_row(csv, &r);
-		}
-		fclose(in);
+		e = mon_sort_lines(path, runs, s->sort_budget, ma_emit, &o);
+		if (e != HD_OK)
+			ma_fail(err, errlen, e, "cannot sort the alerts: %s",
+			    hd_strerror(e));
 	}
-	free(line);
+	rmdir(runs);
 	return e;
+}
+
+/* The officer's working documents name households: 0600, like the
+ * results. */
+static FILE *ma_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "wb");
+	if (f == NULL)
+		close(fd);
+	return f;
 }
 
 static hd_err ma_finish(FILE *f, const char *tmp, const char *final, hd_err e)
@@ -381,6 +411,7 @@ hd_err mon_alerts_write(const char *results_path, const char *dir,
 	ma_spool s;
 	memset(&s, 0, sizeof s);
 	snprintf(s.dir, sizeof s.dir, "%s/.alerts-spool", dir);
+	s.sort_budget = mon_alerts_sort_budget;
 	ma_spool_remove(&s); /* a spool left by a crash */
 	if (mkdir(s.dir, 0700) != 0)
 		return ma_fail(err, errlen, HD_EIO, "cannot create %s: %s",
@@ -403,8 +434,8 @@ hd_err mon_alerts_write(const char *results_path, const char *dir,
 	snprintf(csv_tmp, sizeof csv_tmp, "%s/.alerts.csv.tmp", dir);
 	snprintf(js, sizeof js, "%s/alerts.jsonl", dir);
 	snprintf(js_tmp, sizeof js_tmp, "%s/.alerts.jsonl.tmp", dir);
-	FILE *fc = fopen(csv_tmp, "wb");
-	FILE *fj = fopen(js_tmp, "wb");
+	FILE *fc = ma_create(csv_tmp);
+	FILE *fj = ma_create(js_tmp);
 	if (fc == NULL || fj == NULL)
 		e = ma_fail(err, errlen, HD_EIO, "cannot write the alerts: %s",
 		    strerror(errno));

@@ -1,7 +1,8 @@
 /*
  * monitor_alerts: the alerts (预警) of a finished run, from its results
  * file: only the households that need an officer, grouped by county
- * (region code, ascending; within a county, in roster order), as
+ * (region code, ascending; within a county, in roster order whatever
+ * order they were checked in), as
  *
  *   alerts.csv    UTF-8 with a byte-order mark, CRLF, RFC 4180 quoting,
  *                 Chinese headers with English in parentheses: Excel and
@@ -9,8 +10,9 @@
  *   alerts.jsonl  the results file's records of those households.
  *
  * Streaming: one pass over the results spools each county's alerts into
- * a file of its own, then the counties are joined in order. Memory is a
- * row of counts per county, whatever the roster's length.
+ * a file of its own, then the counties are joined in order, each sorted
+ * by roster line in bounded memory (monitor_sort.h). Memory is a row of
+ * counts per county and the sort's budget, whatever the roster's length.
  */
 #ifndef HEDUI_MONITOR_ALERTS_H
 #define HEDUI_MONITOR_ALERTS_H
@@ -38,6 +40,10 @@ typedef struct mon_tally {
 
 hd_err mon_tally_add(mon_tally *t, const char *county, mon_class c);
 void mon_tally_free(mon_tally *t);
+
+/* Memory for sorting a county's alerts (MON_SORT_BUDGET; tests make it
+ * small to exercise the merge). */
+extern size_t mon_alerts_sort_budget;
 
 /* Reads the results file, fills *tally, writes DIR/alerts.csv and
  * DIR/alerts.jsonl (each through a temporary file and a rename). */
