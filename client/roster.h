@@ -36,7 +36,8 @@ typedef struct roster_enrollment {
 
 typedef struct roster_entry {
 	/* As it will be sent: program the enrollment's, currently_enrolled
-	 * true, as_of the line's or the run's, request_id still empty. */
+	 * roster_dibao_paid, as_of the line's or the run's, request_id still
+	 * empty. */
 	Hedui__V1__Household *household;
 	roster_enrollment enrollment;
 } roster_entry;
@@ -49,6 +50,15 @@ typedef struct roster_entry {
 hd_err roster_parse_line(const char *text, size_t len, idnum_date as_of,
     roster_entry *out, char *err, size_t errlen);
 void roster_entry_clear(roster_entry *e);
+
+/*
+ * Whether the household is paid dibao as a whole (program dibao, category
+ * dibao or gradual_exit): what "currently_enrolled" means to the rules,
+ * whose 渐退 (gradual exit) is for such households only. A single_person
+ * household (paid for some members, its per-capita income already at or
+ * over the standard) would otherwise always re-check as gradual_exit.
+ */
+bool roster_dibao_paid(const roster_enrollment *e);
 
 /* Whether category is one the program can pay (POLICY.md's programs). */
 bool roster_category_fits(const char *program, const char *category);

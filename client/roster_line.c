@@ -68,6 +68,13 @@ bool roster_category_fits(const char *program, const char *category)
 	return false;
 }
 
+bool roster_dibao_paid(const roster_enrollment *e)
+{
+	return strcmp(e->program, "dibao") == 0 &&
+	       (strcmp(e->category, "dibao") == 0 ||
+	           strcmp(e->category, "gradual_exit") == 0);
+}
+
 /* "enrollment": {"program", "category", "monthly_benefit_fen", "since"},
  * all four required, nothing else. */
 static hd_err rl_enrollment(json_t *o, idnum_date as_of, roster_enrollment *e,
@@ -166,10 +173,13 @@ static hd_err rl_household_rules(
 		    "request_id must not be given: the monitor makes it "
 		    "from the run id and the line");
 	v = json_object_get(root, "currently_enrolled");
-	if (v != NULL && !json_is_true(v))
+	if (v != NULL &&
+	    (!json_is_boolean(v) || json_is_true(v) != roster_dibao_paid(e)))
 		return rl_fail(err, errlen,
-		    "currently_enrolled must be true or absent: a roster "
-		    "lists the enrolled");
+		    "currently_enrolled must be absent or %s: it follows "
+		    "from the enrollment (true only for a household paid "
+		    "dibao as a whole, whom 渐退 concerns)",
+		    roster_dibao_paid(e) ? "true" : "false");
 	v = json_object_get(root, "program");
 	if (v != NULL && json_is_string(v) &&
 	    strcmp(json_string_value(v), e->program) != 0)
@@ -221,7 +231,7 @@ hd_err roster_parse_line(const char *text, size_t len, idnum_date as_of,
 		goto fail;
 	}
 	Hedui__V1__Household *h = out->household;
-	h->currently_enrolled = true;
+	h->currently_enrolled = roster_dibao_paid(&out->enrollment);
 	e = rl_set(&h->program, out->enrollment.program);
 	if (e == HD_OK && h->as_of[0] == '\0') {
 		char d[11];

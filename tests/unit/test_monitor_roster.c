@@ -59,12 +59,13 @@ static void good_line(void **state)
 	assert_int_equal(
 	    parse(LINE("\"program\":\"tekun\",\"as_of\":"
 	               "\"2026-10-15\",\"currently_enrolled\":"
-	               "true,",
+	               "false,",
 	              ENROLL("tekun", "tekun", "0", "2026-10-15")),
 	        &e, err, sizeof err),
 	    HD_OK);
 	assert_string_equal(e.household->as_of, "2026-10-15");
 	assert_string_equal(e.household->program, "tekun");
+	assert_false(e.household->currently_enrolled); /* not dibao */
 	roster_entry_clear(&e);
 }
 
@@ -124,7 +125,10 @@ static void bad_lines(void **state)
 	    {LINE("\"request_id\":\"r1\",", GOOD_ENROLL),
 	        "request_id must not be given"},
 	    {LINE("\"currently_enrolled\":false,", GOOD_ENROLL),
-	        "currently_enrolled must be true or absent"},
+	        "currently_enrolled must be absent or true"},
+	    {LINE("\"currently_enrolled\":true,",
+	         ENROLL("dibao", "single_person", "1", "2024-01-01")),
+	        "currently_enrolled must be absent or false"},
 	    {LINE("\"program\":\"tekun\",", GOOD_ENROLL),
 	        "program differs from enrollment.program"},
 	    {LINE("\"sever_disability\":true,", GOOD_ENROLL),
