@@ -803,8 +803,8 @@ static int mr_prepare(mr_run *R)
 		    (unsigned long long)R->hdr.households);
 	else
 		fprintf(stderr,
-		    "hedui: monitor: run %s: %llu households, as of "
-		    "%04d-%02d-%02d\n",
+		    "hedui: monitor: run %s: %llu households (as_of, where "
+		    "a line has none: %04d-%02d-%02d)\n",
 		    R->hdr.run_id, (unsigned long long)R->hdr.households,
 		    R->hdr.as_of / 10000, R->hdr.as_of / 100 % 100,
 		    R->hdr.as_of % 100);
