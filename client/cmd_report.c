@@ -5,7 +5,8 @@
  * report's signature offline.
  *
  * A saved report is a serialized hedui.v1.VerifyHouseholdResponse holding
- * report (the exact signed bytes), signature and signature_alg.
+ * report (the exact signed bytes), signature, signature_alg and, for a
+ * report signed in a group, its proof (docs/REPORT-FORMAT.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ static int report_save(
 	out.report = r->report;
 	out.signature = r->signature;
 	out.signature_alg = r->signature_alg;
+	out.proof = r->proof;
 	size_t len =
 	    hedui__v1__verify_household_response__get_packed_size(&out);
 	uint8_t *buf = malloc(len > 0 ? len : 1);
@@ -66,7 +68,7 @@ static int report_save(
 		return CLI_EXIT_FAILURE;
 	}
 	char id[64], alg[64];
-	printf("report %s saved to %s (%zu bytes signed, %s)\n",
+	printf("report %s saved to %s (%zu bytes of report, %s)\n",
 	    term_text(r->verdict != NULL ? r->verdict->report_id : "?", id,
 	        sizeof id),
 	    path, r->report.len, term_text(r->signature_alg, alg, sizeof alg));
@@ -199,7 +201,8 @@ static int report_verify(cli_ctx *ctx)
 		    file);
 		goto out;
 	}
-	if (strcmp(r->signature_alg, REPORT_SIG_ALG) != 0) {
+	if (strcmp(r->signature_alg, REPORT_SIG_ALG) != 0 &&
+	    strcmp(r->signature_alg, REPORT_SIG_ALG_MERKLE) != 0) {
 		char alg[64];
 		fprintf(stderr,
 		    "hedui: %s: FAILED: unknown signature "
@@ -207,9 +210,15 @@ static int report_verify(cli_ctx *ctx)
 		    file, term_text(r->signature_alg, alg, sizeof alg));
 		goto out;
 	}
-	if (report_sig_verify(cert, ca, r->report.data, r->report.len,
-	        r->signature.data, r->signature.len, err,
-	        sizeof err) != HD_OK) {
+	/* The certificate first: a bad one is not the report's fault. */
+	report_verifier *rv = report_verifier_load(cert, ca, err, sizeof err);
+	if (rv == NULL) {
+		fprintf(stderr, "hedui: %s: FAILED: %s\n", file, err);
+		goto out;
+	}
+	hd_err e = report_verifier_check(rv, r, err, sizeof err);
+	report_verifier_free(rv);
+	if (e != HD_OK) {
 		fprintf(stderr, "hedui: %s: FAILED: %s\n", file, err);
 		goto out;
 	}
@@ -231,13 +240,18 @@ static int report_verify(cli_ctx *ctx)
 	}
 	char t[6][96];
 	printf("OK: report %s (agency %s, region %s, case %s, %s: %s) is "
-	       "signed by %s\n",
+	       "signed by %s",
 	    term_text(v->report_id, t[0], sizeof t[0]),
 	    term_text(v->agency, t[1], sizeof t[1]),
 	    term_text(v->region_code, t[2], sizeof t[2]),
 	    term_text(v->case_id, t[3], sizeof t[3]),
 	    term_text(v->program, t[4], sizeof t[4]),
 	    term_text(v->conclusion, t[5], sizeof t[5]), cert);
+	if (r->proof != NULL)
+		printf(", report %llu of %llu in its signed group",
+		    (unsigned long long)r->proof->leaf_index + 1,
+		    (unsigned long long)r->proof->tree_size);
+	printf("\n");
 	rc = CLI_EXIT_OK;
 out:
 	if (v != NULL)

@@ -29,6 +29,16 @@ static const EVP_MD *sig_sha256_md(void)
 	return sig_md_sha256 != NULL ? sig_md_sha256 : EVP_sha256();
 }
 
+EVP_MD_CTX *sig_ctx_sha256_ctx(void)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (md != NULL && EVP_DigestInit_ex(md, sig_sha256_md(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return md;
+}
+
 void sig_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	EVP_Digest(data, len, out, NULL, sig_sha256_md(), NULL);

@@ -42,6 +42,10 @@ bool sig_ctx_verify(sig_ctx *s, const uint8_t *data, size_t len,
  * caller frees it with EVP_MD_CTX_free. NULL when out of memory. */
 EVP_MD_CTX *sig_ctx_dup(const sig_ctx *s);
 
+/* A SHA-256 context ready for EVP_DigestUpdate (the digest fetched
+ * once); free with EVP_MD_CTX_free. NULL when out of memory. */
+EVP_MD_CTX *sig_ctx_sha256_ctx(void);
+
 /* SHA-256 of data through a digest fetched once. */
 void sig_sha256(const void *data, size_t len, unsigned char out[32]);
 

@@ -22,6 +22,12 @@
 typedef struct store_item {
 	struct store_item *next;
 	bool has_report;
+	/* The writer's, per group: the report is to be inserted; or it has
+	 * the key of an earlier item of the group (dup_of), whose report it
+	 * then gets once sealed; key hashes the idempotency key. */
+	bool insert;
+	struct store_item *dup_of;
+	uint64_t key;
 	store_report rep;
 	store_audit audit;
 	char *strs[8]; /* the audit's copied strings */
@@ -42,6 +48,11 @@ struct store {
 	int max_batch;
 	void (*health_cb)(bool, void *);
 	void *health_arg;
+	hd_err (*seal)(store_report *const *, size_t, void *);
+	void *seal_arg;
+	store_report **sealing;   /* the writer's: max_batch entries */
+	struct store_item **keys; /* the writer's: a group's new keys */
+	size_t nkeys;             /* a power of two >= 2 max_batch */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -112,6 +123,97 @@ static void store_set_health(store *s, bool healthy)
 		s->health_cb(healthy, s->health_arg);
 }
 
+/* FNV-1a over the idempotency key, to find two items of a group with
+ * the same key without comparing every pair of strings. */
+static uint64_t store_key_hash(const store_report *r)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[3] = {r->agency, r->region, r->request_id};
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p != '\0'; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+		h = (h ^ 0xff) * 0x100000001b3ULL; /* a separator */
+	}
+	return h;
+}
+
+static bool store_same_key(const store_report *a, const store_report *b)
+{
+	return strcmp(a->agency, b->agency) == 0 &&
+	       strcmp(a->region, b->region) == 0 &&
+	       strcmp(a->request_id, b->request_id) == 0;
+}
+
+/* A copy of src's buffers into dst (an in-group duplicate's existing). */
+static hd_err store_report_copy(store_report *dst, const store_report *src)
+{
+	*dst = *src;
+	dst->report = malloc(src->report_len > 0 ? src->report_len : 1);
+	dst->proof = src->proof_len > 0 ? malloc(src->proof_len) : NULL;
+	if (dst->report == NULL ||
+	    (src->proof_len > 0 && dst->proof == NULL)) {
+		store_report_clear(dst);
+		return HD_ENOMEM;
+	}
+	memcpy(dst->report, src->report, src->report_len);
+	if (src->proof_len > 0)
+		memcpy(dst->proof, src->proof, src->proof_len);
+	return HD_OK;
+}
+
+/* First pass over a group, inside its transaction: which reports are
+ * new, which keys are taken (HD_EEXIST with the stored report) or
+ * repeated within the group; then the seal of the new ones. */
+static hd_err store_prepare_reports(store *s, store_item *batch)
+{
+	const store_backend_ops *o = s->ops;
+	size_t n = 0;
+	hd_err e = HD_OK;
+	memset(s->keys, 0, s->nkeys * sizeof *s->keys);
+	for (store_item *it = batch; it != NULL; it = it->next) {
+		it->result = HD_OK;
+		if (!it->has_report)
+			continue;
+		e = o->find_by_request(s->wdb, it->rep.agency, it->rep.region,
+		    it->rep.request_id, &it->existing);
+		if (e == HD_OK) {
+			it->result = HD_EEXIST;
+			continue;
+		}
+		if (e != HD_ENOTFOUND)
+			return e;
+		e = HD_OK;
+		it->key = store_key_hash(&it->rep);
+		/* Open addressing over the group's new keys; the table has
+		 * twice as many slots as a group has items. */
+		size_t mask = s->nkeys - 1, slot = (size_t)it->key & mask;
+		for (; s->keys[slot] != NULL; slot = (slot + 1) & mask) {
+			store_item *p = s->keys[slot];
+			if (p->key == it->key &&
+			    store_same_key(&p->rep, &it->rep)) {
+				it->dup_of = p;
+				break;
+			}
+		}
+		if (it->dup_of != NULL) {
+			it->result = HD_EEXIST;
+			continue;
+		}
+		s->keys[slot] = it;
+		it->insert = true;
+		s->sealing[n++] = &it->rep;
+	}
+	if (n > 0 && s->seal != NULL &&
+	    (e = s->seal(s->sealing, n, s->seal_arg)) != HD_OK)
+		return e;
+	/* A repeated key gets the report sealed for the first. */
+	for (store_item *it = batch; it != NULL; it = it->next)
+		if (it->dup_of != NULL && (e = store_report_copy(&it->existing,
+		                               &it->dup_of->rep)) != HD_OK)
+			return e;
+	return HD_OK;
+}
+
 /* Writes one batch in one transaction; sets every item's result. */
 static void store_write_batch(store *s, store_item *batch, int n)
 {
@@ -133,21 +235,15 @@ static void store_write_batch(store *s, store_item *batch, int n)
 	}
 	if ((e = o->begin(s->wdb)) != HD_OK)
 		goto out;
+	e = store_prepare_reports(s, batch);
 	for (store_item *it = batch; it != NULL && e == HD_OK; it = it->next) {
 		store_audit a = it->audit;
-		it->result = HD_OK;
-		if (it->has_report) {
-			e = o->find_by_request(s->wdb, it->rep.agency,
-			    it->rep.region, it->rep.request_id, &it->existing);
-			if (e == HD_OK) {
-				it->result = HD_EEXIST;
-				a.report_id = it->existing.report_id;
-			} else if (e == HD_ENOTFOUND) {
-				e = o->insert_report(s->wdb, &it->rep);
-			}
-			if (e != HD_OK)
-				break;
-		}
+		if (it->insert)
+			e = o->insert_report(s->wdb, &it->rep);
+		if (e != HD_OK)
+			break;
+		if (it->result == HD_EEXIST)
+			a.report_id = it->existing.report_id;
 		audit_record r = {
 		    .seq = ++seq,
 		    .time_ms = a.time_ms,
@@ -190,13 +286,14 @@ out:
 	if (e == HD_OK) {
 		s->last_seq = seq;
 		memcpy(s->last_hash, hash, sizeof hash);
-	} else {
-		log_error("store.commit", "items=%d error=\"%s\"", n,
-		    hd_strerror(e));
-		for (store_item *it = batch; it != NULL; it = it->next)
-			it->result = HD_EDB;
-		store_set_health(s, false);
+		return;
 	}
+	log_error("store.commit", "items=%d error=\"%s\"", n, hd_strerror(e));
+	for (store_item *it = batch; it != NULL; it = it->next)
+		it->result = e == HD_ECRYPTO ? HD_ECRYPTO : HD_EDB;
+	/* A seal that could not sign says nothing about the disk. */
+	if (e != HD_ECRYPTO)
+		store_set_health(s, false);
 }
 
 /* Whether the store can write again; reloads the chain's head since a
@@ -292,6 +389,16 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	s->max_batch = o->max_batch > 0 ? o->max_batch : 512;
 	s->health_cb = o->health_cb;
 	s->health_arg = o->health_arg;
+	s->seal = o->seal;
+	s->seal_arg = o->seal_arg;
+	for (s->nkeys = 2; s->nkeys < 2 * (size_t)s->max_batch; s->nkeys *= 2)
+		;
+	if ((s->sealing = calloc((size_t)s->max_batch, sizeof *s->sealing)) ==
+	        NULL ||
+	    (s->keys = calloc(s->nkeys, sizeof *s->keys)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (o->audit_key_len == 0 || o->audit_key_len > sizeof s->key) {
 		snprintf(err, errlen, "the audit key must be 1 to %zu bytes",
 		    sizeof s->key);
@@ -343,6 +450,8 @@ void store_close(store *s)
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->mu);
+	free(s->sealing);
+	free(s->keys);
 	free(s);
 }
 

@@ -5,8 +5,10 @@
  * requests enqueue their report and audit record, the writer takes
  * everything queued, writes it in one transaction, syncs once and then
  * answers each waiter. Durability then costs one fsync per batch, not per
- * request. A failed commit marks the store unhealthy; queued work is then
- * refused until a probe (once a second) manages to write again.
+ * request. Before inserting a group's new reports the writer hands them
+ * to the seal (store_opts.seal), which may sign them together. A failed commit
+ * marks the store unhealthy; queued work is then refused until a probe (once a
+ * second) manages to write again.
  *
  * The backend (SQLite by default) sits behind store_backend_ops.
  */
@@ -82,6 +84,17 @@ typedef struct store_opts {
 	/* Called from the writer thread when health changes. */
 	void (*health_cb)(bool healthy, void *arg);
 	void *health_arg;
+	/* The seal of a group (NULL: none; reports keep the sig they were
+	 * given): called by the writer thread, inside the group's
+	 * transaction, with the n >= 1 reports of the group that are about
+	 * to be inserted (none of them already stored, no two with one
+	 * idempotency key), in order. It sets each report's sig and proof
+	 * (proof malloc'd; the store frees it). An error fails the group
+	 * like a failed commit, without making the store unhealthy. The
+	 * store knows nothing of what a seal is: heduid signs the group's
+	 * hash tree (report_sig.h). */
+	hd_err (*seal)(store_report *const *reports, size_t n, void *arg);
+	void *seal_arg;
 } store_opts;
 
 store *store_open(const store_opts *o, char *err, size_t errlen);

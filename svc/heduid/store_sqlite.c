@@ -34,8 +34,8 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_PUT_REPORT] =
         "INSERT INTO report(report_id, agency, region, request_id,"
-        " household_hash, report, signature, created_ms, persons)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        " household_hash, report, signature, created_ms, persons, proof)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [SQ_PUT_AUDIT] =
         "INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
         " method, report_id, persons, outcome, prev_hash, hash, count,"
@@ -44,11 +44,11 @@ static const char *const sq_sql[SQ_COUNT] = {
         " ?14)",
     [SQ_GET_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons FROM report WHERE report_id "
-        "= ?1",
+        " report, signature, created_ms, persons, proof FROM report"
+        " WHERE report_id = ?1",
     [SQ_FIND_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons FROM report"
+        " report, signature, created_ms, persons, proof FROM report"
         " WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     /* Parenthesised: clang takes a split literal here for a missing comma. */
@@ -64,7 +64,7 @@ static const char sq_schema[] =
     " agency TEXT NOT NULL, region TEXT NOT NULL, request_id TEXT NOT NULL,"
     " household_hash BLOB NOT NULL, report BLOB NOT NULL,"
     " signature BLOB NOT NULL, created_ms INTEGER NOT NULL,"
-    " persons TEXT NOT NULL,"
+    " persons TEXT NOT NULL, proof BLOB,"
     " UNIQUE(agency, region, request_id));"
     "CREATE TABLE IF NOT EXISTS audit("
     " seq INTEGER PRIMARY KEY NOT NULL, time_ms INTEGER NOT NULL,"
@@ -74,7 +74,7 @@ static const char sq_schema[] =
     " outcome INTEGER NOT NULL, prev_hash BLOB NOT NULL,"
     " hash BLOB NOT NULL, count INTEGER NOT NULL DEFAULT 1,"
     " peer TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '');"
-    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '2');";
+    "INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '3');";
 
 /* Schema 1 (before refusal summaries) to 2: three columns whose defaults
  * are what every old record means, in one transaction. */
@@ -86,7 +86,16 @@ static const char sq_migrate_2[] =
     "UPDATE meta SET value = '2' WHERE key = 'schema';"
     "COMMIT;";
 
-/* Whether the audit table has the column (an older store may not). */
+/* Schema 2 to 3 (reports sealed in groups): each report's proof, a
+ * serialized hedui.v1.ReportProof; NULL for the reports of before, which
+ * keep their single signature over the report. */
+static const char sq_migrate_3[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE report ADD COLUMN proof BLOB;"
+    "UPDATE meta SET value = '3' WHERE key = 'schema';"
+    "COMMIT;";
+
+/* Whether the table has the column (an older store may not). */
 static bool sq_has_column(sqlite3 *db, const char *table, const char *col)
 {
 	char sql[128];
@@ -156,6 +165,12 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 		if (rc != SQLITE_OK)
 			sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
 	}
+	if (rc == SQLITE_OK && !sq_has_column(d->db, "report", "proof")) {
+		log_info("store.migrate", "path=\"%s\" schema=3", path);
+		rc = sqlite3_exec(d->db, sq_migrate_3, NULL, NULL, &msg);
+		if (rc != SQLITE_OK)
+			sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot set up %s: %s", path,
 		    msg != NULL ? msg : sqlite3_errstr(rc));
@@ -219,6 +234,11 @@ static hd_err sq_insert_report(void *h, const store_report *r)
 	sqlite3_bind_blob(st, 7, r->sig, (int)r->sig_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, r->created_ms);
 	sqlite3_bind_text(st, 9, r->persons, -1, SQLITE_STATIC);
+	if (r->proof_len > 0)
+		sqlite3_bind_blob(
+		    st, 10, r->proof, (int)r->proof_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
 	return sq_step_done(d, SQ_PUT_REPORT, "insert_report");
 }
 
@@ -277,6 +297,15 @@ static hd_err sq_read_report(sqlite3_stmt *st, store_report *out)
 	out->sig_len = (size_t)n;
 	out->created_ms = sqlite3_column_int64(st, 7);
 	sq_text(st, 8, out->persons, sizeof out->persons);
+	n = sqlite3_column_bytes(st, 9);
+	if (n > 0) {
+		if ((out->proof = malloc((size_t)n)) == NULL) {
+			store_report_clear(out);
+			return HD_ENOMEM;
+		}
+		memcpy(out->proof, sqlite3_column_blob(st, 9), (size_t)n);
+		out->proof_len = (size_t)n;
+	}
 	return HD_OK;
 }
 

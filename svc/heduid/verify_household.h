@@ -15,8 +15,9 @@
  *                     another one ALREADY_EXISTS
  *   sources           the fan-out (verify_fanout.h), until the deadline
  *   rules             policy_evaluate, the verdict, the report bytes
- *   store             the report and its audit record committed together
- *                     (the store's writer seals the group: report_sig.h)
+ *   store             the report and its audit record committed together;
+ *                     the store's writer seals the reports of a commit
+ *                     group with one signature (verify_seal, report_sig.h)
  *
  * Every household that got past authentication leaves one audit record,
  * whatever its outcome, as it always did.

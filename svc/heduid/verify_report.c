@@ -273,6 +273,46 @@ static void verify_health_changed(bool healthy, void *arg)
 	rpc_server_set_serving(srv, VERIFY_SERVICE_NAME, healthy);
 }
 
+/* The store's seal of a group: one signature over the hash tree of the
+ * reports committed together, a proof for each (report_sig.h). Runs on
+ * the store's writer thread, once per commit. */
+static hd_err verify_seal(store_report *const *reports, size_t n, void *arg)
+{
+	verify_service *vs = arg;
+	const uint8_t **bytes = calloc(n, sizeof *bytes);
+	size_t *lens = calloc(n, sizeof *lens);
+	uint8_t **proofs = malloc(n * sizeof *proofs);
+	size_t *plens = malloc(n * sizeof *plens);
+	uint8_t sig[REPORT_SIG_MAX];
+	size_t siglen = 0;
+	hd_err e = HD_ENOMEM;
+	if (bytes == NULL || lens == NULL || proofs == NULL || plens == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		bytes[i] = reports[i]->report;
+		lens[i] = reports[i]->report_len;
+	}
+	e = report_signer_seal(
+	    vs->signer, bytes, lens, n, sig, &siglen, proofs, plens);
+	if (e != HD_OK)
+		goto out;
+	_Static_assert(STORE_SIG_MAX >= REPORT_SIG_MAX, "a signature fits");
+	for (size_t i = 0; i < n; i++) {
+		store_report *r = reports[i];
+		memcpy(r->sig, sig, siglen);
+		r->sig_len = siglen;
+		free(r->proof);
+		r->proof = proofs[i];
+		r->proof_len = plens[i];
+	}
+out:
+	free(bytes);
+	free(lens);
+	free(proofs);
+	free(plens);
+	return e;
+}
+
 hd_err verify_store_open(
     verify_service *vs, const verify_service_opts *o, char *err, size_t errlen)
 {
@@ -295,6 +335,8 @@ hd_err verify_store_open(
 	    .probe_ms = o->store_probe_ms,
 	    .health_cb = verify_health_changed,
 	    .health_arg = vs,
+	    .seal = verify_seal,
+	    .seal_arg = vs,
 	};
 	if ((vs->store = store_open(&so, err, errlen)) == NULL)
 		return HD_EDB;

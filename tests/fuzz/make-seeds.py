@@ -26,6 +26,9 @@ GET_REPORT = "hedui.v1.Verifier/GetReport"
 IDS = ["11010519491231002X", "110105195001010012", "110105201001010010"]
 
 pb = hedui_proto.load()
+# HEDUI_SEEDS_ONLY=t1,t2 writes those corpora alone: the others' signed
+# seeds would change with every run (ECDSA signatures are randomised).
+only = [t for t in os.environ.get("HEDUI_SEEDS_ONLY", "").split(",") if t]
 CERT = open(os.path.join(HERE, "pki", "agency-330106.crt"), "rb").read()
 KEY = open(os.path.join(HERE, "pki", "agency-330106.key"), "rb").read()
 corpus = {}
@@ -296,6 +299,76 @@ add("cli_verdict", verdict_response("\x1b]0;title\x07\x1b[2J\r\n",
 add("cli_verdict", verdict_response("330106197803150013 \u5f20\u4e09"))
 add("pb_strcheck", pbsel("VerifyHouseholdResponse", verdict_response()))
 
+# --- batches: HouseholdBatch inside VerifyBatchRequest, signed over it --
+BATCH = "hedui.v1.Verifier/VerifyBatch"
+
+
+def batch_request(households, method=BATCH, signed=True):
+    b = pb.verifier.HouseholdBatch()
+    for h in households:
+        b.households.append(h)
+    body = b.SerializeToString()
+    r = pb.verifier.VerifyBatchRequest(batch=body)
+    if signed:
+        r.auth.CopyFrom(auth(method, body))
+    return r.SerializeToString()
+
+
+def with_rid(hh, rid):
+    h = pb.verifier.Household.FromString(hh)
+    h.request_id = rid
+    return h.SerializeToString()
+
+
+vb = [
+    batch_request([with_rid(household(), "b-1")]),
+    batch_request([with_rid(household(), "b-1"),
+                   with_rid(household("330106", ("330106197803150013",
+                                                 "33010620120509003X")),
+                            "b-2"),
+                   household(),
+                   with_rid(household("110105", ("11010519491231002X",)),
+                            "b-4"),
+                   b"\x0a\x50x",
+                   with_rid(nul_hh, "b-6")]),
+    batch_request([]),
+    batch_request([with_rid(household(), "b-1")], method=VERIFY),
+    batch_request([with_rid(household(), "b-1")], signed=False),
+]
+for p in vb:
+    add("verify_batch", p)
+add("dispatch", envelope(BATCH, vb[1]))
+
+# --- saved reports: a sealed group of three, and one signed alone ------
+SVC_KEY = open(os.path.join(HERE, "pki", "heduid.key"), "rb").read()
+reports = []
+for i in range(3):
+    v = pb.verifier.Verdict(report_id="HD-20270115-00112233445566%02x" % i,
+                            case_id="c-%d" % i, conclusion="meets",
+                            request_id="b-%d" % i, household_size=1)
+    reports.append(v.SerializeToString())
+sig, root, paths = hedui_proto.seal(SVC_KEY, reports)
+for i, rep in enumerate(reports):
+    resp = pb.verifier.VerifyHouseholdResponse(
+        report=rep, signature=sig, signature_alg=hedui_proto.ALG_MERKLE)
+    resp.proof.leaf_index = i
+    resp.proof.tree_size = len(reports)
+    resp.proof.path.extend(paths[i])
+    resp.proof.root = root
+    add("report_proof", resp.SerializeToString())
+
+
+def single_sig(data):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    k = serialization.load_pem_private_key(SVC_KEY, password=None)
+    return k.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+add("report_proof", pb.verifier.VerifyHouseholdResponse(
+    report=reports[0], signature=single_sig(reports[0]),
+    signature_alg=hedui_proto.ALG_SINGLE).SerializeToString())
+
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}
 
@@ -356,6 +429,8 @@ reg("cli_verdict", "c1-csi-in-fields",
     verdict_response("\u009b2J\u009d0;x\u009c", "\u009b31m0106****0013X"))
 
 for target, items in sorted(regress.items()):
+    if only and target not in only:
+        continue
     d = os.path.join(HERE, "regressions", target)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -366,6 +441,8 @@ for target, items in sorted(regress.items()):
 
 out = os.path.join(HERE, "corpus")
 for target, seeds in sorted(corpus.items()):
+    if only and target not in only:
+        continue
     d = os.path.join(out, target)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)

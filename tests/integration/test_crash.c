@@ -34,10 +34,8 @@
 
 typedef struct kept {
 	char report_id[48];
-	uint8_t *report;
-	size_t report_len;
-	uint8_t sig[REPORT_SIG_MAX];
-	size_t sig_len;
+	uint8_t *saved; /* the answer as received, packed */
+	size_t saved_len;
 } kept;
 
 static tproc *heduid, *sources[3];
@@ -100,7 +98,7 @@ static int teardown(void **state)
 		tproc_stop(sources[i]);
 	agency_signer_free(signer);
 	for (int i = 0; i < n_kept; i++)
-		free(verdicts[i].report);
+		free(verdicts[i].saved);
 	return 0;
 }
 
@@ -166,18 +164,17 @@ static void *client_thread(void *arg)
 			continue;
 		}
 		pthread_mutex_lock(&mu);
-		if (n_kept < MAX_KEPT && r->signature.len <= REPORT_SIG_MAX) {
+		if (n_kept < MAX_KEPT) {
 			kept *k = &verdicts[n_kept];
 			snprintf(k->report_id, sizeof k->report_id, "%s",
 			    r->verdict->report_id);
-			k->report = malloc(r->report.len);
-			if (k->report != NULL) {
-				memcpy(
-				    k->report, r->report.data, r->report.len);
-				k->report_len = r->report.len;
-				memcpy(k->sig, r->signature.data,
-				    r->signature.len);
-				k->sig_len = r->signature.len;
+			k->saved_len =
+			    hedui__v1__verify_household_response__get_packed_size(
+			        r);
+			k->saved = malloc(k->saved_len);
+			if (k->saved != NULL) {
+				hedui__v1__verify_household_response__pack(
+				    r, k->saved);
 				n_kept++;
 			}
 		}
@@ -230,17 +227,29 @@ static void check_all(rpc_client *c)
 			    st.message);
 		Hedui__V1__VerifyHouseholdResponse *r =
 		    (Hedui__V1__VerifyHouseholdResponse *)resp;
-		assert_int_equal(r->report.len, k->report_len);
-		assert_memory_equal(r->report.data, k->report, k->report_len);
+		Hedui__V1__VerifyHouseholdResponse *was =
+		    hedui__v1__verify_household_response__unpack(
+		        NULL, k->saved_len, k->saved);
+		assert_non_null(was);
+		/* The same report, signature and proof as answered. */
+		assert_int_equal(r->report.len, was->report.len);
+		assert_memory_equal(
+		    r->report.data, was->report.data, was->report.len);
+		assert_int_equal(r->signature.len, was->signature.len);
+		assert_memory_equal(r->signature.data, was->signature.data,
+		    was->signature.len);
+		assert_non_null(r->proof);
+		assert_non_null(was->proof);
+		assert_int_equal(r->proof->leaf_index, was->proof->leaf_index);
+		assert_int_equal(r->proof->tree_size, was->proof->tree_size);
 		assert_int_equal(
-		    report_sig_verify(crt, NULL, r->report.data, r->report.len,
-		        r->signature.data, r->signature.len, err, sizeof err),
+		    report_sig_verify_response(crt, NULL, r, err, sizeof err),
 		    HD_OK);
 		/* And what the client was given verifies too. */
-		assert_int_equal(
-		    report_sig_verify(crt, NULL, k->report, k->report_len,
-		        k->sig, k->sig_len, err, sizeof err),
+		assert_int_equal(report_sig_verify_response(
+		                     crt, NULL, was, err, sizeof err),
 		    HD_OK);
+		hedui__v1__verify_household_response__free_unpacked(was, NULL);
 		protobuf_c_message_free_unpacked(resp, NULL);
 	}
 }

@@ -323,9 +323,7 @@ static void cross_agency_access(void **state)
 	char err[256], crt[512];
 	snprintf(crt, sizeof crt, "%s/heduid.crt", certs);
 	assert_int_equal(
-	    report_sig_verify(crt, NULL, r->report.data, r->report.len,
-	        r->signature.data, r->signature.len, err, sizeof err),
-	    HD_OK);
+	    report_sig_verify_response(crt, NULL, r, err, sizeof err), HD_OK);
 	resp_free(r);
 	/* Another region. */
 	assert_int_equal(

@@ -329,15 +329,14 @@ static void dibao_meets_with_figures(void **state)
 	/* The signature verifies offline against the service certificate,
 	 * and fails on one changed byte. */
 	char err[200];
-	assert_int_equal(
-	    report_sig_verify(tcert("heduid.crt"), tcert("ca.crt"),
-	        r->report.data, r->report.len, r->signature.data,
-	        r->signature.len, err, sizeof err),
+	assert_string_equal(r->signature_alg, REPORT_SIG_ALG_MERKLE);
+	assert_non_null(r->proof);
+	assert_int_equal(report_sig_verify_response(tcert("heduid.crt"),
+	                     tcert("ca.crt"), r, err, sizeof err),
 	    HD_OK);
 	r->report.data[r->report.len / 2] ^= 0x20;
-	assert_int_equal(report_sig_verify(tcert("heduid.crt"), NULL,
-	                     r->report.data, r->report.len, r->signature.data,
-	                     r->signature.len, err, sizeof err),
+	assert_int_equal(report_sig_verify_response(
+	                     tcert("heduid.crt"), NULL, r, err, sizeof err),
 	    HD_ECRYPTO);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	free(t);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,45 @@ static long long count_sql(const char *store, const char *sql)
 static long long count_reports(const char *store)
 {
 	return count_sql(store, "SELECT count(*) FROM report");
+}
+
+/* Runs the CLI with args; its exit status, its output in log. */
+static int run_cli(const char *const args[], char log[512])
+{
+	char *argv[32];
+	int n = 0;
+	static char bin[512];
+	snprintf(bin, sizeof bin, "%s", tbin("hedui"));
+	argv[n++] = bin;
+	for (int i = 0; args[i] != NULL && n < 31; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	tproc *p = tproc_start("hedui", argv);
+	assert_non_null(p);
+	snprintf(log, 512, "%s", tproc_log(p));
+	tproc_wait(p, 30000);
+	return tproc_stop(p);
+}
+
+/* `hedui report verify` of a report saved as the CLI saves it. */
+static int cli_verify(const Hedui__V1__VerifyHouseholdResponse *r)
+{
+	char path[512], crt[512], ca[512], log[512];
+	snprintf(path, sizeof path, "%s", ttmp("vb-saved.report"));
+	snprintf(crt, sizeof crt, "%s", tcert("heduid.crt"));
+	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	uint8_t buf[16384];
+	size_t len = hedui__v1__verify_household_response__pack(r, buf);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+	const char *args[] = {
+	    "report", "verify", path, "--cert", crt, "--ca", ca, NULL};
+	int rc = run_cli(args, log);
+	assert_true(rc != 0 || tfile_contains(log, "in its signed group"));
+	assert_true(rc == 0 || tfile_contains(log, "FAILED"));
+	return rc;
 }
 
 /* heduid on a given store in front of sources started here. */
@@ -561,14 +601,101 @@ static void full_batch(void **state)
 		tb_add(&b, rid, "330106", who, 3);
 	}
 	Hedui__V1__VerifyBatchResponse *r = batch_ok(s.client, &b, 20000);
+	char err[256];
+	report_verifier *rv = report_verifier_load(
+	    tcert("heduid.crt"), tcert("ca.crt"), err, sizeof err);
+	assert_non_null(rv);
+	uint64_t largest = 0;
 	for (size_t i = 0; i < r->n_outcomes; i++) {
 		Hedui__V1__Verdict *v = outcome_verdict(r->outcomes[i]);
 		assert_string_equal(v->conclusion, "meets");
 		assert_int_equal(v->household_size, 3);
 		hedui__v1__verdict__free_unpacked(v, NULL);
+		/* Every report verifies offline, with its proof. */
+		const Hedui__V1__VerifyHouseholdResponse *x =
+		    r->outcomes[i]->result;
+		assert_string_equal(x->signature_alg, REPORT_SIG_ALG_MERKLE);
+		assert_non_null(x->proof);
+		if (report_verifier_check(rv, x, err, sizeof err) != HD_OK)
+			fail_msg("report %zu: %s", i, err);
+		if (x->proof->tree_size > largest)
+			largest = x->proof->tree_size;
 	}
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	report_verifier_free(rv);
+	/* Signed in groups: one signature for many reports. */
+	printf("largest signed group: %llu reports\n",
+	    (unsigned long long)largest);
+	assert_true(largest > 1);
 	assert_int_equal(count_reports(s.store), NBIG);
+	assert_int_equal(count_sql(s.store, "SELECT count(*) FROM report "
+	                                    "WHERE proof IS NOT NULL"),
+	    NBIG);
+
+	/* GetReport answers the same report, signature and proof. */
+	Hedui__V1__VerifyHouseholdResponse *x = r->outcomes[200]->result;
+	Hedui__V1__Verdict *v = outcome_verdict(r->outcomes[200]);
+	char rid[48];
+	snprintf(rid, sizeof rid, "vb-get-%u", (unsigned)getpid());
+	Hedui__V1__GetReportRequest gr = HEDUI__V1__GET_REPORT_REQUEST__INIT;
+	Hedui__V1__AgencyAuth auth;
+	gr.report_id = v->report_id;
+	assert_int_equal(
+	    agency_signer_sign(signer, "hedui.v1.Verifier/GetReport", rid, "",
+	        (const uint8_t *)v->report_id, strlen(v->report_id),
+	        agency_sig_now_ms(), &auth),
+	    HD_OK);
+	gr.auth = &auth;
+	rpc_call_opts o = {.deadline_ms = 5000, .request_id = rid};
+	rpc_status st;
+	ProtobufCMessage *out = NULL;
+	assert_int_equal(
+	    rpc_client_call(s.client, "hedui.v1.Verifier/GetReport", &gr.base,
+	        &hedui__v1__verify_household_response__descriptor, &out, &o,
+	        &st),
+	    RPC_OK);
+	agency_auth_release(&auth);
+	Hedui__V1__VerifyHouseholdResponse *g =
+	    (Hedui__V1__VerifyHouseholdResponse *)out;
+	assert_non_null(g->verdict);
+	assert_string_equal(g->verdict->report_id, v->report_id);
+	assert_int_equal(g->report.len, x->report.len);
+	assert_memory_equal(g->report.data, x->report.data, x->report.len);
+	assert_int_equal(g->signature.len, x->signature.len);
+	assert_memory_equal(
+	    g->signature.data, x->signature.data, x->signature.len);
+	assert_int_equal(g->proof->leaf_index, x->proof->leaf_index);
+	assert_int_equal(g->proof->tree_size, x->proof->tree_size);
+	assert_int_equal(g->proof->n_path, x->proof->n_path);
+	assert_memory_equal(g->proof->root.data, x->proof->root.data, 32);
+	protobuf_c_message_free_unpacked(out, NULL);
+	hedui__v1__verdict__free_unpacked(v, NULL);
+
+	/* `hedui report verify` accepts it, and refuses each kind of
+	 * tampering: report, path element, leaf index, tree size, root,
+	 * signature. */
+	assert_int_equal(cli_verify(x), 0);
+	x->report.data[x->report.len / 3] ^= 0x04;
+	assert_int_equal(cli_verify(x), 1);
+	x->report.data[x->report.len / 3] ^= 0x04;
+	if (x->proof->n_path > 0) {
+		x->proof->path[x->proof->n_path - 1].data[7] ^= 0x10;
+		assert_int_equal(cli_verify(x), 1);
+		x->proof->path[x->proof->n_path - 1].data[7] ^= 0x10;
+	}
+	x->proof->leaf_index ^= 1;
+	assert_int_equal(cli_verify(x), 1);
+	x->proof->leaf_index ^= 1;
+	x->proof->tree_size++;
+	assert_int_equal(cli_verify(x), 1);
+	x->proof->tree_size--;
+	x->proof->root.data[0] ^= 0x01;
+	assert_int_equal(cli_verify(x), 1);
+	x->proof->root.data[0] ^= 0x01;
+	x->signature.data[x->signature.len - 1] ^= 0x01;
+	assert_int_equal(cli_verify(x), 1);
+	x->signature.data[x->signature.len - 1] ^= 0x01;
+	assert_int_equal(cli_verify(x), 0);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
 	tb_free(&b);
 	char bank_log[512];
 	snprintf(bank_log, sizeof bank_log, "%s", tproc_log(s.src[0]));
@@ -625,6 +752,93 @@ static void deadline_per_household(void **state)
 	assert_int_equal(tbs_stop(&s), 0);
 }
 
+typedef struct bg_batch {
+	rpc_client *client;
+	const uint8_t *bytes;
+	size_t len;
+	rpc_code code;
+} bg_batch;
+
+static void *bg_send(void *arg)
+{
+	bg_batch *bg = arg;
+	Hedui__V1__VerifyBatchResponse *r = NULL;
+	rpc_status st;
+	bg->code = send_batch(bg->client, bg->bytes, bg->len, 20000, &r, &st);
+	if (r != NULL)
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	return NULL;
+}
+
+/* kill -9 of heduid while a batch is half done (some reports committed,
+ * others not), then the same batch again: exactly one report per
+ * household, all verified, and the audit chain intact. */
+static void kill_mid_batch_then_again(void **state)
+{
+	(void)state;
+	tbstack s;
+	const char *src_extra[] = {"--latency-ms", "150", NULL};
+	const char *extra[] = {"--batch-inflight-households", "8", NULL};
+	tbs_start(&s, "vb-kill.db", src_extra, extra);
+	tbatch b = {0};
+	enum { N = 64 };
+	for (int i = 0; i < N; i++) {
+		char rid[32];
+		snprintf(rid, sizeof rid, "kill-%d", i);
+		int who[2] = {300 + 2 * i, 301 + 2 * i};
+		tb_add(&b, rid, "330106", who, 2);
+	}
+	size_t len;
+	uint8_t *bytes = tb_pack(&b, &len);
+	bg_batch bg = {.client = s.client, .bytes = bytes, .len = len};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, bg_send, &bg), 0);
+	/* Killed once part of the batch is durable: by what is done, not
+	 * by time, so that it means the same on any machine. */
+	long long done = 0;
+	for (int i = 0; i < 3000 && done < 8; i++) {
+		usleep(10000);
+		done = count_reports(s.store);
+	}
+	assert_true(done >= 8);
+	tproc_kill(s.heduid);
+	s.heduid = NULL;
+	pthread_join(th, NULL);
+	assert_int_not_equal(bg.code, RPC_OK);
+	long long before = count_reports(s.store);
+	printf("killed with %lld of %d reports committed\n", before, N);
+	assert_true(before >= 8 && before < N);
+	rpc_client_free(s.client);
+
+	const char *again[] = {NULL};
+	tbs_heduid(&s, again);
+	Hedui__V1__VerifyBatchResponse *r = batch_ok(s.client, &b, 20000);
+	char err[256];
+	report_verifier *rv =
+	    report_verifier_load(tcert("heduid.crt"), NULL, err, sizeof err);
+	for (size_t i = 0; i < r->n_outcomes; i++) {
+		assert_int_equal(r->outcomes[i]->code, RPC_OK);
+		assert_int_equal(report_verifier_check(rv,
+		                     r->outcomes[i]->result, err, sizeof err),
+		    HD_OK);
+	}
+	report_verifier_free(rv);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	assert_int_equal(count_reports(s.store), N);
+	assert_int_equal(count_sql(s.store, "SELECT count(DISTINCT "
+	                                    "request_id) FROM report"),
+	    N);
+	free(bytes);
+	tb_free(&b);
+	assert_int_equal(tbs_stop(&s), 0);
+	char keyfile[600], log[512];
+	snprintf(keyfile, sizeof keyfile, "%s.audit-key", s.store);
+	const char *audit[] = {
+	    "audit", "verify", "--store", s.store, "--key", keyfile, NULL};
+	assert_int_equal(run_cli(audit, log), 0);
+	assert_true(tfile_contains(log, "chain intact"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(idempotent_resend),
 	    cmocka_unit_test(full_batch),
 	    cmocka_unit_test(deadline_per_household),
+	    cmocka_unit_test(kill_mid_batch_then_again),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

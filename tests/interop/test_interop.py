@@ -6,7 +6,8 @@ mbedTLS), agency signatures with python3-cryptography. The cases mirror
 gRPC's interop tests where they apply (empty_unary, large_unary,
 status_code_and_message, special_status_message, unimplemented_method,
 unimplemented_service, timeout_on_sleeping_server, custom_metadata), then
-the whole verify flow. Run by tests/interop/check-interop.sh, which starts
+the whole verify flow, a batch, and every report's Merkle proof checked
+with hashlib and python3-cryptography alone. Run by tests/interop/check-interop.sh, which starts
 the stack and sets HEDUI_INTEROP_URL, HEDUI_CERTS and HEDUI_SRC.
 """
 import json
@@ -24,6 +25,7 @@ CERTS = os.environ.get("HEDUI_CERTS", "build/certs")
 SRC = os.environ.get("HEDUI_SRC", hedui_proto.SRC)
 VERIFY = "hedui.v1.Verifier/VerifyHousehold"
 GET_REPORT = "hedui.v1.Verifier/GetReport"
+BATCH = "hedui.v1.Verifier/VerifyBatch"
 
 pytestmark = pytest.mark.skipif(URL is None, reason="no HEDUI_INTEROP_URL")
 
@@ -215,19 +217,90 @@ def test_verify_household(verdict, pb):
     # ID numbers only masked.
     for m in v.members:
         assert "****" in m.id_number_masked
-    assert resp.signature_alg == "ecdsa-p256-sha256"
+    # Signed in the group of reports committed with it: a Merkle proof.
+    assert resp.signature_alg == hedui_proto.ALG_MERKLE
+    assert resp.HasField("proof")
+    assert resp.proof.tree_size >= 1
+
+
+def service_cert():
+    return open(os.path.join(CERTS, "heduid.crt"), "rb").read()
 
 
 def test_verify_report_signature(verdict, pb):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
+    """The report's proof and the root's signature, checked with hashlib
+    and python3-cryptography alone (docs/REPORT-FORMAT.md); each kind of
+    tampering fails."""
+    from cryptography.exceptions import InvalidSignature
     _, _, reply = verdict
     resp = pb.verifier.VerifyHouseholdResponse.FromString(reply.payload)
-    cert = x509.load_pem_x509_certificate(
-        open(os.path.join(CERTS, "heduid.crt"), "rb").read())
-    cert.public_key().verify(resp.signature, resp.report,
-                             ec.ECDSA(hashes.SHA256()))
+    hedui_proto.verify_report(service_cert(), resp)
+
+    def tampered(change):
+        r = pb.verifier.VerifyHouseholdResponse()
+        r.CopyFrom(resp)
+        change(r)
+        with pytest.raises((InvalidSignature, ValueError)):
+            hedui_proto.verify_report(service_cert(), r)
+
+    def flip(b, i):
+        return b[:i] + bytes([b[i] ^ 1]) + b[i + 1:]
+
+    tampered(lambda r: setattr(r, "report", flip(r.report, 10)))
+    tampered(lambda r: setattr(r, "signature", flip(r.signature, 20)))
+    tampered(lambda r: setattr(r.proof, "root", flip(r.proof.root, 0)))
+    tampered(lambda r: setattr(r.proof, "tree_size", r.proof.tree_size + 1))
+    tampered(lambda r: setattr(r.proof, "leaf_index",
+                               r.proof.leaf_index + 1))
+    tampered(lambda r: r.ClearField("proof"))
+    tampered(lambda r: setattr(r, "signature_alg", hedui_proto.ALG_SINGLE))
+    if resp.proof.path:
+        tampered(lambda r: r.proof.path.__setitem__(
+            0, flip(r.proof.path[0], 31)))
+
+
+def test_verify_batch(rpc, pb):
+    """VerifyBatch signed over the batch bytes: each household its own
+    outcome in order, every report checked offline with its proof."""
+    import time
+    h = pb.verifier.Household.FromString(household_bytes(pb))
+    batch = pb.verifier.HouseholdBatch()
+    stamp = str(int(time.time() * 1000))
+    for i in range(3):
+        h.request_id = "py-batch-%s-%d" % (stamp, i)
+        batch.households.append(h.SerializeToString())
+    h.request_id = "py-batch-%s-foreign" % stamp
+    h.region_code = "110105"
+    batch.households.append(h.SerializeToString())
+    body = batch.SerializeToString()
+    cert, key = agency_files()
+    env = rpc.envelope(BATCH, timeout_ms=20000)
+    ts = int(time.time() * 1000)
+    req = pb.verifier.VerifyBatchRequest(batch=body)
+    req.auth.certificate = cert
+    req.auth.timestamp_ms = ts
+    req.auth.signature = hedui_proto.sign(key, BATCH, env.request_id, ts,
+                                          body)
+    env.payload = req.SerializeToString()
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == OK, reply.status.message
+    resp = pb.verifier.VerifyBatchResponse.FromString(reply.payload)
+    assert len(resp.outcomes) == 4
+    for i, o in enumerate(resp.outcomes[:3]):
+        assert o.code == OK, o.message
+        assert o.request_id == "py-batch-%s-%d" % (stamp, i)
+        assert not o.result.HasField("verdict")
+        v = pb.verifier.Verdict.FromString(o.result.report)
+        assert v.request_id == o.request_id
+        hedui_proto.verify_report(service_cert(), o.result)
+    assert resp.outcomes[3].code == PERMISSION_DENIED
+    # Signed for another method: refused as a whole.
+    env = rpc.envelope(BATCH, timeout_ms=20000)
+    req.auth.signature = hedui_proto.sign(key, VERIFY, env.request_id, ts,
+                                          body)
+    env.payload = req.SerializeToString()
+    reply, _ = rpc.send(env.SerializeToString())
+    assert code_of(reply) == UNAUTHENTICATED
 
 
 def test_verify_replay_refused(verdict, rpc, pb):
@@ -360,6 +433,8 @@ def test_get_report(verdict, rpc, pb):
     again = pb.verifier.VerifyHouseholdResponse.FromString(got.payload)
     assert again.report == resp.report
     assert again.signature == resp.signature
+    assert again.proof == resp.proof
+    hedui_proto.verify_report(service_cert(), again)
 
 
 def signed_get_report(rpc, pb, report_id):

@@ -202,6 +202,205 @@ static void same_key_gives_existing(void **state)
 	check_chain(path, 3);
 }
 
+/* A seal that records what it was given and sets a proof naming the
+ * report and its place: "proof:ID:i/n". */
+static int seal_calls, seal_last_n;
+static hd_err seal_result = HD_OK;
+static hd_err test_seal(store_report *const *reports, size_t n, void *arg)
+{
+	(void)arg;
+	seal_calls++;
+	seal_last_n = (int)n;
+	if (seal_result != HD_OK)
+		return seal_result;
+	for (size_t i = 0; i < n; i++) {
+		char text[96];
+		int len = snprintf(text, sizeof text, "proof:%s:%zu/%zu",
+		    reports[i]->report_id, i, n);
+		reports[i]->proof = malloc((size_t)len);
+		memcpy(reports[i]->proof, text, (size_t)len);
+		reports[i]->proof_len = (size_t)len;
+		memset(reports[i]->sig, 0x5e, 64);
+		reports[i]->sig_len = 64;
+	}
+	return HD_OK;
+}
+
+static store *open_sealed(const char *path)
+{
+	char err[256];
+	store_opts o = {
+	    .path = path,
+	    .audit_key = key,
+	    .audit_key_len = sizeof key,
+	    .probe_ms = 100,
+	    .seal = test_seal,
+	};
+	return store_open(&o, err, sizeof err);
+}
+
+static hd_err group_errs[8];
+static store_report group_got[8];
+static int group_done;
+static void on_group_done(hd_err err, store_report *stored, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	group_errs[i] = err;
+	memset(&group_got[i], 0, sizeof group_got[i]);
+	if (stored != NULL) {
+		group_got[i] = *stored;
+		stored->report = NULL;
+		stored->proof = NULL;
+	}
+	__atomic_add_fetch(&group_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void wait_group(int n)
+{
+	for (int i = 0;
+	     i < 1000 && __atomic_load_n(&group_done, __ATOMIC_SEQ_CST) < n;
+	     i++)
+		usleep(10000);
+	assert_int_equal(group_done, n);
+}
+
+/* The seal gets a group's new reports only, once, in order: not one whose
+ * key is stored already, not a second one with a key new in the group
+ * (which gets the first one's sealed report); what it set is stored and
+ * read back. */
+static void seal_sees_new_reports_only(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-seal.db");
+	store *s = open_sealed(path);
+	assert_non_null(s);
+	uint8_t b0[] = "old", b1[] = "new-a", b2[] = "new-b1", b3[] = "new-b2";
+	store_report r;
+	make_report(&r, "HD-OLD", "agency-330106", "330106", "k-old", b0, 4);
+	store_audit a = audit_for("HD-OLD");
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_int_equal(seal_calls, 1);
+	assert_int_equal(seal_last_n, 1);
+
+	group_done = 0;
+	store_hold(s, true);
+	make_report(&r, "HD-A", "agency-330106", "330106", "k-a", b1, 6);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)0);
+	make_report(&r, "HD-OLD2", "agency-330106", "330106", "k-old", b0, 4);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)1);
+	make_report(&r, "HD-B1", "agency-330106", "330106", "k-b", b2, 7);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)2);
+	store_append_audit_async(s, &a, on_group_done, (void *)3);
+	make_report(&r, "HD-B2", "agency-330106", "330106", "k-b", b3, 7);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)4);
+	store_hold(s, false);
+	wait_group(5);
+	assert_int_equal(seal_calls, 2);
+	assert_int_equal(seal_last_n, 2); /* HD-A and HD-B1 */
+	assert_int_equal(group_errs[0], HD_OK);
+	assert_string_equal(group_got[0].report_id, "HD-A");
+	assert_int_equal(group_got[0].proof_len, strlen("proof:HD-A:0/2"));
+	assert_memory_equal(group_got[0].proof, "proof:HD-A:0/2", 14);
+	assert_int_equal(group_errs[1], HD_EEXIST);
+	assert_string_equal(group_got[1].report_id, "HD-OLD");
+	assert_memory_equal(group_got[1].proof, "proof:HD-OLD:0/1", 16);
+	assert_int_equal(group_errs[2], HD_OK);
+	assert_memory_equal(group_got[2].proof, "proof:HD-B1:1/2", 15);
+	assert_int_equal(group_errs[3], HD_OK);
+	assert_int_equal(group_errs[4], HD_EEXIST);
+	assert_string_equal(group_got[4].report_id, "HD-B1");
+	assert_memory_equal(group_got[4].report, b2, 7);
+	assert_memory_equal(group_got[4].proof, "proof:HD-B1:1/2", 15);
+	for (int i = 0; i < 5; i++)
+		store_report_clear(&group_got[i]);
+	store_report got;
+	assert_int_equal(store_get_report(s, "HD-B1", &got), HD_OK);
+	assert_int_equal(got.proof_len, 15);
+	assert_memory_equal(got.proof, "proof:HD-B1:1/2", 15);
+	assert_int_equal(got.sig_len, 64);
+	store_report_clear(&got);
+	assert_int_equal(store_get_report(s, "HD-B2", &got), HD_ENOTFOUND);
+	store_close(s);
+	check_chain(path, 6);
+}
+
+/* A seal that fails fails its group (nothing of it stored), not the
+ * store: the next group is sealed and stored. */
+static void failed_seal_fails_the_group(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-seal-fail.db");
+	store *s = open_sealed(path);
+	assert_non_null(s);
+	uint8_t b[] = "body";
+	store_report r;
+	make_report(&r, "HD-F", "agency-330106", "330106", "k-f", b, 4);
+	store_audit a = audit_for("HD-F");
+	seal_result = HD_ECRYPTO;
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_ECRYPTO);
+	seal_result = HD_OK;
+	assert_true(store_healthy(s));
+	store_report got;
+	assert_int_equal(store_get_report(s, "HD-F", &got), HD_ENOTFOUND);
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_int_equal(store_get_report(s, "HD-F", &got), HD_OK);
+	assert_non_null(got.proof);
+	store_report_clear(&got);
+	store_close(s);
+	check_chain(path, 1);
+}
+
+/* A store of schema 2 (reports signed alone, no proof column) is
+ * migrated; its reports read back without a proof, new ones with. */
+static void schema_2_store_is_migrated(void **state)
+{
+	(void)state;
+	const char *path = ttmp("store-schema2.db");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	uint8_t b[] = "signed alone";
+	store_report r, got;
+	make_report(&r, "HD-S2", "agency-330106", "330106", "k-s2", b, 12);
+	store_audit a = audit_for("HD-S2");
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	store_close(s);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                     "ALTER TABLE report DROP COLUMN proof;"
+	                     "UPDATE meta SET value = '2' WHERE key = "
+	                     "'schema';",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	check_chain(path, 1);
+	s = open_sealed(path);
+	assert_non_null(s);
+	assert_int_equal(store_get_report(s, "HD-S2", &got), HD_OK);
+	assert_null(got.proof);
+	assert_int_equal(got.proof_len, 0);
+	assert_int_equal(got.sig_len, 70);
+	assert_memory_equal(got.report, b, 12);
+	store_report_clear(&got);
+	make_report(&r, "HD-S3", "agency-330106", "330106", "k-s3", b, 12);
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_int_equal(store_get_report(s, "HD-S3", &got), HD_OK);
+	assert_non_null(got.proof);
+	store_report_clear(&got);
+	store_close(s);
+	check_chain(path, 2);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(
+	    sqlite3_prepare_v2(db,
+	        "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "3");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 #define THREADS 16
 #define PER_THREAD 40
 
@@ -442,6 +641,9 @@ int main(void)
 	    cmocka_unit_test(put_get_and_reopen),
 	    cmocka_unit_test(same_key_gives_existing),
 	    cmocka_unit_test(schema_1_store_is_migrated),
+	    cmocka_unit_test(seal_sees_new_reports_only),
+	    cmocka_unit_test(failed_seal_fails_the_group),
+	    cmocka_unit_test(schema_2_store_is_migrated),
 	    cmocka_unit_test(group_commit_under_many_writers),
 	    cmocka_unit_test(queued_items_share_one_commit),
 	    cmocka_unit_test(failed_commit_refuses_until_probe),
