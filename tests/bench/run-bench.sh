@@ -9,7 +9,12 @@
 #                      engines: echo + verify with openssl, then mbedtls
 #                      batching: verify with source batching off
 #                      (--source-batch-max 1), then on, twice
+#                      monitor: a monitoring run over a roster of
+#                      BENCH_MONITOR (1000000) households, with single
+#                      verifications meanwhile (tests/bench/bench-monitor.sh
+#                      has its settings)
 #                      or any of: ceiling sizes population engines batching
+#                      monitor
 #   BENCH_DURATION     seconds measured per run (10)
 #   BENCH_WARMUP       seconds before measuring (1)
 #   BENCH_CONCURRENCY  callers with one request outstanding each (64)
@@ -44,7 +49,8 @@ hh=${BENCH_HOUSEHOLD:-3}
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" parts="ceiling sizes"
 fi
-[ "$parts" = all ] && parts="ceiling batching sizes population"
+[ "$parts" = all ] && parts="ceiling batching sizes population monitor"
+. "$src/tests/bench/bench-monitor.sh"
 
 stack=
 cleanup() {
@@ -264,6 +270,9 @@ for part in $parts; do
 			echo "round $round: batching on/off throughput =" \
 				"$(ratio "$on" "$off")"
 		done
+		;;
+	monitor)
+		monitor_part
 		;;
 	engines)
 		echo "== engines: echo and verify, population $small, household $hh"
