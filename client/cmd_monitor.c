@@ -10,9 +10,9 @@
 #include "cli.h"
 #include "monitor_run.h"
 
-static int monitor_usage(void)
+static int monitor_usage(FILE *f, int rc)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: hedui [options] monitor ROSTER [--out DIR] [--run-id ID]\n"
 	    "           [--as-of YYYY-MM-DD] [--batch N] [--inflight N] "
 	    "[--rate N]\n"
@@ -35,7 +35,7 @@ static int monitor_usage(void)
 	    "Exit status: 0 every household done, 2 bad usage or roster, 3 "
 	    "the service\nrefused the batches, 4 service unreachable, 130 "
 	    "interrupted, 1 a local failure.\n");
-	return CLI_EXIT_USAGE;
+	return rc;
 }
 
 static bool monitor_count(const char *text, unsigned lo, unsigned hi,
@@ -129,12 +129,14 @@ int cmd_monitor(cli_ctx *ctx)
 		case 'j':
 			ctx->json = true;
 			break;
+		case 'h':
+			return monitor_usage(stdout, CLI_EXIT_OK);
 		default:
-			return monitor_usage();
+			return monitor_usage(stderr, CLI_EXIT_USAGE);
 		}
 	}
 	if (optind + 1 != ctx->argc)
-		return monitor_usage();
+		return monitor_usage(stderr, CLI_EXIT_USAGE);
 	o.roster = ctx->argv[optind];
 	if (dir[0] == '\0')
 		snprintf(dir, sizeof dir, "%s.monitor", o.roster);
