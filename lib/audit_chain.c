@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -26,12 +27,24 @@ static void audit_feed_str(EVP_MAC_CTX *c, const char *s)
 	audit_feed(c, s, strlen(s));
 }
 
+/* In decimal, as "%lld" writes it. */
 static void audit_feed_int(EVP_MAC_CTX *c, int64_t v)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-	audit_feed(c, buf, (size_t)n);
+	char buf[24];
+	size_t n = sizeof buf;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		buf[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		buf[--n] = '-';
+	audit_feed(c, buf + n, sizeof buf - n);
 }
+
+struct audit_key {
+	EVP_MAC_CTX *tmpl; /* HMAC-SHA256 with the key set */
+};
 
 static EVP_MAC_CTX *audit_mac_new(const uint8_t *key, size_t keylen)
 {
@@ -62,34 +75,96 @@ static void audit_mac_final(EVP_MAC_CTX *c, uint8_t out[AUDIT_HASH_LEN])
 	EVP_MAC_CTX_free(c);
 }
 
+audit_key *audit_key_new(const uint8_t *key, size_t keylen)
+{
+	audit_key *k = calloc(1, sizeof *k);
+	if (k != NULL && (k->tmpl = audit_mac_new(key, keylen)) == NULL) {
+		free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+void audit_key_free(audit_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_MAC_CTX_free(k->tmpl);
+	free(k);
+}
+
+/* A fresh context of the key: a copy of the template, not a new fetch
+ * and key set-up (which cost as much as the rest of a verification's
+ * hashing). */
+static EVP_MAC_CTX *audit_key_ctx(const audit_key *k)
+{
+	return EVP_MAC_CTX_dup(k->tmpl);
+}
+
+static void audit_record_feed(EVP_MAC_CTX *c, const audit_record *r)
+{
+	audit_feed_str(c, "hedui-audit-v1");
+	audit_feed(c, r->prev, AUDIT_HASH_LEN);
+	audit_feed_int(c, r->seq);
+	audit_feed_int(c, r->time_ms);
+	audit_feed_str(c, r->agency);
+	audit_feed_str(c, r->operator_id);
+	audit_feed_str(c, r->case_id);
+	audit_feed_str(c, r->method);
+	audit_feed_str(c, r->report_id);
+	audit_feed_str(c, r->persons);
+	audit_feed_int(c, r->outcome);
+	bool summary = r->count > 1 ||
+	               (r->peer != NULL && r->peer[0] != '\0') ||
+	               (r->reason != NULL && r->reason[0] != '\0');
+	if (summary) {
+		/* Appended, and tagged: a record without them serializes
+		 * as it always did. */
+		audit_feed_str(c, "summary");
+		audit_feed_int(c, r->count);
+		audit_feed_str(c, r->peer);
+		audit_feed_str(c, r->reason);
+	}
+}
+
+void audit_chain_hash_k(
+    const audit_key *k, const audit_record *r, uint8_t out[AUDIT_HASH_LEN])
+{
+	EVP_MAC_CTX *c = audit_key_ctx(k);
+	if (c != NULL)
+		audit_record_feed(c, r);
+	audit_mac_final(c, out);
+}
+
+static void audit_hex(
+    const uint8_t h[AUDIT_HASH_LEN], char out[AUDIT_PERSON_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < AUDIT_HASH_LEN; i++) {
+		out[2 * i] = digits[h[i] >> 4];
+		out[2 * i + 1] = digits[h[i] & 15];
+	}
+	out[2 * AUDIT_HASH_LEN] = '\0';
+}
+
+void audit_person_hash_k(
+    const audit_key *k, const char *id_number, char out[AUDIT_PERSON_HEX])
+{
+	uint8_t h[AUDIT_HASH_LEN];
+	EVP_MAC_CTX *c = audit_key_ctx(k);
+	if (c != NULL)
+		EVP_MAC_update(
+		    c, (const uint8_t *)id_number, strlen(id_number));
+	audit_mac_final(c, h);
+	audit_hex(h, out);
+}
+
 void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
     uint8_t out[AUDIT_HASH_LEN])
 {
 	EVP_MAC_CTX *c = audit_mac_new(key, keylen);
-	if (c != NULL) {
-		audit_feed_str(c, "hedui-audit-v1");
-		audit_feed(c, r->prev, AUDIT_HASH_LEN);
-		audit_feed_int(c, r->seq);
-		audit_feed_int(c, r->time_ms);
-		audit_feed_str(c, r->agency);
-		audit_feed_str(c, r->operator_id);
-		audit_feed_str(c, r->case_id);
-		audit_feed_str(c, r->method);
-		audit_feed_str(c, r->report_id);
-		audit_feed_str(c, r->persons);
-		audit_feed_int(c, r->outcome);
-		bool summary = r->count > 1 ||
-		               (r->peer != NULL && r->peer[0] != '\0') ||
-		               (r->reason != NULL && r->reason[0] != '\0');
-		if (summary) {
-			/* Appended, and tagged: a record without them
-			 * serializes as it always did. */
-			audit_feed_str(c, "summary");
-			audit_feed_int(c, r->count);
-			audit_feed_str(c, r->peer);
-			audit_feed_str(c, r->reason);
-		}
-	}
+	if (c != NULL)
+		audit_record_feed(c, r);
 	audit_mac_final(c, out);
 }
 
@@ -102,8 +177,7 @@ void audit_person_hash(const uint8_t *key, size_t keylen,
 		EVP_MAC_update(
 		    c, (const uint8_t *)id_number, strlen(id_number));
 	audit_mac_final(c, h);
-	for (int i = 0; i < AUDIT_HASH_LEN; i++)
-		snprintf(out + 2 * i, 3, "%02x", h[i]);
+	audit_hex(h, out);
 }
 
 void audit_walk_init(audit_walk *w, const uint8_t *key, size_t keylen)

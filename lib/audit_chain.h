@@ -47,6 +47,17 @@ void audit_chain_hash(const uint8_t *key, size_t keylen, const audit_record *r,
 void audit_person_hash(const uint8_t *key, size_t keylen,
     const char *id_number, char out[AUDIT_PERSON_HEX]);
 
+/* The key prepared once (HMAC-SHA256 with it set up), for the many hashes
+ * heduid computes with it; the functions above set it up per call. NULL
+ * when out of memory. Thread-safe to use from several threads. */
+typedef struct audit_key audit_key;
+audit_key *audit_key_new(const uint8_t *key, size_t keylen);
+void audit_key_free(audit_key *k); /* accepts NULL */
+void audit_chain_hash_k(
+    const audit_key *k, const audit_record *r, uint8_t out[AUDIT_HASH_LEN]);
+void audit_person_hash_k(
+    const audit_key *k, const char *id_number, char out[AUDIT_PERSON_HEX]);
+
 /* Walks a chain record by record, in the order the store returns them
  * (ascending seq). */
 typedef struct audit_walk {

@@ -57,6 +57,7 @@ struct rpc_pending {
 	nng_time deadline;
 	char request_id[65];
 	const ProtobufCMessageDescriptor *resp_desc; /* NULL: raw reply */
+	ProtobufCAllocator *allocator;               /* the response's */
 	rpc_client_done_fn done;
 	void (*done_raw)(
 	    rpc_code, const rpc_status *, uint8_t *, size_t, void *);
@@ -200,7 +201,7 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 	if (code == RPC_OK && p->resp_desc != NULL) {
 		pb_strcheck_problem prob;
 		resp = protobuf_c_message_unpack(
-		    p->resp_desc, NULL, len, payload);
+		    p->resp_desc, p->allocator, len, payload);
 		if (resp == NULL) {
 			code = RPC_INTERNAL;
 			rpc_status_set(&local, code,
@@ -211,7 +212,7 @@ static void rpc_pending_finish(rpc_pending *p, rpc_code code,
 		               p->resp_desc, payload, len, &prob)) {
 			/* A string cut at a NUL would be read as its first
 			 * part (an ID number a source answers for, say). */
-			protobuf_c_message_free_unpacked(resp, NULL);
+			protobuf_c_message_free_unpacked(resp, p->allocator);
 			resp = NULL;
 			code = RPC_INTERNAL;
 			rpc_status_set(&local, code,
@@ -414,6 +415,7 @@ static hd_err rpc_client_start(rpc_client *c, const char *method,
 	if (p == NULL)
 		return HD_ENOMEM;
 	p->resp_desc = resp_desc;
+	p->allocator = opts != NULL ? opts->allocator : NULL;
 	p->done = done;
 	p->done_raw = done_raw;
 	p->arg = arg;

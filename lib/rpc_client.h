@@ -38,6 +38,10 @@ typedef struct rpc_call_opts {
 	const char *request_id; /* NULL: a fresh random one */
 	const rpc_metadata *metadata;
 	size_t metadata_count;
+	/* The response is decoded with this allocator, and is to be freed
+	 * with protobuf_c_message_free_unpacked(response, allocator) (an
+	 * arena's, say: lib/pb_arena.h). NULL: malloc. */
+	ProtobufCAllocator *allocator;
 } rpc_call_opts;
 
 /* Starts dialing in the background; calls wait for the connection within

@@ -141,6 +141,7 @@ typedef struct store_stats {
 	uint64_t items;   /* items in them */
 	uint64_t max_batch;
 	uint64_t failures; /* failed commits */
+	uint64_t busy_us;  /* wall time the writer spent writing groups */
 } store_stats;
 void store_get_stats(store *s, store_stats *st);
 

@@ -16,6 +16,8 @@ typedef struct store_backend_ops {
 	hd_err (*begin)(void *db);
 	hd_err (*commit)(void *db);
 	void (*rollback)(void *db);
+	/* HD_EEXIST (nothing written) when the idempotency key (agency,
+	 * region, request_id) is taken. */
 	hd_err (*insert_report)(void *db, const store_report *r);
 	hd_err (*insert_audit)(void *db, const audit_record *a);
 	/* HD_OK, HD_ENOTFOUND or HD_EDB. */

@@ -35,7 +35,8 @@ static const char *const sq_sql[SQ_COUNT] = {
     [SQ_PUT_REPORT] =
         "INSERT INTO report(report_id, agency, region, request_id,"
         " household_hash, report, signature, created_ms, persons, proof)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT(agency, region, request_id) DO NOTHING",
     [SQ_PUT_AUDIT] =
         "INSERT INTO audit(seq, time_ms, agency, operator_id, case_id,"
         " method, report_id, persons, outcome, prev_hash, hash, count,"
@@ -239,7 +240,10 @@ static hd_err sq_insert_report(void *h, const store_report *r)
 		    st, 10, r->proof, (int)r->proof_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 10);
-	return sq_step_done(d, SQ_PUT_REPORT, "insert_report");
+	hd_err e = sq_step_done(d, SQ_PUT_REPORT, "insert_report");
+	if (e == HD_OK && sqlite3_changes(d->db) == 0)
+		return HD_EEXIST; /* the key was taken: nothing written */
+	return e;
 }
 
 static hd_err sq_insert_audit(void *h, const audit_record *a)

@@ -29,6 +29,7 @@
  * that sending it again verifies it properly rather than returning a
  * needs_review that no source had a chance to prevent.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
 #include "log_mask.h"
+#include "pb_arena.h"
 #include "pb_strcheck.h"
 #include "verify_gate.h"
 #include "verify_household.h"
@@ -86,6 +88,11 @@ struct verify_batch_call {
 	atomic_size_t pending; /* outcomes still to come */
 	batch_outcome *out;
 	char log_rid[80];
+	/* The households decode into it (hundreds of small objects each
+	 * otherwise malloc'd and freed): released with the batch. Several
+	 * threads start households at once: decoding takes the lock. */
+	pb_arena arena;
+	pthread_mutex_t arena_mu;
 };
 
 static void verify_batch_free(verify_batch_call *b)
@@ -101,6 +108,8 @@ static void verify_batch_free(verify_batch_call *b)
 	free(b->out);
 	if (b->hb != NULL)
 		hedui__v1__household_batch__free_unpacked(b->hb, NULL);
+	pb_arena_release(&b->arena);
+	pthread_mutex_destroy(&b->arena_mu);
 	free(b);
 }
 
@@ -127,6 +136,17 @@ static size_t verify_batch_put(
 	                   : verify_wire_outcome_size(rid, RPC_OK, "", w);
 }
 
+/* The message of an outcome whose report does not fit in the answer. */
+static void verify_batch_over(
+    const batch_outcome *o, size_t limit, char *msg, size_t cap)
+{
+	snprintf(msg, cap,
+	    "the batch's answer would exceed %zu bytes: report %s is "
+	    "stored; send this household again (same request_id) to "
+	    "receive it",
+	    limit, o->report_id);
+}
+
 /* Every household has its outcome: the batch is answered. */
 static void verify_batch_answer(verify_batch_call *b)
 {
@@ -136,18 +156,31 @@ static void verify_batch_answer(verify_batch_call *b)
 	            : limit;
 	size_t total = 0, ok = 0, over = 0;
 	verify_wire_report w;
-	/* Reports that would not fit in the reply are stored all the same:
-	 * the household says so, and a retry of it alone gets its report. */
+	char msg[256];
+	/* What each outcome takes at least: its refusal when its report
+	 * would not fit (rest[i]: outcomes i.. at least). */
+	size_t *rest = calloc(b->n + 1, sizeof *rest);
+	if (rest != NULL)
+		for (size_t i = b->n; i-- > 0;) {
+			batch_outcome *o = &b->out[i];
+			size_t least = verify_batch_put(NULL, o, &w);
+			if (o->code == RPC_OK) {
+				verify_batch_over(o, limit, msg, sizeof msg);
+				least = verify_wire_outcome_size(
+				    o->request_id != NULL ? o->request_id : "",
+				    RPC_RESOURCE_EXHAUSTED, msg, NULL);
+			}
+			rest[i] = rest[i + 1] + least;
+		}
+	/* Reports that would not fit in the answer are stored all the same:
+	 * the household says so, and a retry of it alone gets its report.
+	 * A report goes in only if what follows still fits at its least. */
 	for (size_t i = 0; i < b->n; i++) {
 		batch_outcome *o = &b->out[i];
 		size_t sz = verify_batch_put(NULL, o, &w);
-		if (o->code == RPC_OK && total + sz > limit) {
-			char msg[200];
-			snprintf(msg, sizeof msg,
-			    "the batch's answer would exceed %zu bytes: "
-			    "report %s is stored; send this household again "
-			    "(same request_id) to receive it",
-			    limit, o->report_id);
+		size_t after = rest != NULL ? rest[i + 1] : 0;
+		if (o->code == RPC_OK && total + sz + after > limit) {
+			verify_batch_over(o, limit, msg, sizeof msg);
 			o->code = RPC_RESOURCE_EXHAUSTED;
 			o->message = strdup(msg);
 			over++;
@@ -156,6 +189,7 @@ static void verify_batch_answer(verify_batch_call *b)
 		ok += o->code == RPC_OK;
 		total += sz;
 	}
+	free(rest);
 	uint8_t *buf = malloc(total > 0 ? total : 1);
 	if (buf == NULL) {
 		rpc_call_fail(b->call, RPC_RESOURCE_EXHAUSTED,
@@ -240,8 +274,10 @@ static void verify_batch_start(verify_batch_call *b, size_t i)
 		    "be started; nothing was stored: send it again");
 		return;
 	}
-	Hedui__V1__Household *hh =
-	    hedui__v1__household__unpack(NULL, bytes->len, bytes->data);
+	pthread_mutex_lock(&b->arena_mu);
+	Hedui__V1__Household *hh = hedui__v1__household__unpack(
+	    &b->arena.allocator, bytes->len, bytes->data);
+	pthread_mutex_unlock(&b->arena_mu);
 	pb_strcheck_problem bad;
 	char why[200] = "";
 	if (hh == NULL)
@@ -263,7 +299,8 @@ static void verify_batch_start(verify_batch_call *b, size_t i)
 		verify_audit(vs, b->call, b->who.subject, "", "", "",
 		    RPC_INVALID_ARGUMENT);
 		if (hh != NULL)
-			hedui__v1__household__free_unpacked(hh, NULL);
+			hedui__v1__household__free_unpacked(
+			    hh, &b->arena.allocator);
 		verify_gate_give(vs->gate);
 		verify_batch_refuse(o, RPC_INVALID_ARGUMENT, "%s", why);
 		return;
@@ -273,6 +310,7 @@ static void verify_batch_start(verify_batch_call *b, size_t i)
 	    .call = b->call,
 	    .who = &b->who,
 	    .hh = hh,
+	    .hh_allocator = &b->arena.allocator,
 	    .bytes = bytes->data,
 	    .len = bytes->len,
 	    .request_id_default = NULL,
@@ -310,6 +348,8 @@ void verify_batch(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	b->vs = vs;
 	b->call = call;
 	b->started_ms = nng_clock();
+	pthread_mutex_init(&b->arena_mu, NULL);
+	pb_arena_init(&b->arena, 4096);
 	log_mask_client(
 	    rpc_call_request_id(call), b->log_rid, sizeof b->log_rid);
 	b->hb = hedui__v1__household_batch__unpack(
@@ -349,6 +389,9 @@ void verify_batch(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	}
 	for (size_t i = 0; i < b->n; i++)
 		b->out[i].b = b;
+	/* Nothing in it yet: sized for some 600 bytes of decoded
+	 * household each. */
+	pb_arena_init(&b->arena, b->n * 768 + 1024);
 	nng_time now = nng_clock();
 	b->sources_deadline = verify_sources_deadline(call, 200, 2000);
 	nng_time span =

@@ -12,6 +12,7 @@
 
 #include "hedui/v1/source.pb-c.h"
 #include "log.h"
+#include "pb_arena.h"
 #include "rpc_client.h"
 
 typedef struct verify_job verify_job;
@@ -67,6 +68,7 @@ struct verify_sources {
 /* Households in one request go out as one batch. */
 typedef struct verify_batch {
 	verify_lane *lane;
+	pb_arena arena; /* the answer decodes into it (pb_arena.h) */
 	struct verify_batch *next, *prev; /* in lane->out */
 	nng_time deadline;                /* the earliest of its legs' */
 	size_t n;
@@ -361,15 +363,17 @@ static void verify_batch_cb(
 		    "source=%s households=%zu code=%s message=\"%s\"",
 		    policy_source_name(src), b->n, rpc_code_name(code),
 		    st->message);
+	size_t at = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		verify_leg *leg = b->legs[i];
 		if (code != RPC_OK)
 			verify_leg_fail_all(leg->job, src);
 		else
-			verify_fanout_take(leg->job->h, src, resp);
+			at = verify_fanout_take_at(leg->job->h, src, resp, at);
 	}
 	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+		protobuf_c_message_free_unpacked(resp, &b->arena.allocator);
+	pb_arena_release(&b->arena);
 	pthread_mutex_lock(&l->mu);
 	if (b->prev != NULL)
 		b->prev->next = b->next;
@@ -419,8 +423,11 @@ static void verify_batch_send(verify_batch *b)
 		req.n_households = b->n;
 	}
 	nng_time now = nng_clock();
+	/* About 300 bytes of decoded facts per person. */
+	pb_arena_init(&b->arena, 512 * (size_t)k + 1024);
 	rpc_call_opts opts = {
-	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1};
+	    .deadline_ms = deadline > now ? (uint32_t)(deadline - now) : 1,
+	    .allocator = &b->arena.allocator};
 	hd_err err = rpc_client_call_async(l->client, verify_methods[l->src],
 	    &req.base, verify_fanout_response_desc(l->src), &opts,
 	    verify_batch_cb, b);

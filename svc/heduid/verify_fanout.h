@@ -63,6 +63,17 @@ hd_err verify_fanout_start(verify_sources *s, policy_household *h,
  */
 void verify_fanout_take(
     policy_household *h, policy_source src, const ProtobufCMessage *resp);
+/*
+ * The same for one household of a batched answer, whose persons are
+ * expected from index at on, in the household's order (a source lists a
+ * batch's households in request order): applied from there when they are,
+ * else looked for in the whole answer as verify_fanout_take does. Returns
+ * where the next household's persons are expected. Looking each person up
+ * in the whole answer made a batch of 32 households cost 32 times a
+ * household's lookups.
+ */
+size_t verify_fanout_take_at(policy_household *h, policy_source src,
+    const ProtobufCMessage *resp, size_t at);
 /* The response message of a source's Lookup. */
 const ProtobufCMessageDescriptor *verify_fanout_response_desc(
     policy_source src);

@@ -44,10 +44,10 @@ static policy_member *verify_header(
 /* Too many items, or a name we don't know: the answer is malformed. */
 #define VERIFY_PARSE(kind_fn, text, out) (kind_fn##_parse((text), (out)))
 
-static void verify_take_bank(
-    policy_household *h, const Hedui__V1__BankLookupResponse *r)
+static void verify_take_bank(policy_household *h,
+    const Hedui__V1__BankLookupResponse *r, size_t first, size_t end)
 {
-	for (size_t i = 0; i < r->n_persons; i++) {
+	for (size_t i = first; i < end && i < r->n_persons; i++) {
 		const Hedui__V1__BankFacts *f = r->persons[i];
 		policy_member *m =
 		    verify_header(h, f->person, POLICY_SOURCE_BANK);
@@ -71,10 +71,10 @@ static void verify_take_bank(
 	}
 }
 
-static void verify_take_tax(
-    policy_household *h, const Hedui__V1__TaxLookupResponse *r)
+static void verify_take_tax(policy_household *h,
+    const Hedui__V1__TaxLookupResponse *r, size_t first, size_t end)
 {
-	for (size_t i = 0; i < r->n_persons; i++) {
+	for (size_t i = first; i < end && i < r->n_persons; i++) {
 		const Hedui__V1__TaxFacts *f = r->persons[i];
 		policy_member *m =
 		    verify_header(h, f->person, POLICY_SOURCE_TAX);
@@ -103,10 +103,10 @@ static void verify_take_tax(
 	}
 }
 
-static void verify_take_property(
-    policy_household *h, const Hedui__V1__PropertyLookupResponse *r)
+static void verify_take_property(policy_household *h,
+    const Hedui__V1__PropertyLookupResponse *r, size_t first, size_t end)
 {
-	for (size_t i = 0; i < r->n_persons; i++) {
+	for (size_t i = first; i < end && i < r->n_persons; i++) {
 		const Hedui__V1__PropertyFacts *f = r->persons[i];
 		policy_member *m =
 		    verify_header(h, f->person, POLICY_SOURCE_PROPERTY);
@@ -149,22 +149,91 @@ const ProtobufCMessageDescriptor *verify_fanout_response_desc(
 	return src < POLICY_SOURCE_COUNT ? verify_resp_desc[src] : NULL;
 }
 
-void verify_fanout_take(
-    policy_household *h, policy_source src, const ProtobufCMessage *resp)
+/* The persons of a response, and the header of the i-th. */
+static size_t verify_resp_persons(policy_source src, const ProtobufCMessage *r)
+{
+	if (src == POLICY_SOURCE_BANK)
+		return ((const Hedui__V1__BankLookupResponse *)r)->n_persons;
+	if (src == POLICY_SOURCE_TAX)
+		return ((const Hedui__V1__TaxLookupResponse *)r)->n_persons;
+	return ((const Hedui__V1__PropertyLookupResponse *)r)->n_persons;
+}
+
+static const Hedui__V1__PersonHeader *verify_resp_header(
+    policy_source src, const ProtobufCMessage *r, size_t i)
+{
+	if (src == POLICY_SOURCE_BANK)
+		return ((const Hedui__V1__BankLookupResponse *)r)
+		    ->persons[i]
+		    ->person;
+	if (src == POLICY_SOURCE_TAX)
+		return ((const Hedui__V1__TaxLookupResponse *)r)
+		    ->persons[i]
+		    ->person;
+	return ((const Hedui__V1__PropertyLookupResponse *)r)
+	    ->persons[i]
+	    ->person;
+}
+
+/* Applies persons [first, end) of a response of the right type. */
+static void verify_take_range(policy_household *h, policy_source src,
+    const ProtobufCMessage *resp, size_t first, size_t end)
 {
 	/* Anyone not named in the answer failed: a source must answer for
 	 * every person it was asked about. */
 	for (size_t m = 0; m < h->n_members; m++)
 		h->members[m].lookup[src] = POLICY_LOOKUP_FAILED;
-	if (resp == NULL || src >= POLICY_SOURCE_COUNT ||
-	    resp->descriptor != verify_resp_desc[src])
-		return;
 	if (src == POLICY_SOURCE_BANK)
-		verify_take_bank(
-		    h, (const Hedui__V1__BankLookupResponse *)resp);
+		verify_take_bank(h,
+		    (const Hedui__V1__BankLookupResponse *)resp, first, end);
 	else if (src == POLICY_SOURCE_TAX)
-		verify_take_tax(h, (const Hedui__V1__TaxLookupResponse *)resp);
+		verify_take_tax(
+		    h, (const Hedui__V1__TaxLookupResponse *)resp, first, end);
 	else
-		verify_take_property(
-		    h, (const Hedui__V1__PropertyLookupResponse *)resp);
+		verify_take_property(h,
+		    (const Hedui__V1__PropertyLookupResponse *)resp, first,
+		    end);
+}
+
+static bool verify_resp_ok(policy_source src, const ProtobufCMessage *resp)
+{
+	return resp != NULL && src < POLICY_SOURCE_COUNT &&
+	       resp->descriptor == verify_resp_desc[src];
+}
+
+void verify_fanout_take(
+    policy_household *h, policy_source src, const ProtobufCMessage *resp)
+{
+	if (!verify_resp_ok(src, resp)) {
+		for (size_t m = 0; m < h->n_members; m++)
+			h->members[m].lookup[src] = POLICY_LOOKUP_FAILED;
+		return;
+	}
+	verify_take_range(h, src, resp, 0, verify_resp_persons(src, resp));
+}
+
+size_t verify_fanout_take_at(policy_household *h, policy_source src,
+    const ProtobufCMessage *resp, size_t at)
+{
+	if (!verify_resp_ok(src, resp)) {
+		verify_fanout_take(h, src, resp);
+		return at;
+	}
+	size_t n = verify_resp_persons(src, resp);
+	bool here = at <= n && h->n_members <= n - at;
+	for (size_t m = 0; here && m < h->n_members; m++) {
+		const Hedui__V1__PersonHeader *ph =
+		    verify_resp_header(src, resp, at + m);
+		here = ph != NULL && ph->id_number != NULL &&
+		       strcmp(ph->id_number, h->members[m].id_number) == 0;
+	}
+	if (!here) {
+		/* Not in its place (a held household's persons are left
+		 * out, or a source answers in another order): looked for
+		 * everywhere, as a single answer is. */
+		verify_take_range(h, src, resp, 0, n);
+		return at;
+	}
+	verify_take_range(h, src, resp, at, at + h->n_members);
+	return at + h->n_members;
 }

@@ -60,8 +60,10 @@ typedef struct verify_household_args {
 	rpc_call *call;             /* audit: method and operator-id */
 	const agency_identity *who; /* authenticated by the caller */
 	Hedui__V1__Household *hh;   /* decoded; taken */
-	const uint8_t *bytes;       /* hh as signed: its SHA-256 keys */
-	size_t len;                 /* idempotency */
+	/* What hh was decoded with (freed with it); NULL: malloc. */
+	ProtobufCAllocator *hh_allocator;
+	const uint8_t *bytes; /* hh as signed: its SHA-256 keys */
+	size_t len;           /* idempotency */
 	/* The household's request_id when it has none of its own (the
 	 * RPC's, for VerifyHousehold); NULL: it must have one (a batch). */
 	const char *request_id_default;

@@ -45,6 +45,8 @@ struct verify_service {
 	rpc_server *srv;
 	uint8_t audit_key[64];
 	size_t audit_key_len;
+	audit_key *akey; /* audit_key prepared once (persons' hashes) */
+	struct verify_policy_cache *policies; /* resolved regions */
 };
 
 /* When the sources of a call's households must have answered: the

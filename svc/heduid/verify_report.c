@@ -68,8 +68,7 @@ void verify_persons(const verify_service *vs, const household_norm *norm,
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char h[AUDIT_PERSON_HEX];
-		audit_person_hash(
-		    vs->audit_key, vs->audit_key_len, norm->ids[i], h);
+		audit_person_hash_k(vs->akey, norm->ids[i], h);
 		int w = snprintf(
 		    out + used, cap - used, "%s%s", i > 0 ? "," : "", h);
 		if (w < 0 || (size_t)w >= cap - used)
@@ -328,6 +327,11 @@ hd_err verify_store_open(
 	    sizeof vs->audit_key, &vs->audit_key_len, err, errlen);
 	if (e != HD_OK)
 		return e;
+	if ((vs->akey = audit_key_new(vs->audit_key, vs->audit_key_len)) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return HD_ENOMEM;
+	}
 	store_opts so = {
 	    .path = path,
 	    .audit_key = vs->audit_key,

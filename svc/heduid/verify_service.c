@@ -13,6 +13,7 @@
 #include "verify_gate.h"
 #include "verify_household.h"
 #include "verify_internal.h"
+#include "verify_policy.h"
 
 _Static_assert(STORE_AGENCY_MAX >= RPC_PEER_SUBJECT_MAX,
     "a report keeps its agency's whole subject");
@@ -36,6 +37,10 @@ verify_service *verify_service_alloc(
 		goto fail;
 	if (policy_book_load(o->policy_file, &vs->book, err, errlen) != HD_OK)
 		goto fail;
+	if ((vs->policies = verify_policy_cache_alloc(vs->book)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((vs->signer = report_signer_load(
 	         o->sign_key, o->sign_key_password, err, errlen)) == NULL)
 		goto fail;
@@ -76,6 +81,8 @@ void verify_service_free(verify_service *vs)
 	 * blocks back. */
 	verify_household_pools_free(vs);
 	verify_gate_free(vs->gate);
+	audit_key_free(vs->akey);
+	verify_policy_cache_free(vs->policies);
 	free(vs);
 }
 

@@ -199,34 +199,12 @@ static bool sl_check_request(const Hedui__V1__LookupRequest *req,
 static void sl_lookup_batch(
     srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans);
 
-void source_lookup(
-    srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
+/* The faults the store records for the persons of ans->res, applied;
+ * then the kind's response over them (unless held). */
+static void sl_finish(source_answer *ans)
 {
-	memset(ans, 0, sizeof *ans);
-	ans->code = RPC_OK;
-	ans->res.kind = srcdb_get_kind(db);
-	if (req->n_households > 0) {
-		sl_lookup_batch(db, req, ans);
-		return;
-	}
-	ans->persons = req->n_id_numbers;
-	char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1];
-	if (!sl_check_request(req, ans, ids))
-		return;
-	const char *idp[SRCDB_MAX_IDS];
-	for (size_t i = 0; i < req->n_id_numbers; i++)
-		idp[i] = ids[i];
-	hd_err err = srcdb_lookup(db, idp, req->n_id_numbers, &ans->res);
-	if (err != HD_OK) {
-		log_error("source.lookup", "kind=%s err=%s",
-		    srcdb_kind_name(srcdb_get_kind(db)), hd_strerror(err));
-		sl_fail(ans,
-		    rpc_code_from_err(err) == RPC_UNAVAILABLE ? RPC_UNAVAILABLE
-		                                              : RPC_INTERNAL,
-		    "the source could not read its records");
-		return;
-	}
 	srcdb_result *res = &ans->res;
+	hd_err err = HD_OK;
 	for (size_t i = 0; i < res->n && err == HD_OK; i++) {
 		switch (res->persons[i].fault) {
 		case SRCDB_FAULT_TIMEOUT:
@@ -253,6 +231,41 @@ void source_lookup(
 		    "answer");
 		ans->response = NULL;
 	}
+}
+
+static void sl_store_failed(srcdb *db, source_answer *ans, hd_err err)
+{
+	log_error("source.lookup", "kind=%s err=%s",
+	    srcdb_kind_name(srcdb_get_kind(db)), hd_strerror(err));
+	sl_fail(ans,
+	    rpc_code_from_err(err) == RPC_UNAVAILABLE ? RPC_UNAVAILABLE
+	                                              : RPC_INTERNAL,
+	    "the source could not read its records");
+}
+
+void source_lookup(
+    srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
+{
+	memset(ans, 0, sizeof *ans);
+	ans->code = RPC_OK;
+	ans->res.kind = srcdb_get_kind(db);
+	if (req->n_households > 0) {
+		sl_lookup_batch(db, req, ans);
+		return;
+	}
+	ans->persons = req->n_id_numbers;
+	char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1];
+	if (!sl_check_request(req, ans, ids))
+		return;
+	const char *idp[SRCDB_MAX_IDS];
+	for (size_t i = 0; i < req->n_id_numbers; i++)
+		idp[i] = ids[i];
+	hd_err err = srcdb_lookup(db, idp, req->n_id_numbers, &ans->res);
+	if (err != HD_OK) {
+		sl_store_failed(db, ans, err);
+		return;
+	}
+	sl_finish(ans);
 }
 
 static bool sl_check_batch(
@@ -348,39 +361,70 @@ static hd_err sl_batch_response(source_answer *ans)
 	}
 }
 
+/* What a batch needs besides its answers: each household's normalised ID
+ * numbers and the store's groups over them. */
+typedef struct sl_batch_ids {
+	char ids[SRCDB_MAX_IDS][IDNUM_LEN + 1];
+	const char *idp[SRCDB_MAX_IDS];
+} sl_batch_ids;
+
 static void sl_lookup_batch(
     srcdb *db, const Hedui__V1__LookupRequest *req, source_answer *ans)
 {
 	if (!sl_check_batch(req, ans))
 		return;
-	ans->parts = calloc(req->n_households, sizeof *ans->parts);
-	if (ans->parts == NULL) {
+	size_t n = req->n_households;
+	ans->parts = calloc(n, sizeof *ans->parts);
+	sl_batch_ids *ids = calloc(n, sizeof *ids);
+	srcdb_group *groups = calloc(n, sizeof *groups);
+	srcdb_result *results = calloc(n, sizeof *results);
+	if (ans->parts == NULL || ids == NULL || groups == NULL ||
+	    results == NULL) {
 		sl_fail(ans, RPC_INTERNAL,
 		    "the source could not build its "
 		    "answer");
-		return;
+		goto out;
 	}
-	ans->n_parts = req->n_households;
-	for (size_t g = 0; g < req->n_households; g++) {
+	ans->n_parts = n;
+	/* Every household checked first: a bad one spoils the request, as a
+	 * bad ID number does a household's, and nothing is read. */
+	for (size_t g = 0; g < n; g++) {
 		const Hedui__V1__LookupHousehold *hh = req->households[g];
 		Hedui__V1__LookupRequest one = HEDUI__V1__LOOKUP_REQUEST__INIT;
 		one.id_numbers = hh->id_numbers;
 		one.n_id_numbers = hh->n_id_numbers;
 		one.as_of = req->as_of;
-		one.case_ref = hh->case_ref;
 		source_answer *p = &ans->parts[g];
-		source_lookup(db, &one, p);
-		if (p->code != RPC_OK) {
-			/* A bad household spoils the request, as a bad ID
-			 * number does a household's; the message names it. */
+		p->code = RPC_OK;
+		p->res.kind = srcdb_get_kind(db);
+		p->persons = hh->n_id_numbers;
+		if (!sl_check_request(&one, p, ids[g].ids)) {
 			char msg[sizeof ans->message];
 			snprintf(msg, sizeof msg, "%s", p->message);
-			if (p->code == RPC_INVALID_ARGUMENT)
-				sl_fail(ans, p->code, "households[%zu].%s", g,
-				    msg);
-			else
-				sl_fail(ans, p->code, "%s", msg);
-			return;
+			sl_fail(ans, p->code, "households[%zu].%s", g, msg);
+			goto out;
+		}
+		for (size_t i = 0; i < hh->n_id_numbers; i++)
+			ids[g].idp[i] = ids[g].ids[i];
+		groups[g].ids = ids[g].idp;
+		groups[g].n = hh->n_id_numbers;
+	}
+	/* One read of the store for all of them (srcdb_lookup_groups). */
+	hd_err err = srcdb_lookup_groups(db, groups, n, results);
+	if (err != HD_OK) {
+		sl_store_failed(db, ans, err);
+		goto out;
+	}
+	for (size_t g = 0; g < n; g++) {
+		source_answer *p = &ans->parts[g];
+		p->res = results[g];
+		memset(&results[g], 0, sizeof results[g]);
+		sl_finish(p);
+		if (p->code != RPC_OK) {
+			char msg[sizeof ans->message];
+			snprintf(msg, sizeof msg, "%s", p->message);
+			sl_fail(ans, p->code, "%s", msg);
+			goto out;
 		}
 		ans->found += p->found;
 		ans->unavailable += p->unavailable;
@@ -389,7 +433,7 @@ static void sl_lookup_batch(
 	}
 	if ((size_t)ans->held_households == ans->n_parts) {
 		ans->hold = true;
-		return;
+		goto out;
 	}
 	if (sl_batch_response(ans) != HD_OK) {
 		sl_fail(ans, RPC_INTERNAL,
@@ -397,6 +441,12 @@ static void sl_lookup_batch(
 		    "answer");
 		ans->response = NULL;
 	}
+out:
+	for (size_t g = 0; results != NULL && g < n; g++)
+		srcdb_result_free(&results[g]);
+	free(results);
+	free(groups);
+	free(ids);
 }
 
 void source_answer_free(source_answer *ans)

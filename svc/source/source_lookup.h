@@ -8,9 +8,11 @@
  *   malformed    that person's facts hold a negative amount
  *   timeout      the whole request is never answered (hold)
  *
- * A batch (LookupRequest.households) is looked up household by household,
- * each as a request of its own with the batch's as_of, and answered as one
- * response listing every household's persons in order. A household with a
+ * A batch (LookupRequest.households) is checked household by household,
+ * then read from the store in one go (srcdb_lookup_groups: one read
+ * transaction for the whole request, not one per household), each
+ * household's faults applied as for a request of its own, and answered as
+ * one response listing every household's persons in order. A household with a
  * timeout fault is left out of that response (only a batch where every
  * household is held is held), so that one household's fault never stalls
  * the others; unavailable and malformed stay per person as above. Limits:

@@ -415,6 +415,37 @@ hd_err srcdb_lookup(
 	return err;
 }
 
+hd_err srcdb_lookup_groups(srcdb *db, const srcdb_group *groups,
+    size_t ngroups, srcdb_result *results)
+{
+	hd_err err = HD_OK;
+	for (size_t g = 0; g < ngroups; g++) {
+		memset(&results[g], 0, sizeof results[g]);
+		results[g].kind = db->kind;
+		if (groups[g].n == 0)
+			err = HD_EINVAL;
+		else if (groups[g].n > SRCDB_MAX_IDS && err == HD_OK)
+			err = HD_ETOOBIG;
+	}
+	if (err != HD_OK)
+		return err;
+	if (db->ops->lookup_groups != NULL) {
+		err = db->ops->lookup_groups(
+		    db->state, groups, ngroups, results);
+	} else {
+		for (size_t g = 0; g < ngroups && err == HD_OK; g++)
+			err = db->ops->lookup(db->state, groups[g].ids,
+			    groups[g].n, &results[g]);
+	}
+	for (size_t g = 0; g < ngroups && err == HD_OK; g++)
+		if (results[g].n != groups[g].n)
+			err = HD_EINTERNAL;
+	if (err != HD_OK)
+		for (size_t g = 0; g < ngroups; g++)
+			srcdb_result_free(&results[g]);
+	return err;
+}
+
 hd_err srcdb_begin(srcdb *db)
 {
 	if (db->ops->begin == NULL)

@@ -107,6 +107,12 @@ enum {
 	SRCDB_OPEN_CREATE = 1, /* a new, empty store; an old one is replaced */
 };
 
+/* One household's ID numbers, of several looked up together. */
+typedef struct srcdb_group {
+	const char *const *ids;
+	size_t n;
+} srcdb_group;
+
 typedef struct srcdb_ops {
 	const char *name;
 	hd_err (*open)(
@@ -114,6 +120,10 @@ typedef struct srcdb_ops {
 	/* Fills res->persons[0..n) in order; res->kind and arena are set. */
 	hd_err (*lookup)(
 	    void *state, const char *const *ids, size_t n, srcdb_result *res);
+	/* Optional: several households at once, in one read snapshot
+	 * (results[g] as lookup's). NULL: lookup is called per group. */
+	hd_err (*lookup_groups)(void *state, const srcdb_group *groups,
+	    size_t ngroups, srcdb_result *results);
 	void (*close)(void *state);
 	/* Optional (NULL: the store is read-only). */
 	hd_err (*begin)(void *state);
@@ -142,6 +152,17 @@ srcdb_kind srcdb_get_kind(const srcdb *db);
  */
 hd_err srcdb_lookup(
     srcdb *db, const char *const *ids, size_t n, srcdb_result *res);
+
+/*
+ * The households of a batched request, looked up in one go: results[g]
+ * as srcdb_lookup's for groups[g] (1..SRCDB_MAX_IDS ID numbers each). On
+ * HD_OK every result must be released with srcdb_result_free; on error
+ * all are empty. The SQLite store reads them all in one read transaction,
+ * not one per household: one snapshot for the whole answer, and its locks
+ * taken once.
+ */
+hd_err srcdb_lookup_groups(srcdb *db, const srcdb_group *groups,
+    size_t ngroups, srcdb_result *results);
 
 /* Filling a store. put validates the record (kinds, non-negative amounts,
  * shares 0..10000) and fails with HD_EINVAL when it is wrong, HD_EEXIST

@@ -571,8 +571,10 @@ static hd_err sq_lookup_one(
 	return sq_facts(c, s->kind, id, res, p);
 }
 
-static hd_err sq_lookup(
-    void *state, const char *const *ids, size_t n, srcdb_result *res)
+/* Every group's persons in one read transaction of one connection: one
+ * snapshot for the whole request, its locks taken once. */
+static hd_err sq_lookup_groups(void *state, const srcdb_group *groups,
+    size_t ngroups, srcdb_result *results)
 {
 	sq_store *s = state;
 	sq_conn *c = sq_acquire(s);
@@ -584,8 +586,10 @@ static hd_err sq_lookup(
 		if (rc != SQLITE_DONE)
 			err = sq_fail(c->db, "begin", rc);
 	}
-	for (size_t i = 0; i < n && err == HD_OK; i++)
-		err = sq_lookup_one(s, c, ids[i], res);
+	for (size_t g = 0; g < ngroups && err == HD_OK; g++)
+		for (size_t i = 0; i < groups[g].n && err == HD_OK; i++)
+			err =
+			    sq_lookup_one(s, c, groups[g].ids[i], &results[g]);
 	if (c->commit != NULL && !sqlite3_get_autocommit(c->db)) {
 		rc = sqlite3_step(c->commit);
 		sq_done(c->commit);
@@ -594,6 +598,13 @@ static hd_err sq_lookup(
 	}
 	sq_release(s, c);
 	return err;
+}
+
+static hd_err sq_lookup(
+    void *state, const char *const *ids, size_t n, srcdb_result *res)
+{
+	srcdb_group one = {.ids = ids, .n = n};
+	return sq_lookup_groups(state, &one, 1, res);
 }
 
 /* --- filling ---------------------------------------------------------------
@@ -754,6 +765,7 @@ const srcdb_ops srcdb_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
     .lookup = sq_lookup,
+    .lookup_groups = sq_lookup_groups,
     .close = sq_close,
     .begin = sq_begin,
     .put = sq_put,

@@ -18,10 +18,12 @@
 #include "household.h"
 
 #define BENCH_VERIFY_METHOD "hedui.v1.Verifier/VerifyHousehold"
+#define BENCH_BATCH_METHOD "hedui.v1.Verifier/VerifyBatch"
 #define BENCH_ECHO_METHOD "hedui.v1.Debug/Echo"
 #define BENCH_MAX_WATCH 8
+#define BENCH_MAX_BATCH 4096
 
-typedef enum bench_mode { BENCH_ECHO, BENCH_VERIFY } bench_mode;
+typedef enum bench_mode { BENCH_ECHO, BENCH_VERIFY, BENCH_BATCH } bench_mode;
 
 /* ID numbers of the generated population, 18 characters each. */
 typedef struct bench_pop {
@@ -54,6 +56,27 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
     agency_signer *signer, uint64_t seq);
 /* Releases what the last bench_req_make allocated. */
 void bench_req_done(bench_req *r);
+
+/* One caller's VerifyBatch being built: n households of size members,
+ * each with its own request_id, packed into one HouseholdBatch, signed
+ * once. The buffers are reused from call to call. */
+typedef struct bench_batch {
+	bench_req one;  /* builds each household in turn */
+	uint8_t *bytes; /* the households, one after another */
+	size_t cap;
+	ProtobufCBinaryData *hh;
+	size_t n;
+	uint8_t *batch; /* the packed HouseholdBatch */
+	size_t batch_cap;
+	char request_id[48];
+	Hedui__V1__VerifyBatchRequest req;
+	Hedui__V1__AgencyAuth auth;
+} bench_batch;
+
+bool bench_batch_make(bench_batch *b, const bench_pop *pop, size_t n,
+    size_t size, agency_signer *signer, uint64_t seq);
+void bench_batch_done(bench_batch *b);
+void bench_batch_free(bench_batch *b);
 
 /* A latency histogram in microseconds: exact below 2 ms, then 1024
  * steps per power of two. Lock-free. */

@@ -1,7 +1,8 @@
 /*
  * hedui-bench: closed-loop load against heduid.
  *
- *   hedui-bench --server URL --certs DIR [--mode echo|verify]
+ *   hedui-bench --server URL --certs DIR [--mode echo|verify|batch]
+ *               [--batch-size N]
  *               [--concurrency N] [--duration S] [--warmup S]
  *               [--household-size K] [--pop-dir DIR] [--population N]
  *               [--connections N] [--watch NAME=PID]... [--label TEXT]
@@ -11,7 +12,9 @@
  * the next one from the previous one's completion (an nng thread), so the
  * load adapts to the service's speed. Verify requests are built and signed
  * per call, as an agency would; echo requests carry a payload as large as
- * a packed verify request. After the warm-up, the measured window records
+ * a packed verify request. In batch mode each call is a VerifyBatch of
+ * --batch-size households, signed once, and rates and CPU are per
+ * household. After the warm-up, the measured window records
  * every completed call's latency and the CPU time and memory of this and
  * each watched process. One result line and one line per process, all
  * key=value, go to standard output.
@@ -46,6 +49,7 @@ typedef struct bench_opts {
 	double duration_s;
 	double warmup_s;
 	size_t household_size;
+	size_t batch_size; /* households per VerifyBatch (--mode batch) */
 	size_t population;
 	size_t payload;
 	int nwatch;
@@ -59,6 +63,7 @@ typedef struct bench_slot {
 	bench_run *run;
 	rpc_client *client;
 	bench_req req;
+	bench_batch batch;
 	uint64_t started; /* microseconds */
 	atomic_bool idle;
 } bench_slot;
@@ -76,6 +81,10 @@ struct bench_run {
 	atomic_uint_fast64_t errors;
 	atomic_uint_fast64_t start_failures;
 	atomic_int last_error;
+	/* Households answered OK, and refused, in the measured window: the
+	 * calls' own count is hist.n (a batch is one call). */
+	atomic_uint_fast64_t households;
+	atomic_uint_fast64_t household_errors;
 	bench_hist hist;
 };
 
@@ -96,11 +105,30 @@ static void bench_done(
 	bench_run *run = s->run;
 	uint64_t us = bench_now_us() - s->started;
 	(void)st;
+	uint64_t ok = code == RPC_OK ? 1 : 0, refused = 0;
+	if (run->o->mode == BENCH_BATCH && resp != NULL) {
+		const Hedui__V1__VerifyBatchResponse *b =
+		    (const Hedui__V1__VerifyBatchResponse *)resp;
+		ok = 0;
+		for (size_t i = 0; i < b->n_outcomes; i++) {
+			ok +=
+			    b->outcomes[i]->code == HEDUI__V1__STATUS_CODE__OK;
+			refused +=
+			    b->outcomes[i]->code != HEDUI__V1__STATUS_CODE__OK;
+		}
+		if (refused > 0)
+			atomic_store(&run->last_error,
+			    (int)b->outcomes[b->n_outcomes - 1]->code);
+	}
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	if (run->o->mode == BENCH_VERIFY)
 		bench_req_done(&s->req);
+	if (run->o->mode == BENCH_BATCH)
+		bench_batch_done(&s->batch);
 	if (atomic_load(&run->measuring)) {
+		atomic_fetch_add(&run->households, ok);
+		atomic_fetch_add(&run->household_errors, refused);
 		if (code == RPC_OK) {
 			bench_hist_add(&run->hist, us);
 		} else {
@@ -137,6 +165,18 @@ static void bench_slot_next(bench_slot *s)
 		    bench_done, s);
 		if (err != HD_OK)
 			bench_req_done(&s->req);
+	} else if (o->mode == BENCH_BATCH) {
+		if (!bench_batch_make(&s->batch, &run->pop, o->batch_size,
+		        o->household_size, run->signer, seq))
+			goto fail;
+		co.request_id = s->batch.request_id;
+		s->started = bench_now_us();
+		err = rpc_client_call_async(s->client, BENCH_BATCH_METHOD,
+		    &s->batch.req.base,
+		    &hedui__v1__verify_batch_response__descriptor, &co,
+		    bench_done, s);
+		if (err != HD_OK)
+			bench_batch_done(&s->batch);
 	} else {
 		Hedui__V1__EchoRequest er = HEDUI__V1__ECHO_REQUEST__INIT;
 		er.data.data = run->echo_payload;
@@ -157,7 +197,8 @@ static int bench_usage(void)
 {
 	fprintf(stderr,
 	    "usage: hedui-bench --server URL --certs DIR [--mode "
-	    "echo|verify]\n"
+	    "echo|verify|batch]\n"
+	    "         [--batch-size N]\n"
 	    "         [--concurrency N] [--duration S] [--warmup S]\n"
 	    "         [--household-size K] [--pop-dir DIR] [--population N]\n"
 	    "         [--payload BYTES] [--connections N]\n"
@@ -200,7 +241,8 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 	    {"pop-dir", 1, NULL, 'p'}, {"population", 1, NULL, 'P'},
 	    {"payload", 1, NULL, 'b'}, {"connections", 1, NULL, 'C'},
 	    {"watch", 1, NULL, 'W'}, {"label", 1, NULL, 'l'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"batch-size", 1, NULL, 'B'}, {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	int c;
 	*o = (bench_opts){.mode = BENCH_VERIFY,
 	    .concurrency = 64,
@@ -208,6 +250,7 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 	    .duration_s = 10,
 	    .warmup_s = 1,
 	    .household_size = 3,
+	    .batch_size = 256,
 	    .label = ""};
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
@@ -222,6 +265,8 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 				o->mode = BENCH_ECHO;
 			else if (strcmp(optarg, "verify") == 0)
 				o->mode = BENCH_VERIFY;
+			else if (strcmp(optarg, "batch") == 0)
+				o->mode = BENCH_BATCH;
 			else
 				return false;
 			break;
@@ -249,6 +294,9 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 		case 'C':
 			o->connections = atoi(optarg);
 			break;
+		case 'B':
+			o->batch_size = (size_t)atoi(optarg);
+			break;
 		case 'l':
 			o->label = optarg;
 			break;
@@ -269,11 +317,12 @@ static bool bench_parse(int argc, char **argv, bench_opts *o)
 	    o->concurrency < 1 || o->concurrency > 4096 ||
 	    o->connections < 1 || o->connections > 64 || o->duration_s <= 0 ||
 	    o->warmup_s < 0 || o->household_size < 1 ||
-	    o->household_size > HOUSEHOLD_MAX_MEMBERS)
+	    o->household_size > HOUSEHOLD_MAX_MEMBERS || o->batch_size < 1 ||
+	    o->batch_size > BENCH_MAX_BATCH)
 		return false;
-	if (o->mode == BENCH_VERIFY && o->pop_dir == NULL) {
-		fprintf(
-		    stderr, "hedui-bench: --mode verify needs --pop-dir\n");
+	if (o->mode != BENCH_ECHO && o->pop_dir == NULL) {
+		fprintf(stderr, "hedui-bench: --mode verify and batch need "
+		                "--pop-dir\n");
 		return false;
 	}
 	return true;
@@ -296,26 +345,40 @@ static size_t bench_verify_size(bench_run *run)
 	return n;
 }
 
+static const char *bench_mode_name(bench_mode m)
+{
+	return m == BENCH_ECHO     ? "echo"
+	       : m == BENCH_VERIFY ? "verify"
+	                           : "batch";
+}
+
+/* One result line, one line per process; for batches the rate and CPU
+ * are per household (calls= counts the batches, batch= their size). */
 static void bench_report(bench_run *run, double secs,
     const bench_proc_sample *before, const bench_proc_sample *after)
 {
 	const bench_opts *o = run->o;
-	uint64_t n = atomic_load(&run->hist.n);
+	const char *mode = bench_mode_name(o->mode);
+	uint64_t calls = atomic_load(&run->hist.n);
+	uint64_t n =
+	    o->mode == BENCH_BATCH ? atomic_load(&run->households) : calls;
+	uint64_t errors =
+	    atomic_load(&run->errors) + atomic_load(&run->household_errors);
 	double rate = (double)n / secs;
 	printf("result label=%s mode=%s engine=%s concurrency=%d "
-	       "connections=%d household_size=%zu population=%zu "
-	       "payload=%zu secs=%.2f ok=%llu errors=%llu rate=%.1f "
-	       "p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
-	    o->label[0] != '\0' ? o->label : "-",
-	    o->mode == BENCH_ECHO ? "echo" : "verify", tls_setup_engine_name(),
-	    o->concurrency, o->connections, o->household_size, run->pop.n,
-	    o->payload, secs, (unsigned long long)n,
-	    (unsigned long long)atomic_load(&run->errors), rate,
+	       "connections=%d household_size=%zu batch=%zu population=%zu "
+	       "payload=%zu secs=%.2f calls=%llu ok=%llu errors=%llu "
+	       "rate=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f\n",
+	    o->label[0] != '\0' ? o->label : "-", mode,
+	    tls_setup_engine_name(), o->concurrency, o->connections,
+	    o->household_size, o->mode == BENCH_BATCH ? o->batch_size : 1,
+	    run->pop.n, o->payload, secs, (unsigned long long)calls,
+	    (unsigned long long)n, (unsigned long long)errors, rate,
 	    bench_hist_quantile(&run->hist, 0.50) / 1000.0,
 	    bench_hist_quantile(&run->hist, 0.90) / 1000.0,
 	    bench_hist_quantile(&run->hist, 0.99) / 1000.0,
 	    atomic_load(&run->hist.max_us) / 1000.0);
-	if (atomic_load(&run->errors) > 0)
+	if (errors > 0)
 		printf("errors last_code=%s\n",
 		    rpc_code_name((rpc_code)atomic_load(&run->last_error)));
 	uint64_t total = 0;
@@ -326,8 +389,7 @@ static void bench_report(bench_run *run, double secs,
 			total += cpu;
 		printf("proc label=%s mode=%s name=%s cpu_us_per_op=%.1f "
 		       "cpu_pct=%.1f hwm_kib=%llu rss_kib=%llu\n",
-		    o->label[0] != '\0' ? o->label : "-",
-		    o->mode == BENCH_ECHO ? "echo" : "verify", name,
+		    o->label[0] != '\0' ? o->label : "-", mode, name,
 		    n > 0 ? (double)cpu / (double)n : 0.0,
 		    100.0 * (double)cpu / (secs * 1e6),
 		    (unsigned long long)after[i].hwm_kib,
@@ -336,8 +398,7 @@ static void bench_report(bench_run *run, double secs,
 	if (o->nwatch > 0)
 		printf("proc label=%s mode=%s name=service-total "
 		       "cpu_us_per_op=%.1f\n",
-		    o->label[0] != '\0' ? o->label : "-",
-		    o->mode == BENCH_ECHO ? "echo" : "verify",
+		    o->label[0] != '\0' ? o->label : "-", mode,
 		    n > 0 ? (double)total / (double)n : 0.0);
 }
 
@@ -415,6 +476,7 @@ static int bench_main(const bench_opts *o)
 		s->client = clients[i % o->connections];
 		s->req.rng = 0x243f6a8885a308d3ULL * (uint64_t)(i + 1) ^
 		             (uint64_t)getpid();
+		s->batch.one.rng = s->req.rng;
 	}
 	for (int i = 0; i < o->concurrency; i++)
 		bench_slot_next(&run->slots[i]);
@@ -454,6 +516,8 @@ out:
 	agency_signer_free(run->signer);
 	bench_pop_free(&run->pop);
 	free(run->echo_payload);
+	for (int i = 0; run->slots != NULL && i < o->concurrency; i++)
+		bench_batch_free(&run->slots[i].batch);
 	free(run->slots);
 	free(run);
 	return status;

@@ -130,6 +130,8 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
 	hedui__v1__agency_auth__init(&r->auth);
 	r->req.household.data = r->body;
 	r->req.household.len = hedui__v1__household__pack(&r->hh, r->body);
+	if (signer == NULL)
+		return true; /* a batch's household: the batch is signed */
 	if (agency_signer_sign(signer, BENCH_VERIFY_METHOD, r->request_id, "",
 	        r->body, r->req.household.len, agency_sig_now_ms(),
 	        &r->auth) != HD_OK)
@@ -141,6 +143,86 @@ bool bench_req_make(bench_req *r, const bench_pop *pop, size_t size,
 void bench_req_done(bench_req *r)
 {
 	agency_auth_release(&r->auth);
+}
+
+/* Grows *buf to hold need bytes; false when out of memory. */
+static bool bench_grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return true;
+	uint8_t *p = realloc(*buf, need);
+	if (p == NULL)
+		return false;
+	*buf = p;
+	*cap = need;
+	return true;
+}
+
+bool bench_batch_make(bench_batch *b, const bench_pop *pop, size_t n,
+    size_t size, agency_signer *signer, uint64_t seq)
+{
+	if (n < 1 || n > BENCH_MAX_BATCH || size < 1 ||
+	    size > HOUSEHOLD_MAX_MEMBERS)
+		return false;
+	if (b->hh == NULL &&
+	    (b->hh = calloc(BENCH_MAX_BATCH, sizeof *b->hh)) == NULL)
+		return false;
+	/* Each household as bench_req_make builds it (without its own
+	 * signature), its request_id made unique within the batch. */
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		bench_req *r = &b->one;
+		if (!bench_req_make(r, pop, size, NULL, seq))
+			return false;
+		snprintf(r->request_id, sizeof r->request_id,
+		    "bench-%d-%llu-%zu", (int)getpid(),
+		    (unsigned long long)seq, i);
+		r->hh.request_id = r->request_id;
+		size_t len = hedui__v1__household__get_packed_size(&r->hh);
+		if (!bench_grow(&b->bytes, &b->cap, used + len))
+			return false;
+		hedui__v1__household__pack(&r->hh, b->bytes + used);
+		b->hh[i].len = len;
+		used += len;
+	}
+	/* Pointers only once the buffer no longer moves. */
+	used = 0;
+	for (size_t i = 0; i < n; i++) {
+		b->hh[i].data = b->bytes + used;
+		used += b->hh[i].len;
+	}
+	b->n = n;
+	Hedui__V1__HouseholdBatch hb = HEDUI__V1__HOUSEHOLD_BATCH__INIT;
+	hb.households = b->hh;
+	hb.n_households = n;
+	size_t blen = hedui__v1__household_batch__get_packed_size(&hb);
+	if (!bench_grow(&b->batch, &b->batch_cap, blen))
+		return false;
+	hedui__v1__household_batch__pack(&hb, b->batch);
+	snprintf(b->request_id, sizeof b->request_id, "bench-%d-%llu",
+	    (int)getpid(), (unsigned long long)seq);
+	hedui__v1__verify_batch_request__init(&b->req);
+	hedui__v1__agency_auth__init(&b->auth);
+	b->req.batch.data = b->batch;
+	b->req.batch.len = blen;
+	if (agency_signer_sign(signer, BENCH_BATCH_METHOD, b->request_id, "",
+	        b->batch, blen, agency_sig_now_ms(), &b->auth) != HD_OK)
+		return false;
+	b->req.auth = &b->auth;
+	return true;
+}
+
+void bench_batch_done(bench_batch *b)
+{
+	agency_auth_release(&b->auth);
+}
+
+void bench_batch_free(bench_batch *b)
+{
+	free(b->bytes);
+	free(b->batch);
+	free(b->hh);
+	memset(b, 0, sizeof *b);
 }
 
 static size_t bench_hist_index(uint64_t us)

@@ -35,6 +35,11 @@ has "^ +heduid +cpu +$num us/op .* peak RSS +$num MiB" "heduid CPU and RSS"
 has "^ +property +cpu +$num us/op" "a source's CPU"
 has "^ratio verify/echo = 0\.[0-9]+" "the verify/echo ratio"
 has "^household 3: $num us CPU per verification" "cost by household size"
+has "^batch-16 +batch .* $num/s +p50 +$num +p90 +$num +p99 +$num +max +$num ms +errors 0" \
+	"VerifyBatch throughput (households/s) and latencies"
+has "^ratio batch-16/echo = 0\.[0-9]+ \(households/s; service CPU $num us, heduid $num us per household; heduid peak RSS $num MiB\)" \
+	"the batch/echo ratio with CPU per household and heduid's peak RSS"
+has "^real-time verify/echo = 0\.[0-9]+" "the real-time ratio in the batch part"
 if grep -q '^result .* ok=0 ' "$dir/results.txt" 2>/dev/null; then
 	bad "a run completed no call"
 else

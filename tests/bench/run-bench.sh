@@ -5,16 +5,18 @@
 # stopped on exit, whatever happens.
 #
 # Settings (environment):
-#   BENCH_PARTS        all (default): ceiling batching sizes population
+#   BENCH_PARTS        all (default): ceiling batch batching sizes population
 #                      engines: echo + verify with openssl, then mbedtls
 #                      batching: verify with source batching off
 #                      (--source-batch-max 1), then on, twice
+#                      batch: VerifyBatch of each BENCH_BATCH_SIZES, then
+#                      echo again; households/s against the echo
 #                      monitor: a monitoring run over a roster of
 #                      BENCH_MONITOR (1000000) households, with single
 #                      verifications meanwhile (tests/bench/bench-monitor.sh
 #                      has its settings)
-#                      or any of: ceiling sizes population engines batching
-#                      monitor
+#                      or any of: ceiling batch sizes population engines
+#                      batching monitor
 #   BENCH_DURATION     seconds measured per run (10)
 #   BENCH_WARMUP       seconds before measuring (1)
 #   BENCH_CONCURRENCY  callers with one request outstanding each (64)
@@ -23,6 +25,10 @@
 #   BENCH_BIG          persons in the large one (1000000; 0 skips it)
 #   BENCH_SIZES        household sizes for the cost curve ("1 3 6 12")
 #   BENCH_HOUSEHOLD    household size of the other runs (3)
+#   BENCH_BATCH_SIZES  households per VerifyBatch ("1 16 64 256")
+#   BENCH_BATCH_INFLIGHT households the batch callers keep in flight in
+#                      all (512): callers = this / size, 2 to
+#                      BENCH_CONCURRENCY
 #   BENCH_DIR          work directory ($HEDUI_BUILD/bench); populations
 #                      are generated once and kept there
 #   BENCH_SMOKE=1      a one-second run with tiny settings (make check)
@@ -46,10 +52,13 @@ small=${BENCH_SMALL:-10000}
 big=${BENCH_BIG:-1000000}
 sizes=${BENCH_SIZES:-1 3 6 12}
 hh=${BENCH_HOUSEHOLD:-3}
+bsizes=${BENCH_BATCH_SIZES:-1 16 64 256}
+binflight=${BENCH_BATCH_INFLIGHT:-512}
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" parts="ceiling sizes"
+	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" bsizes="1 16"
+	parts="ceiling sizes batch"
 fi
-[ "$parts" = all ] && parts="ceiling batching sizes population monitor"
+[ "$parts" = all ] && parts="ceiling batch batching sizes population monitor"
 . "$src/tests/bench/bench-monitor.sh"
 
 stack=
@@ -60,6 +69,10 @@ stop_stack() {
 	for p in $stack; do kill "$p" 2>/dev/null; done
 	for p in $stack; do wait "$p" 2>/dev/null; done
 	stack=
+	# Each stack's heduid log is kept under its last run's label (its
+	# store.close line counts the commits and their sizes).
+	[ -n "${label:-}" ] && [ -f "$work/heduid.log" ] &&
+		cp "$work/heduid.log" "$work/heduid-$label.log"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -177,6 +190,9 @@ run() {
 		    r["label"], r["mode"], r["engine"], r["concurrency"],
 		    r["household_size"], r["population"], r["rate"], r["p50_ms"],
 		    r["p90_ms"], r["p99_ms"], r["max_ms"], r["errors"]
+		if (r["mode"] == "batch")
+			printf "    (households/s; %s batches of %s, latency per batch)\n",
+			    r["calls"], r["batch"]
 	}
 	$1 == "errors" { print "    " $0 }
 	$1 == "proc" {
@@ -288,6 +304,45 @@ for part in $parts; do
 			echo "$m: openssl/mbedtls throughput = $(ratio "$o" "$b")" \
 				"(target >= 0.90)"
 		done
+		;;
+	batch)
+		echo "== (e) VerifyBatch: households of $hh, batches of" \
+			"$bsizes, $binflight households in flight, population $small"
+		for b in $bsizes; do
+			c=$((binflight / b))
+			[ "$c" -gt "$conc" ] && c=$conc
+			[ "$c" -lt 2 ] && c=2
+			start_stack "$pop_small" openssl
+			conc_saved=$conc
+			conc=$c
+			run "batch-$b" batch --household-size "$hh" --batch-size "$b"
+			conc=$conc_saved
+			stop_stack
+		done
+		# The ceiling again, now: the machine is shared, and a ratio
+		# means most between runs close in time.
+		start_stack "$pop_small" openssl
+		run batch-echo echo --household-size "$hh"
+		stop_stack
+		e1=$(value ceiling echo rate)
+		e2=$(value batch-echo echo rate)
+		e=$(awk -v a="$e1" -v b="$e2" 'BEGIN {
+			if (a > 0 && b > 0) print (a + b) / 2; else print a + b }')
+		v=$(value ceiling verify rate)
+		[ "$v" != 0 ] &&
+			echo "real-time verify/echo = $(ratio "$v" "$e")"
+		for b in $bsizes; do
+			r=$(value "batch-$b" batch rate)
+			cs=$(value "batch-$b" batch cpu_us_per_op service-total)
+			ch=$(value "batch-$b" batch cpu_us_per_op heduid)
+			m=$(value "batch-$b" batch hwm_kib heduid)
+			echo "ratio batch-$b/echo = $(ratio "$r" "$e")" \
+				"(households/s; service CPU $cs us, heduid $ch us" \
+				"per household; heduid peak RSS" \
+				"$(awk -v k="$m" 'BEGIN { printf "%.1f", k / 1024 }') MiB)"
+		done
+		echo "(echo: $e1 /s in (a), $e2 /s after the batches; their mean" \
+			"is the ceiling here; target at 256: >= 0.3)"
 		;;
 	*)
 		echo "unknown part $part" >&2

@@ -157,6 +157,43 @@ static void summary_fields_are_covered(void **state)
 	assert_memory_not_equal(h, base, AUDIT_HASH_LEN);
 }
 
+/* The key prepared once gives the same hashes as the key given each time
+ * (what heduid writes, what `hedui audit verify` checks): record hashes
+ * with every kind of number (0, negative, the int64 extremes), and person
+ * hashes, which are fixed by an independent computation. */
+static void prepared_key_hashes_alike(void **state)
+{
+	(void)state;
+	build();
+	audit_key *k = audit_key_new(key, sizeof key - 1);
+	assert_non_null(k);
+	static const int64_t nums[] = {
+	    0, 1, -1, 9, 10, -10, 1700000000000LL, INT64_MAX, INT64_MIN};
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		audit_record r = recs[1];
+		uint8_t a[AUDIT_HASH_LEN], b[AUDIT_HASH_LEN];
+		r.seq = nums[i];
+		r.time_ms = nums[(i + 3) % 9];
+		r.outcome = (int)(nums[i] % 17);
+		r.count = nums[(i + 5) % 9];
+		audit_chain_hash(key, sizeof key - 1, &r, a);
+		audit_chain_hash_k(k, &r, b);
+		assert_memory_equal(a, b, AUDIT_HASH_LEN);
+	}
+	char p1[AUDIT_PERSON_HEX], p2[AUDIT_PERSON_HEX];
+	audit_person_hash(key, sizeof key - 1, "330106197803150013", p1);
+	audit_person_hash_k(k, "330106197803150013", p2);
+	assert_string_equal(p1, p2);
+	/* HMAC-SHA256(key, ID number), as openssl dgst -hmac computes it. */
+	audit_key *k2 = audit_key_new((const uint8_t *)"key", 3);
+	audit_person_hash_k(
+	    k2, "The quick brown fox jumps over the lazy dog", p2);
+	assert_string_equal(p2, "f7bc83f430538424b13298e6aa6fb143ef4d59a149461"
+	                        "75997479dbc2d1a3cd8");
+	audit_key_free(k2);
+	audit_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(swapped_records_are_named),
 	    cmocka_unit_test(wrong_key_fails),
 	    cmocka_unit_test(summary_fields_are_covered),
+	    cmocka_unit_test(prepared_key_hashes_alike),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

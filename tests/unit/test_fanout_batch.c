@@ -117,11 +117,61 @@ static void test_merge_and_split(void **state)
 	assert_int_equal(r->n_persons, 3);
 
 	policy_household *h = calloc(3, sizeof *h);
-	household(&h[0], a, 1);
-	household(&h[1], b, 2);
-	household(&h[2], c, 2);
-	for (int i = 0; i < 3; i++)
-		verify_fanout_take(&h[i], POLICY_SOURCE_TAX, resp);
+	/* Split as the fan-out does it: each household's persons where the
+	 * previous one's ended, or (the held one's are missing) looked for
+	 * in the whole answer; and, for comparison, household by household
+	 * in the whole answer. Both give the same facts. */
+	for (int pass = 0; pass < 2; pass++) {
+		household(&h[0], a, 1);
+		household(&h[1], b, 2);
+		household(&h[2], c, 2);
+		size_t at = 0;
+		for (int i = 0; i < 3; i++)
+			if (pass == 0)
+				at = verify_fanout_take_at(
+				    &h[i], POLICY_SOURCE_TAX, resp, at);
+			else
+				verify_fanout_take(
+				    &h[i], POLICY_SOURCE_TAX, resp);
+		if (pass == 0)
+			assert_int_equal(at, 3);
+		if (pass == 1)
+			break;
+		assert_int_equal(h[0].members[0].lookup[POLICY_SOURCE_TAX],
+		    POLICY_LOOKUP_FOUND);
+		assert_int_equal(h[1].members[0].lookup[POLICY_SOURCE_TAX],
+		    POLICY_LOOKUP_FOUND);
+		assert_int_equal(h[1].members[1].lookup[POLICY_SOURCE_TAX],
+		    POLICY_LOOKUP_FAILED);
+		assert_int_equal(h[2].members[0].lookup[POLICY_SOURCE_TAX],
+		    POLICY_LOOKUP_FAILED);
+		assert_int_equal(h[2].members[1].lookup[POLICY_SOURCE_TAX],
+		    POLICY_LOOKUP_NOT_FOUND);
+	}
+	/* An answer in another order than asked (persons of the third
+	 * household first): each still gets its own persons' facts. */
+	Hedui__V1__TaxLookupResponse *w = (Hedui__V1__TaxLookupResponse *)resp;
+	Hedui__V1__TaxFacts *first = w->persons[0];
+	w->persons[0] = w->persons[2];
+	w->persons[2] = first;
+	policy_household *x = calloc(3, sizeof *x);
+	household(&x[0], a, 1);
+	household(&x[2], c, 2);
+	size_t at = verify_fanout_take_at(&x[0], POLICY_SOURCE_TAX, resp, 0);
+	at = verify_fanout_take_at(&x[2], POLICY_SOURCE_TAX, resp, at);
+	assert_int_equal(
+	    x[0].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
+	assert_int_equal(x[0].members[0].tax.wage_income_fen, 3600000);
+	assert_int_equal(
+	    x[2].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
+	assert_int_equal(x[2].members[1].lookup[POLICY_SOURCE_TAX],
+	    POLICY_LOOKUP_NOT_FOUND);
+	/* A wrong type of answer fails every member. */
+	assert_int_equal(
+	    verify_fanout_take_at(&x[0], POLICY_SOURCE_BANK, resp, 0), 0);
+	assert_int_equal(
+	    x[0].members[0].lookup[POLICY_SOURCE_BANK], POLICY_LOOKUP_FAILED);
+	free(x);
 	protobuf_c_message_free_unpacked(resp, NULL);
 
 	/* The first household has its facts... */

@@ -45,6 +45,8 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
 	assert_int_equal(cfg.source_batch_max, 32);
+	assert_int_equal(cfg.batch_max_households, 256);
+	assert_int_equal(cfg.batch_inflight_households, 256);
 	/* The example uses the source plane's own CA and identity. */
 	assert_string_equal(cfg.source_ca, "build/certs/source-ca.crt");
 	assert_string_equal(cfg.source_cert, "build/certs/heduid-sources.crt");
@@ -133,6 +135,35 @@ static void source_batching(void **state)
 	unlink(path);
 }
 
+static void batch_settings(void **state)
+{
+	(void)state;
+	write_ini(
+	    "[tls]\nca = a\ncert = b\nkey = c\n[server]\n"
+	    "batch_max_households = 64\nbatch_inflight_households = 1000\n");
+	heduid_config cfg;
+	const char *file[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, file), HEDUID_RUN);
+	assert_int_equal(cfg.batch_max_households, 64);
+	assert_int_equal(cfg.batch_inflight_households, 1000);
+	const char *flag[] = {"heduid", "--config", path,
+	    "--batch-max-households", "4096", "--batch-inflight-households",
+	    "1"};
+	assert_int_equal(parse(&cfg, 7, flag), HEDUID_RUN);
+	assert_int_equal(cfg.batch_max_households, 4096);
+	assert_int_equal(cfg.batch_inflight_households, 1);
+	static const char *const bad[] = {"0", "4097", "many", "-1"};
+	for (size_t i = 0; i < 4; i++) {
+		const char *argv[] = {"heduid", "--config", path,
+		    "--batch-max-households", bad[i]};
+		assert_int_equal(parse(&cfg, 5, argv), HEDUID_EXIT_USAGE);
+		const char *argv2[] = {"heduid", "--config", path,
+		    "--batch-inflight-households", i == 1 ? "65537" : bad[i]};
+		assert_int_equal(parse(&cfg, 5, argv2), HEDUID_EXIT_USAGE);
+	}
+	unlink(path);
+}
+
 static void flags_override_file(void **state)
 {
 	(void)state;
@@ -189,6 +220,7 @@ int main(void)
 	    cmocka_unit_test(flags_override_file),
 	    cmocka_unit_test(store_settings),
 	    cmocka_unit_test(source_batching),
+	    cmocka_unit_test(batch_settings),
 	    cmocka_unit_test(source_plane),
 	    cmocka_unit_test(bad_files_and_flags),
 	};

@@ -349,11 +349,80 @@ static void single_signatures_still_verify(void **state)
 	    tcert("heduid.crt"), tcert("source-ca.crt"), err, sizeof err));
 }
 
+static size_t unhex(const char *h, uint8_t *out)
+{
+	size_t n = 0;
+	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
+		unsigned v;
+		sscanf(h, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
+/* docs/REPORT-FORMAT.md's worked example, byte for byte. */
+static void worked_example(void **state)
+{
+	(void)state;
+	static const char *const reps[3] = {
+	    "0a1c48442d32303236313230322d3030303030303030303161303030303022056"
+	    "d"
+	    "65657473",
+	    "0a1c48442d32303236313230322d3030303030303030303161303030303122056"
+	    "d"
+	    "65657473",
+	    "0a1c48442d32303236313230322d3030303030303030303161303030303222056"
+	    "d"
+	    "65657473",
+	};
+	uint8_t bytes[3][64], want[256];
+	const uint8_t *rp[3];
+	size_t lens3[3];
+	for (int i = 0; i < 3; i++) {
+		lens3[i] = unhex(reps[i], bytes[i]);
+		rp[i] = bytes[i];
+	}
+	merkle_hash leaf;
+	merkle_leaf(bytes[2], lens3[2], leaf);
+	unhex(
+	    "c48662914f6b0d85154ef34e3c78f38fb17125f7eb8ef031d848dfc7dc69440f",
+	    want);
+	assert_memory_equal(leaf, want, 32);
+	uint8_t sig[REPORT_SIG_MAX], *proofs[3];
+	size_t siglen, plens[3];
+	assert_int_equal(report_signer_seal(signer, rp, lens3, 3, sig, &siglen,
+	                     proofs, plens),
+	    HD_OK);
+	size_t n =
+	    unhex("080210031a206084b12e1fe42a93a901da0115390747ef37fae390"
+	          "8bf235c7c4ae156814d25422200c9cdfc70aefd7005de1a18a12"
+	          "9256f7e18624ba83d0c8da48d5f580baeb983d",
+	        want);
+	assert_int_equal(plens[2], n);
+	assert_memory_equal(proofs[2], want, n);
+	/* The root message: domain, size 3, root. */
+	merkle_hash root;
+	unhex(
+	    "0c9cdfc70aefd7005de1a18a129256f7e18624ba83d0c8da48d5f580baeb983d",
+	    root);
+	uint8_t msg[REPORT_ROOT_MSG_LEN];
+	report_root_message(3, root, msg);
+	n = unhex("68656475692d7265706f72742d726f6f742d76310a000000000000000"
+	          "30c9cdfc70aefd7005de1a18a129256f7e18624ba83d0c8da48d5f580ba"
+	          "eb983d",
+	    want);
+	assert_int_equal(n, sizeof msg);
+	assert_memory_equal(msg, want, n);
+	for (int i = 0; i < 3; i++)
+		free(proofs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(groups_of_every_size_verify),
 	    cmocka_unit_test(root_message_bytes),
+	    cmocka_unit_test(worked_example),
 	    cmocka_unit_test(tamper_kinds),
 	    cmocka_unit_test(every_bit_of_a_saved_report),
 	    cmocka_unit_test(single_signatures_still_verify),

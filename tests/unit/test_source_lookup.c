@@ -398,6 +398,110 @@ static void test_chaos(void **state)
 	assert_false(source_chaos_parse_rate(NULL, &bps));
 }
 
+/* A store that counts how it is read, over the SQLite one. */
+static int reads_one, reads_groups;
+static size_t groups_read;
+static hd_err counting_open(
+    const char *target, srcdb_kind kind, int flags, void **state)
+{
+	return srcdb_sqlite_ops.open(target, kind, flags, state);
+}
+static hd_err counting_lookup(
+    void *state, const char *const *ids, size_t n, srcdb_result *res)
+{
+	reads_one++;
+	return srcdb_sqlite_ops.lookup(state, ids, n, res);
+}
+static hd_err counting_groups(void *state, const srcdb_group *groups,
+    size_t ngroups, srcdb_result *results)
+{
+	reads_groups++;
+	groups_read += ngroups;
+	return srcdb_sqlite_ops.lookup_groups(state, groups, ngroups, results);
+}
+
+/* A batched request is read from the store in one go (one read
+ * transaction), not household by household; each household's answer is
+ * what a request of its own would get. */
+static void test_batch_reads_once(void **state)
+{
+	(void)state;
+	srcdb_ops ops = srcdb_sqlite_ops;
+	ops.open = counting_open;
+	ops.lookup = counting_lookup;
+	ops.lookup_groups = counting_groups;
+	srcdb *db = NULL;
+	assert_int_equal(
+	    srcdb_open(&ops, ":memory:", SRCDB_BANK, SRCDB_OPEN_CREATE, &db),
+	    HD_OK);
+	char path[512], err[256];
+	const char *src = getenv("HEDUI_SRC");
+	snprintf(path, sizeof path, "%s/tests/fixtures/households.json",
+	    src != NULL ? src : ".");
+	srcdb *stores[SRCDB_KIND_COUNT] = {[SRCDB_BANK] = db};
+	assert_int_equal(
+	    fixtures_load_file(path, stores, NULL, err, sizeof err), HD_OK);
+	const char *a[2] = {"330106198003151231", "110105195001010047"};
+	const char *b[1] = {"330106198003151231"};
+	const char *c[1] = {"33010219930707203X"};
+	const char *const *groups[3] = {a, b, c};
+	size_t counts[3] = {2, 1, 1};
+	Hedui__V1__LookupHousehold g[3], *gp[3];
+	Hedui__V1__LookupRequest req = HEDUI__V1__LOOKUP_REQUEST__INIT;
+	req.as_of = "2026-11-01";
+	for (int i = 0; i < 3; i++) {
+		hedui__v1__lookup_household__init(&g[i]);
+		g[i].id_numbers = (char **)groups[i];
+		g[i].n_id_numbers = counts[i];
+		gp[i] = &g[i];
+	}
+	req.households = gp;
+	req.n_households = 3;
+	reads_one = reads_groups = 0;
+	groups_read = 0;
+	source_answer ans;
+	source_lookup(db, &req, &ans);
+	assert_int_equal(ans.code, RPC_OK);
+	assert_int_equal(reads_groups, 1);
+	assert_int_equal(groups_read, 3);
+	assert_int_equal(reads_one, 0);
+	assert_int_equal(ans.n_parts, 3);
+	Hedui__V1__BankLookupResponse *r =
+	    (Hedui__V1__BankLookupResponse *)roundtrip(SRCDB_BANK, &ans);
+	assert_int_equal(r->n_persons, 4);
+	/* The same answers as each household asked alone. */
+	for (int i = 0; i < 3; i++) {
+		source_answer one;
+		ask(db, (const char **)groups[i], counts[i], "2026-11-01",
+		    &one);
+		assert_int_equal(one.code, RPC_OK);
+		Hedui__V1__BankLookupResponse *o =
+		    (Hedui__V1__BankLookupResponse *)roundtrip(
+		        SRCDB_BANK, &one);
+		size_t first = i == 0 ? 0 : i == 1 ? 2 : 3;
+		for (size_t k = 0; k < o->n_persons; k++) {
+			uint8_t x[2048], y[2048];
+			size_t lx =
+			    hedui__v1__bank_facts__pack(o->persons[k], x);
+			size_t ly = hedui__v1__bank_facts__pack(
+			    r->persons[first + k], y);
+			assert_int_equal(lx, ly);
+			assert_memory_equal(x, y, lx);
+		}
+		protobuf_c_message_free_unpacked(&o->base, NULL);
+		source_answer_free(&one);
+	}
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	source_answer_free(&ans);
+	/* A group of none is refused before anything is read. */
+	srcdb_group none = {.ids = a, .n = 0};
+	srcdb_result res[1];
+	reads_groups = 0;
+	assert_int_equal(srcdb_lookup_groups(db, &none, 1, res), HD_EINVAL);
+	assert_int_equal(reads_groups, 0);
+	srcdb_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_fault_malformed_other_shapes),
 	    cmocka_unit_test(test_bad_requests),
 	    cmocka_unit_test(test_chaos),
+	    cmocka_unit_test(test_batch_reads_once),
 	};
 	return cmocka_run_group_tests(tests, stores_setup, stores_teardown);
 }

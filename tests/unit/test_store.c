@@ -264,10 +264,11 @@ static void wait_group(int n)
 	assert_int_equal(group_done, n);
 }
 
-/* The seal gets a group's new reports only, once, in order: not one whose
- * key is stored already, not a second one with a key new in the group
- * (which gets the first one's sealed report); what it set is stored and
- * read back. */
+/* What is stored was sealed with the group's new reports only, in
+ * order: not one whose key is stored already, not a second one with a key
+ * new in the group (which gets the first one's sealed report); what the
+ * seal set is stored and read back. A group without taken keys is sealed
+ * once. */
 static void seal_sees_new_reports_only(void **state)
 {
 	(void)state;
@@ -281,6 +282,24 @@ static void seal_sees_new_reports_only(void **state)
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
 	assert_int_equal(seal_calls, 1);
 	assert_int_equal(seal_last_n, 1);
+	/* A repeated key in one group is found without a second seal. */
+	group_done = 0;
+	store_hold(s, true);
+	uint8_t c1[] = "c1", c2[] = "c2";
+	make_report(&r, "HD-C1", "agency-330106", "330106", "k-c", c1, 3);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)0);
+	make_report(&r, "HD-C2", "agency-330106", "330106", "k-c", c2, 3);
+	store_put_report_async(s, &r, &a, on_group_done, (void *)1);
+	store_hold(s, false);
+	wait_group(2);
+	assert_int_equal(seal_calls, 2);
+	assert_int_equal(seal_last_n, 1);
+	assert_int_equal(group_errs[0], HD_OK);
+	assert_int_equal(group_errs[1], HD_EEXIST);
+	assert_string_equal(group_got[1].report_id, "HD-C1");
+	store_report_clear(&group_got[0]);
+	store_report_clear(&group_got[1]);
+	seal_calls = 1;
 
 	group_done = 0;
 	store_hold(s, true);
@@ -295,7 +314,10 @@ static void seal_sees_new_reports_only(void **state)
 	store_put_report_async(s, &r, &a, on_group_done, (void *)4);
 	store_hold(s, false);
 	wait_group(5);
-	assert_int_equal(seal_calls, 2);
+	/* Sealed first as if every key were new (HD-A, HD-OLD2, HD-B1); the
+	 * taken key found at its insert, the group is written again, looking
+	 * every key up, and sealed without it. */
+	assert_int_equal(seal_calls, 3);
 	assert_int_equal(seal_last_n, 2); /* HD-A and HD-B1 */
 	assert_int_equal(group_errs[0], HD_OK);
 	assert_string_equal(group_got[0].report_id, "HD-A");
@@ -321,7 +343,7 @@ static void seal_sees_new_reports_only(void **state)
 	store_report_clear(&got);
 	assert_int_equal(store_get_report(s, "HD-B2", &got), HD_ENOTFOUND);
 	store_close(s);
-	check_chain(path, 6);
+	check_chain(path, 8);
 }
 
 /* A seal that fails fails its group (nothing of it stored), not the
