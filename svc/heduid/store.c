@@ -251,6 +251,11 @@ static hd_err store_prepare_reports(store *s, store_item *batch, bool lookup)
 		}
 		s->keys[slot] = it;
 		it->insert = true;
+		/* A group written again is sealed again: what an earlier
+		 * seal gave is gone with that transaction. */
+		free(it->rep.proof);
+		it->rep.proof = NULL;
+		it->rep.proof_len = 0;
 		s->sealing[n++] = &it->rep;
 	}
 	if (n > 0 && s->seal != NULL &&

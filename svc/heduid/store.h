@@ -88,8 +88,10 @@ typedef struct store_opts {
 	 * given): called by the writer thread, inside the group's
 	 * transaction, with the n >= 1 reports of the group that are about
 	 * to be inserted (none of them already stored, no two with one
-	 * idempotency key), in order. It sets each report's sig and proof
-	 * (proof malloc'd; the store frees it). An error fails the group
+	 * idempotency key), in order, their proof NULL. It sets each
+	 * report's sig and proof (proof malloc'd; the store frees it). A
+	 * group written again (a key found taken at its insert) is sealed
+	 * again, without that report. An error fails the group
 	 * like a failed commit, without making the store unhealthy. The
 	 * store knows nothing of what a seal is: heduid signs the group's
 	 * hash tree (report_sig.h). */

@@ -300,8 +300,7 @@ static hd_err verify_seal(store_report *const *reports, size_t n, void *arg)
 		store_report *r = reports[i];
 		memcpy(r->sig, sig, siglen);
 		r->sig_len = siglen;
-		free(r->proof);
-		r->proof = proofs[i];
+		r->proof = proofs[i]; /* the store gives it NULL */
 		r->proof_len = plens[i];
 	}
 out:
