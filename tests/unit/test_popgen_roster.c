@@ -127,6 +127,9 @@ static void enrolled_households(void **state)
 		    household_check(en.household, 20261101, &norm, &prob);
 		assert_int_equal(ok, e.change != POPGEN_CHANGE_NO_CONSENT);
 		roster_entry_clear(&en);
+		/* open_memstream makes a new buffer each time. */
+		free(line);
+		line = NULL;
 
 		/* Nothing changed: the rules say today what was enrolled. */
 		if (e.change != POPGEN_CHANGE_NONE)
