@@ -167,7 +167,9 @@ $(CLIENTA): $(CLIENT_OBJS)
 $(BUILD)/bin/heduid: $(BUILD)/obj/svc/heduid/main.o $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
-$(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(LIBA)
+# The generator's rosters (gen --roster) put each household's facts at
+# enrollment through heduid's rules engine: policy*.c come from its archive.
+$(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
@@ -181,17 +183,17 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
 # The full-scale attack of docs/ATTACKS.md (make attack): the tests'
 # raw clients, at scale.
 $(ATTACK_BIN): $(BUILD)/obj/tests/attack/attack_main.o $(TEST_SUPPORT_OBJS) \
-		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+		$(SOURCEA) $(HEDUIDA) $(CLIENTA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
 
 # --- tests ---------------------------------------------------------------
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
-		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+		$(SOURCEA) $(HEDUIDA) $(CLIENTA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
 $(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
-		$(HEDUIDA) $(SOURCEA) $(CLIENTA) $(LIBA)
+		$(SOURCEA) $(HEDUIDA) $(CLIENTA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
 
@@ -222,7 +224,7 @@ demo: $(PROGS) certs
 	@$(TEST_ENV) sh tests/demo.sh
 
 # --- fuzzing -------------------------------------------------------------
-$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(HEDUIDA) $(SOURCEA) \
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SOURCEA) $(HEDUIDA) \
 		$(CLIENTA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)

@@ -30,7 +30,8 @@ typedef struct cli_ctx {
 	uint32_t deadline_ms;
 	bool json;
 	bool allow_tls12;
-	int argc; /* the command and its arguments */
+	size_t recv_max_bytes; /* largest answer; 0: the library's 1 MiB */
+	int argc;              /* the command and its arguments */
 	char **argv;
 	rpc_client *client;
 } cli_ctx;
@@ -65,5 +66,7 @@ int cmd_audit(cli_ctx *ctx);
 /* hedui consent add|revoke|show|list: the consent registry; connects
  * itself once its input is known to be valid. */
 int cmd_consent(cli_ctx *ctx);
+/* hedui monitor ROSTER: the re-check of the enrolled (monitor_run.h). */
+int cmd_monitor(cli_ctx *ctx);
 
 #endif

@@ -42,6 +42,11 @@ static void cli_usage(FILE *f)
 	    "  consent list (--member ID | --number NUMBER |\n"
 	    "      --expiring-before DATE | --expiring-within DAYS)\n"
 	    "      [--region PREFIX] [--limit N] [--page-token T] [--json]\n"
+	    "  monitor ROSTER [--out DIR] [--rate N] ...\n"
+	    "                       re-check every enrolled household, "
+	    "resumably;\n"
+	    "                       alerts by county (monitor --help, "
+	    "docs/MONITORING.md)\n"
 	    "\n"
 	    "Options (also from HEDUI_* environment variables and the config "
 	    "file):\n"
@@ -247,6 +252,7 @@ int cli_connect(cli_ctx *ctx)
 	        .cert_file = ctx->cert,
 	        .key_file = ctx->key,
 	        .allow_tls12 = ctx->allow_tls12},
+	    .recv_max_bytes = ctx->recv_max_bytes,
 	};
 	ctx->client = rpc_client_alloc(&o);
 	if (ctx->client == NULL) {

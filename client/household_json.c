@@ -296,11 +296,53 @@ static void hj_syntax_error(household_json_result *r, const json_error_t *e)
 	    text);
 }
 
+/* The household in root (an object or anything else: then an error);
+ * a fresh request id only when make_id and the file has none. */
+static Hedui__V1__Household *hj_build(
+    json_t *root, household_json_result *r, bool make_id)
+{
+	json_t *members = NULL;
+	Hedui__V1__Household *h = malloc(sizeof *h);
+	if (h == NULL) {
+		hj_fail(r, "out of memory");
+		return NULL;
+	}
+	hedui__v1__household__init(h);
+	if (!json_is_object(root)) {
+		hj_fail(r, "the household must be a JSON object { ... }");
+		goto fail;
+	}
+	if (!hj_object(r, h, hj_household_fields,
+	        HJ_COUNT(hj_household_fields), "", root, &members) ||
+	    !hj_members(r, h, members))
+		goto fail;
+	if (make_id && h->request_id[0] == '\0') {
+		if (h->request_id != protobuf_c_empty_string)
+			free(h->request_id);
+		h->request_id = (char *)protobuf_c_empty_string;
+		if (!hj_new_request_id(h)) {
+			hj_fail(r, "cannot make a request id (no randomness)");
+			goto fail;
+		}
+		r->request_id_made = true;
+	}
+	return h;
+fail:
+	household_json_free(h);
+	return NULL;
+}
+
+Hedui__V1__Household *household_json_from_value(
+    json_t *root, household_json_result *r)
+{
+	memset(r, 0, sizeof *r);
+	return hj_build(root, r, false);
+}
+
 Hedui__V1__Household *household_json_parse(
     const char *text, size_t len, household_json_result *r)
 {
 	json_error_t jerr;
-	json_t *members = NULL;
 	memset(r, 0, sizeof *r);
 
 	/* Windows editors like to start UTF-8 files with a byte-order mark. */
@@ -313,36 +355,9 @@ Hedui__V1__Household *household_json_parse(
 		hj_syntax_error(r, &jerr);
 		return NULL;
 	}
-	Hedui__V1__Household *h = malloc(sizeof *h);
-	if (h == NULL) {
-		hj_fail(r, "out of memory");
-		goto fail;
-	}
-	hedui__v1__household__init(h);
-	if (!json_is_object(root)) {
-		hj_fail(r, "the household must be a JSON object { ... }");
-		goto fail;
-	}
-	if (!hj_object(r, h, hj_household_fields,
-	        HJ_COUNT(hj_household_fields), "", root, &members) ||
-	    !hj_members(r, h, members))
-		goto fail;
-	if (h->request_id[0] == '\0') {
-		if (h->request_id != protobuf_c_empty_string)
-			free(h->request_id);
-		h->request_id = (char *)protobuf_c_empty_string;
-		if (!hj_new_request_id(h)) {
-			hj_fail(r, "cannot make a request id (no randomness)");
-			goto fail;
-		}
-		r->request_id_made = true;
-	}
+	Hedui__V1__Household *h = hj_build(root, r, true);
 	json_decref(root);
 	return h;
-fail:
-	json_decref(root);
-	household_json_free(h);
-	return NULL;
 }
 
 Hedui__V1__Household *household_json_read(FILE *f, household_json_result *r)

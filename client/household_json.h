@@ -43,6 +43,13 @@ Hedui__V1__Household *household_json_read(FILE *f, household_json_result *r);
 Hedui__V1__Household *household_json_parse(
     const char *text, size_t len, household_json_result *r);
 
+/* The same from a JSON value already parsed (the roster's lines: see
+ * roster.h), without making a request id: request_id stays as given,
+ * empty when absent. */
+struct json_t;
+Hedui__V1__Household *household_json_from_value(
+    struct json_t *root, household_json_result *r);
+
 /* Frees what household_json_* returned; accepts NULL. */
 void household_json_free(Hedui__V1__Household *h);
 

@@ -6,8 +6,11 @@
 # consents (核对授权书) of a few of the population's households and verifies
 # them with the hedui CLI, each signed by an agency of the household's own
 # county: three verify, the fourth is refused for an expired consent and
-# the fifth for a revoked one (先授权、后核对, docs/CONSENT.md). Every
-# process started here is stopped on exit, whatever happens.
+# the fifth for a revoked one (先授权、后核对, docs/CONSENT.md). It ends
+# with a monitoring run (hedui monitor, docs/MONITORING.md): the nightly
+# re-check of a city's enrolled households, on a population of its own,
+# whose standing consents are registered first. Every process started
+# here is stopped on exit, whatever happens.
 set -u
 bin=${HEDUI_BIN:-build/bin}
 certs=${HEDUI_CERTS:-build/certs}
@@ -15,6 +18,9 @@ build=${HEDUI_BUILD:-build}
 port=${HEDUI_DEMO_PORT:-7443}
 src_port=${HEDUI_DEMO_SOURCE_PORT:-7451}
 size=${HEDUI_DEMO_SIZE:-20000}
+# Persons of the enrolled population the monitoring run re-checks (about
+# 2.5 a household).
+mon_size=${HEDUI_DEMO_MONITOR_SIZE:-6000}
 demo=$build/demo
 pids=
 cleanup() {
@@ -129,6 +135,76 @@ if [ -n "$id" ]; then
 	echo "\$ hedui audit verify --store heduid.db"
 	"$bin/hedui" audit verify --store "$demo/heduid.db" || status=1
 fi
+
+# --- 动态监测: the nightly re-check of the enrolled -----------------------
+# Hangzhou's civil-affairs bureau (agency-3301, every 3301xx county)
+# re-checks its enrolled households; their bank, tax and property records
+# are served by sources of their own, behind a heduid of its own.
+if [ ! -f "$demo/monpop/roster.jsonl" ] ||
+	[ ! -f "$demo/monpop/roster-consents/consents-000001.json" ]; then
+	echo
+	echo "== generating Hangzhou's enrolled population ($mon_size persons)" \
+		"and its roster"
+	rm -rf "$demo/monpop"
+	mkdir -p "$demo/monpop"
+	"$bin/hedui-source" gen --size "$mon_size" --seed 2026 --region 3301 \
+		--households 0 --roster "$demo/monpop/roster.jsonl.tmp" \
+		--roster-consents "$demo/monpop/roster-consents" \
+		--out "$demo/monpop" >"$demo/gen-monitor.log" 2>&1 ||
+		{ cat "$demo/gen-monitor.log"; exit 1; }
+	mv "$demo/monpop/roster.jsonl.tmp" "$demo/monpop/roster.jsonl"
+fi
+mport=$((port + 1))
+msrc=$((src_port + 3))
+"$bin/hedui-source" all --dir "$demo/monpop" --certs "$certs" \
+	--base-port "$msrc" 2>"$demo/sources-monitor.log" &
+pids="$pids $!"
+rm -f "$demo/heduid-monitor.db" "$demo/heduid-monitor.db-wal" \
+	"$demo/heduid-monitor.db-shm" "$demo/heduid-monitor.db.audit-key"
+"$bin/heduid" --listen "tls+tcp://127.0.0.1:$mport" --ca "$certs/ca.crt" \
+	--crl "$certs/ca.crl" --cert "$certs/heduid.crt" \
+	--key "$certs/heduid.key" \
+	--source-ca "$certs/source-ca.crt" \
+	--source-cert "$certs/heduid-sources.crt" \
+	--source-key "$certs/heduid-sources.key" \
+	--bank "tls+tcp://127.0.0.1:$msrc" \
+	--tax "tls+tcp://127.0.0.1:$((msrc + 1))" \
+	--property "tls+tcp://127.0.0.1:$((msrc + 2))" \
+	--store "$demo/heduid-monitor.db" 2>"$demo/heduid-monitor.log" &
+pids="$pids $!"
+sh certs/make-dev-pki.sh "$certs" --agency 3301 >/dev/null || exit 1
+up=no
+for i in $(seq 1 50); do
+	if "$bin/hedui" --server "tls+tcp://127.0.0.1:$mport" health \
+		>/dev/null 2>&1; then up=yes; break; fi
+	sleep 0.2
+done
+[ "$up" = yes ] || { echo "the monitoring heduid did not come up"; exit 1; }
+# The standing consents of the enrolled, registered by the bureau as its
+# system would when each was signed: no consent, no re-check.
 echo
-echo "(logs: $demo/heduid.log, $demo/sources.log)"
+echo "\$ hedui --cert agency-3301.crt consent add roster-consents/FILE" \
+	"   (each of $(ls "$demo/monpop/roster-consents" | wc -l) files)"
+for f in "$demo/monpop/roster-consents"/consents-*.json; do
+	"$bin/hedui" --server "tls+tcp://127.0.0.1:$mport" \
+		--cert "$certs/agency-3301.crt" --key "$certs/agency-3301.key" \
+		--operator demo consent add "$f" >"$demo/consent-roster.txt" ||
+		{ tail -5 "$demo/consent-roster.txt"; status=1; }
+done
+rm -rf "$demo/monitor"
+echo
+echo "\$ hedui --cert agency-3301.crt monitor roster.jsonl --out monitor" \
+	"--rate 2000   ($(grep -c . "$demo/monpop/roster.jsonl") households)"
+"$bin/hedui" --server "tls+tcp://127.0.0.1:$mport" \
+	--cert "$certs/agency-3301.crt" --key "$certs/agency-3301.key" \
+	--operator demo monitor "$demo/monpop/roster.jsonl" \
+	--out "$demo/monitor" --rate 2000 --inflight 4 || status=1
+if [ -f "$demo/monitor/alerts.csv" ]; then
+	echo
+	echo "\$ head -3 monitor/alerts.csv   (预警, for the counties' officers)"
+	head -3 "$demo/monitor/alerts.csv" | tr -d '\r'
+fi
+echo
+echo "(logs: $demo/heduid.log, $demo/sources.log," \
+	"$demo/heduid-monitor.log; monitoring run: $demo/monitor)"
 exit $status

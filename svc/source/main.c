@@ -16,6 +16,7 @@
 #include "fixtures.h"
 #include "log.h"
 #include "popgen.h"
+#include "popgen_roster.h"
 #include "rpc_close.h"
 #include "source_cli.h"
 #include "srcdb.h"
@@ -30,6 +31,8 @@ static const char usage_text[] =
     "               [--fail-rate R] [--hang] [--max-inflight N] ...\n"
     "  hedui-source all (--fixtures FILE | --dir DIR) --certs DIR\n"
     "  hedui-source gen --size N --seed S --out DIR [--households K]\n"
+    "               [--region PREFIX] [--roster FILE [--policy FILE]\n"
+    "               [--roster-consents DIR]]\n"
     "  hedui-source load --fixtures FILE --out DIR\n"
     "  hedui-source --version | --help | COMMAND --help\n";
 
@@ -74,9 +77,13 @@ static int cmd_gen(int argc, char **argv)
 	static const struct option opts[] = {{"size", 1, NULL, 'n'},
 	    {"seed", 1, NULL, 's'}, {"out", 1, NULL, 'o'},
 	    {"households", 1, NULL, 'H'}, {"log-level", 1, NULL, 'l'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	    {"region", 1, NULL, 'r'}, {"roster", 1, NULL, 'R'},
+	    {"policy", 1, NULL, 'p'}, {"roster-consents", 1, NULL, 'C'},
+	    {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	long long size = -1, seed = -1, households = 20;
-	const char *out = NULL;
+	const char *out = NULL, *region = NULL, *roster = NULL, *policy = NULL,
+		   *roster_consents = NULL;
 	log_level lvl;
 	int c;
 	optind = 1;
@@ -105,6 +112,24 @@ static int cmd_gen(int argc, char **argv)
 				    "--households: a count 0..100000, not "
 				    "\"%s\"",
 				    optarg);
+			break;
+		case 'r':
+			region = optarg;
+			if (strlen(region) < 2 || strlen(region) > 6 ||
+			    strspn(region, "0123456789") != strlen(region))
+				return source_cli_usage(
+				    "--region: a region code prefix of 2 to 6 "
+				    "digits, not \"%s\"",
+				    optarg);
+			break;
+		case 'R':
+			roster = optarg;
+			break;
+		case 'p':
+			policy = optarg;
+			break;
+		case 'C':
+			roster_consents = optarg;
 			break;
 		case 'l':
 			if (!log_level_parse(optarg, &lvl))
@@ -137,7 +162,14 @@ static int cmd_gen(int argc, char **argv)
 	    .size = size,
 	    .sample_dir = households > 0 ? sample_dir : NULL,
 	    .sample_households = (int)households,
-	    .consent_dir = households > 0 ? consent_dir : NULL};
+	    .consent_dir = households > 0 ? consent_dir : NULL,
+	    .region_prefix = region,
+	    .roster_path = roster,
+	    .roster_consent_dir = roster_consents,
+	    .policy_file = policy};
+	if ((policy != NULL || roster_consents != NULL) && roster == NULL)
+		return source_cli_usage("gen: %s",
+		    "--policy and --roster-consents go with --roster");
 	popgen_stats st;
 	hd_err err = open_out_stores(out, stores);
 	if (err == HD_OK)
@@ -164,6 +196,23 @@ static int cmd_gen(int argc, char **argv)
 		       "  their consents (hedui consent add): %s/hh-*.json, "
 		       "to revoke: %s/hh-*.revoke\n",
 		    sample_dir, consent_dir, consent_dir);
+	if (roster != NULL) {
+		printf(
+		    "  roster of %lld enrolled households: %s\n"
+		    "    enrolled in dibao %lld, marginal %lld, tekun %lld\n"
+		    "    changed since enrollment:",
+		    st.households, roster, st.enrolled[0], st.enrolled[1],
+		    st.enrolled[2]);
+		for (int c = 1; c < POPGEN_CHANGE_COUNT; c++)
+			printf("%s %s %lld", c > 1 ? "," : "",
+			    popgen_change_name((popgen_change)c),
+			    st.changes[c]);
+		printf("\n");
+		if (roster_consents != NULL)
+			printf("  their consents (hedui consent add each "
+			       "file): %s/consents-*.json\n",
+			    roster_consents);
+	}
 	return 0;
 }
 

@@ -84,8 +84,30 @@ struct popgen {
 	pg_rng rng;
 	long long size, made, households;
 	int region_total;
+	const char *region_prefix; /* NULL: every county */
 	pg_idset ids;
 };
+
+static bool pg_region_in(const popgen *g, const pg_region *r)
+{
+	return g->region_prefix == NULL || strncmp(r->code, g->region_prefix,
+	                                       strlen(g->region_prefix)) == 0;
+}
+
+bool popgen_set_region(popgen *g, const char *prefix)
+{
+	g->region_prefix = prefix;
+	g->region_total = 0;
+	for (size_t i = 0; i < PG_NREGIONS; i++)
+		if (pg_region_in(g, &pg_regions[i]))
+			g->region_total += pg_regions[i].weight;
+	return g->region_total > 0;
+}
+
+pg_rng *popgen_rng(popgen *g)
+{
+	return &g->rng;
+}
 
 static bool pg_idset_add(pg_idset *set, uint64_t key)
 {
@@ -136,6 +158,8 @@ static const pg_region *pg_pick_region(popgen *g)
 {
 	int x = (int)pg_below(&g->rng, (uint64_t)g->region_total);
 	for (size_t i = 0; i < PG_NREGIONS; i++) {
+		if (!pg_region_in(g, &pg_regions[i]))
+			continue;
 		if (x < pg_regions[i].weight)
 			return &pg_regions[i];
 		x -= pg_regions[i].weight;

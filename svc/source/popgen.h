@@ -38,7 +38,9 @@ typedef struct popgen_person {
 	const char *relation; /* applicant | spouse | child | parent */
 	bool severe_disability;
 	bool severe_illness;
+	bool no_consent; /* roster only: no consent_ref on file */
 	bool tax_found, bank_found, property_found;
+	srcdb_fault bank_fault; /* roster only: a gap at the bank */
 	/* Facts as the sources hold them; the arrays back the pointers. */
 	Hedui__V1__TaxFacts tax;
 	Hedui__V1__Business business[POPGEN_MAX_BUSINESSES];
@@ -65,6 +67,9 @@ typedef struct popgen popgen;
 
 /* A generator of exactly size persons (1 .. 100 million). */
 popgen *popgen_alloc(uint64_t seed, long long size);
+/* Households only in the known counties whose code starts with prefix
+ * (and persons registered there); false when no county matches. */
+bool popgen_set_region(popgen *g, const char *prefix);
 void popgen_free(popgen *g); /* accepts NULL */
 
 /* The next household; false when all persons have been made. The
@@ -81,6 +86,10 @@ typedef struct popgen_stats {
 	long long active_businesses;       /* persons with one */
 	long long wage_earners;
 	long long modest_wages; /* earners under 8000 yuan a month */
+	/* Rosters: households by program and by the change drawn since
+	 * enrollment (popgen_roster.h). */
+	long long enrolled[4];
+	long long changes[8];
 } popgen_stats;
 
 /*
@@ -97,6 +106,16 @@ typedef struct popgen_opts {
 	/* The sample households' consents (popgen_consent.h), when not
 	 * NULL. */
 	const char *consent_dir;
+	/* Only households of these counties (NULL: all of them). */
+	const char *region_prefix;
+	/* Enrolled population: every household is enrolled, its roster
+	 * line goes here (NULL: an ordinary population; see
+	 * popgen_roster.h). */
+	const char *roster_path;
+	/* The roster households' consents, as files of hedui consent add
+	 * (NULL: none; popgen_consent.h). */
+	const char *roster_consent_dir;
+	const char *policy_file; /* the rules of the roster (NULL: built in) */
 } popgen_opts;
 
 hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
@@ -105,5 +124,13 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 /* Writes one household as a CONTRACT.md household request (program dibao,
  * as_of the reference date) to path. */
 hd_err popgen_write_household(const popgen_household *h, const char *path);
+
+/* The household as household-file JSON (case_id, region, program, as_of
+ * the reference date, currently_enrolled false, members). */
+struct json_t;
+struct json_t *popgen_household_json(
+    const popgen_household *h, const char *program);
+/* Whether another member is an adult of working age (18 to 59). */
+bool popgen_able_supporter(const popgen_household *h, int me);
 
 #endif

@@ -22,6 +22,23 @@
  * when one is to be revoked, DIR/hh-NNNNNN.revoke (its number, a line). */
 hd_err popgen_write_consents(const popgen_household *h, const char *dir);
 
+/*
+ * The standing consents of an enrolled population (gen --roster): each
+ * member with a consent_ref in the roster gets one, valid for five years,
+ * none expired or revoked. They go CHUNK households to a file,
+ * DIR/consents-NNNNNN.json, so that each file stays within what
+ * hedui consent add reads at once.
+ */
+typedef struct popgen_consent_sink popgen_consent_sink;
+#define POPGEN_CONSENT_CHUNK 500
+/* Creates dir; NULL on failure (logged). */
+popgen_consent_sink *popgen_consent_sink_alloc(const char *dir);
+hd_err popgen_consent_sink_add(
+    popgen_consent_sink *s, const popgen_household *h);
+/* Writes what is pending and frees; HD_EIO when a file could not be
+ * written (now or before). Accepts NULL. */
+hd_err popgen_consent_sink_free(popgen_consent_sink *s);
+
 /* The consent_ref of member i of a household (as popgen_write_household
  * writes it) into out. */
 void popgen_consent_number(

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "log.h"
 #include "popgen.h"
 #include "popgen_consent.h"
+#include "popgen_roster.h"
 
 static const ProtobufCMessage *pg_facts(
     popgen_person *p, srcdb_kind k, bool *found)
@@ -73,7 +75,10 @@ static hd_err pg_put(
 				continue;
 			srcdb_record rec = {.id_number = p->id_number};
 			rec.facts = pg_facts(p, (srcdb_kind)k, &rec.found);
-			if (!rec.found)
+			/* A roster's gap: the bank fails for this person. */
+			if (k == SRCDB_BANK)
+				rec.fault = p->bank_fault;
+			if (!rec.found && rec.fault == SRCDB_FAULT_NONE)
 				continue;
 			hd_err err = srcdb_put(stores[k], &rec);
 			if (err != HD_OK) {
@@ -121,11 +126,49 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 	popgen *g = popgen_alloc(o->seed, o->size);
 	popgen_household *h = malloc(sizeof *h);
 	hd_err err = g == NULL ? HD_EINVAL : h == NULL ? HD_ENOMEM : HD_OK;
+	if (err == HD_OK && o->region_prefix != NULL &&
+	    !popgen_set_region(g, o->region_prefix)) {
+		log_error("popgen.region",
+		    "prefix=\"%s\" reason=\"no "
+		    "known county has it\"",
+		    o->region_prefix);
+		err = HD_EINVAL;
+	}
+	popgen_roster *roster = NULL;
+	popgen_consent_sink *consents = NULL;
+	FILE *rf = NULL;
+	if (err == HD_OK && o->roster_path != NULL) {
+		char msg[256];
+		roster = popgen_roster_alloc(o->policy_file, msg, sizeof msg);
+		rf = fopen(o->roster_path, "w");
+		if (roster == NULL || rf == NULL) {
+			log_error("popgen.roster", "reason=\"%s\"",
+			    roster == NULL ? msg : "cannot write the roster");
+			err = HD_EIO;
+		}
+	}
+	if (err == HD_OK && o->roster_path != NULL &&
+	    o->roster_consent_dir != NULL &&
+	    (consents = popgen_consent_sink_alloc(o->roster_consent_dir)) ==
+	        NULL)
+		err = HD_EIO;
 	int begun = 0;
 	for (; err == HD_OK && begun < SRCDB_KIND_COUNT; begun++)
 		if (stores[begun] != NULL)
 			err = srcdb_begin(stores[begun]);
 	while (err == HD_OK && popgen_next(g, h)) {
+		if (roster != NULL) {
+			popgen_enrollment en;
+			err = popgen_roster_enroll(roster, g, h, &en);
+			if (err == HD_OK)
+				err = popgen_roster_write(rf, h, &en);
+			if (err == HD_OK && consents != NULL)
+				err = popgen_consent_sink_add(consents, h);
+			if (err != HD_OK)
+				break;
+			stats->enrolled[en.program]++;
+			stats->changes[en.change]++;
+		}
 		err = pg_put(h, stores);
 		for (int i = 0; i < h->n; i++)
 			pg_count(stats, &h->members[i]);
@@ -148,6 +191,20 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 		else
 			srcdb_rollback(stores[k]);
 	}
+	if (rf != NULL) {
+		bool ok = fflush(rf) == 0 && fsync(fileno(rf)) == 0;
+		if (fclose(rf) != 0)
+			ok = false;
+		if (!ok && err == HD_OK) {
+			log_error("popgen.roster",
+			    "reason=\"cannot write the roster\"");
+			err = HD_EIO;
+		}
+	}
+	hd_err cerr = popgen_consent_sink_free(consents);
+	if (err == HD_OK)
+		err = cerr;
+	popgen_roster_free(roster);
 	free(h);
 	popgen_free(g);
 	if (err == HD_OK)
@@ -161,8 +218,7 @@ hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
 	return err;
 }
 
-/* Who could support this member: another adult of working age. */
-static bool pg_has_able_supporter(const popgen_household *h, int me)
+bool popgen_able_supporter(const popgen_household *h, int me)
 {
 	for (int i = 0; i < h->n; i++) {
 		if (i == me)
@@ -175,7 +231,7 @@ static bool pg_has_able_supporter(const popgen_household *h, int me)
 	return false;
 }
 
-hd_err popgen_write_household(const popgen_household *h, const char *path)
+json_t *popgen_household_json(const popgen_household *h, const char *program)
 {
 	json_t *root = json_object();
 	json_t *members = json_array();
@@ -187,7 +243,7 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 	json_object_set_new(root, "region_code", json_string(h->region_code));
 	json_object_set_new(
 	    root, "area", json_string(h->rural ? "rural" : "urban"));
-	json_object_set_new(root, "program", json_string("dibao"));
+	json_object_set_new(root, "program", json_string(program));
 	snprintf(buf, sizeof buf, "%04d-%02d-%02d", y,
 	    POPGEN_REFERENCE_DATE / 100 % 100, POPGEN_REFERENCE_DATE % 100);
 	json_object_set_new(root, "as_of", json_string(buf));
@@ -201,16 +257,26 @@ hd_err popgen_write_household(const popgen_household *h, const char *path)
 		json_object_set_new(m, "id_number", json_string(p->id_number));
 		json_object_set_new(m, "name", json_string(p->name));
 		json_object_set_new(m, "relation", json_string(p->relation));
-		popgen_consent_number(h, i, buf, sizeof buf);
-		json_object_set_new(m, "consent_ref", json_string(buf));
+		/* A member whose consent is not on file has no reference. */
+		if (!p->no_consent) {
+			popgen_consent_number(h, i, buf, sizeof buf);
+			json_object_set_new(
+			    m, "consent_ref", json_string(buf));
+		}
 		json_object_set_new(m, "severe_disability",
 		    json_boolean(p->severe_disability));
 		json_object_set_new(
 		    m, "severe_illness", json_boolean(p->severe_illness));
 		json_object_set_new(m, "has_able_supporter",
-		    json_boolean(pg_has_able_supporter(h, i)));
+		    json_boolean(popgen_able_supporter(h, i)));
 		json_array_append_new(members, m);
 	}
+	return root;
+}
+
+hd_err popgen_write_household(const popgen_household *h, const char *path)
+{
+	json_t *root = popgen_household_json(h, "dibao");
 	int rc = json_dump_file(root, path, JSON_INDENT(2));
 	json_decref(root);
 	if (rc != 0) {

@@ -11,8 +11,12 @@
 #                      (--source-batch-max 1), then on, twice
 #                      batch: VerifyBatch of each BENCH_BATCH_SIZES, then
 #                      echo again; households/s against the echo
+#                      monitor: a monitoring run over a roster of
+#                      BENCH_MONITOR (1000000) households, with single
+#                      verifications meanwhile (tests/bench/bench-monitor.sh
+#                      has its settings)
 #                      or any of: ceiling batch sizes population engines
-#                      batching
+#                      batching monitor
 #   BENCH_DURATION     seconds measured per run (10)
 #   BENCH_WARMUP       seconds before measuring (1)
 #   BENCH_CONCURRENCY  callers with one request outstanding each (64)
@@ -54,7 +58,8 @@ if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" bsizes="1 16"
 	parts="ceiling sizes batch"
 fi
-[ "$parts" = all ] && parts="ceiling batch batching sizes population"
+[ "$parts" = all ] && parts="ceiling batch batching sizes population monitor"
+. "$src/tests/bench/bench-monitor.sh"
 
 stack=
 cleanup() {
@@ -286,6 +291,9 @@ for part in $parts; do
 			echo "round $round: batching on/off throughput =" \
 				"$(ratio "$on" "$off")"
 		done
+		;;
+	monitor)
+		monitor_part
 		;;
 	engines)
 		echo "== engines: echo and verify, population $small, household $hh"

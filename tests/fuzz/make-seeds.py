@@ -195,6 +195,42 @@ add("household_json", json.dumps({
                  "relation": "applicant", "consent_ref": "s",
                  "severe_disability": True}]}).encode())
 add("household_json", b'{"case_id": 1}')
+# The monitoring roster (hedui monitor) and its results file.
+ROSTER_LINE = json.dumps({
+    "case_id": "110105-2026-000001", "region_code": "110105",
+    "area": "urban", "as_of": "2026-11-01",
+    "members": [{"id_number": "11010519491231002X", "name": "张三",
+                 "relation": "applicant", "consent_ref": "SQ-1"}],
+    "enrollment": {"program": "dibao", "category": "dibao",
+                   "monthly_benefit_fen": 50000, "since": "2024-01-01"}},
+    ensure_ascii=False).encode()
+add("roster", ROSTER_LINE + b"\n")
+add("roster", b"\xef\xbb\xbf" + ROSTER_LINE + b"\r\n\n" + ROSTER_LINE)
+add("roster", ROSTER_LINE.replace(b'"dibao", "since"', b'"tekun", "since"')
+    + b"\n{}\n[1]\n")
+MON_HEADER = (b'{"hedui_monitor":1,"run_id":"20261101-abcdef","as_of":'
+              b'"2026-11-01","roster_households":3,"roster_last_line":4,'
+              b'"roster_sha256":"' + b"ab" * 32 + b'","agency_sha256":"'
+              + b"01" * 32 + b'","started_at":"2026-11-01T00:00:00Z"}\n')
+MON_RECORD = (b'{"line":2,"request_id":"m-20261101-abcdef-2-0123456789ab",'
+              b'"county":"110105","case_id":"110105-2026-000001",'
+              b'"applicant":"110105********002X","household_size":1,'
+              b'"enrolled":{"program":"dibao","category":"dibao",'
+              b'"monthly_benefit_fen":50000,"since":"2024-01-01"},'
+              b'"class":"benefit_changed","verdict":{"report_id":"HD-1",'
+              b'"conclusion":"meets","category":"dibao",'
+              b'"estimated_monthly_benefit_fen":60000,'
+              b'"gradual_exit_months":0,"reasons":[]}}\n')
+MON_REFUSED = (b'{"line":4,"request_id":"m-20261101-abcdef-4-0123456789ab",'
+               b'"county":"","case_id":"","applicant":"******************",'
+               b'"household_size":1,"enrolled":{"program":"tekun",'
+               b'"category":"tekun","monthly_benefit_fen":0,"since":'
+               b'"2024-01-01"},"class":"refused","refused":{"code":'
+               b'"PERMISSION_DENIED","message":"outside","by":"heduid"}}\n')
+add("monitor_results", MON_HEADER)
+add("monitor_results", MON_HEADER + MON_RECORD + MON_REFUSED)
+add("monitor_results", MON_HEADER + MON_RECORD + MON_RECORD[:40])
+add("monitor_results", MON_HEADER[:30])
 add("policy_file", open(os.path.join(SRC, "etc/policy.json"), "rb").read())
 add("policy_file", b'{"regions": {}}')
 add("fixtures", open(os.path.join(SRC, "tests/fixtures/households.json"),

@@ -333,13 +333,20 @@ tproc *theduid_start(int *port, const char *const extra[])
 tproc *theduid_start_store(
     int *port, const char *store_path, const char *const extra[])
 {
+	*port = tport_free();
+	return theduid_start_at(*port, store_path, extra);
+}
+
+tproc *theduid_start_at(
+    int port_at, const char *store_path, const char *const extra[])
+{
 	char *argv[64];
 	int n = 0;
 	static char bin[512], ca[512], cert[512], key[512], url[64];
 	static char sca[512], scert[512], skey[512];
 	static char store[512];
+	int port_v = port_at, *port = &port_v;
 	snprintf(store, sizeof store, "%s", store_path);
-	*port = tport_free();
 	snprintf(bin, sizeof bin, "%s", tbin("heduid"));
 	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
 	snprintf(cert, sizeof cert, "%s", tcert("heduid.crt"));

@@ -67,6 +67,9 @@ tproc *theduid_start(int *port, const char *const extra[]);
  * directory. */
 tproc *theduid_start_store(
     int *port, const char *store_path, const char *const extra[]);
+/* The same on a given port: a restart where clients already look. */
+tproc *theduid_start_at(
+    int port, const char *store_path, const char *const extra[]);
 
 /* Health/Check through c with a deadline. */
 rpc_code thealth(rpc_client *c, uint32_t deadline_ms, int *serving);
