@@ -386,8 +386,8 @@ static void verify_household(
 		    r->who.region_prefix, r->hh->region_code);
 		goto fail;
 	}
-	if (policy_book_resolve(vs->book, r->hh->region_code, &r->params,
-	        r->version) != HD_OK) {
+	if (policy_book_resolve(vs->book, r->hh->region_code, r->norm.as_of,
+	        &r->params, r->version) != HD_OK) {
 		verify_audit(vs, call, r->who.subject, r->hh->case_id, "",
 		    r->persons, RPC_INTERNAL);
 		rpc_call_fail(call, RPC_INTERNAL, "no policy for the region");
