@@ -62,5 +62,8 @@ int cmd_verify(cli_ctx *ctx);
 int cmd_report(cli_ctx *ctx);
 /* hedui audit verify --store FILE: offline. */
 int cmd_audit(cli_ctx *ctx);
+/* hedui policy show REGION [--as-of DATE] [--file FILE]: connects itself
+ * (not with --file). */
+int cmd_policy(cli_ctx *ctx);
 
 #endif

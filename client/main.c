@@ -24,6 +24,7 @@ static const cli_command cli_commands[] = {
     {"verify", cmd_verify, true},
     {"report", cmd_report, true},
     {"audit", cmd_audit, true},
+    {"policy", cmd_policy, true},
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 
 #include "heduid_config.h"
 #include "log.h"
+#include "policy_service.h"
 #include "rpc_close.h"
 #include "rpc_builtin.h"
 #include "rpc_server.h"
@@ -114,6 +115,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (verify_service_register(verifier, srv) != HD_OK)
+		goto fail;
+	if (policy_service_register(verifier, srv) != HD_OK)
 		goto fail;
 	hd_err err = rpc_server_start(srv);
 	if (err != HD_OK) {
