@@ -2,7 +2,8 @@
  * A real rpc_server in the fuzz target's own process, over inproc:// (no
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real
  * service with the committed test PKI, a report store in a temporary
- * directory, no sources configured) and the bank source (from the test
+ * directory, no sources configured), Policy (the Verifier's built-in
+ * policy book) and the bank source (from the test
  * fixtures). Targets send it raw envelopes, or
  * their input wrapped as one method's payload, and check that every
  * request gets a reply that a strict decoder accepts, within the deadline.
@@ -19,7 +20,9 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "fixtures.h"
+#include "policy_service.h"
 #include "hedui/v1/health.pb-c.h"
+#include "hedui/v1/policy.pb-c.h"
 #include "hedui/v1/source.pb-c.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "rpc_builtin.h"
@@ -121,7 +124,8 @@ static inline void fuzz_server_start(void)
 	};
 	verify_service *vs = fuzz_vs =
 	    verify_service_alloc(&vo, err, sizeof err);
-	if (vs == NULL || verify_service_register(vs, srv) != HD_OK)
+	if (vs == NULL || verify_service_register(vs, srv) != HD_OK ||
+	    policy_service_register(vs, srv) != HD_OK)
 		fuzz_die(err);
 	srcdb *db = NULL;
 	if (fixtures_open_memory(
@@ -151,6 +155,7 @@ static inline const ProtobufCMessageDescriptor *fuzz_output_desc(
 	static const ProtobufCServiceDescriptor *const services[] = {
 	    &hedui__v1__health__descriptor, &hedui__v1__reflection__descriptor,
 	    &hedui__v1__debug__descriptor, &hedui__v1__verifier__descriptor,
+	    &hedui__v1__policy__descriptor,
 	    &hedui__v1__bank_source__descriptor};
 	if (method == NULL)
 		return NULL;

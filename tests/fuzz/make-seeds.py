@@ -193,6 +193,22 @@ add("household_json", json.dumps({
 add("household_json", b'{"case_id": 1}')
 add("policy_file", open(os.path.join(SRC, "etc/policy.json"), "rb").read())
 add("policy_file", b'{"regions": {}}')
+# Dated sets: a list with an undated first set and an until that stops,
+# a lone dated object, and the refusals (overlap, gap, order).
+add("policy_file", json.dumps({"regions": {
+    "33": [{"tekun_bps": 13500},
+           {"from": "2024-01-01", "until": "2024-12-31", "tekun_bps": 14000},
+           {"from": "2025-01-01", "until": "2025-06-30",
+            "dibao_standard_fen": {"urban": 130000}}],
+    "3301": {"from": "2024-07-01", "max_residences": 2},
+    "330106": [{"from": "2024-02-29", "allow_non_residential": True},
+               {"from": "2024-03-01", "vehicle_exempt_kinds": []}]}}).encode())
+add("policy_file", b'{"regions": {"11": [{"from": "2024-07-01"}, '
+                   b'{"from": "2024-07-01"}]}}')
+add("policy_file", b'{"regions": {"11": [{"from": "2023-07-01", '
+                   b'"until": "2024-06-29"}, {"from": "2024-07-01"}]}}')
+add("policy_file", b'{"regions": {"11": [{"from": "2024-07-01"}, '
+                   b'{"from": "2023-07-01"}]}}')
 add("fixtures", open(os.path.join(SRC, "tests/fixtures/households.json"),
                      "rb").read())
 add("fixtures", json.dumps({"persons": [{
@@ -259,6 +275,36 @@ add("cli_verdict", verdict_response("\x1b]0;title\x07\x1b[2J\r\n",
                                     "\x1b[31m0106****\x1b[0mX"))
 add("cli_verdict", verdict_response("330106197803150013 \u5f20\u4e09"))
 add("pb_strcheck", pbsel("VerifyHouseholdResponse", verdict_response()))
+
+# --- hedui.v1.Policy/Show: the request, and the answer the CLI prints ---
+for region, as_of in (("110105", "2024-06-30"), ("110105", ""),
+                      ("330106", "2024-07-01"), ("1101", "2024-07-01"),
+                      ("110105", "2024-02-30")):
+    add("show_policy", pb.policy.ShowPolicyRequest(
+        region_code=region, as_of=as_of).SerializeToString())
+
+
+def policy_response(text="11@2024-07-01"):
+    r = pb.policy.ShowPolicyResponse(
+        region_code="110105", as_of="2024-07-01",
+        policy_version="pv1-0123456789abcdef,file:none," + text,
+        file_sha256="")
+    for name, value, source in (
+            ("dibao_standard_fen.urban", "145000", text),
+            ("marginal_bps", "15000", "default"),
+            ("max_residential_area_per_capita_centi_m2", "4000", text),
+            ("vehicle_exempt_kinds", "", text),
+            ("tekun_bps", "-12", text)):
+        r.values.add(name=name, value=value, source=source)
+    s = r.sets.add(name=text, builtin=True, key="11", index=-1,
+                   **{"from": "2024-07-01"}, until="", ends="",
+                   in_force=True)
+    s.names.append("dibao_standard_fen.urban")
+    return r.SerializeToString()
+
+
+add("cli_policy", policy_response())
+add("cli_policy", policy_response("\x1b]0;title\x07\x1b[2J\r\n\u009b31m"))
 
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}
