@@ -103,6 +103,9 @@ else
 SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh \
 	tests/bench/check-*.sh)
 endif
+# The documentation's links resolve inside the repository (both builds:
+# it takes a second).
+SCRIPT_TESTS += $(wildcard tests/docs/check-*.sh)
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))

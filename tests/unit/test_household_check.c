@@ -1,4 +1,5 @@
-/* POLICY.md "Request validation", rule by rule, through household_check. */
+/* docs/RULES.md "Before any source is asked", rule by rule, through
+ * household_check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

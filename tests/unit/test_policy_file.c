@@ -159,6 +159,10 @@ static void test_beijing_builtin(void **state)
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_URBAN], 150000);
 	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_RURAL], 145000);
 	assert_int_equal(p.tekun_bps, 14000);
+	/* before the built-in set: the undated file entry over defaults */
+	resolve_at(b, "110105", 20240630, &p, NULL);
+	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_URBAN], 150000);
+	assert_int_equal(p.dibao_standard_fen[POLICY_AREA_RURAL], 80000);
 	policy_book_free(b);
 }
 
