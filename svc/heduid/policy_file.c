@@ -26,8 +26,9 @@ typedef struct policy_set {
 	policy_params values;
 } policy_set;
 
-/* Sets are grouped by (builtin, key), each group in date order: the file
- * is refused unless a list is written oldest first. */
+/* Sorted by key, the built-in set before the file's of the same key, then
+ * by date (a list is refused unless written oldest first): a region's
+ * entries are found by binary search, however large the file. */
 struct policy_book {
 	char file_sha256[65];
 	size_t n;
@@ -422,6 +423,20 @@ static size_t sets_count(const json_t *regions)
 	return n;
 }
 
+/* The book's order: key, built-in first, from. No two sets are equal:
+ * an entry's sets have distinct from-dates (list_check). */
+static int set_order(const void *pa, const void *pb)
+{
+	const policy_set_info *a = &((const policy_set *)pa)->info;
+	const policy_set_info *b = &((const policy_set *)pb)->info;
+	int c = strcmp(a->key, b->key);
+	if (c != 0)
+		return c;
+	if (a->builtin != b->builtin)
+		return a->builtin ? -1 : 1;
+	return (a->from > b->from) - (a->from < b->from);
+}
+
 static hd_err book_from_json(
     const json_t *root, policy_book **out, char *err, size_t errlen)
 {
@@ -476,6 +491,7 @@ static hd_err book_from_json(
 		if (entry_fill(b, key, val, err, errlen) != HD_OK)
 			goto fail;
 	}
+	qsort(b->sets, b->n, sizeof b->sets[0], set_order);
 	*out = b;
 	return HD_OK;
 fail:
@@ -619,22 +635,36 @@ static bool in_force(const policy_set_info *s, idnum_date as_of)
 	return s->from <= as_of && (s->ends == 0 || as_of <= s->ends);
 }
 
+/* The first set whose key is not below key. */
+static size_t sets_lower(const policy_set *sets, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(sets[mid].info.key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Calls fn for every set of the entries region_code's prefixes name, in
- * the order of resolution. */
+ * the order of resolution: by prefix length, then the book's order. */
 static void sets_each(const policy_book *book, const char *region_code,
     void (*fn)(const policy_set *, void *), void *arg)
 {
 	size_t n;
 	const policy_set *sets = book_sets(book, &n);
 
-	for (size_t len = 2; len <= 6; len += 2)
-		for (int builtin = 1; builtin >= 0; builtin--)
-			for (size_t i = 0; i < n; i++)
-				if (sets[i].info.builtin == (builtin == 1) &&
-				    strlen(sets[i].info.key) == len &&
-				    memcmp(sets[i].info.key, region_code,
-				        len) == 0)
-					fn(&sets[i], arg);
+	for (size_t len = 2; len <= 6; len += 2) {
+		char prefix[7];
+		memcpy(prefix, region_code, len);
+		prefix[len] = '\0';
+		for (size_t i = sets_lower(sets, n, prefix);
+		     i < n && strcmp(sets[i].info.key, prefix) == 0; i++)
+			fn(&sets[i], arg);
+	}
 }
 
 static void set_apply(const policy_set *s, policy_params *p,

@@ -776,6 +776,64 @@ static void test_file_hash(void **state)
 	policy_book_free(b);
 }
 
+/* A nationwide file: every county and city with its own dated standards,
+ * in no particular order; each region finds its own sets. */
+static void test_many_entries(void **state)
+{
+	(void)state;
+	size_t cap = 4u << 20, at = 0;
+	char *json = malloc(cap);
+	assert_non_null(json);
+	at += (size_t)snprintf(json + at, cap - at, "{\"regions\": {");
+	/* counties in descending order, their cities after them */
+	for (int c = 3000; c >= 1; c--) {
+		int prov = 10 + c % 80, city = 1 + c % 90, county = c % 97;
+		at += (size_t)snprintf(json + at, cap - at,
+		    "%s\"%02d%02d%02d\": ["
+		    "{\"from\": \"2023-01-01\", \"dibao_standard_fen\": "
+		    "{\"urban\": %d}},"
+		    "{\"from\": \"2024-01-01\", \"until\": \"2024-12-31\", "
+		    "\"dibao_standard_fen\": {\"urban\": %d}}]",
+		    c == 3000 ? "" : ",", prov, city, county, 100000 + c,
+		    200000 + c);
+		if (c % 97 == 0)
+			at += (size_t)snprintf(json + at, cap - at,
+			    ",\"%02d%02d\": {\"tekun_bps\": %d}", prov, city,
+			    13000 + c);
+		assert_true(at < cap);
+	}
+	snprintf(json + at, cap - at, "}}");
+	char err[256] = "";
+	policy_book *b = NULL;
+	hd_err rv = policy_book_parse(json, strlen(json), &b, err, sizeof err);
+	if (rv != HD_OK)
+		fail_msg("%s", err);
+	for (int c = 1; c <= 3000; c += 7) {
+		char region[7];
+		int prov = 10 + c % 80, city = 1 + c % 90, county = c % 97;
+		snprintf(
+		    region, sizeof region, "%02d%02d%02d", prov, city, county);
+		/* codes are unique: (c mod 80, 90, 97) for c up to 3000 */
+		assert_int_equal(S_at(b, region, 20230601), 100000 + c);
+		assert_int_equal(S_at(b, region, 20240601), 200000 + c);
+		/* after the last until: the province, i.e. Beijing's built-in
+		 * set or the default */
+		assert_int_equal(
+		    S_at(b, region, 20250601), prov == 11 ? 145000 : 100000);
+		assert_int_equal(S_at(b, region, 20221231), 100000);
+	}
+	/* a city entry among them, and the built-in set */
+	policy_applied a;
+	policy_params p;
+	assert_int_equal(
+	    policy_book_apply(b, "270800", 20240601, &p, &a), HD_OK);
+	assert_int_equal(p.tekun_bps, 13000 + 97);
+	assert_int_equal(a.n, 2); /* 2708 and 270800 */
+	assert_int_equal(S_at(b, "119999", 20250601), 145000);
+	policy_book_free(b);
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -792,6 +850,7 @@ int main(void)
 	    cmocka_unit_test(test_applied_and_sets),
 	    cmocka_unit_test(test_undated_files_unchanged),
 	    cmocka_unit_test(test_file_hash),
+	    cmocka_unit_test(test_many_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
