@@ -360,6 +360,10 @@ a = auth(VERIFY, b"fuzz-body")
 a.certificate = CERT.replace(b"\n", b"\r\n") + b"\n"
 reg("agency_auth", "signed-ok-certificate-crlf", a.SerializeToString())
 
+# Echo told to drop its connection (drop_connection=2, after unknown
+# fields): no answer comes, which the target took for a lost request.
+reg("echo", "drop-connection-every-time",
+    bytes.fromhex("38fa2145622109722802"))
 reg("cli_verdict", "del-in-report-id-json",
     verdict_response("HD\x7f20270115"))
 reg("cli_verdict", "c1-csi-in-fields",
