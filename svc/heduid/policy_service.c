@@ -53,6 +53,10 @@ hd_err policy_service_register(const verify_service *vs, rpc_server *srv)
 	static const rpc_handler_fn handlers[] = {policy_show_handle};
 	_Static_assert(sizeof handlers / sizeof handlers[0] == 1,
 	    "one handler per Policy method");
+	/* Which file every report's policy_version names (file:…). */
+	const char *sha = policy_book_file_sha256(vs->book);
+	log_info(
+	    "policy.loaded", "file_sha256=%s", sha[0] != '\0' ? sha : "none");
 	return rpc_server_add_service(
 	    srv, &hedui__v1__policy__descriptor, handlers, (void *)vs->book);
 }
