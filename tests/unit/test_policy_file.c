@@ -809,10 +809,12 @@ static void test_many_entries(void **state)
 	if (rv != HD_OK)
 		fail_msg("%s", err);
 	for (int c = 1; c <= 3000; c += 7) {
-		char region[7];
-		int prov = 10 + c % 80, city = 1 + c % 90, county = c % 97;
+		char region[16];
+		unsigned prov = 10 + (unsigned)c % 80;
+		unsigned city = 1 + (unsigned)c % 90,
+		         county = (unsigned)c % 97;
 		snprintf(
-		    region, sizeof region, "%02d%02d%02d", prov, city, county);
+		    region, sizeof region, "%02u%02u%02u", prov, city, county);
 		/* codes are unique: (c mod 80, 90, 97) for c up to 3000 */
 		assert_int_equal(S_at(b, region, 20230601), 100000 + c);
 		assert_int_equal(S_at(b, region, 20240601), 200000 + c);
