@@ -1,7 +1,7 @@
 /*
  * cli: what every hedui subcommand shares: where the service is, who we
  * are (TLS identity, operator id), the deadline, the output format, and
- * the exit codes of CONTRACT.md.
+ * the exit codes of the README ("Running it yourself").
  */
 #ifndef HEDUI_CLI_H
 #define HEDUI_CLI_H
@@ -11,7 +11,7 @@
 
 #include "rpc_client.h"
 
-/* Exit codes (CONTRACT.md). */
+/* Exit codes (README, "Running it yourself"). */
 enum {
 	CLI_EXIT_OK = 0,
 	CLI_EXIT_FAILURE = 1,    /* e.g. a health check that is not SERVING */
@@ -68,5 +68,8 @@ int cmd_audit(cli_ctx *ctx);
 int cmd_consent(cli_ctx *ctx);
 /* hedui monitor ROSTER: the re-check of the enrolled (monitor_run.h). */
 int cmd_monitor(cli_ctx *ctx);
+/* hedui policy show REGION [--as-of DATE] [--file FILE]: connects itself
+ * (not with --file). */
+int cmd_policy(cli_ctx *ctx);
 
 #endif

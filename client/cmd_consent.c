@@ -10,7 +10,7 @@
  *
  * Each call is signed as the agency, like a verification. A consent file
  * is checked as the service would before anything is sent; exit status as
- * verify's (CONTRACT.md).
+ * verify's (README, "Running it yourself").
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * household_json: the household file of CONTRACT.md ("hedui verify FILE")
+ * household_json: the household file of docs/RULES.md ("hedui verify FILE")
  * read strictly into a Hedui__V1__Household.
  *
  * Strict because a typo must not change a verdict silently: a misspelt

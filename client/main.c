@@ -26,6 +26,7 @@ static const cli_command cli_commands[] = {
     {"audit", cmd_audit, true},
     {"consent", cmd_consent, true},
     {"monitor", cmd_monitor, true},
+    {"policy", cmd_policy, true},
 };
 
 int main(int argc, char **argv)

@@ -52,7 +52,7 @@ mon_class mon_classify(const roster_enrollment *e, const mon_verdict *v)
 	if (v == NULL)
 		return MON_REFUSED;
 	/* A gap in the data that arrived without anything failing: only a
-	 * person can finish the check (POLICY.md, incomplete data). */
+	 * person can finish the check (docs/RULES.md, incomplete data). */
 	if (strcmp(v->conclusion, "needs_review") == 0)
 		return MON_NEEDS_REVIEW;
 	/* does_not_meet, with or without SOURCE_INCOMPLETE: what arrived

@@ -21,7 +21,7 @@ typedef enum mon_class {
 	MON_CLASS_COUNT
 } mon_class;
 
-/* The verdict's fields the classes depend on (CONTRACT.md's names). */
+/* The verdict's fields the classes depend on (docs/RULES.md's names). */
 typedef struct mon_verdict {
 	const char *conclusion; /* meets | does_not_meet | needs_review */
 	const char *category;
@@ -38,7 +38,7 @@ const char *mon_class_label(mon_class c);
 bool mon_class_parse(const char *name, mon_class *out);
 /* Every class but unchanged needs an officer: it goes to the alerts. */
 bool mon_class_alert(mon_class c);
-/* Whether the verdict estimates an amount for the category (POLICY.md:
+/* Whether the verdict estimates an amount for the category (docs/RULES.md:
  * dibao, single_person, tekun; every other category estimates 0). */
 bool mon_category_has_amount(const char *category);
 

@@ -60,7 +60,7 @@ void roster_entry_clear(roster_entry *e);
  */
 bool roster_dibao_paid(const roster_enrollment *e);
 
-/* Whether category is one the program can pay (POLICY.md's programs). */
+/* Whether category is one the program can pay (docs/RULES.md's programs). */
 bool roster_category_fits(const char *program, const char *category);
 
 /* --- reading a roster a line at a time ---------------------------------- */

@@ -23,7 +23,7 @@ static hd_err rl_fail(char *err, size_t errlen, const char *fmt, ...)
 	return HD_EINVAL;
 }
 
-/* Which categories each program can pay (POLICY.md, "Programs"): dibao
+/* Which categories each program can pay (docs/RULES.md, "Programs"): dibao
  * meets as dibao, gradual_exit or single_person; marginal as dibao or
  * marginal; tekun and hardship as themselves. */
 static const struct {

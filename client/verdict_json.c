@@ -129,7 +129,7 @@ static void vj_verdict(vj_builder *b, const Hedui__V1__Verdict *v,
     const Hedui__V1__VerifyHouseholdResponse *r)
 {
 	json_t *o = b->obj;
-	/* CONTRACT.md's fields, in its order. */
+	/* docs/RULES.md's fields, in its order. */
 	vj_set(b, o, "report_id", vj_string(v->report_id));
 	vj_set(b, o, "case_id", vj_string(v->case_id));
 	vj_set(b, o, "program", vj_string(v->program));

@@ -1,5 +1,5 @@
 /*
- * verdict_json: the verdict JSON of CONTRACT.md ("hedui verify FILE
+ * verdict_json: the verdict JSON of docs/RULES.md ("hedui verify FILE
  * --json"), with the contract's field names first and then what else a
  * reader would want: the figures S and M, each member's counted income,
  * and the exact signed report bytes so the report can be checked offline.

@@ -98,7 +98,7 @@ static const verdict_zh verdict_zh_names[] = {
     {"ok", "正常"},
     {"partial", "部分失败"},
     {"failed", "失败"},
-    /* reason codes (POLICY.md) */
+    /* reason codes (docs/RULES.md) */
     {"INCOME_ABOVE_STANDARD", "收入高于低保标准"},
     {"FINANCIAL_ASSETS_OVER_LIMIT", "金融资产超限"},
     {"TOO_MANY_RESIDENCES", "住房超过限定套数"},

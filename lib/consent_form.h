@@ -23,7 +23,7 @@
 #define CONSENT_TERM_YEARS 5 /* the longest term a consent may have */
 #define CONSENT_ADULT_AGE 18
 
-/* Scope bits: programs in POLICY.md's order, sources bank, tax, property
+/* Scope bits: programs in docs/RULES.md's order, sources bank, tax, property
  * (policy_source's order). */
 enum {
 	CONSENT_PROGRAM_COUNT = 4,

@@ -1,7 +1,7 @@
 /*
- * household: the request validation of POLICY.md, shared by the CLI (to
- * tell the officer before anything is sent) and heduid (which trusts no
- * client).
+ * household: the request validation of docs/RULES.md (section 1), shared
+ * by the CLI (to tell the officer before anything is sent) and heduid
+ * (which trusts no client).
  */
 #ifndef HEDUI_HOUSEHOLD_H
 #define HEDUI_HOUSEHOLD_H
@@ -27,7 +27,8 @@ typedef struct household_norm {
 } household_norm;
 
 /*
- * Checks h against POLICY.md's request validation and consent rule. today
+ * Checks h against the request validation and consent rule of
+ * docs/RULES.md. today
  * is the date an empty as_of stands for and the latest as_of allowed.
  * True when valid (norm filled); else false with the first problem.
  */

@@ -15,6 +15,7 @@
 #include "consent_registry.h"
 #include "heduid_config.h"
 #include "log.h"
+#include "policy_service.h"
 #include "rpc_close.h"
 #include "rpc_builtin.h"
 #include "rpc_server.h"
@@ -118,6 +119,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (verify_service_register(verifier, srv) != HD_OK)
+		goto fail;
+	if (policy_service_register(verifier, srv) != HD_OK)
 		goto fail;
 	hd_err err = rpc_server_start(srv);
 	if (err != HD_OK) {

@@ -1,5 +1,6 @@
 /*
- * policy: the rules engine (docs: /work/shared/spec/POLICY.md).
+ * policy: the rules engine. docs/RULES.md says in words what it applies,
+ * docs/POLICY-FILE.md how the regional parameters are given.
  *
  * Pure: facts in, verdict out. policy_evaluate() does no I/O, reads no
  * clock and allocates nothing; every list has a fixed bound. Money is int64
@@ -11,7 +12,8 @@
  * matters for absurd parameters.
  *
  * The regional policy file (docs/POLICY-FILE.md) is a policy_book: it turns
- * a region_code into effective policy_params plus a policy_version.
+ * a region_code and a date (the household's as_of) into effective
+ * policy_params plus a policy_version naming what was applied.
  */
 #ifndef HEDUI_POLICY_H
 #define HEDUI_POLICY_H
@@ -29,8 +31,13 @@
  * above the bound as a malformed answer, i.e. a failed lookup. */
 #define POLICY_MAX_ITEMS 64
 #define POLICY_DETAIL_SIZE 192
-/* "pv1-" + 16 hex characters + NUL */
-#define POLICY_VERSION_SIZE 21
+/* A report's policy_version: "pv1-" and 16 hex digits, ",file:" and 12
+ * (or "none"), then one ",[builtin:]KEY[@YYYY-MM-DD]" per level that
+ * applied (at most 4, 22 characters each): 134 with the NUL; room to
+ * spare. */
+#define POLICY_VERSION_SIZE 160
+/* "pv1-" + 16 hex characters + NUL: the parameters' own digest. */
+#define POLICY_DIGEST_SIZE 21
 
 typedef enum policy_program {
 	POLICY_PROGRAM_DIBAO,
@@ -177,7 +184,7 @@ POLICY_DECLARE_NAMES(policy_reason_code, policy_reason_code)
 
 /* --- parameters ---------------------------------------------------------- */
 
-/* Every parameter of the POLICY.md table. None may be negative. */
+/* Every parameter of docs/RULES.md's table. None may be negative. */
 typedef struct policy_params {
 	int64_t dibao_standard_fen[POLICY_AREA_COUNT]; /* S */
 	int64_t marginal_bps;
@@ -196,12 +203,14 @@ typedef struct policy_params {
 	int64_t rigid_expense_share_bps;
 } policy_params;
 
-/* The national defaults of the POLICY.md table (not Beijing's S: that is
- * the built-in "11" entry of every policy_book). */
+/* The national defaults of docs/RULES.md's table (not Beijing's S: that
+ * is the built-in "11" entry of every policy_book). */
 void policy_params_defaults(policy_params *out);
-/* Beijing (every 11xxxx code) ships with S = 145000 fen, urban and rural. */
+/* Beijing (every 11xxxx code) ships with S = 145000 fen, urban and rural,
+ * from 2024-07-01 (docs/POLICY-FILE.md, "Built in"). */
 #define POLICY_BEIJING_PREFIX "11"
 #define POLICY_BEIJING_STANDARD_FEN 145000
+#define POLICY_BEIJING_FROM 20240701
 
 /* No negative value, no unknown vehicle-kind bit. */
 bool policy_params_valid(const policy_params *p);
@@ -212,9 +221,25 @@ bool policy_params_valid(const policy_params *p);
  */
 size_t policy_params_canonical(const policy_params *p, char *buf, size_t len);
 
-/* "pv1-" + the first 16 hex characters of SHA-256(canonical text). */
+/* "pv1-" + the first 16 hex characters of SHA-256(canonical text): the
+ * first token of every policy_version. */
 hd_err policy_params_version(
-    const policy_params *p, char version[POLICY_VERSION_SIZE]);
+    const policy_params *p, char version[POLICY_DIGEST_SIZE]);
+
+/*
+ * The parameters one value at a time, in canonical order: a slot is a
+ * parameter, or one area of an urban/rural parameter. name is the
+ * canonical text's ("dibao_standard_fen.urban", "marginal_bps"), value
+ * as it writes it ("145000", "false", "motorcycle,electric_bike").
+ */
+#define POLICY_SLOT_MAX 32
+typedef struct policy_param_text {
+	unsigned slot; /* what policy_applied.origin is indexed by */
+	char name[64];
+	char value[128];
+} policy_param_text;
+size_t policy_params_texts(
+    const policy_params *p, policy_param_text out[POLICY_SLOT_MAX]);
 
 /* --- facts --------------------------------------------------------------- */
 
@@ -348,22 +373,77 @@ hd_err policy_evaluate(const policy_params *params,
 typedef struct policy_book policy_book;
 
 /*
- * Loads the policy file at path (NULL: the built-in defaults only). On error
+ * One parameter set: an entry of the file (a region prefix), or one dated
+ * set of an entry's list, or a built-in one. Dates are YYYYMMDD, 0 none.
+ */
+typedef struct policy_set_info {
+	bool builtin;     /* shipped in the code (Beijing), not in the file */
+	char key[7];      /* the region prefix: 2, 4 or 6 digits */
+	int index;        /* its place in the entry's list; -1: not a list */
+	idnum_date from;  /* first day it applies; 0: since always */
+	idnum_date until; /* last day, as the file says; 0: not said */
+	/* Last day it applies: until, or the day before the next set of the
+	 * list begins; 0: no end. */
+	idnum_date ends;
+	uint32_t named; /* bit per slot it names (policy_params_texts) */
+} policy_set_info;
+
+/* The sets in force at most: built-in "11", then the file's 2, 4 and
+ * 6-digit entries. */
+#define POLICY_LEVELS_MAX 4
+
+/* What a resolution applied, and where each value came from. */
+typedef struct policy_applied {
+	size_t n; /* sets in force, broadest first (a built-in set before
+	             the file's entry of the same prefix) */
+	policy_set_info sets[POLICY_LEVELS_MAX];
+	/* Per slot: the index in sets[] of the set its value comes from,
+	 * or -1 for the national default. */
+	int8_t origin[POLICY_SLOT_MAX];
+	char version[POLICY_VERSION_SIZE];
+} policy_applied;
+
+/*
+ * Loads the policy file at path (NULL: the built-in entries only). On error
  * returns HD_EINVAL (bad content) or HD_EIO (unreadable) and writes a message
- * naming the entry and the field into err.
+ * naming the entry and the field (for dated sets, the region and the dates)
+ * into err. Overlapping dated sets of an entry, and gaps between them, are
+ * errors (docs/POLICY-FILE.md, "Effective dates").
  */
 hd_err policy_book_load(
     const char *path, policy_book **out, char *err, size_t errlen);
+/* The same from the file's bytes in memory. */
 hd_err policy_book_parse(
     const char *json, size_t len, policy_book **out, char *err, size_t errlen);
 void policy_book_free(policy_book *book);
 
+/* SHA-256 of the file's bytes as 64 hex digits; "" without a file. */
+const char *policy_book_file_sha256(const policy_book *book);
+
 /*
- * Effective parameters for a 6-digit region_code: the defaults, then the
- * 2-, 4- and 6-digit entries that prefix it, each overriding only what it
- * names. HD_EINVAL when region_code is not 6 digits. version may be NULL.
+ * Effective parameters for a 6-digit region_code on the date as_of: the
+ * defaults, then the built-in and file entries whose prefix the region has
+ * (2, 4, then 6 digits), each by the set of it in force on as_of, each
+ * overriding only what it names. HD_EINVAL when region_code is not 6
+ * digits or as_of not a date. version (may be NULL) is the report's
+ * policy_version. book NULL: the built-in entries only.
  */
 hd_err policy_book_resolve(const policy_book *book, const char *region_code,
-    policy_params *out, char version[POLICY_VERSION_SIZE]);
+    idnum_date as_of, policy_params *out, char version[POLICY_VERSION_SIZE]);
+/* The same, saying which set each value came from. */
+hd_err policy_book_apply(const policy_book *book, const char *region_code,
+    idnum_date as_of, policy_params *out, policy_applied *applied);
+
+/*
+ * Every set, at any date, of the entries whose prefix region_code has, in
+ * the order of resolution (by prefix length, built-in first, then by
+ * date). Writes up to cap into out; returns how many there are.
+ */
+size_t policy_book_sets(const policy_book *book, const char *region_code,
+    policy_set_info *out, size_t cap);
+
+/* "11@2024-07-01", "builtin:11@2024-07-01", "3301" (undated): how
+ * policy_version and `hedui policy show` name a set. */
+void policy_set_name(const policy_set_info *s, char *out, size_t len);
 
 #endif

@@ -1,4 +1,4 @@
-/* The four asset rules of POLICY.md: all of them must pass. */
+/* The four asset rules of docs/RULES.md: all of them must pass. */
 #include "policy_internal.h"
 
 #include <inttypes.h>
@@ -22,10 +22,10 @@ static void assets_property(
 		case POLICY_USAGE_RESIDENTIAL:
 			/* Per holder: the sources carry no property id, so
 			 * a home two members co-own counts twice, as
-			 * POLICY.md's "holdings" reads. */
+			 * docs/RULES.md's "holdings" says. */
 			a->residences++;
 			/* Each holding's share of area rounds down on its own:
-			 * every division in POLICY.md floors. */
+			 * every division of docs/RULES.md floors. */
 			a->residential_area_centi_m2 =
 			    pa_add(a->residential_area_centi_m2,
 			        pa_mul_div(

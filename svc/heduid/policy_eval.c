@@ -1,6 +1,6 @@
 /*
  * The verdict: income, programs, benefits and the incomplete-data rule of
- * POLICY.md. The asset rules are in policy_assets.c.
+ * docs/RULES.md. The asset rules are in policy_assets.c.
  */
 #include "policy_internal.h"
 

@@ -1,7 +1,7 @@
 /*
  * Checks of the evaluator's inputs: the household as request validation
  * leaves it, and the sources' answers, where a malformed one ("a negative
- * amount") is a failed lookup (POLICY.md, "Facts from the sources").
+ * amount") is a failed lookup (docs/RULES.md, "Facts from the sources").
  */
 #include "policy_internal.h"
 

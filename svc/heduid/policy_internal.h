@@ -87,7 +87,7 @@ static inline bool policy_assets_ok(const policy_assets *a)
 	       a->area_ok && a->vehicles_ok && a->business_ok;
 }
 
-/* Adds one reason per failed asset rule, in the order of POLICY.md. */
+/* Adds one reason per failed asset rule, in the order of docs/RULES.md. */
 void policy_assets_explain(const policy_params *p, const policy_assets *a,
     size_t n, int64_t S, policy_verdict *v);
 
@@ -126,5 +126,9 @@ typedef struct policy_field {
 
 extern const policy_field policy_fields[];
 extern const size_t policy_field_count;
+
+/* The slot of field i (policy_fields[i]) and area (0 unless AREA). */
+#define POLICY_SLOT(field, area) (2 * (unsigned)(field) + (unsigned)(area))
+#define POLICY_SLOT_BIT(field, area) (1u << POLICY_SLOT(field, area))
 
 #endif

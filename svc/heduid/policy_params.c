@@ -3,7 +3,6 @@
 
 #include <inttypes.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +33,11 @@ const policy_field policy_fields[] = {
 };
 const size_t policy_field_count =
     sizeof(policy_fields) / sizeof(policy_fields[0]);
+/* A slot per field and area, and a bit of policy_set_info.named each. */
+_Static_assert(
+    sizeof(policy_fields) / sizeof(policy_fields[0]) * POLICY_AREA_COUNT <=
+        POLICY_SLOT_MAX,
+    "every slot has a bit");
 
 #define ALL_KINDS ((1u << POLICY_VEHICLE_KIND_COUNT) - 1u)
 
@@ -91,73 +95,92 @@ bool policy_params_valid(const policy_params *p)
 	return true;
 }
 
-/* snprintf into buf at *at, counting what would be needed past the end. */
-static void canon_put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void canon_put(char *buf, size_t len, size_t *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(
-	    *at < len ? buf + *at : NULL, *at < len ? len - *at : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*at += (size_t)n;
-}
-
-size_t policy_params_canonical(const policy_params *p, char *buf, size_t len)
+size_t policy_params_texts(
+    const policy_params *p, policy_param_text out[POLICY_SLOT_MAX])
 {
 	const char *base = (const char *)p;
-	size_t at = 0;
+	size_t n = 0;
 
-	if (buf != NULL && len > 0)
-		buf[0] = '\0';
-	else
-		len = 0;
-	canon_put(buf, len, &at, "hedui-policy-params 1\n");
 	for (size_t i = 0; i < policy_field_count; i++) {
 		const policy_field *f = &policy_fields[i];
 		int64_t v[POLICY_AREA_COUNT];
+		policy_param_text *t = &out[n];
 		switch (f->type) {
 		case POLICY_FIELD_INT:
 			memcpy(v, base + f->offset, sizeof(int64_t));
-			canon_put(
-			    buf, len, &at, "%s=%" PRId64 "\n", f->name, v[0]);
+			t->slot = POLICY_SLOT(i, 0);
+			snprintf(t->name, sizeof t->name, "%s", f->name);
+			snprintf(t->value, sizeof t->value, "%" PRId64, v[0]);
+			n++;
 			break;
 		case POLICY_FIELD_AREA:
 			memcpy(v, base + f->offset, sizeof(v));
-			for (int a = 0; a < POLICY_AREA_COUNT; a++)
-				canon_put(buf, len, &at, "%s.%s=%" PRId64 "\n",
-				    f->name, policy_area_name((policy_area)a),
+			for (int a = 0; a < POLICY_AREA_COUNT; a++) {
+				t = &out[n++];
+				t->slot = POLICY_SLOT(i, a);
+				snprintf(t->name, sizeof t->name, "%s.%s",
+				    f->name, policy_area_name((policy_area)a));
+				snprintf(t->value, sizeof t->value, "%" PRId64,
 				    v[a]);
+			}
 			break;
 		case POLICY_FIELD_BOOL:
-			canon_put(buf, len, &at, "%s=%s\n", f->name,
+			t->slot = POLICY_SLOT(i, 0);
+			snprintf(t->name, sizeof t->name, "%s", f->name);
+			snprintf(t->value, sizeof t->value, "%s",
 			    p->allow_non_residential ? "true" : "false");
+			n++;
 			break;
 		case POLICY_FIELD_KINDS: {
-			const char *sep = "";
-			canon_put(buf, len, &at, "%s=", f->name);
+			size_t at = 0;
+			t->slot = POLICY_SLOT(i, 0);
+			snprintf(t->name, sizeof t->name, "%s", f->name);
+			t->value[0] = '\0';
+			/* At most 68 characters: every kind fits. */
 			for (int k = 0; k < POLICY_VEHICLE_KIND_COUNT; k++) {
 				if (!(p->vehicle_exempt_kinds &
 				        POLICY_VEHICLE_BIT(k)))
 					continue;
-				canon_put(buf, len, &at, "%s%s", sep,
+				int w = snprintf(t->value + at,
+				    sizeof t->value - at, "%s%s",
+				    at > 0 ? "," : "",
 				    policy_vehicle_kind_name(
 				        (policy_vehicle_kind)k));
-				sep = ",";
+				if (w > 0 && (size_t)w < sizeof t->value - at)
+					at += (size_t)w;
 			}
-			canon_put(buf, len, &at, "\n");
+			n++;
 			break;
 		}
 		}
+	}
+	return n;
+}
+
+size_t policy_params_canonical(const policy_params *p, char *buf, size_t len)
+{
+	static const char header[] = "hedui-policy-params 1\n";
+	policy_param_text t[POLICY_SLOT_MAX];
+	size_t n = policy_params_texts(p, t), at = 0;
+
+	if (buf == NULL)
+		len = 0;
+	if (len > 0)
+		buf[0] = '\0';
+	/* Like snprintf: what fits, terminated; the length it needs. */
+	int w = snprintf(buf, len, "%s", header);
+	at = (size_t)w;
+	for (size_t i = 0; i < n; i++) {
+		w = snprintf(at < len ? buf + at : NULL,
+		    at < len ? len - at : 0, "%s=%s\n", t[i].name, t[i].value);
+		if (w > 0)
+			at += (size_t)w;
 	}
 	return at;
 }
 
 hd_err policy_params_version(
-    const policy_params *p, char version[POLICY_VERSION_SIZE])
+    const policy_params *p, char version[POLICY_DIGEST_SIZE])
 {
 	char text[2048];
 	unsigned char md[EVP_MAX_MD_SIZE];

@@ -1,6 +1,6 @@
 /*
  * verdict_build: a policy_verdict and the request it answers, as the
- * hedui.v1.Verdict of CONTRACT.md. ID numbers appear masked only.
+ * hedui.v1.Verdict of docs/RULES.md. ID numbers appear masked only.
  */
 #ifndef HEDUI_VERDICT_BUILD_H
 #define HEDUI_VERDICT_BUILD_H

@@ -454,7 +454,8 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 		verify_one_fail(o, o->consent.code, "%s", o->consent.message);
 		return;
 	}
-	if (verify_policy_resolve(vs->policies, hh->region_code, &o->params,
+	if (verify_policy_resolve(vs->policies, hh->region_code, o->norm.as_of,
+	        &o->params,
 	        o->version) != HD_OK) {
 		verify_audit(vs, call, who->subject, hh->case_id, "",
 		    o->persons, RPC_INTERNAL);

@@ -12,6 +12,7 @@
 typedef struct verify_policy_entry {
 	bool used;
 	char region[8];
+	idnum_date as_of;
 	policy_params params;
 	char version[POLICY_VERSION_SIZE];
 } verify_policy_entry;
@@ -40,32 +41,36 @@ void verify_policy_cache_free(verify_policy_cache *c)
 	free(c);
 }
 
-static size_t verify_policy_slot(const char *region)
+static size_t verify_policy_slot(const char *region, idnum_date as_of)
 {
 	uint32_t h = 2166136261u;
 	for (const char *p = region; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ (uint32_t)as_of) * 16777619u;
 	return h % VERIFY_POLICY_SLOTS;
 }
 
 hd_err verify_policy_resolve(verify_policy_cache *c, const char *region_code,
-    policy_params *out, char version[POLICY_VERSION_SIZE])
+    idnum_date as_of, policy_params *out, char version[POLICY_VERSION_SIZE])
 {
 	/* Only what the book would accept is cached (6 digits). */
 	if (strlen(region_code) != 6)
-		return policy_book_resolve(c->book, region_code, out, version);
-	verify_policy_entry *e = &c->slots[verify_policy_slot(region_code)];
+		return policy_book_resolve(
+		    c->book, region_code, as_of, out, version);
+	verify_policy_entry *e =
+	    &c->slots[verify_policy_slot(region_code, as_of)];
 	pthread_mutex_lock(&c->mu);
-	if (e->used && strcmp(e->region, region_code) == 0) {
+	if (e->used && strcmp(e->region, region_code) == 0 &&
+	    e->as_of == as_of) {
 		*out = e->params;
 		memcpy(version, e->version, POLICY_VERSION_SIZE);
 		pthread_mutex_unlock(&c->mu);
 		return HD_OK;
 	}
 	pthread_mutex_unlock(&c->mu);
-	verify_policy_entry fresh = {.used = true};
+	verify_policy_entry fresh = {.used = true, .as_of = as_of};
 	hd_err err = policy_book_resolve(
-	    c->book, region_code, &fresh.params, fresh.version);
+	    c->book, region_code, as_of, &fresh.params, fresh.version);
 	if (err != HD_OK)
 		return err;
 	memcpy(fresh.region, region_code, 7);

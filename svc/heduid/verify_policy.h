@@ -17,9 +17,10 @@ typedef struct verify_policy_cache verify_policy_cache;
 verify_policy_cache *verify_policy_cache_alloc(const policy_book *book);
 void verify_policy_cache_free(verify_policy_cache *c); /* accepts NULL */
 
-/* policy_book_resolve's answer, from the cache when it has it.
- * Thread-safe. */
+/* policy_book_resolve's answer for (region, as_of), from the cache when
+ * it has it: a batch or a monitoring run shares one as_of. Thread-safe. */
 hd_err verify_policy_resolve(verify_policy_cache *c, const char *region_code,
-    policy_params *out, char version[POLICY_VERSION_SIZE]);
+    idnum_date as_of, policy_params *out,
+    char version[POLICY_VERSION_SIZE]);
 
 #endif

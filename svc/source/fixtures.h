@@ -1,5 +1,5 @@
 /*
- * fixtures: the mock sources' fixtures JSON (CONTRACT.md) into stores.
+ * fixtures: the mock sources' fixtures JSON (docs/RULES.md) into stores.
  *
  *   {"persons": [{"id_number": "...", "tax": {...}, "bank": {...},
  *                 "property": {...}, "faults": {"bank": "timeout"}}]}

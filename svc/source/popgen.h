@@ -96,7 +96,7 @@ typedef struct popgen_stats {
  * Generates the population into stores[k] for each kind whose store is not
  * NULL (each store only gets its own kind), one transaction per store.
  * Writes the first sample_households households as household request files
- * (CONTRACT.md) into sample_dir when it is not NULL. stats is optional.
+ * (docs/RULES.md) into sample_dir when it is not NULL. stats is optional.
  */
 typedef struct popgen_opts {
 	uint64_t seed;
@@ -121,7 +121,7 @@ typedef struct popgen_opts {
 hd_err popgen_run(const popgen_opts *o, srcdb *const stores[SRCDB_KIND_COUNT],
     popgen_stats *stats);
 
-/* Writes one household as a CONTRACT.md household request (program dibao,
+/* Writes one household as a docs/RULES.md household request (program dibao,
  * as_of the reference date) to path. */
 hd_err popgen_write_household(const popgen_household *h, const char *path);
 

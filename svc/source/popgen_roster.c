@@ -175,7 +175,8 @@ static hd_err pr_evaluate(popgen_roster *r, const popgen_household *h,
     policy_program program, bool enrolled)
 {
 	policy_params params;
-	hd_err e = policy_book_resolve(r->book, h->region_code, &params, NULL);
+	hd_err e = policy_book_resolve(
+	    r->book, h->region_code, POPGEN_REFERENCE_DATE, &params, NULL);
 	if (e != HD_OK)
 		return e;
 	policy_household *ph = r->ph;

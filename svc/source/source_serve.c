@@ -59,7 +59,7 @@ static const char serve_usage_text[] =
     "      --listen URL         default tls+tcp://127.0.0.1:7451 (bank),\n"
     "                           7452 (tax), 7453 (property)\n"
     "      --db FILE            a store made by `gen` or `load`\n"
-    "      --fixtures FILE      a fixtures JSON file (CONTRACT.md), served\n"
+    "      --fixtures FILE      a fixtures JSON file (docs/RULES.md), served\n"
     "                           from memory\n"
     "      --certs DIR          DIR/source-ca.crt (the source-plane CA),\n"
     "                           DIR/source-ca.crl (when there),\n"

@@ -2,9 +2,9 @@
  * A real rpc_server in the fuzz target's own process, over inproc:// (no
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real
  * service with the committed test PKI, a report store in a temporary
- * directory, no sources configured) and the bank source (from the test
- * fixtures), with the consent registry's hedui.v1.Consents. Targets
- * send it raw envelopes, or
+ * directory, no sources configured), Policy (the Verifier's built-in
+ * policy book) and the bank source (from the test fixtures), with the
+ * consent registry's hedui.v1.Consents. Targets send it raw envelopes, or
  * their input wrapped as one method's payload, and check that every
  * request gets a reply that a strict decoder accepts, within the deadline.
  */
@@ -21,7 +21,9 @@
 
 #include "fixtures.h"
 #include "hedui/v1/consent.pb-c.h"
+#include "policy_service.h"
 #include "hedui/v1/health.pb-c.h"
+#include "hedui/v1/policy.pb-c.h"
 #include "hedui/v1/source.pb-c.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "rpc_builtin.h"
@@ -123,7 +125,8 @@ static inline void fuzz_server_start(void)
 	};
 	verify_service *vs = fuzz_vs =
 	    verify_service_alloc(&vo, err, sizeof err);
-	if (vs == NULL || verify_service_register(vs, srv) != HD_OK)
+	if (vs == NULL || verify_service_register(vs, srv) != HD_OK ||
+	    policy_service_register(vs, srv) != HD_OK)
 		fuzz_die(err);
 	srcdb *db = NULL;
 	if (fixtures_open_memory(
@@ -153,6 +156,7 @@ static inline const ProtobufCMessageDescriptor *fuzz_output_desc(
 	static const ProtobufCServiceDescriptor *const services[] = {
 	    &hedui__v1__health__descriptor, &hedui__v1__reflection__descriptor,
 	    &hedui__v1__debug__descriptor, &hedui__v1__verifier__descriptor,
+	    &hedui__v1__policy__descriptor,
 	    &hedui__v1__bank_source__descriptor,
 	    &hedui__v1__consents__descriptor};
 	if (method == NULL)

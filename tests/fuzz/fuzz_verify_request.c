@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char version[POLICY_VERSION_SIZE];
 			FUZZ_ASSERT(
 			    policy_book_resolve(fuzz_book, hh->region_code,
-			        &params, version) == HD_OK);
+			        norm.as_of, &params, version) == HD_OK);
 			(void)agency_auth_covers(&who, hh->region_code);
 		} else {
 			FUZZ_ASSERT(fuzz_str_utf8(prob.reason));

@@ -233,6 +233,22 @@ add("monitor_results", MON_HEADER + MON_RECORD + MON_RECORD[:40])
 add("monitor_results", MON_HEADER[:30])
 add("policy_file", open(os.path.join(SRC, "etc/policy.json"), "rb").read())
 add("policy_file", b'{"regions": {}}')
+# Dated sets: a list with an undated first set and an until that stops,
+# a lone dated object, and the refusals (overlap, gap, order).
+add("policy_file", json.dumps({"regions": {
+    "33": [{"tekun_bps": 13500},
+           {"from": "2024-01-01", "until": "2024-12-31", "tekun_bps": 14000},
+           {"from": "2025-01-01", "until": "2025-06-30",
+            "dibao_standard_fen": {"urban": 130000}}],
+    "3301": {"from": "2024-07-01", "max_residences": 2},
+    "330106": [{"from": "2024-02-29", "allow_non_residential": True},
+               {"from": "2024-03-01", "vehicle_exempt_kinds": []}]}}).encode())
+add("policy_file", b'{"regions": {"11": [{"from": "2024-07-01"}, '
+                   b'{"from": "2024-07-01"}]}}')
+add("policy_file", b'{"regions": {"11": [{"from": "2023-07-01", '
+                   b'"until": "2024-06-29"}, {"from": "2024-07-01"}]}}')
+add("policy_file", b'{"regions": {"11": [{"from": "2024-07-01"}, '
+                   b'{"from": "2023-07-01"}]}}')
 add("fixtures", open(os.path.join(SRC, "tests/fixtures/households.json"),
                      "rb").read())
 add("fixtures", json.dumps({"persons": [{
@@ -422,6 +438,35 @@ add("consent_json", json.dumps({
                  "guardian_relation": "child",
                  "guardian_basis": "incapacity"}]}).encode())
 add("consent_json", b'[{"members": [{"name": 1}]}]')
+# --- hedui.v1.Policy/Show: the request, and the answer the CLI prints ---
+for region, as_of in (("110105", "2024-06-30"), ("110105", ""),
+                      ("330106", "2024-07-01"), ("1101", "2024-07-01"),
+                      ("110105", "2024-02-30")):
+    add("show_policy", pb.policy.ShowPolicyRequest(
+        region_code=region, as_of=as_of).SerializeToString())
+
+
+def policy_response(text="11@2024-07-01"):
+    r = pb.policy.ShowPolicyResponse(
+        region_code="110105", as_of="2024-07-01",
+        policy_version="pv1-0123456789abcdef,file:none," + text,
+        file_sha256="")
+    for name, value, source in (
+            ("dibao_standard_fen.urban", "145000", text),
+            ("marginal_bps", "15000", "default"),
+            ("max_residential_area_per_capita_centi_m2", "4000", text),
+            ("vehicle_exempt_kinds", "", text),
+            ("tekun_bps", "-12", text)):
+        r.values.add(name=name, value=value, source=source)
+    s = r.sets.add(name=text, builtin=True, key="11", index=-1,
+                   **{"from": "2024-07-01"}, until="", ends="",
+                   in_force=True)
+    s.names.append("dibao_standard_fen.urban")
+    return r.SerializeToString()
+
+
+add("cli_policy", policy_response())
+add("cli_policy", policy_response("\x1b]0;title\x07\x1b[2J\r\n\u009b31m"))
 
 # --- regression inputs: what the bugs of docs/ATTACKS.md looked like ----
 regress = {}
@@ -477,6 +522,10 @@ a = auth(VERIFY, b"fuzz-body")
 a.certificate = CERT.replace(b"\n", b"\r\n") + b"\n"
 reg("agency_auth", "signed-ok-certificate-crlf", a.SerializeToString())
 
+# Echo told to drop its connection (drop_connection=2, after unknown
+# fields): no answer comes, which the target took for a lost request.
+reg("echo", "drop-connection-every-time",
+    bytes.fromhex("38fa2145622109722802"))
 reg("cli_verdict", "del-in-report-id-json",
     verdict_response("HD\x7f20270115"))
 reg("cli_verdict", "c1-csi-in-fields",

@@ -145,6 +145,27 @@ def test_list_methods(rpc, pb):
     assert "hedui.v1.Health/Check" in resp.methods
 
 
+def test_policy_show(rpc, pb):
+    # Policy/Show from a client we did not write: the built-in Beijing
+    # set from its date, the national default the day before.
+    for as_of, fen, source in (("2024-07-01", "145000",
+                                "builtin:11@2024-07-01"),
+                               ("2024-06-30", "100000", "default")):
+        req = pb.policy.ShowPolicyRequest(region_code="110105", as_of=as_of)
+        _, reply, _ = rpc.call("hedui.v1.Policy/Show", req)
+        assert code_of(reply) == OK
+        resp = pb.policy.ShowPolicyResponse.FromString(reply.payload)
+        assert resp.as_of == as_of
+        assert resp.policy_version.startswith("pv1-")
+        urban = [v for v in resp.values
+                 if v.name == "dibao_standard_fen.urban"][0]
+        assert (urban.value, urban.source) == (fen, source)
+    req = pb.policy.ShowPolicyRequest(region_code="11", as_of="2024-07-01")
+    _, reply, _ = rpc.call("hedui.v1.Policy/Show", req)
+    assert code_of(reply) == INVALID_ARGUMENT
+    assert "region_code" in reply.status.message
+
+
 def test_non_utf8_request_id(rpc):
     # Google's Python refuses to build a string field that is not UTF-8:
     # the envelope is written by hand. The reply must still parse with

@@ -1,4 +1,5 @@
-/* POLICY.md "Request validation", rule by rule, through household_check. */
+/* docs/RULES.md "Before any source is asked", rule by rule, through
+ * household_check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,7 +89,7 @@ static void valid_household(void **state)
 	assert_int_equal(fx.norm.as_of, TODAY); /* empty as_of: today */
 	assert_int_equal(fx.norm.applicant, 0);
 	assert_string_equal(fx.norm.ids[2], fx.ids[2]);
-	/* Every relation of CONTRACT.md is accepted. */
+	/* Every relation of docs/RULES.md is accepted. */
 	static const char *const rel[] = {"spouse", "child", "parent",
 	    "sibling", "grandparent", "grandchild", "other"};
 	fx_init(8);

@@ -14,7 +14,7 @@
 
 #define TODAY 20261123
 
-/* CONTRACT.md's example, verbatim. */
+/* docs/RULES.md's example, verbatim. */
 static const char contract_example[] =
     "{\n"
     "  \"case_id\": \"330106-2026-000123\",\n"

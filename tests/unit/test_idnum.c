@@ -7,7 +7,7 @@
 
 #include "idnum.h"
 
-/* The example of GB 11643-1999 and CONTRACT.md. */
+/* The example of GB 11643-1999 and docs/RULES.md. */
 #define GOOD "11010519491231002X"
 
 static void check_digit_of_standard_example(void **state)

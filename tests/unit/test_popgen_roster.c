@@ -143,8 +143,8 @@ static void enrolled_households(void **state)
 		    (e.category == POLICY_CATEGORY_DIBAO ||
 		        e.category == POLICY_CATEGORY_GRADUAL_EXIT);
 		policy_params params;
-		assert_int_equal(
-		    policy_book_resolve(book, h->region_code, &params, NULL),
+		assert_int_equal(policy_book_resolve(book, h->region_code,
+		                     POPGEN_REFERENCE_DATE, &params, NULL),
 		    HD_OK);
 		assert_int_equal(policy_evaluate(&params, ph, v), HD_OK);
 		assert_int_equal(v->conclusion, POLICY_MEETS);

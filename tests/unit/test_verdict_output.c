@@ -1,4 +1,4 @@
-/* The verdict as JSON (CONTRACT.md's names) and as the bilingual table. */
+/* The verdict as JSON (docs/RULES.md's names) and as the bilingual table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
