@@ -22,12 +22,12 @@
 #include "agency_sig.h"
 #include "cli.h"
 #include "consent_form.h"
+#include "consent_call.h"
 #include "consent_json.h"
 #include "consent_print.h"
 #include "hedui/v1/consent.pb-c.h"
 #include "utf8.h"
 
-#define CONSENT_SERVICE "hedui.v1.Consents/"
 
 static int consent_usage(void)
 {
@@ -44,9 +44,7 @@ static int consent_usage(void)
 	return CLI_EXIT_USAGE;
 }
 
-/* Signs body for hedui.v1.Consents/METHOD as the agency and calls; the
- * exit code (0 with *resp set on success, else the status reported). */
-static int consent_call(cli_ctx *ctx, agency_signer *signer,
+int consent_call(cli_ctx *ctx, agency_signer *signer,
     const char *method, const ProtobufCMessage *body, ProtobufCMessage **resp,
     const char *what)
 {

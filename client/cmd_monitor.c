@@ -16,7 +16,8 @@ static int monitor_usage(FILE *f, int rc)
 	    "usage: hedui [options] monitor ROSTER [--out DIR] [--run-id ID]\n"
 	    "           [--as-of YYYY-MM-DD] [--batch N] [--inflight N] "
 	    "[--rate N]\n"
-	    "           [--give-up S] [--progress S] [--json]\n"
+	    "           [--give-up S] [--progress S] [--consent-days N] "
+	    "[--json]\n"
 	    "  ROSTER       enrolled households, JSON Lines "
 	    "(docs/MONITORING.md)\n"
 	    "  --out DIR    results, alerts and summary [ROSTER.monitor]; "
@@ -32,6 +33,10 @@ static int monitor_usage(FILE *f, int rc)
 	    "  --progress S a progress line every S seconds when stderr is "
 	    "not a\n"
 	    "               terminal [10]\n"
+	    "  --consent-days N  households citing a consent that expires "
+	    "within N\n"
+	    "               days go to the alerts too; 0: not looked for "
+	    "[30]\n"
 	    "Exit status: 0 every household done, 2 bad usage or roster, 3 "
 	    "the service\nrefused the batches, 4 service unreachable, 130 "
 	    "interrupted, 1 a local failure.\n");
@@ -63,6 +68,7 @@ int cmd_monitor(cli_ctx *ctx)
 	    {"rate", required_argument, NULL, 'R'},
 	    {"give-up", required_argument, NULL, 'g'},
 	    {"progress", required_argument, NULL, 'p'},
+	    {"consent-days", required_argument, NULL, 'c'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -71,7 +77,8 @@ int cmd_monitor(cli_ctx *ctx)
 	    .inflight = 2,
 	    .rate = 500,
 	    .give_up_s = 120,
-	    .progress_s = 10};
+	    .progress_s = 10,
+	    .consent_days = 30};
 	char dir[4096] = "";
 	int c;
 	/* 0, not 1: glibc then forgets the "+" (stop at the first
@@ -124,6 +131,11 @@ int cmd_monitor(cli_ctx *ctx)
 		case 'p':
 			if (!monitor_count(
 			        optarg, 1, 86400, "--progress", &o.progress_s))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'c':
+			if (!monitor_count(optarg, 0, 3660, "--consent-days",
+			        &o.consent_days))
 				return CLI_EXIT_USAGE;
 			break;
 		case 'j':

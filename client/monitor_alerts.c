@@ -143,7 +143,7 @@ static const char *const ma_headers[] = {"区县代码(county)", "预警类别(a
     "测算月保障金额(元)(estimated_benefit_yuan)",
     "月保障金额变化(元)(benefit_change_yuan)", "渐退月数(gradual_exit_months)",
     "原因代码(reasons)", "拒绝状态(refused_status)", "说明(message)",
-    "报告编号(report_id)"};
+    "报告编号(report_id)", "授权到期日(consent_expires)"};
 #define MA_NCOLS (sizeof ma_headers / sizeof ma_headers[0])
 
 void mon_alerts_csv_header(FILE *f)
@@ -152,6 +152,11 @@ void mon_alerts_csv_header(FILE *f)
 	fputs("\xef\xbb\xbf", f);
 	for (size_t i = 0; i < MA_NCOLS; i++)
 		ma_field(f, ma_headers[i], false, i + 1 == MA_NCOLS);
+}
+
+bool mon_record_alert(const mon_record *r)
+{
+	return mon_class_alert(r->cls) || r->consent_expires[0] != '\0';
 }
 
 void mon_alerts_csv_row(FILE *f, const mon_record *r)
@@ -192,7 +197,7 @@ void mon_alerts_csv_row(FILE *f, const mon_record *r)
 		ma_field(f, r->reasons, true, false);
 		ma_field(f, "", false, false);
 		ma_field(f, "", false, false);
-		ma_field(f, r->report_id, true, true);
+		ma_field(f, r->report_id, true, false);
 	} else {
 		for (int i = 0; i < 6; i++)
 			ma_field(f, "", false, false);
@@ -203,8 +208,9 @@ void mon_alerts_csv_row(FILE *f, const mon_record *r)
 		                                        : "",
 		    r->message);
 		ma_field(f, msg, true, false);
-		ma_field(f, "", false, true);
+		ma_field(f, "", false, false);
 	}
+	ma_field(f, r->consent_expires, false, true);
 }
 
 /* --- spooling by county -------------------------------------------------- */
@@ -318,7 +324,9 @@ static hd_err ma_scan(
 			ma_fail(err, errlen, e, "out of memory");
 			break;
 		}
-		if (s == NULL || !mon_class_alert(r.cls))
+		if (r.consent_expires[0] != '\0')
+			t->consent_expiring++;
+		if (s == NULL || !mon_record_alert(&r))
 			continue;
 		FILE *f = ma_spool_file(s, r.county);
 		if (f == NULL || fwrite(line, 1, n, f) != n) {
@@ -364,14 +372,12 @@ static hd_err ma_join(const ma_spool *s, const mon_tally *t, FILE *csv,
 		    runs, strerror(errno));
 	mon_alerts_csv_header(csv);
 	for (size_t i = 0; i < t->n && e == HD_OK; i++) {
-		uint64_t alerts = 0;
-		for (int c = 0; c < MON_CLASS_COUNT; c++)
-			if (mon_class_alert((mon_class)c))
-				alerts += t->counties[i].counts[c];
-		if (alerts == 0)
-			continue;
+		/* A county has a spool when it has an alert (of its class
+		 * or of a consent expiring). */
 		char path[4200];
 		ma_spool_path(s, t->counties[i].code, path, sizeof path);
+		if (access(path, F_OK) != 0)
+			continue;
 		e = mon_sort_lines(path, runs, s->sort_budget, ma_emit, &o);
 		if (e != HD_OK)
 			ma_fail(err, errlen, e, "cannot sort the alerts: %s",

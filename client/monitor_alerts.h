@@ -36,6 +36,8 @@ typedef struct mon_tally {
 	size_t n, cap;
 	uint64_t total[MON_CLASS_COUNT];
 	uint64_t households;
+	/* Households with a consent expiring soon (consent_expires). */
+	uint64_t consent_expiring;
 } mon_tally;
 
 hd_err mon_tally_add(mon_tally *t, const char *county, mon_class c);
@@ -53,6 +55,10 @@ hd_err mon_alerts_write(const char *results_path, const char *dir,
 /* Only the counts, from the results file (a run that did not finish). */
 hd_err mon_tally_read(
     const char *results_path, mon_tally *tally, char *err, size_t errlen);
+
+/* Whether a record goes to the alerts: its class needs an officer, or a
+ * member's consent expires soon. */
+bool mon_record_alert(const mon_record *r);
 
 /* One CSV row for a record, CRLF-terminated (also used by the tests). */
 void mon_alerts_csv_header(FILE *f);

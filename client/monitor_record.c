@@ -87,6 +87,9 @@ size_t mon_record_format(const mon_record *r, char *buf, size_t cap)
 		    json_pack("{s:s, s:s, s:s}", "code", r->status, "message",
 		        r->message, "by", r->refused_by));
 	}
+	if (r->consent_expires[0] != '\0')
+		json_object_set_new(root, "consent_expires",
+		    json_string(r->consent_expires));
 	return mr_dump(root, buf, cap);
 }
 
@@ -201,6 +204,12 @@ hd_err mon_record_parse(const char *text, size_t len, mon_record *out)
 	        !mr_str(f, "code", out->status, sizeof out->status) ||
 	        !mr_str(f, "message", out->message, sizeof out->message) ||
 	        !mr_str(f, "by", out->refused_by, sizeof out->refused_by)))
+		goto out;
+	idnum_date expires;
+	if (json_object_get(root, "consent_expires") != NULL &&
+	    (!mr_str(root, "consent_expires", out->consent_expires,
+	         sizeof out->consent_expires) ||
+	        !idnum_date_parse(out->consent_expires, &expires)))
 		goto out;
 	e = HD_OK;
 out:

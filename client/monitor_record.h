@@ -44,6 +44,11 @@ typedef struct mon_record {
 	char status[24];
 	char message[256];
 	char refused_by[8];
+	/* The earliest last valid day (YYYY-MM-DD) of the household's
+	 * members' consents among those expiring soon (monitor_consents.h);
+	 * "" when none does. Such a household goes to the alerts whatever
+	 * its class: a new form must be signed before the next run. */
+	char consent_expires[11];
 } mon_record;
 
 /* One line of JSON with its "\n" into buf; the length, 0 if it does not

@@ -14,8 +14,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "consent_form.h"
 #include "household.h"
 #include "monitor_alerts.h"
+#include "monitor_consents.h"
 #include "monitor_calls.h"
 #include "monitor_progress.h"
 #include "monitor_results.h"
@@ -76,6 +78,7 @@ typedef struct mr_run {
 	mr_state state;
 	char failure[512];
 	mon_progress progress;
+	mon_expiring *expiring; /* consents expiring soon; NULL: none */
 } mr_run;
 
 /* --- pass 1: count, check, hash ----------------------------------------- */
@@ -183,7 +186,23 @@ static void mr_now_rfc3339(char *out, size_t cap)
 
 /* --- roster lines into jobs ---------------------------------------------- */
 
-static void mr_fill_base(mon_record *rec, const roster_entry *en)
+/* The earliest last valid day among the expiring consents the members
+ * cite, into rec->consent_expires ("YYYY-MM-DD" sorts as a date). */
+static void mr_consents(
+    mon_record *rec, const Hedui__V1__Household *h, const mon_expiring *x)
+{
+	for (size_t i = 0; x != NULL && i < h->n_members; i++) {
+		const char *until = mon_expiring_find(
+		    x, h->region_code, h->members[i]->consent_ref);
+		if (until != NULL && (rec->consent_expires[0] == '\0' ||
+		                         strcmp(until, rec->consent_expires) < 0))
+			snprintf(rec->consent_expires,
+			    sizeof rec->consent_expires, "%s", until);
+	}
+}
+
+static void mr_fill_base(
+    mon_record *rec, const roster_entry *en, const mon_expiring *x)
 {
 	const Hedui__V1__Household *h = en->household;
 	rec->enrolled = en->enrollment;
@@ -206,6 +225,7 @@ static void mr_fill_base(mon_record *rec, const roster_entry *en)
 		if (strcmp(h->members[i]->relation, "applicant") == 0)
 			app = h->members[i]->id_number;
 	idnum_mask(app != NULL ? app : "", rec->applicant);
+	mr_consents(rec, h, x);
 }
 
 /*
@@ -234,7 +254,7 @@ static hd_err mr_job(mr_run *R, const roster_text *t, mon_job *job,
 	    R->hdr.run_id, t->number, t->text, t->len, rec->request_id);
 	if (e != HD_OK)
 		goto out;
-	mr_fill_base(rec, &en);
+	mr_fill_base(rec, &en, R->expiring);
 	household_norm norm;
 	household_problem p;
 	Hedui__V1__Household *h = en.household;
@@ -835,6 +855,16 @@ int mon_run(cli_ctx *ctx, const mon_opts *o)
 		/* Now that the input is known to be good. */
 		if ((rc = cli_connect(ctx)) >= 0)
 			goto out;
+		if (o->consent_days > 0) {
+			R.expiring = mon_expiring_fetch(ctx, R.sender.signer,
+			    consent_date_add_days(R.today, (int)o->consent_days));
+			if (R.expiring != NULL)
+				fprintf(stderr,
+				    "hedui: monitor: %zu consents of the "
+				    "agency's regions expire within %u days\n",
+				    mon_expiring_count(R.expiring),
+				    o->consent_days);
+		}
 		R.sender.client = ctx->client;
 		R.sender.operator_id = ctx->operator_id;
 		R.sender.deadline_ms = ctx->deadline_ms;
@@ -877,6 +907,7 @@ out:
 	mon_call_free(R.held);
 	free(R.pending.household);
 	agency_signer_free(R.sender.signer);
+	mon_expiring_free(R.expiring);
 	mon_done_queue_destroy(&R.done);
 	return rc;
 }

@@ -28,6 +28,9 @@ typedef struct mon_opts {
 	unsigned rate;                   /* households a second */
 	unsigned give_up_s;  /* without any answer: stop, resume later */
 	unsigned progress_s; /* plain progress lines, when not a terminal */
+	/* Households whose consents expire within this many days go to the
+	 * alerts (0: none are looked for). */
+	unsigned consent_days;
 } mon_opts;
 
 /* Exit status of an interrupted run (128 + SIGINT, as shells report). */

@@ -46,9 +46,14 @@ void mon_summary_print(FILE *f, const mon_summary *s)
 	}
 	uint64_t alerts = ms_alerts(t->total);
 	mon_thousands(alerts, a, sizeof a);
-	fprintf(f, "  %-20s %12s %6.1f%%  %s\n\n", "alerts", a,
+	fprintf(f, "  %-20s %12s %6.1f%%  %s\n", "alerts", a,
 	    done ? 100.0 * (double)alerts / (double)done : 0.0,
 	    "需处理 (预警)");
+	/* In the alerts too, whatever their class. */
+	mon_thousands(t->consent_expiring, a, sizeof a);
+	fprintf(f, "  %-20s %12s %6.1f%%  %s\n\n", "consent_expiring", a,
+	    done ? 100.0 * (double)t->consent_expiring / (double)done : 0.0,
+	    "授权即将到期");
 	fprintf(f, "  %-8s", "county");
 	for (int k = 0; k < MON_CLASS_COUNT; k++)
 		fprintf(f, " %18s", mon_class_name((mon_class)k));
@@ -103,6 +108,8 @@ static json_t *ms_json(const mon_summary *s)
 	    (json_int_t)s->done_before, "seconds", s->seconds,
 	    "households_per_second", ms_rate(s));
 	json_object_set_new(root, "classes", ms_counts(t->total));
+	json_object_set_new(root, "consent_expiring",
+	    json_integer((json_int_t)t->consent_expiring));
 	json_object_set_new(root, "counties", counties);
 	json_object_set_new(root, "exit_status", json_integer(s->exit_status));
 	return root;

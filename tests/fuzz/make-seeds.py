@@ -231,6 +231,8 @@ add("monitor_results", MON_HEADER)
 add("monitor_results", MON_HEADER + MON_RECORD + MON_REFUSED)
 add("monitor_results", MON_HEADER + MON_RECORD + MON_RECORD[:40])
 add("monitor_results", MON_HEADER[:30])
+add("monitor_results", MON_HEADER + MON_RECORD[:-2]
+    + b',"consent_expires":"2026-12-20"}\n')
 add("policy_file", open(os.path.join(SRC, "etc/policy.json"), "rb").read())
 add("policy_file", b'{"regions": {}}')
 # Dated sets: a list with an undated first set and an until that stops,

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "consent_form.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "tsource.h"
 #include "tsupport.h"
@@ -314,9 +315,11 @@ static bool lacks_consent(json_t *line)
 	return false;
 }
 
-/* The line whose consent test consent_revoked_mid_run revokes (0:
- * none). */
-static long revoked_line;
+/* The line whose consent test consents_during_a_run revokes, and the
+ * one whose consents it registers expiring soon, with their last valid
+ * day (0: none). */
+static long revoked_line, expiring_line;
+static char expiring_until[11];
 
 static void check_everything(long reports_before_last)
 {
@@ -332,7 +335,7 @@ static void check_everything(long reports_before_last)
 	assert_non_null(f);
 	char *buf = malloc(1 << 16);
 	uint8_t *seen = calloc((size_t)nlines + 1, 1);
-	long records = 0, with_report = 0;
+	long records = 0, with_report = 0, want_alerts = 0;
 	int per_class[6] = {0};
 	static const char *const names[6] = {"unchanged", "benefit_changed",
 	    "gradual_exit", "no_longer_eligible", "needs_review", "refused"};
@@ -402,6 +405,17 @@ static void check_everything(long reports_before_last)
 				assert_string_equal(by, "hedui");
 			}
 		}
+		/* Only the household with consents expiring soon says so,
+		 * and it is an alert whatever its class. */
+		json_t *expires = json_object_get(r, "consent_expires");
+		if (line == expiring_line) {
+			assert_non_null(expires);
+			assert_string_equal(
+			    json_string_value(expires), expiring_until);
+		} else {
+			assert_null(expires);
+		}
+		want_alerts += strcmp(cls, "unchanged") != 0 || expires != NULL;
 		const char *want = expect_class(
 		    json_object_get(lines[line], "enrollment"), v);
 		if (strcmp(want, cls) != 0) {
@@ -457,14 +471,15 @@ static void check_everything(long reports_before_last)
 		assert_true(c > 0 || (c == 0 && line > last_line));
 		snprintf(last_county, sizeof last_county, "%s", county);
 		last_line = line;
-		assert_string_not_equal(
-		    json_string_value(json_object_get(r, "class")),
-		    "unchanged");
+		if (json_object_get(r, "consent_expires") == NULL)
+			assert_string_not_equal(
+			    json_string_value(json_object_get(r, "class")),
+			    "unchanged");
 		alerts++;
 		json_decref(r);
 	}
 	fclose(a);
-	assert_int_equal(alerts, records - per_class[0]);
+	assert_int_equal(alerts, want_alerts);
 	snprintf(path, sizeof path, "%s/alerts.csv", out);
 	assert_int_equal(count_lines(path), alerts + 1);
 
@@ -548,6 +563,51 @@ static void interrupted_three_ways_then_complete(void **state)
 	tproc_stop(a);
 }
 
+/* The generated consent files of dir into out, those of the household
+ * of case_id (numbered SQ-CASE_ID-N) valid until until instead. */
+static void copy_consents_expiring(
+    const char *dir, const char *out, const char *case_id, const char *until)
+{
+	char prefix[96], src[700], dst[700];
+	snprintf(prefix, sizeof prefix, "SQ-%s-", case_id);
+	assert_true(mkdir(out, 0700) == 0);
+	int changed = 0;
+	for (int i = 1;; i++) {
+		snprintf(src, sizeof src, "%s/consents-%06d.json", dir, i);
+		if (access(src, R_OK) != 0)
+			break;
+		json_t *list = json_load_file(src, 0, NULL), *c;
+		assert_non_null(list);
+		size_t k;
+		json_array_foreach(list, k, c)
+		{
+			const char *n =
+			    json_string_value(json_object_get(c, "number"));
+			if (strncmp(n, prefix, strlen(prefix)) == 0) {
+				json_object_set_new(
+				    c, "valid_until", json_string(until));
+				changed++;
+			}
+		}
+		snprintf(dst, sizeof dst, "%s/consents-%06d.json", out, i);
+		assert_int_equal(json_dump_file(list, dst, JSON_COMPACT), 0);
+		json_decref(list);
+	}
+	assert_true(changed > 0);
+}
+
+/* The first household of the roster whose members all have a consent on
+ * file. */
+static long first_consenting_line(json_t **lines, long nlines)
+{
+	for (long l = 1; l <= nlines; l++)
+		if (lines[l] != NULL && l != OUT_OF_REGION_LINE &&
+		    !lacks_consent(lines[l]))
+			return l;
+	fail();
+	return 0;
+}
+
 /* The last household of the roster whose members all have a consent on
  * file. */
 static long last_consenting_line(json_t **lines, long nlines)
@@ -566,7 +626,7 @@ static long last_consenting_line(json_t **lines, long nlines)
  * the revocation), and nothing else of the run changes. On a store of its
  * own, so that the run's reports are the only ones.
  */
-static void consent_revoked_mid_run(void **state)
+static void consents_during_a_run(void **state)
 {
 	(void)state;
 	tproc_stop(heduid);
@@ -574,13 +634,24 @@ static void consent_revoked_mid_run(void **state)
 	snprintf(out, sizeof out, "%s", ttmp("monitor-revoke"));
 	snprintf(results, sizeof results, "%s/results.jsonl", out);
 	start_heduid();
-	char rc[600];
-	snprintf(rc, sizeof rc, "%s/roster-consents", pop);
-	register_consents(rc);
 
 	long nlines;
 	json_t **lines = load_roster(&nlines);
 	revoked_line = last_consenting_line(lines, nlines);
+	/* And one household's consents end in ten days: the run lists it
+	 * in its alerts (--consent-days, 30 by default). */
+	expiring_line = first_consenting_line(lines, nlines);
+	consent_date_format(
+	    consent_date_add_days(idnum_date_today(), 10), expiring_until);
+	char rc[600], rc2[600];
+	snprintf(rc, sizeof rc, "%s/roster-consents", pop);
+	snprintf(rc2, sizeof rc2, "%s", ttmp("consents-expiring"));
+	copy_consents_expiring(rc,
+	    rc2,
+	    json_string_value(
+	        json_object_get(lines[expiring_line], "case_id")),
+	    expiring_until);
+	register_consents(rc2);
 	json_t *first = json_array_get(
 	    json_object_get(lines[revoked_line], "members"), 0);
 	char number[80], region[8];
@@ -610,17 +681,19 @@ static void consent_revoked_mid_run(void **state)
 	/* Still under way: the revoked household is yet to be sent. */
 	assert_true(count_lines(results) - 1 < households_in_roster() - 40);
 	assert_int_equal(tproc_wait(m, 120000), 0);
+	assert_true(tproc_log_contains(
+	    m, "consents of the agency's regions expire within 30 days"));
 	tproc_stop(m);
 	snprintf(rate, sizeof rate, "250");
 	check_everything(-1);
-	revoked_line = 0;
+	revoked_line = expiring_line = 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(interrupted_three_ways_then_complete),
-	    cmocka_unit_test(consent_revoked_mid_run),
+	    cmocka_unit_test(consents_during_a_run),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -531,6 +531,77 @@ static void alerts_by_county(void **state)
 	assert_int_not_equal(stat(path, &st), 0);
 }
 
+/* A household whose member's consent expires soon is an alert whatever
+ * its class: it round-trips through the results, is counted, and its row
+ * names the last valid day. */
+static void alerts_for_expiring_consents(void **state)
+{
+	(void)state;
+	char err[256], buf[4096];
+	bool resumed;
+	mon_results *r;
+	mon_header h = header();
+	h.households = 3;
+	h.last_line = 3;
+	assert_int_equal(
+	    open_results(&h, &resumed, &r, err, sizeof err), HD_OK);
+	mon_record recs[3] = {
+	    rec_verdict(1, "330102", MON_UNCHANGED),
+	    rec_verdict(2, "330110", MON_UNCHANGED),
+	    rec_verdict(3, "330110", MON_BENEFIT_CHANGED),
+	};
+	snprintf(recs[0].consent_expires, sizeof recs[0].consent_expires,
+	    "2026-12-20");
+	snprintf(recs[2].consent_expires, sizeof recs[2].consent_expires,
+	    "2027-01-02");
+	for (int i = 0; i < 3; i++) {
+		size_t n = mon_record_format(&recs[i], buf, sizeof buf);
+		mon_record back;
+		assert_int_equal(mon_record_parse(buf, n - 1, &back), HD_OK);
+		assert_memory_equal(&back, &recs[i], sizeof back);
+		assert_int_equal(mon_results_add(r, &recs[i]), HD_OK);
+	}
+	assert_int_equal(mon_results_close(r), HD_OK);
+	/* Not a date: not a record. */
+	mon_record odd = recs[0];
+	snprintf(odd.consent_expires, sizeof odd.consent_expires, "soon");
+	size_t n = mon_record_format(&odd, buf, sizeof buf);
+	assert_int_equal(mon_record_parse(buf, n - 1, &odd), HD_EINVAL);
+
+	mon_tally t;
+	memset(&t, 0, sizeof t);
+	assert_int_equal(
+	    mon_alerts_write(results, dir, &t, err, sizeof err), HD_OK);
+	assert_int_equal(t.consent_expiring, 2);
+	assert_int_equal(t.total[MON_UNCHANGED], 2);
+	mon_tally_free(&t);
+	char path[160];
+	size_t len;
+	snprintf(path, sizeof path, "%s/alerts.jsonl", dir);
+	char *js = slurp(path, &len);
+	const uint64_t order[] = {1, 3};
+	char *p = js;
+	for (int i = 0; i < 2; i++) {
+		char *nl = strchr(p, '\n');
+		assert_non_null(nl);
+		mon_record got;
+		assert_int_equal(
+		    mon_record_parse(p, (size_t)(nl - p), &got), HD_OK);
+		assert_int_equal(got.line, order[i]);
+		p = nl + 1;
+	}
+	assert_int_equal(*p, '\0');
+	free(js);
+	snprintf(path, sizeof path, "%s/alerts.csv", dir);
+	char *csv = slurp(path, &len);
+	assert_non_null(strstr(csv, ",授权到期日(consent_expires)\r\n"));
+	assert_non_null(strstr(csv, "330102,无变化,unchanged,1,"));
+	assert_non_null(strstr(csv, ",2026-12-20\r\n"));
+	assert_non_null(strstr(csv, ",2027-01-02\r\n"));
+	assert_null(strstr(csv, "unchanged,2,"));
+	free(csv);
+}
+
 /* More counties than spool files open at once, results in the order a
  * run with retries and resumes makes (not the roster's), and a sort
  * budget so small that each county is merged from many runs: each county
@@ -641,6 +712,8 @@ int main(void)
 	        results_refused, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(
 	        alerts_by_county, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(
+	        alerts_for_expiring_consents, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(
 	        alerts_many_counties, setup_dir, teardown_dir),
 	    cmocka_unit_test(progress_line),
