@@ -57,6 +57,10 @@ CPPFLAGS_BASE = -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isv
 	-Itests/support
 LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
+# Programs (and the tests and fuzzers that link their modules) also tell
+# systemd when they are ready (svc/heduid/svc_notify.h); the library does
+# not.
+LDLIBS_PROG = $(LDLIBS_BASE) -lsystemd
 ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
@@ -98,9 +102,10 @@ ATTACK_BIN = $(BUILD)/bin/hedui-attack
 # Shell checks that build against or inspect the installed tree; the
 # sanitizer build's library can't be loaded by an unsanitized program.
 ifeq ($(SAN),1)
-SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh)
+SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/systemd/check-*.sh)
 else
-SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh \
+SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/systemd/check-*.sh \
+	tests/install/check-*.sh \
 	tests/bench/check-*.sh)
 endif
 # The documentation's links resolve inside the repository (both builds:
@@ -169,28 +174,28 @@ $(CLIENTA): $(CLIENT_OBJS)
 
 $(BUILD)/bin/heduid: $(BUILD)/obj/svc/heduid/main.o $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 # The generator's rosters (gen --roster) put each household's facts at
 # enrollment through heduid's rules engine: policy*.c come from its archive.
 $(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 # The CLI reads policy files with heduid's own loader (hedui policy show
 # --file): the archive gives it those objects and nothing else.
 $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 
 $(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 
 # The full-scale attack of docs/ATTACKS.md (make attack): the tests'
 # raw clients, at scale.
 $(ATTACK_BIN): $(BUILD)/obj/tests/attack/attack_main.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 
 # --- tests ---------------------------------------------------------------
 # Archives after those that use them: the CLI reads policy files with
@@ -198,11 +203,11 @@ $(ATTACK_BIN): $(BUILD)/obj/tests/attack/attack_main.o $(TEST_SUPPORT_OBJS) \
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 $(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 
 $(CERTS)/.done: certs/make-dev-pki.sh
 	sh certs/make-dev-pki.sh $(CERTS)
@@ -234,7 +239,7 @@ demo: $(PROGS) certs
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SOURCEA) $(CLIENTA) \
 		$(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 
 ifeq ($(FUZZ),1)
 fuzz-build: $(FUZZ_BINS)

@@ -20,6 +20,7 @@
 #include "rpc_builtin.h"
 #include "rpc_server.h"
 #include "tls_setup.h"
+#include "svc_notify.h"
 #include "verify_service.h"
 
 int main(int argc, char **argv)
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
 	    cfg.listen, tls_setup_engine_name(),
 	    tls_setup_engine_description(), tls_setup_max_version(&so.tls),
 	    cfg.debug_service ? "on" : "off", cfg.source_ca, cfg.source_cert);
+	char ready[300];
+	snprintf(ready, sizeof ready, "serving %s", cfg.listen);
+	svc_notify_ready(ready);
 	if (cfg.consent_mode == CONSENT_MODE_UNCHECKED)
 		/* The transition setting: not what the law asks for. */
 		log_warn("heduid.config",
@@ -156,6 +160,7 @@ int main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	log_info("heduid.stop", "signal=%s inflight=%d",
 	    sig == SIGTERM ? "TERM" : "INT", rpc_server_inflight(srv));
+	svc_notify_stopping();
 	rpc_server_drain(srv);
 	/* Handlers still running hold contexts and source calls: let them
 	 * finish (every one is bounded by its deadline) before freeing. */

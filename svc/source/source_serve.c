@@ -21,6 +21,7 @@
 #include "rpc_server.h"
 #include "source_cli.h"
 #include "source_service.h"
+#include "svc_notify.h"
 #include "tls_setup.h"
 
 /* More than a source plane would ever list; a bound keeps the array fixed. */
@@ -504,12 +505,17 @@ int source_serve_main(int argc, char **argv)
 	    tls_setup_max_version(&so.tls), o.ca, allow, o.chaos.latency_ms,
 	    o.chaos.jitter_ms, o.chaos.fail_bps, o.chaos.hang ? "on" : "off",
 	    o.max_inflight, o.max_held);
+	char ready[300];
+	snprintf(ready, sizeof ready, "serving %s on %s",
+	    source_service_name(o.kind), o.listen);
+	svc_notify_ready(ready);
 
 	int sig = 0;
 	sigwait(&sigs, &sig);
 	log_info("source.stop", "signal=%s inflight=%d held=%d",
 	    sig == SIGTERM ? "TERM" : "INT", rpc_server_inflight(srv),
 	    source_service_held(svc));
+	svc_notify_stopping();
 	rpc_server_drain(srv);
 	status = 0;
 fail:
