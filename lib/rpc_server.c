@@ -112,6 +112,7 @@ static void rpc_call_reject(rpc_call *c, rpc_code code, const char *fmt, ...)
 	c->state = RPC_CALL_SENDING;
 	c->handler_done = true;
 	nng_mtx_unlock(c->mtx);
+	rpc_server_metrics_call(c->srv, c->method, code, c->received_us);
 	rpc_call_send(
 	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
 }
@@ -206,6 +207,7 @@ static void rpc_call_dispatch(rpc_call *c, nng_msg *m)
 	char why[160];
 
 	c->received_at = nng_clock();
+	c->received_us = rpc_server_now_us();
 	c->pipe = nng_msg_get_pipe(m);
 	rpc_code code = rpc_server_decode(srv, nng_msg_body(m), nng_msg_len(m),
 	    &c->env, &meth, why, sizeof why);
@@ -347,7 +349,7 @@ static void rpc_call_after_send(rpc_call *c, int rv)
 
 /* Handler finished with an encoded reply (m may be NULL when the reply
  * could not be encoded). */
-static void rpc_call_finish(rpc_call *c, nng_msg *m)
+static void rpc_call_finish(rpc_call *c, nng_msg *m, rpc_code code)
 {
 	rpc_server *srv = c->srv;
 	nng_mtx_lock(c->mtx);
@@ -356,6 +358,10 @@ static void rpc_call_finish(rpc_call *c, nng_msg *m)
 	if (st == RPC_CALL_HANDLING)
 		c->state = RPC_CALL_SENDING;
 	nng_mtx_unlock(c->mtx);
+	/* Counted as the caller saw it: the reaper's DEADLINE_EXCEEDED was
+	 * counted when it was sent. */
+	if (st == RPC_CALL_HANDLING)
+		rpc_server_metrics_call(srv, c->method, code, c->received_us);
 	rpc_server_inflight_give(srv, c->light);
 
 	switch (st) {
@@ -392,7 +398,9 @@ void rpc_call_reply_raw(rpc_call *c, const uint8_t *payload, size_t len)
 	else
 		m = rpc_envelope_reply(
 		    c->request_id, RPC_OK, "", payload, len);
-	rpc_call_finish(c, m);
+	rpc_call_finish(c, m,
+	    len > c->srv->opts.recv_max_bytes ? RPC_RESOURCE_EXHAUSTED
+	                                      : RPC_OK);
 }
 
 void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
@@ -401,6 +409,7 @@ void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
 	uint8_t stackbuf[1024];
 	uint8_t *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
 	nng_msg *m = NULL;
+	rpc_code code = RPC_RESOURCE_EXHAUSTED;
 
 	if (buf == NULL) {
 		m = rpc_envelope_reply(c->request_id, RPC_RESOURCE_EXHAUSTED,
@@ -412,10 +421,11 @@ void rpc_call_reply(rpc_call *c, const ProtobufCMessage *response)
 	} else {
 		protobuf_c_message_pack(response, buf);
 		m = rpc_envelope_reply(c->request_id, RPC_OK, "", buf, len);
+		code = RPC_OK;
 	}
 	if (buf != stackbuf)
 		free(buf);
-	rpc_call_finish(c, m);
+	rpc_call_finish(c, m, code);
 }
 
 void rpc_call_drop_connection(rpc_call *c)
@@ -423,8 +433,10 @@ void rpc_call_drop_connection(rpc_call *c)
 	nng_pipe_close(c->pipe);
 	/* The reply has nowhere to go: its send fails and the context is
 	 * recycled as after any failed send. */
-	rpc_call_finish(c, rpc_envelope_reply(c->request_id, RPC_UNAVAILABLE,
-	                       "connection dropped", NULL, 0));
+	rpc_call_finish(c,
+	    rpc_envelope_reply(
+	        c->request_id, RPC_UNAVAILABLE, "connection dropped", NULL, 0),
+	    RPC_UNAVAILABLE);
 }
 
 void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
@@ -443,7 +455,7 @@ void rpc_call_fail(rpc_call *c, rpc_code code, const char *fmt, ...)
 	    log_mask_client(c->request_id, rid, sizeof rid), c->peer.addr,
 	    rpc_code_name(code));
 	rpc_call_finish(
-	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0));
+	    c, rpc_envelope_reply(c->request_id, code, msg, NULL, 0), code);
 }
 
 void rpc_reaper_note(rpc_server *srv, nng_time deadline)
@@ -516,6 +528,8 @@ static void rpc_reaper_cb(void *arg)
 			    "method=%s request_id=\"%s\"",
 			    c->method->full_name,
 			    log_mask_client(c->request_id, rid, sizeof rid));
+			rpc_server_metrics_call(srv, c->method,
+			    RPC_DEADLINE_EXCEEDED, c->received_us);
 			rpc_call_send(
 			    c, rpc_envelope_reply(c->request_id,
 			           RPC_DEADLINE_EXCEEDED,

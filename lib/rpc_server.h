@@ -60,6 +60,9 @@ typedef struct rpc_server_opts {
 	/* The identity inproc:// calls carry (they have no TLS): the fuzz
 	 * targets'. NULL: such calls have an unknown peer. */
 	const rpc_peer *inproc_peer;
+	/* Calls by method and status code, their latency, the calls in
+	 * flight (metrics.h; borrowed, outlives the server). NULL: none. */
+	struct metrics *metrics;
 } rpc_server_opts;
 
 rpc_server *rpc_server_alloc(const rpc_server_opts *opts);

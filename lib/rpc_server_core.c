@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -49,7 +50,61 @@ rpc_server *rpc_server_alloc(const rpc_server_opts *opts)
 		return NULL;
 	}
 	srv->opts.url = srv->url;
+	rpc_server_metrics_declare(srv);
 	return srv;
+}
+
+static int64_t rpc_server_metric_inflight(void *arg)
+{
+	return rpc_server_inflight(arg);
+}
+
+void rpc_server_metrics_declare(rpc_server *srv)
+{
+	/* Latency buckets from a health check (~1 ms) to the longest
+	 * deadline (30 s). */
+	static const double secs[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+	    0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+	metrics *m = srv->opts.metrics;
+	if (m == NULL)
+		return;
+	/* One server per registry: a second declaration is refused,
+	 * harmlessly. */
+	metrics_family(m, "hedui_rpc_calls_total", METRICS_COUNTER,
+	    "Calls answered, by method and status code (method \"unknown\": "
+	    "no such method or an undecodable request).",
+	    NULL, 0);
+	metrics_family(m, "hedui_rpc_call_duration_seconds", METRICS_HISTOGRAM,
+	    "From the request's arrival to its answer, by method.", secs,
+	    sizeof secs / sizeof secs[0]);
+	metrics_gauge_fn(m, "hedui_rpc_inflight",
+	    "Calls being handled now (Health's own slots apart).",
+	    rpc_server_metric_inflight, srv);
+}
+
+uint64_t rpc_server_now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+void rpc_server_metrics_call(
+    rpc_server *srv, const rpc_method *method, rpc_code code, uint64_t since)
+{
+	metrics *m = srv->opts.metrics;
+	if (m == NULL)
+		return;
+	/* Registered names only: a caller cannot make new series. */
+	const char *name = method != NULL ? method->full_name : "unknown";
+	char l1[160], l2[64], labels[240];
+	metrics_label(l1, sizeof l1, "method", name);
+	metrics_label(l2, sizeof l2, "code", rpc_code_name(code));
+	snprintf(labels, sizeof labels, "%s,%s", l1, l2);
+	metrics_inc(metrics_get(m, "hedui_rpc_calls_total", labels), 1);
+	metrics_observe(
+	    metrics_get(m, "hedui_rpc_call_duration_seconds", l1),
+	    (double)(rpc_server_now_us() - since) / 1e6);
 }
 
 void rpc_server_free(rpc_server *srv)

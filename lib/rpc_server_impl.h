@@ -11,6 +11,7 @@
 #include <nng/supplemental/util/platform.h>
 
 #include "hedui/v1/rpc.pb-c.h"
+#include "metrics.h"
 #include "rpc_conns.h"
 #include "rpc_server.h"
 
@@ -44,6 +45,7 @@ struct rpc_call {
 	ProtobufCMessage *msg;
 	const rpc_method *method;
 	nng_time received_at;
+	uint64_t received_us; /* CLOCK_MONOTONIC: the call's latency metric */
 	nng_time deadline;
 	char request_id[65];
 	nng_pipe pipe; /* the request's connection */
@@ -134,6 +136,13 @@ bool rpc_server_peer_allowed(
 /* Connections (rpc_server_core.c): the table and its pipe events, the
  * transport's handshake bounds, and the sweeper. */
 hd_err rpc_server_conns_open(rpc_server *srv, bool inproc);
+/* The server's metrics (opts.metrics): declared at alloc, one call
+ * counted and timed when it is answered. */
+void rpc_server_metrics_declare(rpc_server *srv);
+void rpc_server_metrics_call(rpc_server *srv, const rpc_method *method,
+    rpc_code code, uint64_t since_us);
+/* CLOCK_MONOTONIC in microseconds (nng_clock() counts milliseconds). */
+uint64_t rpc_server_now_us(void);
 hd_err rpc_server_bound_handshakes(rpc_server *srv);
 hd_err rpc_server_sweeper_start(rpc_server *srv);
 void rpc_server_sweeper_stop(rpc_server *srv);

@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev openssl ca-certificate
 cmake patch xz-utils libmbedtls-dev debian-archive-keyring nng-utils
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 libssl-dev libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcmocka-dev
-libsystemd-dev systemd
+libsystemd-dev systemd curl python3-prometheus-client
 python3 python3-protobuf python3-pytest python3-cryptography procps gdb"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

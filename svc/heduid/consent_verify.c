@@ -6,6 +6,7 @@
 #include "log.h"
 #include "log_limit.h"
 #include "log_mask.h"
+#include "verify_refusals.h"
 #include "verify_internal.h"
 
 void consent_verify_refused(verify_service *vs, rpc_call *call,
@@ -15,6 +16,8 @@ void consent_verify_refused(verify_service *vs, rpc_call *call,
 	static log_limit refused_log =
 	    LOG_LIMIT_INIT("verify.refused", 20, 10000);
 	char rid[80], msg[sizeof cr->message];
+	verify_refusals_metric(vs->metrics,
+	    cr->kind[0] != '\0' ? cr->kind : "store", cr->code);
 	if (cr->code == RPC_FAILED_PRECONDITION) {
 		store_audit a = verify_audit_of(
 		    call, who->subject, case_id, "", persons, cr->code);

@@ -182,6 +182,7 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 		return "";
 	}
 	CFG_STR("policy", "file", policy_file);
+	CFG_STR("metrics", "listen", metrics_listen);
 	CFG_STR("store", "path", store_path);
 	CFG_STR("store", "audit_key", audit_key);
 	if (strcmp(section, "store") == 0 && strcmp(name, "probe_ms") == 0) {
@@ -272,6 +273,10 @@ static void heduid_usage(FILE *f)
 	    "                           made when absent)\n"
 	    "      --refusal-summary-ms N  unsigned refusals are audited in\n"
 	    "                           aggregate this often (60000)\n"
+	    "      --metrics URL        Prometheus metrics at URL/metrics, "
+	    "e.g.\n"
+	    "                           http://127.0.0.1:9464 (off by "
+	    "default)\n"
 	    "      --consent-mode MODE  registry (default: each consent_ref\n"
 	    "                           must name a registered consent) or\n"
 	    "                           unchecked (any reference; reports "
@@ -314,6 +319,7 @@ enum {
 	OPT_PROPERTY_PEER,
 	OPT_BATCH_HH,
 	OPT_BATCH_INFLIGHT,
+	OPT_METRICS,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -350,6 +356,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"batch-max-households", required_argument, NULL, OPT_BATCH_HH},
 	    {"batch-inflight-households", required_argument, NULL,
 	        OPT_BATCH_INFLIGHT},
+	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -421,6 +428,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_PROPERTY_PEER, "sources", "property_peer"},
 	    {OPT_BATCH_HH, "server", "batch_max_households"},
 	    {OPT_BATCH_INFLIGHT, "server", "batch_inflight_households"},
+	    {OPT_METRICS, "metrics", "listen"},
 	};
 	int opt;
 	optind = 1;

@@ -51,6 +51,7 @@ typedef struct heduid_config {
 	char source_key_password[128];
 	/* [policy] */
 	char policy_file[512];
+	char metrics_listen[256]; /* [metrics] listen; "": off */
 	/* [store] */
 	char store_path[512];
 	char audit_key[512]; /* empty: store_path + ".audit-key" */

@@ -20,6 +20,8 @@
 #include "rpc_builtin.h"
 #include "rpc_server.h"
 #include "tls_setup.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "svc_notify.h"
 #include "verify_service.h"
 
@@ -29,6 +31,8 @@ int main(int argc, char **argv)
 	rpc_server *srv = NULL;
 	rpc_builtin *builtin = NULL;
 	verify_service *verifier = NULL;
+	metrics *reg = NULL;
+	metrics_http *scrape = NULL;
 	char errbuf[256];
 	int status = 1;
 	sigset_t sigs;
@@ -76,6 +80,10 @@ int main(int argc, char **argv)
 	    .max_deadline_ms = cfg.max_deadline_ms,
 	    .limits = cfg.limits,
 	};
+	/* Off by default: a registry only when it is to be served. */
+	if (cfg.metrics_listen[0] != '\0' && (reg = metrics_alloc()) == NULL)
+		goto fail;
+	so.metrics = reg;
 	if ((srv = rpc_server_alloc(&so)) == NULL)
 		goto fail;
 	if ((builtin = rpc_builtin_add(srv, cfg.debug_service)) == NULL)
@@ -112,6 +120,7 @@ int main(int argc, char **argv)
 	    .batch_max_households = cfg.batch_max_households,
 	    .batch_inflight_households = cfg.batch_inflight_households,
 	    .consent_mode = cfg.consent_mode,
+	    .metrics = reg,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {
@@ -136,6 +145,16 @@ int main(int argc, char **argv)
 	    cfg.listen, tls_setup_engine_name(),
 	    tls_setup_engine_description(), tls_setup_max_version(&so.tls),
 	    cfg.debug_service ? "on" : "off", cfg.source_ca, cfg.source_cert);
+	if (reg != NULL) {
+		if ((scrape = metrics_http_start(reg, cfg.metrics_listen,
+		         errbuf, sizeof errbuf)) == NULL) {
+			log_error("heduid.start", "step=metrics error=\"%s\"",
+			    errbuf);
+			goto fail;
+		}
+		log_info("metrics.start", "url=\"%s/metrics\"",
+		    cfg.metrics_listen);
+	}
 	char ready[300];
 	snprintf(ready, sizeof ready, "serving %s", cfg.listen);
 	svc_notify_ready(ready);
@@ -173,9 +192,12 @@ int main(int argc, char **argv)
 	status = 0;
 
 fail:
+	/* Before what its gauges read. */
+	metrics_http_stop(scrape);
 	rpc_builtin_free(builtin);
 	rpc_server_free(srv);
 	verify_service_free(verifier);
+	metrics_free(reg);
 	rpc_close_all("heduid.stop");
 	return status;
 }

@@ -100,6 +100,9 @@ typedef struct store_opts {
 	 * hash tree (report_sig.h). */
 	hd_err (*seal)(store_report *const *reports, size_t n, void *arg);
 	void *seal_arg;
+	/* Commit latency, group size, failed commits and health
+	 * (metrics.h; borrowed, outlives the store). NULL: none. */
+	struct metrics *metrics;
 } store_opts;
 
 store *store_open(const store_opts *o, char *err, size_t errlen);

@@ -42,6 +42,10 @@ verify_sources *verify_sources_alloc(
     const char *const peers[POLICY_SOURCE_COUNT], const tls_opts *tls,
     int batch_max);
 void verify_sources_free(verify_sources *s);
+/* Source requests by source and status code, and their latency, into m
+ * (metrics.h; borrowed, outlives s). Before the first lookup. */
+struct metrics;
+void verify_sources_set_metrics(verify_sources *s, struct metrics *m);
 
 /* Called once, on an nng thread, when every source has answered or
  * failed; h is the household passed to start, facts filled in. */

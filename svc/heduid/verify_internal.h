@@ -31,6 +31,7 @@
 	"read-only); heduid refuses work until it can keep reports again"
 
 struct verify_service {
+	struct metrics *metrics; /* NULL: none (verify_service_opts) */
 	agency_auth *auth;
 	verify_sources *sources;
 	policy_book *book;

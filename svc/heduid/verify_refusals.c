@@ -9,6 +9,7 @@
 
 #include "agency_sig.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Distinct (identity, method, status, kind) counted in one interval; a
  * table that fills is written out early, so memory stays bounded. */
@@ -27,6 +28,7 @@ typedef struct refusal_slot {
 
 struct verify_refusals {
 	store *st;
+	metrics *metrics;
 	uint32_t every_ms;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -93,6 +95,29 @@ static void *refusals_main(void *arg)
 	return NULL;
 }
 
+void verify_refusals_set_metrics(verify_refusals *r, metrics *m)
+{
+	if (r == NULL || m == NULL)
+		return;
+	metrics_family(m, "hedui_refusals_total", METRICS_COUNTER,
+	    "Requests refused before any source was asked, by kind "
+	    "(unsigned, bad_signature, replay, stale, certificate, consent-*, "
+	    "...) and status code.",
+	    NULL, 0);
+	r->metrics = m;
+}
+
+void verify_refusals_metric(metrics *m, const char *kind, rpc_code code)
+{
+	if (m == NULL)
+		return;
+	char l1[64], l2[64], labels[140];
+	metrics_label(l1, sizeof l1, "kind", kind);
+	metrics_label(l2, sizeof l2, "code", rpc_code_name(code));
+	snprintf(labels, sizeof labels, "%s,%s", l1, l2);
+	metrics_inc(metrics_get(m, "hedui_refusals_total", labels), 1);
+}
+
 verify_refusals *verify_refusals_alloc(store *st, uint32_t every_ms)
 {
 	verify_refusals *r = calloc(1, sizeof *r);
@@ -140,6 +165,7 @@ void verify_refusals_note(verify_refusals *r, const rpc_peer *peer,
 	    peer != NULL && peer->known ? peer->cert_sha256 : zero;
 	if (r == NULL)
 		return;
+	verify_refusals_metric(r->metrics, kind, code);
 	int64_t now = agency_sig_now_ms();
 	pthread_mutex_lock(&r->mu);
 	refusal_slot *free_slot = NULL, *hit = NULL;

@@ -40,6 +40,15 @@ void verify_refusals_free(verify_refusals *r);
 void verify_refusals_note(verify_refusals *r, const rpc_peer *peer,
     const char *method, rpc_code code, const char *kind);
 
+/* Each refusal also counts in m's hedui_refusals_total by kind and code
+ * (metrics.h; borrowed, outlives r). */
+struct metrics;
+void verify_refusals_set_metrics(verify_refusals *r, struct metrics *m);
+/* The same count alone, for refusals audited one by one (consent). m
+ * NULL: nothing. */
+void verify_refusals_metric(
+    struct metrics *m, const char *kind, rpc_code code);
+
 /* Writes the summaries now (tests, shutdown). */
 void verify_refusals_flush(verify_refusals *r);
 

@@ -340,6 +340,7 @@ hd_err verify_store_open(
 	    .health_arg = vs,
 	    .seal = verify_seal,
 	    .seal_arg = vs,
+	    .metrics = o->metrics,
 	};
 	if ((vs->store = store_open(&so, err, errlen)) == NULL)
 		return HD_EDB;
@@ -348,6 +349,7 @@ hd_err verify_store_open(
 		snprintf(err, errlen, "out of memory");
 		return HD_ENOMEM;
 	}
+	verify_refusals_set_metrics(vs->refusals, o->metrics);
 	log_info("store.open", "path=\"%s\" audit_key=\"%s\"", path, keypath);
 	return HD_OK;
 }

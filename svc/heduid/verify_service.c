@@ -33,6 +33,7 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	vs->metrics = o->metrics;
 	if ((vs->auth = agency_auth_alloc(
 	         o->ca_file, o->crl_file, err, errlen)) == NULL)
 		goto fail;
@@ -62,6 +63,7 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "cannot set up the source connections");
 		goto fail;
 	}
+	verify_sources_set_metrics(vs->sources, o->metrics);
 	if (verify_store_open(vs, o, err, errlen) != HD_OK)
 		goto fail;
 	/* A consent must cover every source verification asks. */

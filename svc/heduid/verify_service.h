@@ -40,6 +40,9 @@ typedef struct verify_service_opts {
 	int batch_max_households;
 	int batch_inflight_households;
 	int consent_mode; /* consent_mode (consent_registry.h); 0: registry */
+	/* Source requests, store commits and refusals by kind (metrics.h;
+	 * borrowed, outlives the service). NULL: none. */
+	struct metrics *metrics;
 } verify_service_opts;
 
 #define VERIFY_BATCH_DEFAULT_HOUSEHOLDS 256

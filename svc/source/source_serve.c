@@ -20,6 +20,8 @@
 #include "rpc_peer.h"
 #include "rpc_server.h"
 #include "source_cli.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "source_service.h"
 #include "svc_notify.h"
 #include "tls_setup.h"
@@ -38,6 +40,7 @@ typedef struct serve_opts {
 	const char *db, *fixtures;
 	const char *ca, *crl, *cert, *key, *certs_dir;
 	const char *tls_engine;
+	const char *metrics; /* --metrics URL; NULL: off */
 	source_chaos chaos;
 	long long max_inflight, max_held, max_deadline_ms;
 	rpc_limits limits;
@@ -68,6 +71,8 @@ static const char serve_usage_text[] =
     "      --ca FILE            CA that clients must chain to: the\n"
     "                           source plane's, never the agencies'\n"
     "      --crl FILE, --cert FILE, --key FILE\n"
+    "      --metrics URL        Prometheus metrics at URL/metrics, e.g.\n"
+    "                           http://127.0.0.1:9465 (off by default)\n"
     "      --allow-client ENTRY a client this source answers; repeat\n"
     "                           for more. CN=NAME (or NAME), a whole\n"
     "                           subject (CN=heduid,O=hedui dev,C=CN) or\n"
@@ -114,6 +119,7 @@ enum {
 	OPT_DEADLINE,
 	OPT_LOGLEVEL,
 	OPT_ALLOW,
+	OPT_METRICS,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -202,6 +208,7 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 	    {"max-deadline-ms", required_argument, NULL, OPT_DEADLINE},
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
 	    {"allow-client", required_argument, NULL, OPT_ALLOW},
+	    {"metrics", required_argument, NULL, OPT_METRICS},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -295,6 +302,9 @@ static int serve_parse(serve_opts *o, int argc, char **argv)
 		case OPT_ALLOW:
 			if ((rc = serve_allow_add(o, optarg)) != 0)
 				return rc;
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
 			break;
 		case OPT_LOGLEVEL:
 			if (!log_level_parse(optarg, &lvl))
@@ -464,7 +474,12 @@ int source_serve_main(int argc, char **argv)
 	if ((rc = serve_open_store(&o, &db, &persons)) != 0)
 		return rc;
 
+	metrics *reg = NULL;
+	metrics_http *scrape = NULL;
+	if (o.metrics != NULL && (reg = metrics_alloc()) == NULL)
+		goto fail;
 	rpc_server_opts so = {
+	    .metrics = reg,
 	    .url = o.listen,
 	    .tls = {.ca_file = o.ca,
 	        .crl_file = o.crl,
@@ -505,6 +520,17 @@ int source_serve_main(int argc, char **argv)
 	    tls_setup_max_version(&so.tls), o.ca, allow, o.chaos.latency_ms,
 	    o.chaos.jitter_ms, o.chaos.fail_bps, o.chaos.hang ? "on" : "off",
 	    o.max_inflight, o.max_held);
+	if (reg != NULL) {
+		char err[256];
+		if ((scrape = metrics_http_start(
+		         reg, o.metrics, err, sizeof err)) == NULL) {
+			log_error("source.start", "step=metrics error=\"%s\"",
+			    err);
+			status = 1;
+			goto fail;
+		}
+		log_info("metrics.start", "url=\"%s/metrics\"", o.metrics);
+	}
 	char ready[300];
 	snprintf(ready, sizeof ready, "serving %s on %s",
 	    source_service_name(o.kind), o.listen);
@@ -519,12 +545,14 @@ int source_serve_main(int argc, char **argv)
 	rpc_server_drain(srv);
 	status = 0;
 fail:
+	metrics_http_stop(scrape);
 	/* Our waiting calls are answered before the server goes. */
 	if (svc != NULL)
 		source_service_release(svc);
 	rpc_builtin_free(builtin);
 	rpc_server_free(srv);
 	source_service_free(svc);
+	metrics_free(reg);
 	srcdb_close(db);
 	if (status == 0)
 		log_info("source.stopped", "kind=%s", srcdb_kind_name(o.kind));

@@ -53,6 +53,15 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.source_cert, "build/certs/heduid-sources.crt");
 	assert_string_equal(cfg.source_key, "build/certs/heduid-sources.key");
 	assert_string_equal(cfg.ca, "build/certs/ca.crt");
+	/* Metrics on loopback only in the example; off by default. */
+	assert_string_equal(cfg.metrics_listen, "http://127.0.0.1:9464");
+	heduid_config_defaults(&cfg);
+	assert_string_equal(cfg.metrics_listen, "");
+	/* Flags over the file. */
+	const char *flag[] = {"heduid", "--config", ex, "--metrics",
+	    "http://127.0.0.1:1"};
+	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
+	assert_string_equal(cfg.metrics_listen, "http://127.0.0.1:1");
 }
 
 static void source_plane(void **state)
