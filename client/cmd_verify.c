@@ -133,6 +133,15 @@ static int verify_print(const cli_ctx *ctx, ProtobufCMessage *resp)
 	return CLI_EXIT_OK;
 }
 
+/* How many addresses --server names (a,b,c: replicas). */
+static int verify_replicas(const cli_ctx *ctx)
+{
+	int n = 1;
+	for (const char *p = ctx->server; *p != '\0'; p++)
+		n += *p == ',';
+	return n;
+}
+
 int cmd_verify(cli_ctx *ctx)
 {
 	Hedui__V1__VerifyHouseholdRequest req =
@@ -163,9 +172,38 @@ int cmd_verify(cli_ctx *ctx)
 	cli_call_opts(ctx, &opts, md, trace);
 	/* The envelope carries the id that was signed. */
 	opts.request_id = h->request_id;
+	uint64_t t0 = agency_sig_now_ms();
+	uint32_t budget = opts.deadline_ms;
 	rpc_code code = rpc_client_call(ctx->client, VERIFY_METHOD, &req.base,
 	    &hedui__v1__verify_household_response__descriptor, &resp, &opts,
 	    &st);
+	/* With several replicas (--server a,b), a call whose replica went
+	 * away or could not serve is asked again of another, within the
+	 * same deadline: signed afresh (the same bytes twice would be a
+	 * replay) under the same request_id, so that a replica that did
+	 * commit the first answers with that very report. */
+	for (int again = verify_replicas(ctx) - 1;
+	     code == RPC_UNAVAILABLE && again > 0; again--) {
+		uint64_t used = agency_sig_now_ms() - t0;
+		if (budget != 0 && used + 100 >= budget)
+			break;
+		fprintf(stderr,
+		    "hedui: verify: %s; asking another replica (same "
+		    "request id)\n",
+		    st.message);
+		agency_auth_release(&auth);
+		hedui__v1__agency_auth__init(&auth);
+		if (agency_signer_sign(signer, VERIFY_METHOD, h->request_id,
+		        ctx->operator_id, req.household.data,
+		        req.household.len, agency_sig_now_ms(),
+		        &auth) != HD_OK)
+			break;
+		if (budget != 0)
+			opts.deadline_ms = budget - (uint32_t)used;
+		code = rpc_client_call(ctx->client, VERIFY_METHOD, &req.base,
+		    &hedui__v1__verify_household_response__descriptor, &resp,
+		    &opts, &st);
+	}
 	if (code != RPC_OK) {
 		rc = cli_report_status("verify", code, &st);
 		if (made_id && rc == CLI_EXIT_UNREACHABLE)

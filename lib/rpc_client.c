@@ -31,6 +31,8 @@
 #define RPC_CLIENT_DEFAULT_MAX (1024 * 1024)
 #define RPC_CLIENT_CONNECT_WAIT_MS 3000
 #define RPC_MAX_METADATA 32
+/* Replicas one client may know (url "a,b,c"). */
+#define RPC_CLIENT_MAX_URLS 8
 
 typedef struct rpc_pending rpc_pending;
 
@@ -40,7 +42,11 @@ struct rpc_client {
 	char *expect_peer;
 	nng_socket sock;
 	bool sock_open;
-	nng_dialer dialer;
+	/* One dialer per address: nng's REQ socket sends each request on
+	 * a connection that is up, so calls spread over the replicas that
+	 * answer and skip those that do not. */
+	nng_dialer dialers[RPC_CLIENT_MAX_URLS];
+	int ndialers;
 	nng_tls_config *tls;
 	nng_mtx *mtx; /* guards the pool */
 	rpc_pending *free_list;
@@ -49,6 +55,8 @@ struct rpc_client {
 	char id_prefix[17];
 	atomic_uint_fast64_t next_id;
 };
+
+static int rpc_client_dial_all(rpc_client *c);
 
 struct rpc_pending {
 	rpc_pending *next;
@@ -138,10 +146,7 @@ rpc_client *rpc_client_alloc(const rpc_client_opts *opts)
 	    (c->expect_peer != NULL &&
 	        (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE,
 	             rpc_client_check_peer, c)) != 0) ||
-	    (rv = nng_dialer_create(&c->dialer, c->sock, c->url)) != 0 ||
-	    (rv = nng_dialer_set_ptr(c->dialer, NNG_OPT_TLS_CONFIG, c->tls)) !=
-	        0 ||
-	    (rv = nng_dialer_start(c->dialer, NNG_FLAG_NONBLOCK)) != 0)
+	    (rv = rpc_client_dial_all(c)) != 0)
 		goto fail;
 	return c;
 
@@ -178,6 +183,33 @@ void rpc_client_free(rpc_client *c)
 }
 
 static void rpc_pending_cb(void *arg);
+
+static int rpc_client_dial_all(rpc_client *c)
+{
+	char *urls = strdup(c->url);
+	if (urls == NULL)
+		return NNG_ENOMEM;
+	int rv = 0;
+	for (char *save = NULL, *u = strtok_r(urls, ",", &save);
+	     u != NULL && rv == 0; u = strtok_r(NULL, ",", &save)) {
+		while (*u == ' ')
+			u++;
+		if (*u == '\0')
+			continue;
+		if (c->ndialers == RPC_CLIENT_MAX_URLS) {
+			rv = NNG_EINVAL;
+			break;
+		}
+		nng_dialer *d = &c->dialers[c->ndialers];
+		if ((rv = nng_dialer_create(d, c->sock, u)) == 0 &&
+		    (rv = nng_dialer_set_ptr(*d, NNG_OPT_TLS_CONFIG, c->tls)) ==
+		        0 &&
+		    (rv = nng_dialer_start(*d, NNG_FLAG_NONBLOCK)) == 0)
+			c->ndialers++;
+	}
+	free(urls);
+	return rv == 0 && c->ndialers == 0 ? NNG_EADDRINVAL : rv;
+}
 
 static rpc_pending *rpc_pending_take(rpc_client *c)
 {

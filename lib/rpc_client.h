@@ -22,7 +22,10 @@
 typedef struct rpc_client rpc_client;
 
 typedef struct rpc_client_opts {
-	const char *url;       /* "tls+tcp://127.0.0.1:7443" */
+	const char *url;       /* "tls+tcp://127.0.0.1:7443", or several
+	                          replicas' addresses separated by commas
+	                          (at most 8): each call goes to one that
+	                          is up */
 	tls_opts tls;          /* client side */
 	size_t recv_max_bytes; /* largest reply accepted; default 1 MiB */
 	size_t send_max_bytes; /* largest request sent; default 1 MiB */
