@@ -101,7 +101,8 @@ mon_expiring *mon_expiring_fetch(
 		    "(hedui consent list --expiring-before %s lists them "
 		    "all)\n",
 		    MON_EXPIRING_MAX, date, MON_EXPIRING_MAX, date);
-	qsort(e->v, e->n, sizeof *e->v, mx_cmp);
+	if (e->n > 1)
+		qsort(e->v, e->n, sizeof *e->v, mx_cmp);
 	return e;
 }
 
