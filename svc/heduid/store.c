@@ -65,6 +65,8 @@ struct store {
 	bool healthy;
 	int inject;
 	bool held;
+	bool read_failed; /* a shared store's read failed: the writer is to
+	                     turn unhealthy and probe */
 	store_stats stats;
 	pthread_t writer;
 	bool writer_started;
@@ -414,6 +416,15 @@ static void *store_writer(void *arg)
 			break;
 		if (s->held && !s->closing) {
 			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		if (s->read_failed) {
+			/* Here, not in the reader: health changes (and their
+			 * callbacks) stay in one thread, in order. */
+			s->read_failed = false;
+			pthread_mutex_unlock(&s->mu);
+			store_set_health(s, false);
+			pthread_mutex_lock(&s->mu);
 			continue;
 		}
 		if (s->head == NULL) {
@@ -820,6 +831,14 @@ hd_err store_replay_record(
 	pthread_mutex_lock(&s->rmu);
 	hd_err e = s->ops->replay_record(s->rdb, key, now_ms, expires_ms);
 	pthread_mutex_unlock(&s->rmu);
+	if (e == HD_EDB) {
+		/* Every request asks this first: when the database is away,
+		 * no write may come to tell the writer so. */
+		pthread_mutex_lock(&s->mu);
+		s->read_failed = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
 	return e;
 }
 

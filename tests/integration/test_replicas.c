@@ -12,6 +12,8 @@
  *   once restarted.
  * - a signed request sent to one replica and then, the same bytes, to
  *   the other is refused by the other as a replay.
+ * - the database stopped under load: both replicas NOT_SERVING while it
+ *   is away, serving again when it is back, nothing answered lost.
  *
  * The kill comes after a number of answers, not after a time.
  */
@@ -455,11 +457,83 @@ static void replay_to_the_other_replica_is_refused(void **state)
 	rpc_client_free(b);
 }
 
+/* Health/Check's status (health.proto). */
+enum { SERVING = 1, NOT_SERVING = 2 };
+
+static bool wait_serving(int i, int want, uint64_t timeout_ms)
+{
+	rpc_client *c = tclient(ports[i], "agency-330106");
+	bool ok = false;
+	uint64_t t0 = tnow_ms();
+	while (c != NULL && !ok && tnow_ms() - t0 < timeout_ms) {
+		int serving = -1;
+		ok = thealth(c, 2000, &serving) == RPC_OK && serving == want;
+		if (!ok)
+			usleep(50000);
+	}
+	rpc_client_free(c);
+	return ok;
+}
+
+/* The database stops under load and comes back: while it is away both
+ * replicas say NOT_SERVING (fail closed), then serve again on new
+ * connections; nothing a client was answered is lost. */
+static void database_restart_under_load(void **state)
+{
+	(void)state;
+	pthread_mutex_lock(&mu);
+	killed = -1;
+	n_after_kill = 0;
+	pthread_mutex_unlock(&mu);
+	__atomic_store_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
+	pthread_t th[THREADS];
+	for (int t = 0; t < THREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, client_thread,
+		                     (void *)(intptr_t)(t + THREADS)),
+		    0);
+	int want = kept_count() + 10 + rand() % 20;
+	uint64_t t0 = tnow_ms();
+	while (kept_count() < want && tnow_ms() - t0 < 120000)
+		usleep(2000);
+	tpg_pause();
+	bool down[2] = {wait_serving(0, NOT_SERVING, 20000),
+	    wait_serving(1, NOT_SERVING, 20000)};
+	assert_true(tpg_resume());
+	pthread_mutex_lock(&mu);
+	killed = 2; /* counting from here */
+	pthread_mutex_unlock(&mu);
+	bool up[2] = {
+	    wait_serving(0, SERVING, 20000), wait_serving(1, SERVING, 20000)};
+	t0 = tnow_ms();
+	while (kept_after_kill() < 20 && tnow_ms() - t0 < 120000)
+		usleep(2000);
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST);
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	printf("database restarted: %d verdicts in all, %d after\n", n_kept,
+	    n_after_kill);
+	assert_true(down[0] && down[1]);
+	assert_true(up[0] && up[1]);
+	assert_true(n_after_kill >= 20);
+	check_all(0);
+	uint8_t key[64];
+	FILE *f = fopen(key_path, "rb");
+	assert_non_null(f);
+	size_t kl = fread(key, 1, sizeof key, f);
+	fclose(f);
+	char why[256];
+	int64_t n = 0;
+	if (audit_verify_store(db_url, key, kl, &n, why, sizeof why) != HD_OK)
+		fail_msg("audit chain: %s", why);
+	assert_true(n >= n_kept);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(replay_to_the_other_replica_is_refused),
 	    cmocka_unit_test(kill_one_replica_under_load),
+	    cmocka_unit_test(database_restart_under_load),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

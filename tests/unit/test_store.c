@@ -1006,6 +1006,28 @@ static void pg_replays_are_shared(void **state)
 	store_close(sq);
 }
 
+/* Every request asks the shared replay cache before anything is
+ * written: when the database is away, that failure is what turns the
+ * store unhealthy (a quiet writer would not notice), and the probe what
+ * turns it healthy again. */
+static void pg_failed_replay_check_turns_unhealthy(void **state)
+{
+	const char *path = store_at(state, "replay_down");
+	store *s = open_at(path, 50);
+	assert_non_null(s);
+	uint8_t k[32];
+	memset(k, 0x17, sizeof k);
+	tpg_pause();
+	hd_err e = store_replay_record(s, k, 1000, 2000);
+	bool went_down = wait_health(s, false);
+	assert_true(tpg_resume());
+	assert_int_equal(e, HD_EDB);
+	assert_true(went_down);
+	assert_true(wait_health(s, true));
+	assert_int_equal(store_replay_record(s, k, 1000, 2000), HD_OK);
+	store_close(s);
+}
+
 /* The PostgreSQL tests need the server; a test program that cannot
  * start one fails there, not quietly. */
 static int pg_setup(void **state)
@@ -1047,6 +1069,7 @@ int main(void)
 	    ON(pg, pg_lost_connection_is_made_again, pg_setup),
 	    ON(pg, pg_replicas_share_one_chain, pg_setup),
 	    ON(pg, pg_replays_are_shared, pg_setup),
+	    ON(pg, pg_failed_replay_check_turns_unhealthy, pg_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
