@@ -753,7 +753,8 @@ static void make_consent(store_consent *c, const char *number, uint8_t mac)
 	for (int i = 0; i < 2; i++) {
 		memset(c->members[i].person, 'a' + i, 64);
 		snprintf(c->members[i].id_masked,
-		    sizeof c->members[i].id_masked, "3301**********%04d", i);
+		    sizeof c->members[i].id_masked, "3301**********000%c",
+		    (char)('0' + i));
 		snprintf(c->members[i].relation, sizeof c->members[i].relation,
 		    "self");
 		snprintf(
