@@ -64,6 +64,14 @@ static bool tpg_find_bin(void)
  * (after the change of user, which would clear it). */
 static void tpg_child_setup(const char *log)
 {
+	/* The log first, while still root: nobody may not reach the
+	 * build directory (a checkout under /root). */
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
 	if (tpg.drop) {
 		if (setgroups(0, NULL) != 0 || setgid(tpg.gid) != 0 ||
 		    setuid(tpg.uid) != 0)
@@ -72,12 +80,6 @@ static void tpg_child_setup(const char *log)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (chdir(tpg.dir) != 0)
 		_exit(126);
-	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
 	int nul = open("/dev/null", O_RDONLY);
 	if (nul >= 0) {
 		dup2(nul, 0);
@@ -93,13 +95,6 @@ static void tpg_log_path(char *out, size_t cap, const char *what)
 	mkdir(dir, 0755);
 	snprintf(
 	    out, cap, "%s/%s.%d.%d.log", dir, what, (int)getpid(), tpg.logs++);
-	/* Created here, so that the server (nobody) may append to it. */
-	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (fd >= 0) {
-		if (tpg.drop && fchown(fd, tpg.uid, tpg.gid) != 0)
-			fprintf(stderr, "tpg: chown %s failed\n", out);
-		close(fd);
-	}
 }
 
 static pid_t tpg_spawn(const char *what, char *const argv[])
