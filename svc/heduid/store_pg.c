@@ -100,6 +100,7 @@ struct pg_db {
 	char *url;
 	char shown[256]; /* the URL without its password, for logs */
 	bool in_tx;
+	bool replay_async; /* this session's commits no longer wait */
 	unsigned replays;
 };
 
@@ -219,6 +220,7 @@ static bool pg_connect(pg_db *d, char *err, size_t errlen)
 	if (d->conn != NULL)
 		PQfinish(d->conn);
 	d->in_tx = false;
+	d->replay_async = false;
 	d->conn = PQconnectdbParams(keys, vals, 1);
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
 		char msg[200];
@@ -614,6 +616,22 @@ static hd_err pg_replay_record(
 {
 	pg_db *d = h;
 	pg_params p = {0};
+	/* Not at synchronous_commit on: each request records one, and on
+	 * one connection under the readers' lock an fsync apiece would
+	 * serialize every request of the replica on the disk. A record is
+	 * visible to every replica once its commit returns, flushed or not;
+	 * what a server crash may lose is the last instant's records, less
+	 * than a restarted heduid loses of its memory cache. A replay let
+	 * through then gets the report its request_id already has (reports
+	 * are committed synchronously). Only the readers' handle records
+	 * replays, so only that session changes. */
+	if (!d->replay_async) {
+		if (PQstatus(d->conn) != CONNECTION_OK && !pg_reconnect(d))
+			return HD_EDB;
+		if (!pg_simple(d, "SET synchronous_commit = off", "replay"))
+			return HD_EDB;
+		d->replay_async = true;
+	}
 	if (++d->replays % PG_REPLAY_PURGE_EVERY == 0) {
 		pg_p_int(&p, now_ms);
 		PGresult *r = pg_run(d, "replay_purge", &p, "replay_purge");
@@ -623,8 +641,6 @@ static hd_err pg_replay_record(
 	pg_p_bytes(&p, key, 32);
 	pg_p_int(&p, expires_ms);
 	pg_p_int(&p, now_ms);
-	/* Autocommit, at synchronous_commit on like the rest: visible to
-	 * every replica once this returns. */
 	PGresult *r = pg_run(d, "replay", &p, "replay_record");
 	if (r == NULL)
 		return HD_EDB;
