@@ -14,14 +14,12 @@
 #include "audit_verify.h"
 #include "store_url.h"
 
-static const char *avp_text(PGresult *r, int col, char *buf, size_t cap)
+/* A text column of a binary-format result: its bytes, which libpq
+ * follows with a zero byte (and text holds no NUL), so no copy and no
+ * length limit that could make an intact record look edited. */
+static const char *avp_text(PGresult *r, int col)
 {
-	int n = PQgetlength(r, 0, col);
-	if ((size_t)n >= cap)
-		n = (int)cap - 1;
-	memcpy(buf, PQgetvalue(r, 0, col), (size_t)n);
-	buf[n] = '\0';
-	return buf;
+	return PQgetvalue(r, 0, col);
 }
 
 static int64_t avp_int(PGresult *r, int col)
@@ -42,12 +40,6 @@ static void avp_hash(PGresult *r, int col, uint8_t out[AUDIT_HASH_LEN])
 	    n < AUDIT_HASH_LEN ? (size_t)n : AUDIT_HASH_LEN);
 }
 
-/* One row into r's fields, its text in bufs. */
-typedef struct avp_bufs {
-	char agency[600], op[200], case_id[200], method[200], report[100];
-	char persons[2000], peer[600], reason[100], consents[4000];
-} avp_bufs;
-
 hd_err audit_verify_pg(const char *url, const uint8_t *key, size_t keylen,
     int64_t *records, char *why, size_t whylen)
 {
@@ -55,11 +47,10 @@ hd_err audit_verify_pg(const char *url, const uint8_t *key, size_t keylen,
 	store_url_mask(url, shown, sizeof shown);
 	hd_err e = HD_OK;
 	PGconn *c = PQconnectdb(url);
-	avp_bufs *b = malloc(sizeof *b);
-	if (b == NULL || PQstatus(c) != CONNECTION_OK) {
+	if (PQstatus(c) != CONNECTION_OK) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "%s",
-		    b == NULL ? "out of memory" : PQerrorMessage(c));
+		    c == NULL ? "out of memory" : PQerrorMessage(c));
 		msg[strcspn(msg, "\n")] = '\0';
 		snprintf(why, whylen, "cannot connect to %s: %s", shown, msg);
 		e = HD_EDB;
@@ -85,24 +76,17 @@ hd_err audit_verify_pg(const char *url, const uint8_t *key, size_t keylen,
 			audit_record a = {
 			    .seq = avp_int(r, 0),
 			    .time_ms = avp_int(r, 1),
-			    .agency =
-			        avp_text(r, 2, b->agency, sizeof b->agency),
-			    .operator_id = avp_text(r, 3, b->op, sizeof b->op),
-			    .case_id =
-			        avp_text(r, 4, b->case_id, sizeof b->case_id),
-			    .method =
-			        avp_text(r, 5, b->method, sizeof b->method),
-			    .report_id =
-			        avp_text(r, 6, b->report, sizeof b->report),
-			    .persons =
-			        avp_text(r, 7, b->persons, sizeof b->persons),
+			    .agency = avp_text(r, 2),
+			    .operator_id = avp_text(r, 3),
+			    .case_id = avp_text(r, 4),
+			    .method = avp_text(r, 5),
+			    .report_id = avp_text(r, 6),
+			    .persons = avp_text(r, 7),
 			    .outcome = (int)avp_int(r, 8),
 			    .count = avp_int(r, 11),
-			    .peer = avp_text(r, 12, b->peer, sizeof b->peer),
-			    .reason =
-			        avp_text(r, 13, b->reason, sizeof b->reason),
-			    .consents = avp_text(
-			        r, 14, b->consents, sizeof b->consents),
+			    .peer = avp_text(r, 12),
+			    .reason = avp_text(r, 13),
+			    .consents = avp_text(r, 14),
 			};
 			avp_hash(r, 9, a.prev);
 			avp_hash(r, 10, a.hash);
@@ -124,7 +108,6 @@ hd_err audit_verify_pg(const char *url, const uint8_t *key, size_t keylen,
 		PQclear(r);
 	}
 out:
-	free(b);
 	PQfinish(c);
 	return e;
 }

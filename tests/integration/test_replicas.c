@@ -528,9 +528,32 @@ static void database_restart_under_load(void **state)
 	assert_true(n >= n_kept);
 }
 
+/* Every replica must hold the same audit key, so none makes one up:
+ * without [store] audit_key heduid does not start on PostgreSQL, and
+ * says why without showing the URL's password. */
+static void audit_key_required_with_postgresql(void **state)
+{
+	(void)state;
+	char bin[512], ca[512], cert[512], key[512];
+	snprintf(bin, sizeof bin, "%s", tbin("heduid"));
+	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	snprintf(cert, sizeof cert, "%s", tcert("heduid.crt"));
+	snprintf(key, sizeof key, "%s", tcert("heduid.key"));
+	char *argv[] = {bin, "--listen", (char *)turl(tport_free()), "--ca",
+	    ca, "--cert", cert, "--key", key, "--store", db_url, NULL};
+	tproc *p = tproc_start("heduid-nokey", argv);
+	assert_non_null(p);
+	int status = tproc_wait(p, 20000);
+	assert_true(status > 0 && status < 128);
+	assert_true(tproc_log_contains(p, "needs [store] audit_key"));
+	assert_false(tproc_log_contains(p, TPG_PASSWORD));
+	tproc_stop(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(audit_key_required_with_postgresql),
 	    cmocka_unit_test(replay_to_the_other_replica_is_refused),
 	    cmocka_unit_test(kill_one_replica_under_load),
 	    cmocka_unit_test(database_restart_under_load),

@@ -1029,6 +1029,36 @@ static void pg_failed_replay_check_turns_unhealthy(void **state)
 	store_close(s);
 }
 
+/* audit_verify_store (hedui audit verify) on a PostgreSQL store finds
+ * a record edited in the database, and one deleted. */
+static void pg_audit_verify_finds_an_edit(void **state)
+{
+	const char *path = store_at(state, "tamper");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_audit a = audit_for("");
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+	check_chain(path, 4);
+	char why[256];
+	int64_t n = 0;
+	assert_true(
+	    tpg_exec(path, "UPDATE audit SET outcome = 7 WHERE seq = 3"));
+	assert_int_equal(
+	    audit_verify_store(path, key, sizeof key, &n, why, sizeof why),
+	    HD_ECRYPTO);
+	assert_int_equal(n, 2);
+	assert_true(
+	    tpg_exec(path, "UPDATE audit SET outcome = 0 WHERE seq = 3;"
+	                   " DELETE FROM audit WHERE seq = 2"));
+	n = 0;
+	assert_int_equal(
+	    audit_verify_store(path, key, sizeof key, &n, why, sizeof why),
+	    HD_ECRYPTO);
+	assert_int_equal(n, 1);
+}
+
 /* The PostgreSQL tests need the server; a test program that cannot
  * start one fails there, not quietly. */
 static int pg_setup(void **state)
@@ -1071,6 +1101,7 @@ int main(void)
 	    ON(pg, pg_replicas_share_one_chain, pg_setup),
 	    ON(pg, pg_replays_are_shared, pg_setup),
 	    ON(pg, pg_failed_replay_check_turns_unhealthy, pg_setup),
+	    ON(pg, pg_audit_verify_finds_an_edit, pg_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
