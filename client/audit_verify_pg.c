@@ -52,6 +52,7 @@ hd_err audit_verify_pg(const char *url, const uint8_t *key, size_t keylen,
 		snprintf(msg, sizeof msg, "%s",
 		    c == NULL ? "out of memory" : PQerrorMessage(c));
 		msg[strcspn(msg, "\n")] = '\0';
+		store_url_redact(url, msg, sizeof msg);
 		snprintf(why, whylen, "cannot connect to %s: %s", shown, msg);
 		e = HD_EDB;
 		goto out;

@@ -75,3 +75,47 @@ void store_url_mask(const char *path, char *out, size_t cap)
 		q = name + seg;
 	}
 }
+
+/* Replaces each occurrence of secret[0..n) in text by "***" (by as many
+ * '*' when shorter: the text never grows). */
+static void su_redact_one(const char *secret, size_t n, char *text)
+{
+	if (n == 0)
+		return;
+	size_t stars = n < 3 ? n : 3;
+	for (char *p = text; *p != '\0';) {
+		if (strncmp(p, secret, n) == 0) {
+			memmove(p + stars, p + n, strlen(p + n) + 1);
+			memset(p, '*', stars);
+			p += stars;
+		} else {
+			p++;
+		}
+	}
+}
+
+void store_url_redact(const char *url, char *text, size_t cap)
+{
+	(void)cap; /* text only shrinks */
+	if (url == NULL || text == NULL ||
+	    store_url_kind_of(url) == STORE_URL_SQLITE)
+		return;
+	const char *auth = strstr(url, "://");
+	if (auth == NULL)
+		return;
+	auth += 3;
+	const char *end = auth + strcspn(auth, "/?");
+	const char *at = NULL;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	const char *colon =
+	    at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL)
+		su_redact_one(colon + 1, (size_t)(at - colon - 1), text);
+	for (const char *q = strchr(end, '?'); q != NULL;
+	     q = strchr(q + 1, '&')) {
+		if (strncasecmp(q + 1, "password=", 9) == 0)
+			su_redact_one(q + 10, strcspn(q + 10, "&"), text);
+	}
+}

@@ -26,4 +26,9 @@ store_url_kind store_url_kind_of(const char *path);
 /* path with any password replaced by "***", truncated to cap. */
 void store_url_mask(const char *path, char *out, size_t cap);
 
+/* Replaces, in text (a NUL-terminated buffer of cap bytes), each
+ * occurrence of a password the URL carries by "***": libpq's own messages
+ * may quote part of a URL (a bad percent-encoding: the whole token). */
+void store_url_redact(const char *url, char *text, size_t cap);
+
 #endif

@@ -126,6 +126,7 @@ static void pg_log_error(pg_db *d, const char *what, PGresult *r)
 		    d->conn != NULL ? PQerrorMessage(d->conn)
 		                    : "no connection");
 		conn_msg[strcspn(conn_msg, "\n")] = '\0';
+		store_url_redact(d->url, conn_msg, sizeof conn_msg);
 		msg = conn_msg;
 	}
 	log_error("store.postgresql",
@@ -228,6 +229,7 @@ static bool pg_connect(pg_db *d, char *err, size_t errlen)
 		    d->conn != NULL ? PQerrorMessage(d->conn)
 		                    : "out of memory");
 		msg[strcspn(msg, "\n")] = '\0';
+		store_url_redact(d->url, msg, sizeof msg);
 		snprintf(
 		    err, errlen, "cannot connect to %s: %s", d->shown, msg);
 		return false;

@@ -891,6 +891,10 @@ static void pg_schema_is_versioned(void **state)
 	assert_non_null(strstr(err, "cannot connect"));
 	assert_non_null(strstr(err, "hedui:***@127.0.0.1"));
 	assert_null(strstr(err, TPG_PASSWORD));
+	/* libpq's message quotes a bad percent-encoding: not the password. */
+	o.path = "postgresql://hedui:bad%zzpw@127.0.0.1:1/x";
+	assert_null(store_open(&o, err, sizeof err));
+	assert_null(strstr(err, "zzpw"));
 }
 
 /* Connections cut by the server (an administrator, a restart, a

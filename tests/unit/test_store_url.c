@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "store_url.h"
@@ -51,11 +52,30 @@ static void passwords_are_masked(void **state)
 	assert_null(strstr(out, "secret"));
 }
 
+/* libpq quotes a badly percent-encoded token of the URL, the password
+ * included, in its error message. */
+static void passwords_are_redacted_from_messages(void **state)
+{
+	(void)state;
+	char msg[128] = "invalid percent-encoded token: \"bad%zzpw\"";
+	store_url_redact(
+	    "postgresql://u:bad%zzpw@127.0.0.1/x", msg, sizeof msg);
+	assert_string_equal(msg, "invalid percent-encoded token: \"***\"");
+	snprintf(msg, sizeof msg, "token \"se%%zzcret\", again se%%zzcret");
+	store_url_redact(
+	    "postgres://u@h/x?a=1&password=se%zzcret&b=2", msg, sizeof msg);
+	assert_string_equal(msg, "token \"***\", again ***");
+	snprintf(msg, sizeof msg, "no secret here");
+	store_url_redact("postgresql://u@h/x", msg, sizeof msg);
+	assert_string_equal(msg, "no secret here");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(kinds),
 	    cmocka_unit_test(passwords_are_masked),
+	    cmocka_unit_test(passwords_are_redacted_from_messages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
