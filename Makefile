@@ -54,9 +54,13 @@ NNG_LIBS = $(NNG_LIB) -lmbedtls -lmbedx509 -lmbedcrypto
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
 CPPFLAGS_BASE = -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
-	-Itests/support
-LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
-	-lpthread -lm
+	-Itests/support $(PQ_CPPFLAGS)
+# libpq: the PostgreSQL store (svc/heduid/store_pg*.c) and `hedui audit
+# verify` of one; the client library (libhedui.so) does not need it.
+PQ_CPPFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || \
+	echo -I/usr/include/postgresql)
+LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -lpq -ljansson \
+	-linih -lpthread -lm
 # Programs (and the tests and fuzzers that link their modules) also tell
 # systemd when they are ready (svc/heduid/svc_notify.h); the library does
 # not.
@@ -160,7 +164,7 @@ $(LIBA): $(LIB_OBJS)
 # of it: a program may link another nng beside it.
 $(LIBSO): $(LIB_OBJS) $(NNG_LIB)
 	$(CC) -shared -Wl,-soname,libhedui.so.1 -Wl,--exclude-libs,libnng.a \
-		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
+		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(filter-out -lpq,$(LDLIBS_BASE))
 
 $(HEDUIDA): $(HEDUID_OBJS)
 	@mkdir -p $(dir $@)

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "audit_chain.h"
+#include "store_url.h"
 
 static const char *av_text(sqlite3_stmt *st, int col)
 {
@@ -31,6 +32,18 @@ hd_err audit_verify_store(const char *store_path, const uint8_t *key,
 	hd_err e = HD_OK;
 	*records = 0;
 	why[0] = '\0';
+	switch (store_url_kind_of(store_path)) {
+	case STORE_URL_POSTGRESQL:
+		return audit_verify_pg(
+		    store_path, key, keylen, records, why, whylen);
+	case STORE_URL_UNKNOWN:
+		snprintf(why, whylen,
+		    "not a store: a file path or "
+		    "postgresql://...");
+		return HD_EINVAL;
+	default:
+		break;
+	}
 	/* Read-only: verifying must not change what it verifies. */
 	int rc = sqlite3_open_v2(store_path, &db, SQLITE_OPEN_READONLY, NULL);
 	/* A store not yet opened by a heduid with refusal summaries

@@ -1,17 +1,22 @@
 /*
  * hedui audit verify --store FILE [--key FILE]: walks heduid's audit trail
  * offline and names the first record that was edited, deleted or moved.
+ * --store postgresql://... reads a PostgreSQL store; its key has no file
+ * next to it to default to, so --key is then required.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "audit_verify.h"
 #include "cli.h"
+#include "store_url.h"
 
 static int audit_usage(void)
 {
 	fprintf(stderr, "usage: hedui audit verify --store FILE [--key FILE]"
-	                "   (key default: FILE.audit-key)\n");
+	                "   (key default: FILE.audit-key)\n"
+	                "       hedui audit verify --store postgresql://... "
+	                "--key FILE\n");
 	return CLI_EXIT_USAGE;
 }
 
@@ -29,7 +34,8 @@ int cmd_audit(cli_ctx *ctx)
 		else
 			return audit_usage();
 	}
-	if (db == NULL)
+	if (db == NULL ||
+	    (keyfile == NULL && store_url_kind_of(db) != STORE_URL_SQLITE))
 		return audit_usage();
 	char kp[1024];
 	snprintf(kp, sizeof kp, "%s%s", keyfile != NULL ? keyfile : db,

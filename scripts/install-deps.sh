@@ -1,5 +1,7 @@
 #!/bin/sh
-# Installs the Debian bookworm packages hedui builds, tests and runs with,
+# Installs the Debian bookworm packages hedui builds, tests and runs with
+# (postgresql: the tests start their own server from its binaries, as
+# nobody when run as root; the cluster the package makes is not used),
 # and fetches Debian's nng source package that the build patches and
 # links (scripts/fetch-nng.sh). Runs apt-get as root, through sudo when
 # not root already.
@@ -7,7 +9,8 @@ set -e
 PKGS="build-essential pkg-config clang libclang-rt-14-dev openssl ca-certificates
 cmake patch xz-utils libmbedtls-dev debian-archive-keyring nng-utils
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
-libssl-dev libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcmocka-dev
+libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+libjansson-dev libinih-dev libcmocka-dev
 libsystemd-dev systemd curl python3-prometheus-client
 python3 python3-protobuf python3-pytest python3-cryptography procps gdb"
 SUDO=

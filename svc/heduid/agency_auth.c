@@ -46,7 +46,16 @@ struct agency_auth {
 	pthread_mutex_t mu;
 	agency_cert_entry certs[AGENCY_CERT_SLOTS];
 	agency_replay_entry *replay;
+	agency_replay_fn shared; /* the replicas' cache, or NULL */
+	void *shared_arg;
 };
+
+void agency_auth_set_shared_replay(
+    agency_auth *a, agency_replay_fn fn, void *arg)
+{
+	a->shared = fn;
+	a->shared_arg = arg;
+}
 
 agency_auth *agency_auth_alloc(
     const char *ca_file, const char *crl_file, char *err, size_t errlen)
@@ -322,6 +331,24 @@ static int agency_replay_record(
 	return fresh;
 }
 
+/* Forgets a key recorded by agency_replay_record: the request was not
+ * taken after all (the shared cache could not be asked), and a retry of
+ * it must not be refused as its own replay. */
+static void agency_replay_forget(agency_auth *a, const unsigned char h[32])
+{
+	uint32_t start =
+	    ((uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16) %
+	    AGENCY_REPLAY_SLOTS;
+	pthread_mutex_lock(&a->mu);
+	for (uint32_t i = 0; i < AGENCY_REPLAY_PROBE; i++) {
+		agency_replay_entry *e =
+		    &a->replay[(start + i) % AGENCY_REPLAY_SLOTS];
+		if (memcmp(e->key, h, sizeof e->key) == 0)
+			e->expires_ms = 0;
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
 /* Whether the signing certificate is the TLS one; else why not. */
 static bool agency_bound(const rpc_peer *peer, const unsigned char key[32],
     char *why, size_t whylen)
@@ -411,6 +438,25 @@ rpc_code agency_auth_check(agency_auth *a, const agency_request *req,
 		snprintf(why, whylen,
 		    "replayed request (this request was "
 		    "already signed and used)");
+		goto done;
+	}
+	/* Then the other replicas': a replay sent to another process of
+	 * the same database is as much a replay. Kept as long as here. */
+	int shared =
+	    a->shared != NULL
+	        ? a->shared(rkey, now_ms, now_ms + 2 * AGENCY_AUTH_WINDOW_MS,
+	              a->shared_arg)
+	        : 1;
+	if (shared == 0) {
+		snprintf(why, whylen,
+		    "replayed request (this request was "
+		    "already signed and used)");
+		goto done;
+	}
+	if (shared < 0) {
+		agency_replay_forget(a, rkey);
+		snprintf(why, whylen, "cannot check for a replay");
+		code = RPC_UNAVAILABLE;
 		goto done;
 	}
 	code = RPC_OK;

@@ -55,10 +55,24 @@ agency_auth *agency_auth_alloc(
 void agency_auth_free(agency_auth *a);
 
 /*
+ * Replicas: requests seen by the other heduid processes of one database
+ * too. After this process's own cache found the request new, fn is asked
+ * (with the replay key, a SHA-256, and until when to keep it): 1 new
+ * everywhere, 0 seen by another replica (refused as a replay), -1 cannot
+ * tell (refused UNAVAILABLE: fail closed, and the request may be sent
+ * again). Set before the first check; fn must be thread-safe.
+ */
+typedef int (*agency_replay_fn)(const unsigned char key[32], int64_t now_ms,
+    int64_t expires_ms, void *arg);
+void agency_auth_set_shared_replay(
+    agency_auth *a, agency_replay_fn fn, void *arg);
+
+/*
  * RPC_OK with *who filled, or UNAUTHENTICATED (no auth, no TLS identity
  * or another certificate than the TLS one, bad chain, revoked, bad
  * signature, stale timestamp, replay) with the reason in why (safe to
- * return to the caller: no personal data, nothing the caller chose).
+ * return to the caller: no personal data, nothing the caller chose);
+ * UNAVAILABLE when the shared replay cache cannot be asked.
  * Thread-safe.
  */
 rpc_code agency_auth_check(agency_auth *a, const agency_request *req,

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store_backend.h"
+#include "store_url.h"
 
 typedef struct store_item {
 	struct store_item *next;
@@ -67,6 +68,8 @@ struct store {
 	bool healthy;
 	int inject;
 	bool held;
+	bool read_failed; /* a shared store's read failed: the writer is to
+	                     turn unhealthy and probe */
 	store_stats stats;
 	pthread_t writer;
 	bool writer_started;
@@ -310,6 +313,13 @@ again:
 	memcpy(hash, s->last_hash, sizeof hash);
 	if ((e = o->begin(s->wdb)) != HD_OK)
 		goto out;
+	/* Other processes may have appended since (replicas on one
+	 * database): the chain goes on from its head as of now. */
+	if (o->audit_head_locked != NULL &&
+	    (e = o->audit_head_locked(s->wdb, &seq, hash)) != HD_OK) {
+		o->rollback(s->wdb);
+		goto out;
+	}
 	e = store_prepare_reports(s, batch, lookup);
 	for (store_item *it = batch; it != NULL && e == HD_OK; it = it->next) {
 		store_audit a = it->audit;
@@ -422,6 +432,15 @@ static void *store_writer(void *arg)
 			pthread_cond_wait(&s->cv, &s->mu);
 			continue;
 		}
+		if (s->read_failed) {
+			/* Here, not in the reader: health changes (and their
+			 * callbacks) stay in one thread, in order. */
+			s->read_failed = false;
+			pthread_mutex_unlock(&s->mu);
+			store_set_health(s, false);
+			pthread_mutex_lock(&s->mu);
+			continue;
+		}
 		if (s->head == NULL) {
 			if (s->healthy) {
 				pthread_cond_wait(&s->cv, &s->mu);
@@ -524,7 +543,20 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->ops = &store_sqlite_ops;
+	switch (store_url_kind_of(o->path)) {
+	case STORE_URL_POSTGRESQL:
+		s->ops = &store_pg_ops;
+		break;
+	case STORE_URL_SQLITE:
+		s->ops = &store_sqlite_ops;
+		break;
+	default:
+		snprintf(err, errlen,
+		    "unknown kind of store (a file path or "
+		    "postgresql://...)");
+		free(s);
+		return NULL;
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -560,8 +592,10 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if (s->ops->audit_head(s->wdb, &s->last_seq, s->last_hash) != HD_OK) {
+		char shown[256];
+		store_url_mask(o->path, shown, sizeof shown);
 		snprintf(
-		    err, errlen, "%s: cannot read the audit trail", o->path);
+		    err, errlen, "%s: cannot read the audit trail", shown);
 		goto fail;
 	}
 	if (pthread_create(&s->writer, NULL, store_writer, s) != 0) {
@@ -829,6 +863,32 @@ hd_err store_find_by_request(store *s, const char *agency, const char *region,
 	hd_err e =
 	    s->ops->find_by_request(s->rdb, agency, region, request_id, out);
 	pthread_mutex_unlock(&s->rmu);
+	return e;
+}
+
+bool store_shared(store *s)
+{
+	return s != NULL && s->ops->replay_record != NULL;
+}
+
+hd_err store_replay_record(
+    store *s, const uint8_t key[32], int64_t now_ms, int64_t expires_ms)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	if (s->ops->replay_record == NULL)
+		return HD_OK;
+	pthread_mutex_lock(&s->rmu);
+	hd_err e = s->ops->replay_record(s->rdb, key, now_ms, expires_ms);
+	pthread_mutex_unlock(&s->rmu);
+	if (e == HD_EDB) {
+		/* Every request asks this first: when the database is away,
+		 * no write may come to tell the writer so. */
+		pthread_mutex_lock(&s->mu);
+		s->read_failed = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
 	return e;
 }
 

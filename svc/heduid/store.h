@@ -10,7 +10,8 @@
  * marks the store unhealthy; queued work is then refused until a probe (once a
  * second) manages to write again.
  *
- * The backend (SQLite by default) sits behind store_backend_ops.
+ * The backend (SQLite by default, PostgreSQL when the path is a
+ * postgresql:// URI: store_url.h) sits behind store_backend_ops.
  */
 #ifndef HEDUI_STORE_H
 #define HEDUI_STORE_H
@@ -165,6 +166,16 @@ hd_err store_read(store *s, store_read_fn fn, void *arg);
 hd_err store_get_report(store *s, const char *report_id, store_report *out);
 hd_err store_find_by_request(store *s, const char *agency, const char *region,
     const char *request_id, store_report *out);
+
+/* Whether other processes may write the same store (PostgreSQL: heduid
+ * replicas on one database). */
+bool store_shared(store *s);
+/* The replay cache of a shared store: HD_OK when key (an agency
+ * signature's, agency_auth.c) was not seen by any process before, and is
+ * now recorded until expires_ms; HD_EEXIST when it was; HD_EDB. HD_OK
+ * always when the store is not shared. */
+hd_err store_replay_record(
+    store *s, const uint8_t key[32], int64_t now_ms, int64_t expires_ms);
 
 typedef struct store_stats {
 	uint64_t batches; /* committed transactions */

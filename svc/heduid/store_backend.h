@@ -46,8 +46,20 @@ typedef struct store_backend_ops {
 	hd_err (*consent_list)(void *db, const struct store_consent_query *q,
 	    hd_err (*each)(const struct store_consent *c, void *arg),
 	    void *arg);
+
+	/* Several heduid processes on one database (both NULL for SQLite,
+	 * whose one process is the only writer and keeps the chain's head
+	 * in memory). audit_head_locked: called just after begin, makes
+	 * this transaction the chain's only writer until it ends and gives
+	 * the head as of now. replay_record: the agencies' signatures seen
+	 * by any replica; HD_OK when key is new (now recorded until
+	 * expires_ms), HD_EEXIST when seen and not expired, or HD_EDB. */
+	hd_err (*audit_head_locked)(void *db, int64_t *seq, uint8_t hash[32]);
+	hd_err (*replay_record)(void *db, const uint8_t key[32],
+	    int64_t now_ms, int64_t expires_ms);
 } store_backend_ops;
 
 extern const store_backend_ops store_sqlite_ops;
+extern const store_backend_ops store_pg_ops;
 
 #endif

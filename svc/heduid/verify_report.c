@@ -11,6 +11,7 @@
 #include "audit_chain.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
+#include "store_url.h"
 #include "log_limit.h"
 #include "log_mask.h"
 #include "verify_internal.h"
@@ -318,10 +319,20 @@ hd_err verify_store_open(
 	const char *path = o->store_path != NULL && o->store_path[0] != '\0'
 	                       ? o->store_path
 	                       : "heduid.db";
-	if (o->audit_key_path != NULL && o->audit_key_path[0] != '\0')
+	char shown[256];
+	store_url_mask(path, shown, sizeof shown);
+	if (o->audit_key_path != NULL && o->audit_key_path[0] != '\0') {
 		snprintf(keypath, sizeof keypath, "%s", o->audit_key_path);
-	else
+	} else if (store_url_kind_of(path) != STORE_URL_SQLITE) {
+		/* No file to put it next to; and every replica must hold
+		 * the same key, which none should make up by itself. */
+		snprintf(err, errlen,
+		    "a PostgreSQL store needs [store] audit_key (the same "
+		    "file on every replica)");
+		return HD_EINVAL;
+	} else {
 		snprintf(keypath, sizeof keypath, "%s.audit-key", path);
+	}
 	hd_err e = store_audit_key_load(keypath, vs->audit_key,
 	    sizeof vs->audit_key, &vs->audit_key_len, err, errlen);
 	if (e != HD_OK)
@@ -350,6 +361,6 @@ hd_err verify_store_open(
 		return HD_ENOMEM;
 	}
 	verify_refusals_set_metrics(vs->refusals, o->metrics);
-	log_info("store.open", "path=\"%s\" audit_key=\"%s\"", path, keypath);
+	log_info("store.open", "path=\"%s\" audit_key=\"%s\"", shown, keypath);
 	return HD_OK;
 }

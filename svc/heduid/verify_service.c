@@ -25,6 +25,14 @@ typedef struct verify_call {
 	agency_identity who;
 } verify_call;
 
+static int verify_replay_shared(
+    const unsigned char key[32], int64_t now_ms, int64_t expires_ms, void *arg)
+{
+	verify_service *vs = arg;
+	hd_err e = store_replay_record(vs->store, key, now_ms, expires_ms);
+	return e == HD_OK ? 1 : e == HD_EEXIST ? 0 : -1;
+}
+
 verify_service *verify_service_alloc(
     const verify_service_opts *o, char *err, size_t errlen)
 {
@@ -66,6 +74,10 @@ verify_service *verify_service_alloc(
 	verify_sources_set_metrics(vs->sources, o->metrics);
 	if (verify_store_open(vs, o, err, errlen) != HD_OK)
 		goto fail;
+	/* Replicas on one database refuse each other's replays. */
+	if (store_shared(vs->store))
+		agency_auth_set_shared_replay(
+		    vs->auth, verify_replay_shared, vs);
 	/* A consent must cover every source verification asks. */
 	unsigned queried = 0;
 	for (int i = 0; i < POLICY_SOURCE_COUNT; i++)

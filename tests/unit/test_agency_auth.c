@@ -311,6 +311,61 @@ static void chain_still_checked(void **state)
 	}
 }
 
+/* The replicas' replay cache (agency_auth_set_shared_replay): asked once
+ * this process found a request new; its "seen" refuses the request as a
+ * replay, its failure refuses it UNAVAILABLE without this process
+ * keeping it, so that the request sent again is taken. */
+static int shared_answer, shared_calls;
+static int64_t shared_keep_ms;
+static int shared_replay(
+    const unsigned char key[32], int64_t now_ms, int64_t expires_ms, void *arg)
+{
+	(void)key;
+	(void)arg;
+	shared_calls++;
+	shared_keep_ms = expires_ms - now_ms;
+	return shared_answer;
+}
+
+static void replicas_share_replays(void **state)
+{
+	fx *f = *state;
+	Hedui__V1__AgencyAuth a;
+	agency_identity who;
+	char why[256];
+	agency_auth_set_shared_replay(f->auth, shared_replay, NULL);
+	assert_int_equal(agency_signer_sign(f->a330106, METHOD, "s-1", "",
+	                     body, sizeof body - 1, agency_sig_now_ms(), &a),
+	    HD_OK);
+	shared_answer = 0; /* another replica took it */
+	assert_int_equal(
+	    check(f, &a, &f->p330106, "s-1", "", &who, why, sizeof why),
+	    RPC_UNAUTHENTICATED);
+	assert_non_null(strstr(why, "replayed"));
+	assert_int_equal(shared_calls, 1);
+	assert_int_equal(shared_keep_ms, 2 * AGENCY_AUTH_WINDOW_MS);
+	agency_auth_release(&a);
+
+	assert_int_equal(agency_signer_sign(f->a330106, METHOD, "s-2", "",
+	                     body, sizeof body - 1, agency_sig_now_ms(), &a),
+	    HD_OK);
+	shared_answer = -1; /* the database cannot be asked */
+	assert_int_equal(
+	    check(f, &a, &f->p330106, "s-2", "", &who, why, sizeof why),
+	    RPC_UNAVAILABLE);
+	shared_answer = 1;
+	assert_int_equal(
+	    check(f, &a, &f->p330106, "s-2", "", &who, why, sizeof why),
+	    RPC_OK);
+	/* Seen here: refused without asking the others. */
+	assert_int_equal(
+	    check(f, &a, &f->p330106, "s-2", "", &who, why, sizeof why),
+	    RPC_UNAUTHENTICATED);
+	assert_int_equal(shared_calls, 3);
+	agency_auth_release(&a);
+	agency_auth_set_shared_replay(f->auth, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(reencoded_certificate_is_the_same),
 	    cmocka_unit_test(operator_is_signed),
 	    cmocka_unit_test(chain_still_checked),
+	    cmocka_unit_test(replicas_share_replays),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

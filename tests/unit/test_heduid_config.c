@@ -117,6 +117,16 @@ static void store_settings(void **state)
 	const char *flag[] = {"heduid", "--config", path, "--store", "x.db"};
 	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
 	assert_string_equal(cfg.store_path, "x.db");
+	/* A PostgreSQL URL, with the '=', ':', '@' and '&' of libpq's
+	 * parameters, is kept whole. */
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\n"
+	          "path = postgresql://heduid:pw@db1:5432/hedui"
+	          "?sslmode=verify-full&connect_timeout=3\n");
+	const char *pg[] = {"heduid", "--config", path};
+	assert_int_equal(parse(&cfg, 3, pg), HEDUID_RUN);
+	assert_string_equal(cfg.store_path,
+	    "postgresql://heduid:pw@db1:5432/hedui"
+	    "?sslmode=verify-full&connect_timeout=3");
 	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\nprobe_ms = 0\n");
 	const char *bad[] = {"heduid", "--config", path};
 	assert_int_equal(parse(&cfg, 3, bad), HEDUID_EXIT_USAGE);

@@ -22,9 +22,34 @@
 
 #include "audit_verify.h"
 #include "store.h"
+#include "store_consent.h"
+#include "tpg.h"
 #include "tsupport.h"
 
 static const uint8_t key[32] = "k0123456789abcdef0123456789abcd";
+
+/* Every test of both backends runs on each: its state says which. */
+enum { ON_SQLITE, ON_PG };
+static int on_sqlite = ON_SQLITE, on_pg = ON_PG;
+
+static bool is_pg(void **state)
+{
+	return *(int *)*state == ON_PG;
+}
+
+/* A fresh store for the test: a file, or a database of the test's
+ * PostgreSQL server. */
+static const char *store_at(void **state, const char *name)
+{
+	if (is_pg(state)) {
+		const char *url = tpg_db(name);
+		assert_non_null(url);
+		return url;
+	}
+	char file[96];
+	snprintf(file, sizeof file, "store-%s.db", name);
+	return ttmp(file);
+}
 
 static store *open_at(const char *path, uint32_t probe_ms)
 {
@@ -84,8 +109,7 @@ static void check_chain(const char *path, int64_t expect)
 
 static void put_get_and_reopen(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-putget.db");
+	const char *path = store_at(state, "putget");
 	store *s = open_at(path, 100);
 	assert_non_null(s);
 	uint8_t body[] = "signed verdict bytes\0with a NUL";
@@ -177,8 +201,7 @@ static void schema_1_store_is_migrated(void **state)
 
 static void same_key_gives_existing(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-idem.db");
+	const char *path = store_at(state, "idem");
 	store *s = open_at(path, 100);
 	assert_non_null(s);
 	uint8_t b1[] = "first", b2[] = "second";
@@ -271,8 +294,8 @@ static void wait_group(int n)
  * once. */
 static void seal_sees_new_reports_only(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-seal.db");
+	const char *path = store_at(state, "seal");
+	seal_calls = 0;
 	store *s = open_sealed(path);
 	assert_non_null(s);
 	uint8_t b0[] = "old", b1[] = "new-a", b2[] = "new-b1", b3[] = "new-b2";
@@ -350,8 +373,7 @@ static void seal_sees_new_reports_only(void **state)
  * store: the next group is sealed and stored. */
 static void failed_seal_fails_the_group(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-seal-fail.db");
+	const char *path = store_at(state, "seal_fail");
 	store *s = open_sealed(path);
 	assert_non_null(s);
 	uint8_t b[] = "body";
@@ -449,8 +471,7 @@ static void *writer_thread(void *arg)
 
 static void group_commit_under_many_writers(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-group.db");
+	const char *path = store_at(state, "group");
 	shared = open_at(path, 100);
 	assert_non_null(shared);
 	/* The baseline: one writer, one fsync per item. */
@@ -509,8 +530,8 @@ static void on_done(hd_err err, store_report *existing, void *arg)
  * goes into its next transaction, all of it. */
 static void queued_items_share_one_commit(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-batch.db");
+	const char *path = store_at(state, "batch");
+	done_count = 0;
 	store *s = open_at(path, 100);
 	assert_non_null(s);
 	store_hold(s, true);
@@ -581,8 +602,8 @@ static bool wait_health(store *s, bool want)
 
 static void failed_commit_refuses_until_probe(void **state)
 {
-	(void)state;
-	const char *path = ttmp("store-fail.db");
+	const char *path = store_at(state, "fail");
+	health_changes = 0;
 	char err[256];
 	store_opts o = {.path = path,
 	    .audit_key = key,
@@ -607,25 +628,45 @@ static void failed_commit_refuses_until_probe(void **state)
 	assert_int_equal(store_get_report(s, "HD-F1", &got), HD_ENOTFOUND);
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
 
-	/* Real: every write beyond the first byte of a file fails. Nothing
-	 * is asserted (or printed) until the limit is lifted again: our own
-	 * output goes to a file too. */
-	struct rlimit old, lim;
-	getrlimit(RLIMIT_FSIZE, &old);
-	lim = old;
-	lim.rlim_cur = 1;
-	signal(SIGXFSZ, SIG_IGN);
-	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
-	make_report(&r, "HD-F2", "agency-330106", "330106", "f2", body, 1);
-	hd_err e_full = store_put_report(s, &r, &a, NULL);
-	bool healthy_full = store_healthy(s);
-	/* While unhealthy, work is refused at once. */
-	make_report(&r, "HD-F3", "agency-330106", "330106", "f3", body, 1);
-	hd_err e_next = store_put_report(s, &r, &a, NULL);
-	usleep(200000);
-	bool healthy_later = store_healthy(s);
-	int restored = setrlimit(RLIMIT_FSIZE, &old);
-	assert_int_equal(restored, 0);
+	/* Real: SQLite, every write beyond the first byte of a file fails;
+	 * PostgreSQL, the server stops (every connection cut, none made
+	 * again until it is back). */
+	hd_err e_full, e_next;
+	bool healthy_full, healthy_later;
+	if (is_pg(state)) {
+		tpg_pause();
+		make_report(
+		    &r, "HD-F2", "agency-330106", "330106", "f2", body, 1);
+		e_full = store_put_report(s, &r, &a, NULL);
+		healthy_full = store_healthy(s);
+		make_report(
+		    &r, "HD-F3", "agency-330106", "330106", "f3", body, 1);
+		e_next = store_put_report(s, &r, &a, NULL);
+		usleep(200000);
+		healthy_later = store_healthy(s);
+		assert_true(tpg_resume());
+	} else {
+		/* Nothing is asserted (or printed) until the limit is
+		 * lifted again: our own output goes to a file too. */
+		struct rlimit old, lim;
+		getrlimit(RLIMIT_FSIZE, &old);
+		lim = old;
+		lim.rlim_cur = 1;
+		signal(SIGXFSZ, SIG_IGN);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		make_report(
+		    &r, "HD-F2", "agency-330106", "330106", "f2", body, 1);
+		e_full = store_put_report(s, &r, &a, NULL);
+		healthy_full = store_healthy(s);
+		/* While unhealthy, work is refused at once. */
+		make_report(
+		    &r, "HD-F3", "agency-330106", "330106", "f3", body, 1);
+		e_next = store_put_report(s, &r, &a, NULL);
+		usleep(200000);
+		healthy_later = store_healthy(s);
+		int restored = setrlimit(RLIMIT_FSIZE, &old);
+		assert_int_equal(restored, 0);
+	}
 	assert_int_equal(e_full, HD_EDB);
 	assert_false(healthy_full);
 	assert_true(e_next == HD_EUNAVAIL || e_next == HD_EDB);
@@ -657,19 +698,414 @@ static void audit_key_is_made_private(void **state)
 	assert_memory_equal(k1, k2, n1);
 }
 
+/* A consent written and read back through the store's writer and
+ * readers: registered, found by number, member and expiry, refused under
+ * a taken number with other content, revoked once. */
+typedef struct consent_wait {
+	int done;
+	hd_err err;
+	bool unchanged;
+	store_consent rec;
+} consent_wait;
+
+static void on_consent(
+    hd_err err, const store_consent *rec, bool unchanged, void *arg)
+{
+	consent_wait *w = arg;
+	w->err = err;
+	w->unchanged = unchanged;
+	if (rec != NULL)
+		w->rec = *rec;
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void consent_wait_done(consent_wait *w)
+{
+	for (int i = 0;
+	     i < 1000 && !__atomic_load_n(&w->done, __ATOMIC_SEQ_CST); i++)
+		usleep(10000);
+	assert_true(w->done);
+}
+
+static hd_err count_consent(const store_consent *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return HD_OK;
+}
+
+static void make_consent(store_consent *c, const char *number, uint8_t mac)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->region, sizeof c->region, "330106");
+	snprintf(c->number, sizeof c->number, "%s", number);
+	c->signed_on = 20260101;
+	c->valid_from = 20260101;
+	c->valid_until = 20261231;
+	c->programs = 1;
+	c->sources = 7;
+	memset(c->form_sha256, 0x11, 32);
+	memset(c->content_mac, mac, 32);
+	snprintf(c->agency, sizeof c->agency, "CN=agency-330106");
+	snprintf(c->agency_prefix, sizeof c->agency_prefix, "330106");
+	c->registered_ms = 1700000000000LL;
+	c->n_members = 2;
+	for (int i = 0; i < 2; i++) {
+		memset(c->members[i].person, 'a' + i, 64);
+		snprintf(c->members[i].id_masked,
+		    sizeof c->members[i].id_masked, "3301**********000%c",
+		    (char)('0' + i));
+		snprintf(c->members[i].relation, sizeof c->members[i].relation,
+		    "self");
+		snprintf(
+		    c->members[i].basis, sizeof c->members[i].basis, "signed");
+	}
+}
+
+static void consents_round_trip(void **state)
+{
+	const char *path = store_at(state, "consent");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_consent c, got;
+	store_audit a = audit_for("");
+	make_consent(&c, "SQ-2026-001", 0x21);
+	consent_wait w = {0};
+	store_consent_put_async(s, &c, &a, on_consent, &w);
+	consent_wait_done(&w);
+	assert_int_equal(w.err, HD_OK);
+	assert_false(w.unchanged);
+	/* The same again: unchanged. Other content, same number: taken. */
+	memset(&w, 0, sizeof w);
+	store_consent_put_async(s, &c, &a, on_consent, &w);
+	consent_wait_done(&w);
+	assert_int_equal(w.err, HD_OK);
+	assert_true(w.unchanged);
+	store_consent other;
+	make_consent(&other, "SQ-2026-001", 0x22);
+	memset(&w, 0, sizeof w);
+	store_consent_put_async(s, &other, &a, on_consent, &w);
+	consent_wait_done(&w);
+	assert_int_equal(w.err, HD_EEXIST);
+	assert_memory_equal(w.rec.content_mac, c.content_mac, 32);
+
+	assert_int_equal(
+	    store_consent_get(s, "330106", "SQ-2026-001", &got), HD_OK);
+	assert_int_equal(got.n_members, 2);
+	assert_string_equal(got.members[1].id_masked, "3301**********0001");
+	assert_int_equal(got.valid_until, 20261231);
+	assert_int_equal(got.registered_ms, 1700000000000LL);
+	assert_int_equal(
+	    store_consent_get(s, "330106", "SQ-none", &got), HD_ENOTFOUND);
+	int n = 0;
+	char person[AUDIT_PERSON_HEX];
+	memset(person, 'b', 64);
+	person[64] = '\0';
+	store_consent_query q = {.person = person, .region_prefix = "33"};
+	assert_int_equal(store_consent_list(s, &q, count_consent, &n), HD_OK);
+	assert_int_equal(n, 1);
+	n = 0;
+	store_consent_query qn = {
+	    .number = "SQ-2026-001", .region_prefix = "11"};
+	assert_int_equal(store_consent_list(s, &qn, count_consent, &n), HD_OK);
+	assert_int_equal(n, 0);
+	n = 0;
+	store_consent_query qe = {.expiring_before = 20270101,
+	    .today = 20260601,
+	    .region_prefix = ""};
+	assert_int_equal(store_consent_list(s, &qe, count_consent, &n), HD_OK);
+	assert_int_equal(n, 1);
+
+	memset(&w, 0, sizeof w);
+	store_consent_revoke_async(s, "330106", "SQ-2026-001", 1700000001000LL,
+	    "CN=agency-330106", "withdrawn", &a, on_consent, &w);
+	consent_wait_done(&w);
+	assert_int_equal(w.err, HD_OK);
+	assert_false(w.unchanged);
+	assert_int_equal(w.rec.revoked_ms, 1700000001000LL);
+	memset(&w, 0, sizeof w);
+	store_consent_revoke_async(s, "330106", "SQ-none", 1700000001000LL,
+	    "CN=agency-330106", "withdrawn", &a, on_consent, &w);
+	consent_wait_done(&w);
+	assert_int_equal(w.err, HD_ENOTFOUND);
+	n = 0;
+	assert_int_equal(store_consent_list(s, &qe, count_consent, &n), HD_OK);
+	assert_int_equal(n, 0);
+	store_close(s);
+	check_chain(path, 5);
+}
+
+/* A path of an unknown scheme is no file name to create. */
+static void unknown_store_kind_is_refused(void **state)
+{
+	(void)state;
+	char err[256];
+	store_opts o = {.path = "mysql://db.example/hedui",
+	    .audit_key = key,
+	    .audit_key_len = sizeof key};
+	assert_null(store_open(&o, err, sizeof err));
+	assert_non_null(strstr(err, "unknown kind of store"));
+}
+
+/* --- PostgreSQL alone ---------------------------------------------------- */
+
+/* hedui_schema records each component's version; a database migrated
+ * by a newer heduid is refused rather than written in an old way. A
+ * failure to connect names the server, never the password. */
+static void pg_schema_is_versioned(void **state)
+{
+	(void)state;
+	const char *path = store_at(state, "schema");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_close(s);
+	char v[32];
+	assert_true(tpg_query1(path,
+	    "SELECT version FROM hedui_schema WHERE component = 'store'", v,
+	    sizeof v));
+	assert_string_equal(v, "1");
+	assert_true(tpg_query1(path,
+	    "SELECT version FROM hedui_schema WHERE component = 'consent'", v,
+	    sizeof v));
+	assert_string_equal(v, "1");
+	assert_true(tpg_exec(path, "UPDATE hedui_schema SET version = 99"
+	                           " WHERE component = 'store'"));
+	char err[256];
+	store_opts o = {
+	    .path = path, .audit_key = key, .audit_key_len = sizeof key};
+	assert_null(store_open(&o, err, sizeof err));
+	assert_non_null(strstr(err, "newer"));
+	assert_null(strstr(err, TPG_PASSWORD));
+	assert_true(tpg_exec(path, "UPDATE hedui_schema SET version = 1"
+	                           " WHERE component = 'store'"));
+	s = open_at(path, 100);
+	assert_non_null(s);
+	store_close(s);
+
+	char url[200];
+	snprintf(url, sizeof url,
+	    "postgresql://hedui:" TPG_PASSWORD "@127.0.0.1:%d/nothere",
+	    tport_free());
+	o.path = url;
+	assert_null(store_open(&o, err, sizeof err));
+	assert_non_null(strstr(err, "cannot connect"));
+	assert_non_null(strstr(err, "hedui:***@127.0.0.1"));
+	assert_null(strstr(err, TPG_PASSWORD));
+	/* libpq's message quotes a bad percent-encoding: not the password. */
+	o.path = "postgresql://hedui:bad%zzpw@127.0.0.1:1/x";
+	assert_null(store_open(&o, err, sizeof err));
+	assert_null(strstr(err, "zzpw"));
+}
+
+/* Connections cut by the server (an administrator, a restart, a
+ * failover) are made again before the next write or read, which
+ * succeeds: the store never turned unhealthy. */
+static void pg_lost_connection_is_made_again(void **state)
+{
+	const char *path = store_at(state, "lost");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	uint8_t body[] = "b";
+	store_report r, got;
+	make_report(&r, "HD-L1", "agency-330106", "330106", "l1", body, 1);
+	store_audit a = audit_for("HD-L1");
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_true(tpg_exec(path,
+	    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+	    " WHERE application_name = 'heduid'"
+	    " AND datname = current_database()"));
+	make_report(&r, "HD-L2", "agency-330106", "330106", "l2", body, 1);
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_true(store_healthy(s));
+	assert_int_equal(store_get_report(s, "HD-L1", &got), HD_OK);
+	store_report_clear(&got);
+	store_close(s);
+	check_chain(path, 2);
+}
+
+/* Two stores on one database, as two heduid replicas: their writes,
+ * concurrent, make one chain that verifies; one idempotency key taken
+ * by both gives one report. */
+static store *replica[2];
+
+static void *replica_writer(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	for (int i = 0; i < 20; i++) {
+		char id[48], req[32];
+		uint8_t body[16];
+		snprintf(id, sizeof id, "HD-R%d-%d", t, i);
+		/* Threads 0 and 1, on two replicas, send the same keys. */
+		snprintf(req, sizeof req, "r-%d-%d", t < 2 ? 0 : t, i);
+		memset(body, t, sizeof body);
+		store_report r;
+		make_report(
+		    &r, id, "agency-330106", "330106", req, body, sizeof body);
+		store_audit a = audit_for(id);
+		hd_err e = store_put_report(replica[t % 2], &r, &a, NULL);
+		if (e != HD_OK && e != HD_EEXIST)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void pg_replicas_share_one_chain(void **state)
+{
+	const char *path = store_at(state, "replicas");
+	replica[0] = open_at(path, 100);
+	replica[1] = open_at(path, 100);
+	assert_non_null(replica[0]);
+	assert_non_null(replica[1]);
+	assert_true(store_shared(replica[0]));
+	pthread_t th[6];
+	for (int t = 0; t < 6; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, replica_writer,
+		                     (void *)(intptr_t)t),
+		    0);
+	int bad = 0;
+	for (int t = 0; t < 6; t++) {
+		void *rv;
+		pthread_join(th[t], &rv);
+		bad += rv != NULL;
+	}
+	assert_int_equal(bad, 0);
+	store_close(replica[0]);
+	store_close(replica[1]);
+	/* Every put has its audit record; keys r-0-* once each. */
+	check_chain(path, 6 * 20);
+	char v[32];
+	assert_true(
+	    tpg_query1(path, "SELECT count(*) FROM report", v, sizeof v));
+	assert_string_equal(v, "100");
+}
+
+/* The replay cache of replicas: a key recorded by one is seen by the
+ * other until it expires. A SQLite store shares nothing. */
+static void pg_replays_are_shared(void **state)
+{
+	const char *path = store_at(state, "replay");
+	store *a = open_at(path, 100), *b = open_at(path, 100);
+	assert_non_null(a);
+	assert_non_null(b);
+	uint8_t k[32];
+	memset(k, 0x42, sizeof k);
+	int64_t now = 1700000000000LL;
+	assert_int_equal(store_replay_record(a, k, now, now + 1000), HD_OK);
+	assert_int_equal(
+	    store_replay_record(b, k, now + 10, now + 1010), HD_EEXIST);
+	assert_int_equal(
+	    store_replay_record(a, k, now + 20, now + 1020), HD_EEXIST);
+	assert_int_equal(
+	    store_replay_record(b, k, now + 2000, now + 3000), HD_OK);
+	k[0] = 1;
+	assert_int_equal(
+	    store_replay_record(b, k, now + 2000, now + 3000), HD_OK);
+	store_close(a);
+	store_close(b);
+
+	store *sq = open_at(ttmp("store-replay.db"), 100);
+	assert_non_null(sq);
+	assert_false(store_shared(sq));
+	assert_int_equal(store_replay_record(sq, k, now, now + 1000), HD_OK);
+	assert_int_equal(store_replay_record(sq, k, now, now + 1000), HD_OK);
+	store_close(sq);
+}
+
+/* Every request asks the shared replay cache before anything is
+ * written: when the database is away, that failure is what turns the
+ * store unhealthy (a quiet writer would not notice), and the probe what
+ * turns it healthy again. */
+static void pg_failed_replay_check_turns_unhealthy(void **state)
+{
+	const char *path = store_at(state, "replay_down");
+	store *s = open_at(path, 50);
+	assert_non_null(s);
+	uint8_t k[32];
+	memset(k, 0x17, sizeof k);
+	tpg_pause();
+	hd_err e = store_replay_record(s, k, 1000, 2000);
+	bool went_down = wait_health(s, false);
+	assert_true(tpg_resume());
+	assert_int_equal(e, HD_EDB);
+	assert_true(went_down);
+	assert_true(wait_health(s, true));
+	assert_int_equal(store_replay_record(s, k, 1000, 2000), HD_OK);
+	store_close(s);
+}
+
+/* audit_verify_store (hedui audit verify) on a PostgreSQL store finds
+ * a record edited in the database, and one deleted. */
+static void pg_audit_verify_finds_an_edit(void **state)
+{
+	const char *path = store_at(state, "tamper");
+	store *s = open_at(path, 100);
+	assert_non_null(s);
+	store_audit a = audit_for("");
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(store_append_audit(s, &a), HD_OK);
+	store_close(s);
+	check_chain(path, 4);
+	char why[256];
+	int64_t n = 0;
+	assert_true(
+	    tpg_exec(path, "UPDATE audit SET outcome = 7 WHERE seq = 3"));
+	assert_int_equal(
+	    audit_verify_store(path, key, sizeof key, &n, why, sizeof why),
+	    HD_ECRYPTO);
+	assert_int_equal(n, 2);
+	assert_true(
+	    tpg_exec(path, "UPDATE audit SET outcome = 0 WHERE seq = 3;"
+	                   " DELETE FROM audit WHERE seq = 2"));
+	n = 0;
+	assert_int_equal(
+	    audit_verify_store(path, key, sizeof key, &n, why, sizeof why),
+	    HD_ECRYPTO);
+	assert_int_equal(n, 1);
+}
+
+/* The PostgreSQL tests need the server; a test program that cannot
+ * start one fails there, not quietly. */
+static int pg_setup(void **state)
+{
+	(void)state;
+	return tpg_start() != NULL ? 0 : -1;
+}
+
+#define ON_NAME(backend, f) #backend "/" #f
+#define ON(backend, f, setup)                                                 \
+	{                                                                     \
+		ON_NAME(backend, f), f, setup, NULL, &on_##backend            \
+	}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(put_get_and_reopen),
-	    cmocka_unit_test(same_key_gives_existing),
-	    cmocka_unit_test(schema_1_store_is_migrated),
-	    cmocka_unit_test(seal_sees_new_reports_only),
-	    cmocka_unit_test(failed_seal_fails_the_group),
-	    cmocka_unit_test(schema_2_store_is_migrated),
-	    cmocka_unit_test(group_commit_under_many_writers),
-	    cmocka_unit_test(queued_items_share_one_commit),
-	    cmocka_unit_test(failed_commit_refuses_until_probe),
-	    cmocka_unit_test(audit_key_is_made_private),
+	    ON(sqlite, put_get_and_reopen, NULL),
+	    ON(sqlite, same_key_gives_existing, NULL),
+	    ON(sqlite, schema_1_store_is_migrated, NULL),
+	    ON(sqlite, seal_sees_new_reports_only, NULL),
+	    ON(sqlite, failed_seal_fails_the_group, NULL),
+	    ON(sqlite, schema_2_store_is_migrated, NULL),
+	    ON(sqlite, group_commit_under_many_writers, NULL),
+	    ON(sqlite, queued_items_share_one_commit, NULL),
+	    ON(sqlite, failed_commit_refuses_until_probe, NULL),
+	    ON(sqlite, consents_round_trip, NULL),
+	    ON(sqlite, audit_key_is_made_private, NULL),
+	    ON(sqlite, unknown_store_kind_is_refused, NULL),
+	    ON(pg, put_get_and_reopen, pg_setup),
+	    ON(pg, same_key_gives_existing, pg_setup),
+	    ON(pg, seal_sees_new_reports_only, pg_setup),
+	    ON(pg, failed_seal_fails_the_group, pg_setup),
+	    ON(pg, group_commit_under_many_writers, pg_setup),
+	    ON(pg, queued_items_share_one_commit, pg_setup),
+	    ON(pg, failed_commit_refuses_until_probe, pg_setup),
+	    ON(pg, consents_round_trip, pg_setup),
+	    ON(pg, pg_schema_is_versioned, pg_setup),
+	    ON(pg, pg_lost_connection_is_made_again, pg_setup),
+	    ON(pg, pg_replicas_share_one_chain, pg_setup),
+	    ON(pg, pg_replays_are_shared, pg_setup),
+	    ON(pg, pg_failed_replay_check_turns_unhealthy, pg_setup),
+	    ON(pg, pg_audit_verify_finds_an_edit, pg_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
