@@ -15,8 +15,11 @@
 #                      BENCH_MONITOR (1000000) households, with single
 #                      verifications meanwhile (tests/bench/bench-monitor.sh
 #                      has its settings)
+#                      stores: verify with the store on SQLite, on
+#                      PostgreSQL, and two replicas on PostgreSQL
+#                      (tests/bench/bench-stores.sh)
 #                      or any of: ceiling batch sizes population engines
-#                      batching monitor
+#                      batching monitor stores
 #   BENCH_DURATION     seconds measured per run (10)
 #   BENCH_WARMUP       seconds before measuring (1)
 #   BENCH_CONCURRENCY  callers with one request outstanding each (64)
@@ -58,12 +61,16 @@ if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 	dur=0.4 warm=0.1 conc=4 small=200 big=0 sizes="1 3" bsizes="1 16"
 	parts="ceiling sizes batch"
 fi
-[ "$parts" = all ] && parts="ceiling batch batching sizes population monitor"
+[ "$parts" = all ] &&
+	parts="ceiling batch batching sizes population stores monitor"
 . "$src/tests/bench/bench-monitor.sh"
+. "$src/tests/bench/bench-stores.sh"
+BENCH_STORE= BENCH_AUDIT_KEY= BENCH_REPLICAS=1
 
 stack=
 cleanup() {
 	stop_stack
+	pg_stop
 }
 stop_stack() {
 	for p in $stack; do kill "$p" 2>/dev/null; done
@@ -122,27 +129,16 @@ start_stack() {
 	# A fresh store per stack: every verdict is committed (WAL,
 	# synchronous=FULL, group commit) as in production.
 	rm -f "$work/heduid.db" "$work/heduid.db-wal" "$work/heduid.db-shm"
-	# The benchmark is one client certificate asking as fast as it can:
-	# the per-identity rate limit would measure itself. Its households
-	# draw members at random from the whole population, for whom no
-	# office registered consents: the consent registry is not checked
-	# (--consent-mode unchecked; the check is one indexed read per
-	# consent number, test_consent covers it).
-	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$ss_port" \
-		--store "$work/heduid.db" --rate-per-identity off \
-		--consent-mode unchecked $HEDUID_EXTRA \
-		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
-		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
-		--source-ca "$certs/source-ca.crt" \
-		--source-cert "$certs/heduid-sources.crt" \
-		--source-key "$certs/heduid-sources.key" \
-		--bank "tls+tcp://127.0.0.1:$ss_bank" \
-		--tax "tls+tcp://127.0.0.1:$ss_tax" \
-		--property "tls+tcp://127.0.0.1:$ss_prop" \
-		--debug-service $tls12 2>"$work/heduid.log" &
-	stack="$stack $!"
-	watch="--watch heduid=$! $watch"
-	server=tls+tcp://127.0.0.1:$ss_port
+	ss_store=${BENCH_STORE:-$work/heduid.db}
+	ss_key=
+	[ -n "${BENCH_AUDIT_KEY:-}" ] && ss_key="--audit-key $BENCH_AUDIT_KEY"
+	server=
+	for ss_i in $(seq 1 "${BENCH_REPLICAS:-1}"); do
+		[ "$ss_i" -gt 1 ] && { set -- $("$bin/hedui-bench" ports 1) ||
+			exit 1; ss_port=$1; }
+		start_heduid "$ss_port" "$ss_i"
+		server="${server:+$server,}tls+tcp://127.0.0.1:$ss_port"
+	done
 	for i in $(seq 1 100); do
 		if HEDUI_SERVER=$server HEDUI_CERTS=$certs \
 			"$bin/hedui" health >/dev/null 2>&1; then
@@ -153,6 +149,34 @@ start_stack() {
 	echo "heduid did not come up:" >&2
 	tail -5 "$work/heduid.log" "$work"/source-*.log >&2
 	exit 1
+}
+
+# start_heduid PORT N: the Nth heduid replica of the stack on PORT.
+start_heduid() {
+	ss_log=$work/heduid.log
+	[ "$2" -gt 1 ] && ss_log=$work/heduid-$2.log
+	# The benchmark is one client certificate asking as fast as it can:
+	# the per-identity rate limit would measure itself. Its households
+	# draw members at random from the whole population, for whom no
+	# office registered consents: the consent registry is not checked
+	# (--consent-mode unchecked; the check is one indexed read per
+	# consent number, test_consent covers it).
+	"$bin/heduid" --listen "tls+tcp://127.0.0.1:$1" \
+		--store "$ss_store" $ss_key --rate-per-identity off \
+		--consent-mode unchecked $HEDUID_EXTRA \
+		--ca "$certs/ca.crt" --crl "$certs/ca.crl" \
+		--cert "$certs/heduid.crt" --key "$certs/heduid.key" \
+		--source-ca "$certs/source-ca.crt" \
+		--source-cert "$certs/heduid-sources.crt" \
+		--source-key "$certs/heduid-sources.key" \
+		--bank "tls+tcp://127.0.0.1:$ss_bank" \
+		--tax "tls+tcp://127.0.0.1:$ss_tax" \
+		--property "tls+tcp://127.0.0.1:$ss_prop" \
+		--debug-service $tls12 2>"$ss_log" &
+	stack="$stack $!"
+	ss_name=heduid
+	[ "$2" -gt 1 ] && ss_name=heduid$2
+	watch="--watch $ss_name=$! $watch"
 }
 
 # run LABEL MODE [hedui-bench options]: one measured run, summarised.
@@ -294,6 +318,9 @@ for part in $parts; do
 		;;
 	monitor)
 		monitor_part
+		;;
+	stores)
+		stores_part
 		;;
 	engines)
 		echo "== engines: echo and verify, population $small, household $hh"
