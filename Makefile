@@ -51,9 +51,11 @@ NNG_DIR = $(BUILD)/nng
 NNG_LIB = $(NNG_DIR)/inst/lib/libnng.a
 NNG_LIBS = $(NNG_LIB) -lmbedtls -lmbedx509 -lmbedcrypto
 
+# Hidden by default: libhedui.so exports only what include/hedui/ marks
+# HEDUI_EXPORT (tests/install/check-api.sh holds it to that).
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
-CPPFLAGS_BASE = -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
+	-Wall -Wextra -Werror -g $(OPT) -fPIC -fvisibility=hidden $(SANFLAGS)
+CPPFLAGS_BASE = -Iinclude -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
 	-Itests/support
 LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
@@ -83,6 +85,11 @@ HEDUIDA = $(BUILD)/libheduid.a
 SOURCEA = $(BUILD)/libsource.a
 CLIENTA = $(BUILD)/libclient.a
 PROGS = $(BUILD)/bin/heduid $(BUILD)/bin/hedui-source $(BUILD)/bin/hedui
+# The public API (docs/API.md): what make install puts in include/hedui/.
+# Its major version is the shared library's: raise both when a public
+# type or function changes incompatibly.
+PUBLIC_HEADERS := $(wildcard include/hedui/*.h)
+SONAME_MAJOR = 2
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
@@ -152,9 +159,11 @@ $(LIBA): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # The shared library carries the nng it was built with, and exports none
-# of it: a program may link another nng beside it.
+# of it: a program may link another nng beside it. Of its own objects it
+# exports the HEDUI_EXPORT functions only (-fvisibility=hidden).
 $(LIBSO): $(LIB_OBJS) $(NNG_LIB)
-	$(CC) -shared -Wl,-soname,libhedui.so.1 -Wl,--exclude-libs,libnng.a \
+	$(CC) -shared -Wl,-soname,libhedui.so.$(SONAME_MAJOR) \
+		-Wl,--exclude-libs,libnng.a \
 		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS_BASE)
 
 $(HEDUIDA): $(HEDUID_OBJS)
@@ -271,20 +280,21 @@ attack: $(PROGS) $(ATTACK_BIN) certs
 # --- install -------------------------------------------------------------
 # The installed static library holds nng's objects too (an integrator
 # links it with pkg-config's --static flags and nothing of nng's own).
+# Only include/hedui/ is installed: no internal header, no generated
+# protobuf-c header (integrators generate their own from the .proto files,
+# docs/API.md), no nng header (no public type is nng's).
 install: $(PROGS) $(LIBSO) $(LIBA)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/hedui/v1 \
+		$(DESTDIR)$(PREFIX)/include/hedui \
 		$(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	rm -f $(BUILD)/libhedui-full.a
 	printf 'create $(BUILD)/libhedui-full.a\naddlib $(LIBA)\naddlib $(NNG_LIB)\nsave\nend\n' | ar -M
 	install -m 644 $(BUILD)/libhedui-full.a $(DESTDIR)$(PREFIX)/lib/libhedui.a
-	cp -R $(NNG_DIR)/inst/include/nng $(DESTDIR)$(PREFIX)/include/hedui/
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhedui.so.1
-	ln -sf libhedui.so.1 $(DESTDIR)$(PREFIX)/lib/libhedui.so
-	install -m 644 lib/hd_err.h lib/rpc_client.h lib/rpc_status.h \
-		lib/tls_setup.h lib/log.h $(DESTDIR)$(PREFIX)/include/hedui/
-	install -m 644 $(GEN_H) $(DESTDIR)$(PREFIX)/include/hedui/v1/
+	install -m 755 $(LIBSO) \
+		$(DESTDIR)$(PREFIX)/lib/libhedui.so.$(SONAME_MAJOR)
+	ln -sf libhedui.so.$(SONAME_MAJOR) $(DESTDIR)$(PREFIX)/lib/libhedui.so
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hedui/
 	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' lib/hedui.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedui.pc

@@ -8,28 +8,30 @@
 #ifndef HEDUI_HD_ERR_H
 #define HEDUI_HD_ERR_H
 
-typedef enum hd_err {
-	HD_OK = 0,
-	HD_ENOMEM,    /* out of memory */
-	HD_EINVAL,    /* invalid argument or input */
-	HD_EDECODE,   /* bytes that do not decode */
-	HD_ETOOBIG,   /* over a size limit */
-	HD_ETIMEDOUT, /* a deadline passed */
-	HD_EUNAVAIL,  /* peer unreachable, connection refused or lost */
-	HD_ECLOSED,   /* object already closed / shutting down */
-	HD_EBUSY,     /* at capacity, try again later */
-	HD_ETLS,      /* TLS configuration or handshake failure */
-	HD_ECRYPTO,   /* signature, hash or key failure */
-	HD_EAUTH,     /* caller not authenticated */
-	HD_EPERM,     /* caller not permitted */
-	HD_ENOTFOUND, /* no such thing */
-	HD_EEXIST,    /* already exists */
-	HD_EDB,       /* storage failure */
-	HD_EIO,       /* file or OS failure */
-	HD_ENOTSUP,   /* not implemented / not supported */
-	HD_EINTERNAL, /* a bug: should not happen */
-	HD_ERR_COUNT
-} hd_err;
+#include <hedui/err.h>
+
+/* The public enum (include/hedui/err.h) under the name the tree uses. */
+typedef hedui_err hd_err;
+#define HD_OK HEDUI_OK
+#define HD_ENOMEM HEDUI_ENOMEM
+#define HD_EINVAL HEDUI_EINVAL
+#define HD_EDECODE HEDUI_EDECODE
+#define HD_ETOOBIG HEDUI_ETOOBIG
+#define HD_ETIMEDOUT HEDUI_ETIMEDOUT
+#define HD_EUNAVAIL HEDUI_EUNAVAIL
+#define HD_ECLOSED HEDUI_ECLOSED
+#define HD_EBUSY HEDUI_EBUSY
+#define HD_ETLS HEDUI_ETLS
+#define HD_ECRYPTO HEDUI_ECRYPTO
+#define HD_EAUTH HEDUI_EAUTH
+#define HD_EPERM HEDUI_EPERM
+#define HD_ENOTFOUND HEDUI_ENOTFOUND
+#define HD_EEXIST HEDUI_EEXIST
+#define HD_EDB HEDUI_EDB
+#define HD_EIO HEDUI_EIO
+#define HD_ENOTSUP HEDUI_ENOTSUP
+#define HD_EINTERNAL HEDUI_EINTERNAL
+#define HD_ERR_COUNT HEDUI_ERR_COUNT
 
 const char *hd_strerror(hd_err err);
 

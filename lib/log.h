@@ -12,12 +12,14 @@
 
 #include <stdbool.h>
 
-typedef enum log_level {
-	LOG_LVL_DEBUG = 0,
-	LOG_LVL_INFO,
-	LOG_LVL_WARN,
-	LOG_LVL_ERROR,
-} log_level;
+#include <hedui/log.h>
+
+/* The public levels (include/hedui/log.h) under the names the tree uses. */
+typedef hedui_log_level log_level;
+#define LOG_LVL_DEBUG HEDUI_LOG_DEBUG
+#define LOG_LVL_INFO HEDUI_LOG_INFO
+#define LOG_LVL_WARN HEDUI_LOG_WARN
+#define LOG_LVL_ERROR HEDUI_LOG_ERROR
 
 void log_set_program(const char *prog);
 void log_set_level(log_level level);

@@ -15,46 +15,20 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include <hedui/client.h>
+
 #include "hd_err.h"
 #include "rpc_status.h"
 #include "tls_setup.h"
 
 typedef struct rpc_client rpc_client;
 
-typedef struct rpc_client_opts {
-	const char *url;       /* "tls+tcp://127.0.0.1:7443" */
-	tls_opts tls;          /* client side */
-	size_t recv_max_bytes; /* largest reply accepted; default 1 MiB */
-	size_t send_max_bytes; /* largest request sent; default 1 MiB */
-	/* The server must also be this identity (rpc_peer_matches: "CN=NAME",
-	 * a whole subject or "sha256:HEX"); a connection to any other
-	 * certificate of the CA is closed before it carries a call. NULL:
-	 * any server the CA and the server name admit. */
-	const char *expect_peer;
-} rpc_client_opts;
-
-typedef struct rpc_metadata {
-	const char *key; /* lower case */
-	const char *value;
-} rpc_metadata;
-
-typedef struct rpc_call_opts {
-	uint32_t deadline_ms;   /* 0: no deadline sent (server maximum) */
-	const char *request_id; /* NULL: a fresh random one */
-	const rpc_metadata *metadata;
-	size_t metadata_count;
-	/* The call may be sent twice: asking again changes nothing (a
-	 * lookup). When the connection is lost after the request went out
-	 * and before its reply came (a server closing an idle connection
-	 * just then, a reset), it is sent once more, on another connection,
-	 * within the same deadline. Never for a signed request: the second
-	 * one would be refused as a replay. */
-	bool idempotent;
-	/* The response is decoded with this allocator, and is to be freed
-	 * with protobuf_c_message_free_unpacked(response, allocator) (an
-	 * arena's, say: lib/pb_arena.h). NULL: malloc. */
-	ProtobufCAllocator *allocator;
-} rpc_call_opts;
+/* The public option structs (include/hedui/client.h) under the names the
+ * tree uses; their comments are there. An arena's allocator (lib/
+ * pb_arena.h) is a good one for rpc_call_opts.allocator. */
+typedef hedui_client_opts rpc_client_opts;
+typedef hedui_metadata rpc_metadata;
+typedef hedui_call_opts rpc_call_opts;
 
 /* Starts dialing in the background; calls wait for the connection within
  * their own deadline. NULL when the options are unusable (logged). */
@@ -81,8 +55,7 @@ rpc_code rpc_client_call_raw(rpc_client *c, const char *method,
 
 /* Asynchronous form: done runs once on an nng thread with the outcome.
  * The response (NULL unless OK) then belongs to the callback. */
-typedef void (*rpc_client_done_fn)(rpc_code code, const rpc_status *st,
-    ProtobufCMessage *response, void *arg);
+typedef hedui_client_done_fn rpc_client_done_fn;
 
 hd_err rpc_client_call_async(rpc_client *c, const char *method,
     const ProtobufCMessage *request,

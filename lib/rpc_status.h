@@ -7,27 +7,30 @@
 
 #include <stdbool.h>
 
+#include <hedui/status.h>
+
 #include "hd_err.h"
 
-typedef enum rpc_code {
-	RPC_OK = 0,
-	RPC_CANCELLED = 1,
-	RPC_UNKNOWN = 2,
-	RPC_INVALID_ARGUMENT = 3,
-	RPC_DEADLINE_EXCEEDED = 4,
-	RPC_NOT_FOUND = 5,
-	RPC_ALREADY_EXISTS = 6,
-	RPC_PERMISSION_DENIED = 7,
-	RPC_RESOURCE_EXHAUSTED = 8,
-	RPC_FAILED_PRECONDITION = 9,
-	RPC_ABORTED = 10,
-	RPC_OUT_OF_RANGE = 11,
-	RPC_UNIMPLEMENTED = 12,
-	RPC_INTERNAL = 13,
-	RPC_UNAVAILABLE = 14,
-	RPC_DATA_LOSS = 15,
-	RPC_UNAUTHENTICATED = 16,
-} rpc_code;
+/* The public enum (include/hedui/status.h) under the name the tree
+ * uses. */
+typedef hedui_code rpc_code;
+#define RPC_OK HEDUI_CODE_OK
+#define RPC_CANCELLED HEDUI_CODE_CANCELLED
+#define RPC_UNKNOWN HEDUI_CODE_UNKNOWN
+#define RPC_INVALID_ARGUMENT HEDUI_CODE_INVALID_ARGUMENT
+#define RPC_DEADLINE_EXCEEDED HEDUI_CODE_DEADLINE_EXCEEDED
+#define RPC_NOT_FOUND HEDUI_CODE_NOT_FOUND
+#define RPC_ALREADY_EXISTS HEDUI_CODE_ALREADY_EXISTS
+#define RPC_PERMISSION_DENIED HEDUI_CODE_PERMISSION_DENIED
+#define RPC_RESOURCE_EXHAUSTED HEDUI_CODE_RESOURCE_EXHAUSTED
+#define RPC_FAILED_PRECONDITION HEDUI_CODE_FAILED_PRECONDITION
+#define RPC_ABORTED HEDUI_CODE_ABORTED
+#define RPC_OUT_OF_RANGE HEDUI_CODE_OUT_OF_RANGE
+#define RPC_UNIMPLEMENTED HEDUI_CODE_UNIMPLEMENTED
+#define RPC_INTERNAL HEDUI_CODE_INTERNAL
+#define RPC_UNAVAILABLE HEDUI_CODE_UNAVAILABLE
+#define RPC_DATA_LOSS HEDUI_CODE_DATA_LOSS
+#define RPC_UNAUTHENTICATED HEDUI_CODE_UNAUTHENTICATED
 
 #define RPC_CODE_COUNT 17
 
@@ -40,13 +43,8 @@ const char *rpc_code_meaning(int code);
 /* The status a caller sees for an internal failure. */
 rpc_code rpc_code_from_err(hd_err err);
 
-/* A status as a caller receives it: code and a message (no personal data). */
-typedef struct rpc_status {
-	rpc_code code;
-	bool local; /* made by our client library (transport, deadline,
-	               limits), not answered by the server */
-	char message[256];
-} rpc_status;
+/* A status as a caller receives it (include/hedui/status.h). */
+typedef hedui_status rpc_status;
 
 void rpc_status_set(rpc_status *st, rpc_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

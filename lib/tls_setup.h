@@ -13,19 +13,12 @@
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include <hedui/tls.h>
+
 #include "hd_err.h"
 
-typedef struct tls_opts {
-	const char *ca_file;      /* PEM CA bundle that peers must chain to */
-	const char *crl_file;     /* optional PEM CRL(s) */
-	const char *cert_file;    /* own certificate (chain), PEM */
-	const char *key_file;     /* own private key, PEM */
-	const char *key_password; /* optional, for an encrypted key */
-	const char *server_name; /* client: name to check; default 127.0.0.1 */
-	bool allow_tls12;        /* permit TLS 1.2 as well as 1.3 */
-	bool auth_optional;      /* server: don't require client certs
-	                            (tests only; production requires them) */
-} tls_opts;
+/* File names: the public struct (include/hedui/tls.h). */
+typedef hedui_tls_opts tls_opts;
 
 /*
  * Selects and registers the TLS engine: "openssl" (default, TLS 1.3) or
