@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "log.h"
+#include "rpc_status.h"
 #include "store_backend.h"
 
 typedef struct store_item {
@@ -347,8 +348,8 @@ again:
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
 		        STORE_HASH_LEN) != 0)
-			r.outcome =
-			    6; /* ALREADY_EXISTS is what the caller gets */
+			/* ALREADY_EXISTS is what the caller gets. */
+			r.outcome = RPC_ALREADY_EXISTS;
 		memcpy(r.prev, hash, sizeof hash);
 		audit_chain_hash_k(s->mac, &r, r.hash);
 		memcpy(hash, r.hash, sizeof hash);
