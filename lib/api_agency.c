@@ -31,10 +31,9 @@ void hedui_agency_signer_free(hedui_agency_signer *s)
 	agency_signer_free((agency_signer *)s);
 }
 
-hedui_err hedui_agency_signer_sign(hedui_agency_signer *s,
-    const char *method, const char *request_id, const char *operator_id,
-    const uint8_t *body, size_t body_len, int64_t now_ms,
-    hedui_agency_auth *auth)
+hedui_err hedui_agency_signer_sign(hedui_agency_signer *s, const char *method,
+    const char *request_id, const char *operator_id, const uint8_t *body,
+    size_t body_len, int64_t now_ms, hedui_agency_auth *auth)
 {
 	if (s == NULL || auth == NULL)
 		return HD_EINVAL;

@@ -34,8 +34,8 @@ hedui_code hedui_client_call_raw(hedui_client *c, const char *method,
     const uint8_t *payload, size_t len, uint8_t **reply, size_t *reply_len,
     const hedui_call_opts *opts, hedui_status *st)
 {
-	return rpc_client_call_raw((rpc_client *)c, method, payload, len,
-	    reply, reply_len, opts, st);
+	return rpc_client_call_raw(
+	    (rpc_client *)c, method, payload, len, reply, reply_len, opts, st);
 }
 
 hedui_err hedui_client_call_async(hedui_client *c, const char *method,

@@ -138,8 +138,8 @@ static void async_call_calls_back_elsewhere(void **state)
 	(void)state;
 	hedui_client *c = public_client(port);
 	assert_non_null(c);
-	waiter w = {.mtx = PTHREAD_MUTEX_INITIALIZER,
-	    .cv = PTHREAD_COND_INITIALIZER};
+	waiter w = {
+	    .mtx = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	Hedui__V1__HealthCheckRequest req =
 	    HEDUI__V1__HEALTH_CHECK_REQUEST__INIT;
 	hedui_call_opts co = {.deadline_ms = 5000};
@@ -197,8 +197,8 @@ static void agency_signature_accepted(void **state)
 {
 	(void)state;
 	char err[256] = "";
-	assert_null(hedui_agency_signer_load(
-	    tcert("agency-330106.crt"), tcert("no-such.key"), err, sizeof err));
+	assert_null(hedui_agency_signer_load(tcert("agency-330106.crt"),
+	    tcert("no-such.key"), err, sizeof err));
 	assert_true(err[0] != '\0');
 	hedui_agency_signer *s = hedui_agency_signer_load(
 	    tcert("agency-330106.crt"), tcert("agency-330106.key"), NULL, 0);
@@ -212,8 +212,8 @@ static void agency_signature_accepted(void **state)
 	                     "bad operator", body, sizeof body - 1, now, &a),
 	    HEDUI_EINVAL);
 	assert_null(a.signature);
-	assert_int_equal(hedui_agency_signer_sign(s, VERIFY, "r-1", "officer-7",
-	                     body, sizeof body - 1, now, &a),
+	assert_int_equal(hedui_agency_signer_sign(s, VERIFY, "r-1",
+	                     "officer-7", body, sizeof body - 1, now, &a),
 	    HEDUI_OK);
 	assert_non_null(a.certificate);
 	assert_true(a.signature_len > 0);
@@ -241,8 +241,8 @@ static void agency_signature_accepted(void **state)
 	    .body_len = sizeof body - 1};
 	agency_identity who;
 	char why[256] = "";
-	assert_int_equal(agency_auth_check(check, &req, now, &who, why,
-	                     sizeof why),
+	assert_int_equal(
+	    agency_auth_check(check, &req, now, &who, why, sizeof why),
 	    HEDUI_CODE_OK);
 	agency_auth_free(check);
 
