@@ -11,7 +11,7 @@
 #   make bench-engines   echo and verify with the OpenSSL and mbedTLS engines
 #   make attack          idle floods and burst-and-reset clients, minutes long
 #
-# Sources are found by wildcard: a new lib/*.c joins libhedui, a new
+# Sources are found by wildcard: a new lib/LAYER/*.c joins libhedui, a new
 # tests/unit/test_*.c becomes a test program, nothing else to edit.
 
 SAN ?= 0
@@ -55,18 +55,39 @@ NNG_LIBS = $(NNG_LIB) -lmbedtls -lmbedx509 -lmbedcrypto
 # HEDUI_EXPORT (tests/install/check-api.sh holds it to that).
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -g $(OPT) -fPIC -fvisibility=hidden $(SANFLAGS)
-CPPFLAGS_BASE = -Iinclude -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
-	-Itests/support
+CPPFLAGS_BASE = -Iinclude -I$(NNG_DIR)/inst/include -I$(BUILD)/gen
+
+# lib/ in layers, each seeing its own headers and those below it: base
+# (errors, logging, UTF-8, protobuf helpers), rpc (the RPC server and
+# client, TLS), hedui (the domain: ID numbers, households, signatures, the
+# audit chain), api (the exported hedui_* wrappers over all of them). The
+# RPC layer cannot include a domain header: it is not on its path.
+LIB_LAYERS = base rpc hedui api
+INC_base = -Ilib/base
+INC_rpc = $(INC_base) -Ilib/rpc
+INC_hedui = $(INC_rpc) -Ilib/hedui
+INC_api = $(INC_hedui)
+# Programs see all of lib/ and their own headers; the generator and the
+# CLI also heduid's policy loader (policy.h, policy_show.h). Tests,
+# benchmarks and fuzz targets see everything.
+INC_DIRS = $(INC_api) -Isvc/heduid -Isvc/source -Iclient -Itests/support
+$(BUILD)/obj/lib/base/%.o: INC_DIRS = $(INC_base)
+$(BUILD)/obj/lib/rpc/%.o: INC_DIRS = $(INC_rpc)
+$(BUILD)/obj/lib/hedui/%.o: INC_DIRS = $(INC_hedui)
+$(BUILD)/obj/lib/api/%.o: INC_DIRS = $(INC_api)
+$(BUILD)/obj/svc/heduid/%.o: INC_DIRS = $(INC_api) -Isvc/heduid
+$(BUILD)/obj/svc/source/%.o: INC_DIRS = $(INC_api) -Isvc/source -Isvc/heduid
+$(BUILD)/obj/client/%.o: INC_DIRS = $(INC_api) -Iclient -Isvc/heduid
 LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -ljansson -linih \
 	-lpthread -lm
-ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
+ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(INC_DIRS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 PROTOS := $(wildcard proto/hedui/v1/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 
-LIB_SRCS := $(wildcard lib/*.c)
+LIB_SRCS := $(foreach l,$(LIB_LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
 	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
 
@@ -209,7 +230,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE) -lcmocka
 # Fails OpenSSL's random bytes on demand (tests/unit/test_report_id.c).
-$(BUILD)/tests/test_report_id: ALL_LDFLAGS += -Wl,--wrap=RAND_bytes
+$(BUILD)/tests/test_report_id: private ALL_LDFLAGS += -Wl,--wrap=RAND_bytes
 $(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
