@@ -1,6 +1,6 @@
 /*
  * audit_verify: walks a store's audit trail (read-only) and checks its
- * hash chain (lib/audit_chain.h). Used by `hedui audit verify` and tests.
+ * hash chain (lib/hedui/audit_chain.h). Used by `hedui audit verify` and tests.
  */
 #ifndef HEDUI_AUDIT_VERIFY_H
 #define HEDUI_AUDIT_VERIFY_H

@@ -2,7 +2,7 @@
  * api_client: the public client (include/hedui/client.h) over rpc_client.
  *
  * The option and status types are the same types under two names
- * (lib/rpc_client.h), so each wrapper only changes the handle's name:
+ * (lib/rpc/rpc_client.h), so each wrapper only changes the handle's name:
  * hedui_client is never defined, it is an rpc_client seen from outside.
  */
 #include <hedui/client.h>

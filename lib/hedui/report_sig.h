@@ -9,7 +9,7 @@
  *                           sealed) an ECDSA P-256 / SHA-256 signature,
  *                           DER, over the report's bytes themselves.
  *   REPORT_SIG_ALG_MERKLE   the reports committed together form an
- *                           RFC 6962 hash tree (lib/merkle.h; a leaf is
+ *                           RFC 6962 hash tree (lib/hedui/merkle.h; a leaf is
  *                           a report's bytes); the service signs once,
  *                           with the same key and algorithm, the root
  *                           message REPORT_ROOT_DOMAIN || tree size (8
