@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hedui build.
 #
 #   make                 build everything into build/
@@ -7,6 +8,7 @@
 #                        run of each; make fuzz-long FUZZ_SECONDS=600
 #   make demo            a real verification end to end on loopback
 #   make install PREFIX=/usr/local
+#   make spdx            add the SPDX line to new source files (LICENSE)
 #   make bench           throughput and latency on loopback (docs/PERFORMANCE.md)
 #   make bench-engines   echo and verify with the OpenSSL and mbedTLS engines
 #   make attack          idle floods and burst-and-reset clients, minutes long
@@ -131,9 +133,9 @@ else
 SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/install/check-*.sh \
 	tests/bench/check-*.sh)
 endif
-# The documentation's links resolve inside the repository (both builds:
-# it takes a second).
-SCRIPT_TESTS += $(wildcard tests/docs/check-*.sh)
+# The documentation's links resolve inside the repository, and every
+# source file carries its SPDX line (both builds: a second each).
+SCRIPT_TESTS += $(wildcard tests/docs/check-*.sh) scripts/spdx-check.sh
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
@@ -151,7 +153,8 @@ SCRIPT_TESTS += $(INTEROP_TESTS)
 CERTS = $(BUILD)/certs
 
 .PHONY: all check test unit integration certs demo install clean fuzz \
-	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format
+	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format \
+	spdx
 .SECONDARY:
 
 all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN)
@@ -319,11 +322,18 @@ install: $(PROGS) $(LIBSO) $(LIBA)
 	ln -sf libhedui.so.$(SONAME_MAJOR) $(DESTDIR)$(PREFIX)/lib/libhedui.so
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hedui/
 	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/hedui
+	install -m 644 LICENSE docs/API.md $(DESTDIR)$(PREFIX)/share/doc/hedui/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' lib/hedui.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedui.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Adds the SPDX line (LICENSE) to every source file that lacks it, e.g.
+# after a merge brought new files; make check fails until it is done.
+spdx:
+	sh scripts/spdx-check.sh --fix
 
 clean:
 	rm -rf build build-san build-fuzz

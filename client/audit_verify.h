@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * audit_verify: walks a store's audit trail (read-only) and checks its
  * hash chain (lib/hedui/audit_chain.h). Used by `hedui audit verify` and tests.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian bookworm packages hedui builds, tests and runs with,
 # and fetches Debian's nng source package that the build patches and
 # links (scripts/fetch-nng.sh). Runs apt-get as root, through sudo when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/agency.h: signing a request as a requesting agency.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/client.h: calls to heduid (or any hedui RPC server) over one
  * connection pool of nng REQ over tls+tcp://.

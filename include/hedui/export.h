@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/export.h: HEDUI_EXPORT marks the functions of libhedui's public
  * API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/hedui.h: the whole public API of libhedui (docs/API.md).
  */

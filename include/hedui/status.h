@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/status.h: the status of a call, gRPC's 17 codes.
  *

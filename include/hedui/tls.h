@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui/tls.h: the TLS engine and a connection's certificates.
  *

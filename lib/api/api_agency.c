@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_agency: the public agency signer (include/hedui/agency.h) over
  * agency_sig.

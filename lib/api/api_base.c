@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_base: the public names (include/hedui/) of errors, status codes,
  * logging and the TLS engine, as thin wrappers over the tree's own.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api_client: the public client (include/hedui/client.h) over rpc_client.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "hd_err.h"
 
 #include <nng/nng.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hd_err: the one error enum of hedui.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log: one line per event on stderr, key=value, with a level.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "log_limit.h"
 
 #include <pthread.h>

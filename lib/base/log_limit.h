@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log_limit: a flood must not turn into a flood of log lines.
  *

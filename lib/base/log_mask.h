@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * log_mask: values a client chose (request ids, case ids and case_ref,
  * operator ids, report ids) as they may appear in a log line.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pb_arena: a protobuf-c allocator that hands out memory from a few large
  * blocks and frees them all at once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "pb_strcheck.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pb_strcheck: what protobuf-c does not check in the string fields of
  * bytes from outside, read from the wire format itself.

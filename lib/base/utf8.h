@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * utf8: the checks that keep protobuf string fields valid UTF-8.
  *

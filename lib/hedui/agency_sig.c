@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agency_sig.h"
 
 #include <stdio.h>

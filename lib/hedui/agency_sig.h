@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agency_sig: how a requesting agency signs a request, and the signing
  * input both ends compute (see AgencyAuth in proto/hedui/v1/verifier.proto).

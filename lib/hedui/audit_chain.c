@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "audit_chain.h"
 
 #include <stdbool.h>

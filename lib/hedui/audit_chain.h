@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * audit_chain: the pure computation behind heduid's audit trail, shared by
  * the service (which appends) and `hedui audit verify` (which checks).

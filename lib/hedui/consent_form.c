@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "consent_form.h"
 
 #include <stdarg.h>

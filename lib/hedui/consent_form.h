@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_form: the rules a consent (核对授权书) must follow to be
  * registered, shared by the CLI (to tell the officer before anything is

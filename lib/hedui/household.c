@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "household.h"
 
 #include <stdarg.h>

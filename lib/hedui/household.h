@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * household: the request validation of docs/RULES.md (section 1), shared
  * by the CLI (to tell the officer before anything is sent) and heduid

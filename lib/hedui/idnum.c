@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "idnum.h"
 
 #include <stdio.h>

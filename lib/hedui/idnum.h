@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * idnum: resident identity numbers (居民身份证号码, GB 11643-1999).
  *

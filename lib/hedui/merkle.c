@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "merkle.h"
 
 #include <stdlib.h>

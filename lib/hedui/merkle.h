@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * merkle: hash trees over SHA-256 as RFC 6962 (Certificate Transparency)
  * defines them, section 2.1:

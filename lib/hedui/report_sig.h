@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_sig: the service's signature over reports (serialized
  * hedui.v1.Verdict), made by heduid and checked offline by anyone holding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "sig_ctx.h"
 
 #include <pthread.h>

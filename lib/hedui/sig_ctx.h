@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sig_ctx: signing and verifying with one key, many times, from many
  * threads.

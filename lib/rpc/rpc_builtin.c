@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_builtin.h"
 
 #include <stdio.h>

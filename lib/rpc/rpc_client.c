@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_client: envelope encoding, deadlines and status mapping on the
  * calling side.

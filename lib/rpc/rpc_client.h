@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_client: calls to an rpc_server over one nng REQ socket.
  *

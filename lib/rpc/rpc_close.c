@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_close: nng_close on a helper thread, waited for with a deadline.
  * The helper and the caller share one record; whichever lets go last

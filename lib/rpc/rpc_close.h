@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_close: nng_close with a bound on how long it may take.
  *

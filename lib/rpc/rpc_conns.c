@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_conns.h"
 
 #include <arpa/inet.h>

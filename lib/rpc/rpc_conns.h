@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_conns: the RPC server's view of its connections, one entry per nng
  * pipe from the moment nng offers it (NNG_PIPE_EV_ADD_PRE) until it is

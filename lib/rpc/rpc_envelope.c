@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_envelope.h"
 
 #include <stdio.h>

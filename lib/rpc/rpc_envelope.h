@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_envelope: the rules of hedui.v1.RpcRequest / RpcReply that both
  * ends share, kept free of sockets so that they can be tested alone.

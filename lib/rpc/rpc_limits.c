@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_limits.h"
 
 #include <errno.h>

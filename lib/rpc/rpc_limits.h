@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_limits: the bounds on what a server's clients can hold, and their
  * names as settings. heduid reads them from [limits] in its INI file and

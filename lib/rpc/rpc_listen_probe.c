@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_listen_probe.h"
 
 #include <netdb.h>

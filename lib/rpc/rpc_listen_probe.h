@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_listen_probe: whether a tls+tcp listener still accepts, checked from
  * outside the way a client would find out.

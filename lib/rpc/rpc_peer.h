@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_peer: who is at the other end of a connection, as its TLS
  * certificate says. The RPC server reads it once per connection (nng's

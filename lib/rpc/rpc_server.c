@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_server: envelope handling, dispatch and the per-context state machine.
  *

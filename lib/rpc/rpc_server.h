@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_server: a gRPC-like server over one nng REP socket.
  *

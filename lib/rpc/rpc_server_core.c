@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_server_core: the server's set-up, method table and admission control.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Internals shared by rpc_server.c (the per-context state machine) and
  * rpc_server_core.c (set-up, method table, admission). Not installed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_server_watch: notices when the server can no longer do its job in
  * ways that nothing inside it would otherwise see.

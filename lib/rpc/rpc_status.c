@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "rpc_status.h"
 
 #include <stdarg.h>

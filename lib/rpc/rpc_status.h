@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_status: gRPC's 17 status codes, their names, and the mapping from
  * hd_err. The numbers are those of hedui.v1.StatusCode (= gRPC's).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_engine_openssl: the configuration half of our nng TLS engine, its
  * registration and its policy. The connection half (record I/O through nng,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_engine_openssl: OpenSSL 3 as nng's TLS engine (nng/supplemental/tls/
  * engine.h), replacing the mbedTLS 2.28 that Debian's nng links.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_engine_openssl_conn: the connection half of our nng TLS engine.
  *

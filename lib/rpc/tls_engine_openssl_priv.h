@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_engine_openssl_priv: what the engine's configuration half
  * (tls_engine_openssl.c) and connection half (tls_engine_openssl_conn.c)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tls_setup.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_setup: the TLS engine choice and nng TLS configurations from files.
  *

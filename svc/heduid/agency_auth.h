@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agency_auth: who is asking. The requesting agency signs each request
  * (lib/hedui/agency_sig.h) and sends its certificate; this module checks that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The store's queue, group commit, audit chaining and health (store.h);
  * the database itself is a backend (store_backend.h).

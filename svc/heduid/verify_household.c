@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one path of a household from its decoded request to its durable
  * report (verify_household.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Report ids (verify_report_id.h): ordered by time for the store's index,
  * kept apart between processes by a random part.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_report_id: the id of a new report, "HD-YYYYMMDD-" and 16 hex
  * digits.

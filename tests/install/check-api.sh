@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # libhedui's public surface, as an integrator meets it (issue 18):
 #   - the shared library's soname is libhedui.so.$major (Makefile's
 #     SONAME_MAJOR);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The public API (include/hedui/, docs/API.md) against a real heduid:
  * a client made and called only through hedui_*, the asynchronous

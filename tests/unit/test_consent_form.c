@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The registration rules of a consent (lib/hedui/consent_form.c), the consent
  * file of `hedui consent add` (client/consent_json.c) and the date

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_report_id: the form of a report id, and no id at all when
  * OpenSSL gives no random bytes (it used to give one with a fixed random
