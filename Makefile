@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hedui build.
 #
 #   make                 build everything into build/
@@ -7,11 +8,12 @@
 #                        run of each; make fuzz-long FUZZ_SECONDS=600
 #   make demo            a real verification end to end on loopback
 #   make install PREFIX=/usr/local
+#   make spdx            add the SPDX line to new source files (LICENSE)
 #   make bench           throughput and latency on loopback (docs/PERFORMANCE.md)
 #   make bench-engines   echo and verify with the OpenSSL and mbedTLS engines
 #   make attack          idle floods and burst-and-reset clients, minutes long
 #
-# Sources are found by wildcard: a new lib/*.c joins libhedui, a new
+# Sources are found by wildcard: a new lib/LAYER/*.c joins libhedui, a new
 # tests/unit/test_*.c becomes a test program, nothing else to edit.
 
 SAN ?= 0
@@ -51,28 +53,52 @@ NNG_DIR = $(BUILD)/nng
 NNG_LIB = $(NNG_DIR)/inst/lib/libnng.a
 NNG_LIBS = $(NNG_LIB) -lmbedtls -lmbedx509 -lmbedcrypto
 
+# Hidden by default: libhedui.so exports only what include/hedui/ marks
+# HEDUI_EXPORT (tests/install/check-api.sh holds it to that).
 CFLAGS_BASE = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-Wall -Wextra -Werror -g $(OPT) -fPIC $(SANFLAGS)
-CPPFLAGS_BASE = -I$(NNG_DIR)/inst/include -I$(BUILD)/gen -Ilib -Isvc/heduid -Isvc/source -Iclient \
-	-Itests/support $(PQ_CPPFLAGS)
+	-Wall -Wextra -Werror -g $(OPT) -fPIC -fvisibility=hidden $(SANFLAGS)
+CPPFLAGS_BASE = -Iinclude -I$(NNG_DIR)/inst/include -I$(BUILD)/gen \
+	$(PQ_CPPFLAGS)
 # libpq: the PostgreSQL store (svc/heduid/store_pg*.c) and `hedui audit
 # verify` of one; the client library (libhedui.so) does not need it.
 PQ_CPPFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || \
 	echo -I/usr/include/postgresql)
+
+# lib/ in layers, each seeing its own headers and those below it: base
+# (errors, logging, UTF-8, protobuf helpers), rpc (the RPC server and
+# client, TLS), hedui (the domain: ID numbers, households, signatures, the
+# audit chain), api (the exported hedui_* wrappers over all of them). The
+# RPC layer cannot include a domain header: it is not on its path.
+LIB_LAYERS = base rpc hedui api
+INC_base = -Ilib/base
+INC_rpc = $(INC_base) -Ilib/rpc
+INC_hedui = $(INC_rpc) -Ilib/hedui
+INC_api = $(INC_hedui)
+# Programs see all of lib/ and their own headers; the generator and the
+# CLI also heduid's policy loader (policy.h, policy_show.h). Tests,
+# benchmarks and fuzz targets see everything.
+INC_DIRS = $(INC_api) -Isvc/heduid -Isvc/source -Iclient -Itests/support
+$(BUILD)/obj/lib/base/%.o: INC_DIRS = $(INC_base)
+$(BUILD)/obj/lib/rpc/%.o: INC_DIRS = $(INC_rpc)
+$(BUILD)/obj/lib/hedui/%.o: INC_DIRS = $(INC_hedui)
+$(BUILD)/obj/lib/api/%.o: INC_DIRS = $(INC_api)
+$(BUILD)/obj/svc/heduid/%.o: INC_DIRS = $(INC_api) -Isvc/heduid
+$(BUILD)/obj/svc/source/%.o: INC_DIRS = $(INC_api) -Isvc/source -Isvc/heduid
+$(BUILD)/obj/client/%.o: INC_DIRS = $(INC_api) -Iclient -Isvc/heduid
 LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -lpq -ljansson \
 	-linih -lpthread -lm
 # Programs (and the tests and fuzzers that link their modules) also tell
 # systemd when they are ready (svc/heduid/svc_notify.h); the library does
 # not.
 LDLIBS_PROG = $(LDLIBS_BASE) -lsystemd
-ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(CFLAGS)
+ALL_CFLAGS = $(CFLAGS_BASE) $(CPPFLAGS_BASE) $(INC_DIRS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 PROTOS := $(wildcard proto/hedui/v1/*.proto)
 GEN_C := $(patsubst proto/%.proto,$(BUILD)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 
-LIB_SRCS := $(wildcard lib/*.c)
+LIB_SRCS := $(foreach l,$(LIB_LAYERS),$(wildcard lib/$(l)/*.c))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
 	$(patsubst $(BUILD)/gen/%.c,$(BUILD)/obj/gen/%.o,$(GEN_C))
 
@@ -91,6 +117,11 @@ HEDUIDA = $(BUILD)/libheduid.a
 SOURCEA = $(BUILD)/libsource.a
 CLIENTA = $(BUILD)/libclient.a
 PROGS = $(BUILD)/bin/heduid $(BUILD)/bin/hedui-source $(BUILD)/bin/hedui
+# The public API (docs/API.md): what make install puts in include/hedui/.
+# Its major version is the shared library's: raise both when a public
+# type or function changes incompatibly.
+PUBLIC_HEADERS := $(wildcard include/hedui/*.h)
+SONAME_MAJOR = 2
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
@@ -112,9 +143,9 @@ SCRIPT_TESTS := $(wildcard tests/certs/check-*.sh tests/systemd/check-*.sh \
 	tests/install/check-*.sh \
 	tests/bench/check-*.sh)
 endif
-# The documentation's links resolve inside the repository (both builds:
-# it takes a second).
-SCRIPT_TESTS += $(wildcard tests/docs/check-*.sh)
+# The documentation's links resolve inside the repository, and every
+# source file carries its SPDX line (both builds: a second each).
+SCRIPT_TESTS += $(wildcard tests/docs/check-*.sh) scripts/spdx-check.sh
 
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
@@ -132,7 +163,8 @@ SCRIPT_TESTS += $(INTEROP_TESTS)
 CERTS = $(BUILD)/certs
 
 .PHONY: all check test unit integration certs demo install clean fuzz \
-	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format
+	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format \
+	spdx
 .SECONDARY:
 
 all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN)
@@ -161,9 +193,11 @@ $(LIBA): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # The shared library carries the nng it was built with, and exports none
-# of it: a program may link another nng beside it.
+# of it: a program may link another nng beside it. Of its own objects it
+# exports the HEDUI_EXPORT functions only (-fvisibility=hidden).
 $(LIBSO): $(LIB_OBJS) $(NNG_LIB)
-	$(CC) -shared -Wl,-soname,libhedui.so.1 -Wl,--exclude-libs,libnng.a \
+	$(CC) -shared -Wl,-soname,libhedui.so.$(SONAME_MAJOR) \
+		-Wl,--exclude-libs,libnng.a \
 		$(ALL_LDFLAGS) -o $@ $(LIB_OBJS) $(filter-out -lpq,$(LDLIBS_BASE))
 
 $(HEDUIDA): $(HEDUID_OBJS)
@@ -208,6 +242,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
+# Fails OpenSSL's random bytes on demand (tests/unit/test_report_id.c).
+$(BUILD)/tests/test_report_id: private ALL_LDFLAGS += -Wl,--wrap=RAND_bytes
 $(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
 		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -280,26 +316,34 @@ attack: $(PROGS) $(ATTACK_BIN) certs
 # --- install -------------------------------------------------------------
 # The installed static library holds nng's objects too (an integrator
 # links it with pkg-config's --static flags and nothing of nng's own).
+# Only include/hedui/ is installed: no internal header, no generated
+# protobuf-c header (integrators generate their own from the .proto files,
+# docs/API.md), no nng header (no public type is nng's).
 install: $(PROGS) $(LIBSO) $(LIBA)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/hedui/v1 \
+		$(DESTDIR)$(PREFIX)/include/hedui \
 		$(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	rm -f $(BUILD)/libhedui-full.a
 	printf 'create $(BUILD)/libhedui-full.a\naddlib $(LIBA)\naddlib $(NNG_LIB)\nsave\nend\n' | ar -M
 	install -m 644 $(BUILD)/libhedui-full.a $(DESTDIR)$(PREFIX)/lib/libhedui.a
-	cp -R $(NNG_DIR)/inst/include/nng $(DESTDIR)$(PREFIX)/include/hedui/
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhedui.so.1
-	ln -sf libhedui.so.1 $(DESTDIR)$(PREFIX)/lib/libhedui.so
-	install -m 644 lib/hd_err.h lib/rpc_client.h lib/rpc_status.h \
-		lib/tls_setup.h lib/log.h $(DESTDIR)$(PREFIX)/include/hedui/
-	install -m 644 $(GEN_H) $(DESTDIR)$(PREFIX)/include/hedui/v1/
+	install -m 755 $(LIBSO) \
+		$(DESTDIR)$(PREFIX)/lib/libhedui.so.$(SONAME_MAJOR)
+	ln -sf libhedui.so.$(SONAME_MAJOR) $(DESTDIR)$(PREFIX)/lib/libhedui.so
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/hedui/
 	install -m 644 $(PROTOS) $(DESTDIR)$(PREFIX)/share/hedui/proto/hedui/v1/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/hedui
+	install -m 644 LICENSE docs/API.md $(DESTDIR)$(PREFIX)/share/doc/hedui/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' lib/hedui.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hedui.pc
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# Adds the SPDX line (LICENSE) to every source file that lacks it, e.g.
+# after a merge brought new files; make check fails until it is done.
+spdx:
+	sh scripts/spdx-check.sh --fix
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make-dev-pki.sh: the development PKI for hedui (see certs/README.md).
 #
 #   make-dev-pki.sh OUTDIR

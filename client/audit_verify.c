@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "audit_verify.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * audit_verify: walks a store's audit trail (read-only; SQLite file or
- * PostgreSQL, lib/store_url.h) and checks its
- * hash chain (lib/audit_chain.h). Used by `hedui audit verify` and tests.
+ * PostgreSQL, lib/hedui/store_url.h) and checks its hash chain
+ * (lib/hedui/audit_chain.h). Used by `hedui audit verify` and tests.
  */
 #ifndef HEDUI_AUDIT_VERIFY_H
 #define HEDUI_AUDIT_VERIFY_H

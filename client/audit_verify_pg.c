@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * audit_verify of a PostgreSQL store (audit_verify.h): the same walk of
  * the chain, row by row (single-row mode: a province's trail does not fit

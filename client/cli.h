@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli: what every hedui subcommand shares: where the service is, who we
  * are (TLS identity, operator id), the deadline, the output format, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui audit verify --store FILE [--key FILE]: walks heduid's audit trail
  * offline and names the first record that was edited, deleted or moved.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui consent: the consent registry (docs/CONSENT.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui monitor ROSTER: the options of a monitoring run (the run itself is
  * monitor_run.c).

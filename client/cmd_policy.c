@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui policy show REGION [--as-of DATE] [--file FILE]: the regional
  * parameters in force for a region on a date, and the set each comes from.

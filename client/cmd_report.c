@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui report get ID [-o FILE] [--json]: fetches a stored report, signed
  * as the agency like a verification.

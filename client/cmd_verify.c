@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui verify FILE: reads a household file, checks it as the service
  * would, signs it as the agency and asks the service for a verdict.

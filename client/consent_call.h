@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_call: one signed call to heduid's consent registry
  * (hedui.v1.Consents), for `hedui consent` and `hedui monitor`.

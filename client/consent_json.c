@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "consent_json.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_json: the consent file of `hedui consent add FILE`
  * (docs/CONSENT.md) read strictly into hedui.v1.Consent messages.

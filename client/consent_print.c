@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "consent_print.h"
 
 #include <stdlib.h>

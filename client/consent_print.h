@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_print: consent records as `hedui consent` prints them, a table
  * with Chinese and English labels or --json, like the verdicts. Text from

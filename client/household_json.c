@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "household_json.h"
 
 #include <errno.h>

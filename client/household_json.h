@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * household_json: the household file of docs/RULES.md ("hedui verify FILE")
  * read strictly into a Hedui__V1__Household.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_alerts: alerts.csv and alerts.jsonl, grouped by county. */
 #include "monitor_alerts.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_alerts: the alerts (预警) of a finished run, from its results
  * file: only the households that need an officer, grouped by county

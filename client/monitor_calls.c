@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_calls: building, signing and sending VerifyBatch calls. */
 #include "monitor_calls.h"
 

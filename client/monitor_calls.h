@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_calls: VerifyBatch calls of a monitoring run: the households
  * they carry, signing, sending them asynchronously, and a queue of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_class: the classes of docs/MONITORING.md, in the order they are
  * decided there. */
 #include "monitor_class.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_class: what a re-check means for an enrolled household
  * (docs/MONITORING.md, "Classes"). Pure: the enrollment and the verdict's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_consents: the consents expiring soon, for a run's alerts. */
 #include "monitor_consents.h"
 

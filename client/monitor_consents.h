@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_consents: the agency's consents that expire soon, asked of
  * heduid's registry once per run (ListConsents, expiring_before = today +

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_ids: the run id and the request id of each roster line.
  *

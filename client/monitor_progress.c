@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_progress: done/total, rate, ETA and counts per class. */
 #include "monitor_progress.h"
 

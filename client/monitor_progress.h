@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_progress: how far a run is, on stderr. On a terminal one line
  * that rewrites itself twice a second; otherwise (a log file, cron) a

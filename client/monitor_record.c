@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_record: records and the header to and from their JSON lines. */
 #include "monitor_record.h"
 

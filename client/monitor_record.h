@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_record: one household's outcome in a monitoring run, and the
  * results file's header, as the JSON lines of docs/MONITORING.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_results: the results file, append-only, resumable. */
 #include "monitor_results.h"
 

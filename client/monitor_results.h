@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_results: the results file of a monitoring run (JSON Lines: the
  * header, then one record per roster household as its outcome arrives).

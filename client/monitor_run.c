@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_run: the two passes, the sending loop and the end of a run. */
 #include "monitor_run.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_run: `hedui monitor ROSTER --out DIR`, the nightly re-check of
  * the enrolled (docs/MONITORING.md).

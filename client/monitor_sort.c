@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_sort: an external merge sort of record lines by roster line. */
 #include "monitor_sort.h"
 

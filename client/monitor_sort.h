@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_sort: the lines of a spool file in the order of their roster
  * line, in bounded memory (an external merge sort), so that the alerts

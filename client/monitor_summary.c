@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monitor_summary: the closing table and its JSON twin. */
 #include "monitor_summary.h"
 

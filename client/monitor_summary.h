@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * monitor_summary: the end of a run: counts per class and per county,
  * time taken and rate, as a table (stdout) or JSON (--json), and

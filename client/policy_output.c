@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "policy_output.h"
 
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_output: a hedui.v1.Policy/Show answer as `hedui policy show`
  * prints it: a bilingual table (each parameter with its Chinese and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * roster: the monitoring roster (docs/MONITORING.md), JSON Lines, one
  * enrolled household per line: the household file of `hedui verify` plus

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* roster_line: one roster line into the household to send and its
  * enrollment (docs/MONITORING.md, "The roster"). */
 #include "roster.h"

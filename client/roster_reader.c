@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* roster_reader: a roster a line at a time, in a buffer of fixed size,
  * hashing every byte on the way (the run's header keeps the digest, so
  * that a resumed run knows the roster has not changed). */

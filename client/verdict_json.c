@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "verdict_json.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict_json: the verdict JSON of docs/RULES.md ("hedui verify FILE
  * --json"), with the contract's field names first and then what else a

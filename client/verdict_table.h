@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict_table: the verdict as officers read it ("hedui verify FILE"
  * without --json): one item a line, Chinese and English labels, money in

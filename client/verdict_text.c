@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "verdict_text.h"
 
 #include <stdbool.h>

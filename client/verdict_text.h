@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict_text: what the verdict outputs (verdict_json, verdict_table)
  * share: finding the verdict in a response, money in yuan, base64, the

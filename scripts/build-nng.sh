@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # build-nng.sh: builds the nng that hedui links, statically: Debian
 # bookworm's nng 1.5.2 source package (fetched by scripts/fetch-nng.sh),
 # Debian's own patches, then ours (third_party/nng/patches/, each one

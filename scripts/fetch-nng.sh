@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # fetch-nng.sh: downloads Debian bookworm's nng 1.5.2 source package into
 # third_party/nng/dl/ (see third_party/nng/README.md), through apt with a
 # private configuration: nothing of the system's apt set-up changes, and

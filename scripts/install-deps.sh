@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian bookworm packages hedui builds, tests and runs with
 # (postgresql: the tests start their own server from its binaries, as
 # nobody when run as root; the cluster the package makes is not used),

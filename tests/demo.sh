@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make demo: the whole system on loopback with the development PKI.
 #
 # Generates a synthetic population (once), starts the bank, tax and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs each cmocka test program given, adds up its results, and ends with
 # one "N passed, N failed" line. Exit status is non-zero if any test failed
 # or any program crashed or hung.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agency_auth.h"
 
 #include <pthread.h>

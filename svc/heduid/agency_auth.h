@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agency_auth: who is asking. The requesting agency signs each request
- * (lib/agency_sig.h) and sends its certificate; this module checks that
+ * (lib/hedui/agency_sig.h) and sends its certificate; this module checks that
  * the certificate is the very one the request's TLS connection was made
  * with, its chain against our CA (and CRL), the signature, the timestamp
  * window and replays, and reads the agency's identity (its whole subject)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The check of a household's consents at verification (consent_registry.h).
  */

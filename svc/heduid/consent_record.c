@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "consent_record.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_record: a stored consent as the hedui.v1.ConsentRecord an
  * agency is answered with (ID numbers masked), and the stored form of a

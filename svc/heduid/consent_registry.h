@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_registry: what verification asks of the consent registry
  * (docs/CONSENT.md). Before any source is asked about a household, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.Consents: registering, revoking, reading and listing consents
  * (docs/CONSENT.md). Each request is signed by the agency exactly as a

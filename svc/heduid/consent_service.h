@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consent_service: hedui.v1.Consents (consent_service.c) and what the
  * verification paths do with a household refused for its consents

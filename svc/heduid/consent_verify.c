@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A verification refused for its consents: its audit record and log line
  * (consent_service.h).

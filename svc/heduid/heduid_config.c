@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "heduid_config.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heduid_config: heduid's settings from an INI file (read with inih) and
  * command-line flags that override it. The format is documented in

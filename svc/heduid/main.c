@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * heduid: the hedui verification service.
  *

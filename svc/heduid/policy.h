@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy: the rules engine. docs/RULES.md says in words what it applies,
  * docs/POLICY-FILE.md how the regional parameters are given.

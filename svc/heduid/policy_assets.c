@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The four asset rules of docs/RULES.md: all of them must pass. */
 #include "policy_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The verdict: income, programs, benefits and the incomplete-data rule of
  * docs/RULES.md. The asset rules are in policy_assets.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Checks of the evaluator's inputs: the household as request validation
  * leaves it, and the sources' answers, where a malformed one ("a negative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The regional policy file (docs/POLICY-FILE.md): JSON entries keyed by a
  * 2-, 4- or 6-digit region prefix, each naming only the parameters it

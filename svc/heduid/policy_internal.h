@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Internals of the rules engine shared by its .c files: saturating integer
  * arithmetic, the asset rules and reason building. Not for other modules.

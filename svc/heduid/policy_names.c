@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The spec's names of the policy enums, both ways. */
 #include "policy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Default parameters, their canonical text and the policy_version. */
 #include "policy_internal.h"
 

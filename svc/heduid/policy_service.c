@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "policy_service.h"
 
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_service: hedui.v1.Policy (proto/hedui/v1/policy.proto), the
  * parameters heduid applies for a region on a date, for `hedui policy

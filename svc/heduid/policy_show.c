@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "policy_show.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_show: the answer to hedui.v1.Policy/Show (proto/hedui/v1/
  * policy.proto) from a policy_book: every parameter in force for a region

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The store's queue, group commit, audit chaining and health (store.h);
  * the database itself is a backend (store_backend.h).
@@ -18,6 +19,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "rpc_status.h"
 #include "store_backend.h"
 #include "store_url.h"
 
@@ -362,8 +364,8 @@ again:
 		if (it->result == HD_EEXIST &&
 		    memcmp(it->existing.household_hash, it->rep.household_hash,
 		        STORE_HASH_LEN) != 0)
-			r.outcome =
-			    6; /* ALREADY_EXISTS is what the caller gets */
+			/* ALREADY_EXISTS is what the caller gets. */
+			r.outcome = RPC_ALREADY_EXISTS;
 		memcpy(r.prev, hash, sizeof hash);
 		audit_chain_hash_k(s->mac, &r, r.hash);
 		memcpy(hash, r.hash, sizeof hash);

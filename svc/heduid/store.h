@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store: heduid's durable record of signed reports and of the audit trail.
  *

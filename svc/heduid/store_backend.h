@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_backend: what the store needs from a database. store.c does the
  * queueing, grouping, chaining and health; a backend only reads and writes

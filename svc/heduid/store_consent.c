@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consent registry's writes and reads, through the store's writer
  * (store_write_async: same transaction as the audit record, answered once

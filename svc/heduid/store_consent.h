@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_consent: the consent registry's records in heduid's store, with
  * the durability of reports: a registration or revocation is written in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consent registry's part of the PostgreSQL backend: its schema steps
  * (component "consent" of hedui_schema, apart from the store's own, as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "store_consent_sqlite.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consent registry's part of the SQLite backend: its tables, their
  * migration (meta key consent_schema, kept apart from the store's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PostgreSQL backend of the store, through libpq. Every session sets
  * synchronous_commit = on, so a COMMIT that returns is flushed (and, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the PostgreSQL backend's two files share (store_pg.c: the store's
  * tables, connections and transactions; store_consent_pg.c: the consent

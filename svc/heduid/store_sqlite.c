@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The SQLite backend of the store: WAL journal with synchronous=FULL, so a
  * COMMIT that returns is on disk (the WAL is fsynced at every commit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* svc_notify: sd_notify(3) through Debian's libsystemd. */
 #include "svc_notify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svc_notify: tells systemd (a Type=notify unit, etc/systemd/) where a
  * service is: ready once it accepts calls, stopping once it drains. Both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "verdict_build.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verdict_build: a policy_verdict and the request it answers, as the
  * hedui.v1.Verdict of docs/RULES.md. ID numbers appear masked only.

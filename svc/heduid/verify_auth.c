@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Who is asking, for both Verifier methods: the operator-id metadata and
  * the agency's signature, bound to the TLS client certificate of the

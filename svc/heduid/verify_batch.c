@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.Verifier/VerifyBatch: up to batch_max_households households in
  * one call, signed once by the agency over the whole batch.

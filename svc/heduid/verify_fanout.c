@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "verify_fanout.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_fanout: the lookups of a household at each of bank, tax and
  * property, concurrently, on nng's threads; their answers become the facts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* verify_fanout's reading of the sources' answers (verify_fanout_take),
  * apart from the network so that tests and the fuzz target use it alone. */
 #include "verify_fanout.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_gate: a service-wide bound on the batch households being worked
  * on at once (their facts and working state, see verify_household.h), so

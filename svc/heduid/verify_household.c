@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The one path of a household from its decoded request to its durable
  * report (verify_household.h).
@@ -5,15 +6,12 @@
 #include "verify_household.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <nng/supplemental/util/platform.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "agency_sig.h"
@@ -25,6 +23,7 @@
 #include "verify_internal.h"
 #include "consent_service.h"
 #include "verify_policy.h"
+#include "verify_report_id.h"
 #include "verify_pool.h"
 
 /* Households of at most this many members get a small facts block. Most
@@ -130,16 +129,23 @@ static void verify_one_fail(verify_one *o, rpc_code code, const char *fmt, ...)
 	verify_one_finish(o, code);
 }
 
-/* Whether s holds LOG_MASK_MIN_RUN or more decimal digits in a row. */
-static bool verify_digit_run(const char *s)
+static void verify_one_refuse(verify_one *o, rpc_code code,
+    const char *report_id, const char *persons, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A refusal is on the audit trail before the caller hears it: the record
+ * (report_id and persons as far as they are known, "" otherwise), then
+ * the answer, as verify_one_fail. */
+static void verify_one_refuse(verify_one *o, rpc_code code,
+    const char *report_id, const char *persons, const char *fmt, ...)
 {
-	int run = 0;
-	for (; *s != '\0'; s++) {
-		run = *s >= '0' && *s <= '9' ? run + 1 : 0;
-		if (run >= LOG_MASK_MIN_RUN)
-			return true;
-	}
-	return false;
+	verify_audit(o->vs, o->a.call, o->a.who->subject, o->hh->case_id,
+	    report_id, persons, code);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(o->message, sizeof o->message, fmt, ap);
+	va_end(ap);
+	verify_one_finish(o, code);
 }
 
 /* src into dst (cap bytes), cut if need be, always terminated: what
@@ -151,63 +157,18 @@ static void verify_copy(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-/* A microsecond clock that never gives the same value twice in this
- * process, nor goes back. */
-static uint64_t verify_id_clock(void)
-{
-	static _Atomic uint64_t last;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now =
-	    (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	uint64_t prev = atomic_load(&last), next;
-	do {
-		next = now > prev ? now : prev + 1;
-	} while (!atomic_compare_exchange_weak(&last, &prev, next));
-	return next;
-}
-
-/*
- * HD-YYYYMMDD- and 16 hex digits: 10 of a microsecond clock (its low 40
- * bits, unique in this process and increasing), 6 random. Ids made one
- * after another sort one after another, so that the store's index of
- * report ids grows at its end: random ids put every insert of a commit
- * on another index page, and each such page is written to the WAL and
- * again at the checkpoint (40% of the store's writes, measured). The
- * random part keeps two processes (a restart with the clock set back)
- * apart.
- */
-static void verify_report_id(char out[40])
-{
-	unsigned char rnd[3];
-	idnum_date today = idnum_date_today();
-	uint64_t t = verify_id_clock() & 0xffffffffffULL;
-	char buf[64];
-	/* 15 digits or more in a row would be masked in logs as if they were
-	 * an ID number (log_mask.h): the random part drawn again. */
-	for (int tries = 0; tries < 16; tries++) {
-		if (RAND_bytes(rnd, sizeof rnd) != 1)
-			memset(rnd, 0xab, sizeof rnd);
-		snprintf(buf, sizeof buf, "HD-%08d-%010llx%02x%02x%02x",
-		    today % 100000000, (unsigned long long)t, rnd[0], rnd[1],
-		    rnd[2]);
-		if (!verify_digit_run(buf + 12))
-			break;
-	}
-	memcpy(out, buf, 39);
-	out[39] = '\0';
-}
-
 static log_level verify_one_level(const verify_one *o)
 {
 	return o->a.quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 }
 
+#define VERIFY_ALREADY_EXISTS                                                 \
+	"request_id \"%s\" was already used by this agency for another "      \
+	"household (report %s)"
+
 static void verify_already_exists(verify_one *o, const char *report_id)
 {
-	verify_one_fail(o, RPC_ALREADY_EXISTS,
-	    "request_id \"%s\" was already used by this agency for "
-	    "another household (report %s)",
+	verify_one_fail(o, RPC_ALREADY_EXISTS, VERIFY_ALREADY_EXISTS,
 	    o->request_id, report_id);
 }
 
@@ -263,7 +224,15 @@ static void verify_judge(policy_household *h, void *arg)
 	policy_verdict *pv = &scratch->pv;
 	verdict_doc *doc = &scratch->doc;
 	policy_evaluate(&o->params, h, pv);
-	verify_report_id(rep->report_id);
+	/* No randomness, no report: an id with a fixed suffix could meet
+	 * another process's (a restart with the clock set back). Nothing is
+	 * stored yet, so the caller may simply ask again. */
+	if (verify_report_id_make(rep->report_id) != HD_OK) {
+		verify_pool_give(vs->scratch, scratch);
+		verify_one_fail(
+		    o, RPC_UNAVAILABLE, "no randomness for a report id");
+		return;
+	}
 	verdict_context ctx = {
 	    .report_id = rep->report_id,
 	    .case_id = o->hh->case_id,
@@ -329,9 +298,9 @@ static void verify_answer_existing(verify_one *o, store_report *prev)
 {
 	verify_service *vs = o->vs;
 	if (memcmp(prev->household_hash, o->hh_hash, STORE_HASH_LEN) != 0) {
-		verify_audit(vs, o->a.call, o->a.who->subject, o->hh->case_id,
-		    prev->report_id, o->persons, RPC_ALREADY_EXISTS);
-		verify_already_exists(o, prev->report_id);
+		verify_one_refuse(o, RPC_ALREADY_EXISTS, prev->report_id,
+		    o->persons, VERIFY_ALREADY_EXISTS, o->request_id,
+		    prev->report_id);
 		store_report_clear(prev);
 		return;
 	}
@@ -415,17 +384,13 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 
 	if (!household_check(hh, idnum_date_today(), &o->norm, &prob)) {
 		/* The IDs may be what is wrong: no persons on record. */
-		verify_audit(
-		    vs, call, who->subject, hh->case_id, "", "", prob.code);
-		verify_one_fail(
-		    o, prob.code, "%s %s", prob.field, prob.reason);
+		verify_one_refuse(
+		    o, prob.code, "", "", "%s %s", prob.field, prob.reason);
 		return;
 	}
 	verify_persons(
 	    vs, &o->norm, hh->n_members, o->persons, sizeof o->persons);
 	if (!agency_auth_covers(who, hh->region_code)) {
-		verify_audit(vs, call, who->subject, hh->case_id, "",
-		    o->persons, RPC_PERMISSION_DENIED);
 		char rid[80];
 		static log_limit denied_log =
 		    LOG_LIMIT_INIT("verify.refused", 20, 10000);
@@ -438,7 +403,7 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 		        rid, sizeof rid),
 		    rpc_code_name(RPC_PERMISSION_DENIED), who->name,
 		    who->region_prefix, hh->region_code);
-		verify_one_fail(o, RPC_PERMISSION_DENIED,
+		verify_one_refuse(o, RPC_PERMISSION_DENIED, "", o->persons,
 		    "agency with region prefix %s may not verify households "
 		    "of region %s",
 		    who->region_prefix, hh->region_code);
@@ -457,9 +422,8 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 	if (verify_policy_resolve(vs->policies, hh->region_code, o->norm.as_of,
 	        &o->params,
 	        o->version) != HD_OK) {
-		verify_audit(vs, call, who->subject, hh->case_id, "",
-		    o->persons, RPC_INTERNAL);
-		verify_one_fail(o, RPC_INTERNAL, "no policy for the region");
+		verify_one_refuse(o, RPC_INTERNAL, "", o->persons,
+		    "no policy for the region");
 		return;
 	}
 	if (!store_healthy(vs->store)) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_household: one household's verification, whoever asked for it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the Verifier's files share: verify_service.c (VerifyHousehold),
  * verify_batch.c (VerifyBatch), verify_household.c (the path of one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "verify_policy.h"
 
 #include <pthread.h>

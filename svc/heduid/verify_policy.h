@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_policy: the regions' parameters, resolved from the policy book
  * once per region rather than once per household. policy_book_resolve

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_pool: recycled blocks for the large per-request structures of a
  * verification (the household facts alone are ~92 KiB).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_refusals: refusals of requests that no agency signed, recorded
  * in aggregate.

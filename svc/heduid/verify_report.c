@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Stored reports and the audit trail on the service side: GetReport, the
  * audit records of calls, and the store's health as the service shows it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_service: hedui.v1.Verifier. Validates and authenticates a
  * household request (VerifyHousehold) or a batch of them (VerifyBatch),

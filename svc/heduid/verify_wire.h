@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_wire: the Verifier's answers encoded straight from stored bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fixtures: the mock sources' fixtures JSON (docs/RULES.md) into stores.
  *

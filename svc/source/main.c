@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-source: a mock bank, tax bureau or property registry.
  *

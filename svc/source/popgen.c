@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* popgen: who lives together, where, born when, with which ID number. The
  * facts are in popgen_facts.c, the writing in popgen_run.c. */
 #include "popgen.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popgen: a synthetic population for the mock sources, reproducible from a
  * seed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "popgen_consent.h"
 
 #include <errno.h>

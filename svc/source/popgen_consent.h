@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popgen_consent: the consents (核对授权书, docs/CONSENT.md) of the sample
  * households of a generated population, as files `hedui consent add`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The distributions behind the generated facts. Plain brackets with
  * weights in permille, loosely after published Chinese household surveys:

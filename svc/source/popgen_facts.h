@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popgen_facts: what the sources know about a generated person. Internal
  * to popgen; all amounts in fen, areas in 0.01 m², shares in bps.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popgen_rng: the generator's random numbers. xoshiro256** (Blackman and
  * Vigna) seeded through splitmix64, integers only, so that a seed means

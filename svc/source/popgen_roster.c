@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* popgen_roster: enrolled households, their enrollment by the rules, and
  * what changed since (popgen_roster.h). */
 #include "popgen_roster.h"

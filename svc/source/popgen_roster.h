@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * popgen_roster: an enrolled population and its roster (`hedui-source gen
  * --roster FILE`), for `hedui monitor` (docs/MONITORING.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* popgen_run: a generated population into the stores, and a sample of its
  * households as request files for demos. */
 #include <errno.h>

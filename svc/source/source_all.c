@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-source all: the three sources at once, each its own process with
  * its own certificate, from one fixtures file or one generated directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source_chaos: misbehaviour of a whole source, set by flags, for tests
  * and demos: a fixed and a random added latency, a rate of failed

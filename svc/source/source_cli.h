@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source_cli: the hedui-source command line (main.c dispatches).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source_lookup: one LookupRequest answered from a store, before any
  * transport. Checks the request, looks the household up in one go and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-source serve: one source over mutual TLS until SIGTERM or SIGINT.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * source_service: the Lookup method of one source (hedui.v1.BankSource,
  * TaxSource or PropertySource) on an rpc_server.

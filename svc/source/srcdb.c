@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "srcdb.h"
 
 #include <stdalign.h>

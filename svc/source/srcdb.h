@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * srcdb: the store a data source answers from.
  *

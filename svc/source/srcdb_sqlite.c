@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The SQLite store behind srcdb_ops: one database per source kind, keyed by
  * ID number (WITHOUT ROWID primary keys), so a lookup costs a few B-tree

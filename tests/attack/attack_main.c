@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-attack: the availability attacks of issue 13 at full scale, for
  * the measurement in docs/ATTACKS.md (tests/attack/run-attack.sh drives

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # run-attack.sh: issue 13's attacks at full scale against a real heduid
 # on loopback (make attack). Not part of make check: it runs for minutes.
 #

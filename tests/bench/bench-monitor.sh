@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench, part "monitor" (sourced by run-bench.sh, whose functions it
 # uses): a monitoring run (hedui monitor, docs/MONITORING.md) over a
 # generated roster of BENCH_MONITOR households, with single verifications

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Part stores of make bench (sourced by run-bench.sh): the real-time path
 # with heduid's store on SQLite, then on PostgreSQL with one replica and
 # with two replicas sharing the database (the load generator names both:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-bench: a closed-loop load generator for heduid (make bench).
  *

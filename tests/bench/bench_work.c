@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-bench's pieces: the population's ID numbers, signed requests,
  * the latency histogram, /proc sampling and free ports.

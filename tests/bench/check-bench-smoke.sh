@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The benchmark runs: make bench's script with tiny settings (a second or
 # two), checked for the numbers it must print. No timing assertions: make
 # check must not depend on the machine's speed.

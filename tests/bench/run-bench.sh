@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make bench / make bench-engines: heduid, its three sources and the load
 # generator on loopback, with the development PKI and a generated
 # population. See docs/PERFORMANCE.md. Every process started here is

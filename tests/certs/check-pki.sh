@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks certs/make-dev-pki.sh: makes a PKI in a temp dir and checks what
 # the rest of hedui relies on (names, chains, EKUs, SANs, CRL, the negative
 # cases, idempotence, --agency, a real TLS handshake on loopback).

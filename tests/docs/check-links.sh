@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The documentation stands on its own: a clone of the repository is all a
 # reader has. Checks that
 #   - every relative link of every Markdown file in the repository

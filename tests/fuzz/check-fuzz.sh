@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # make check's short fuzz run: every target for FUZZ_CHECK_SECONDS (2)
 # from its committed seeds, and every committed regression input replayed.
 # make check builds the targets first (make FUZZ=1 fuzz-build); run alone,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The agency auth metadata (hedui.v1.AgencyAuth) as agency_auth_check
  * reads it: certificate PEM, its binding to the connection's certificate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The agency checker the auth-related targets share: the committed test
  * CA, and a fixed server clock that the seeds were signed at, so that
  * seeded requests get past the signature into what follows. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The CLI's side of `hedui policy show`: a ShowPolicyResponse from the
  * service (which may be hostile or broken) printed as the table and as

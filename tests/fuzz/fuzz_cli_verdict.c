@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The CLI's side: a VerifyHouseholdResponse from the service (which may be
  * hostile or broken) printed as `hedui verify` prints it, as the table and

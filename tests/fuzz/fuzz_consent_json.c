@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consent file `hedui consent add` reads (JSON, one consent or a
  * list): parsed as the CLI parses it; a file that parses gives consents

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.Consents: the first byte picks the method (RegisterConsent,
  * RevokeConsent, GetConsent, ListConsents), the rest is its request,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The server's whole dispatch path: the input is one request envelope as
  * it arrives on the wire (see fuzz_server.h). */
 #include "fuzz_server.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hedui.v1.EchoRequest as the payload of Debug/Echo, through the real server's
  * decoding and handler (see fuzz_server.h). */
 #include "fuzz_server.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The RPC envelope both ways: a request as the server decodes and checks
  * it, a reply as the client decodes it, and the reply the server builds
  * from a request's fields. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A source's reply as the fan-out reads it: the first byte picks the
  * source (bank, tax, property), the rest is its LookupResponse. The

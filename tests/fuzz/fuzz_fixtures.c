@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sources' fixtures file (JSON persons with tax, bank and property
  * facts and faults): loaded as hedui-source loads it, into in-memory

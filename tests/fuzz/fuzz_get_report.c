@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.GetReportRequest: through the real Verifier over the
  * in-process server (see fuzz_server.h), and its agency signature checked

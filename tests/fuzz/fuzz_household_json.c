@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The household file the CLI reads (JSON): parsed as `hedui verify` parses
  * it; a household that parses must encode, decode and pass or fail the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ID number parsing (GB 11643) and the dates around it: the check, the
  * mask, the age, and YYYY-MM-DD dates. The input is split at the first

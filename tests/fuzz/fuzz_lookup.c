@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.LookupRequest, the sources' one request: through the real
  * bank source service (see fuzz_server.h), and straight into the lookup of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The results file of a monitoring run as a resumed run reads it back
  * (mon_results_open): the bytes are the file. Its first line, when it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pb_strcheck_message, the wire-level check of string fields that runs on
  * every envelope, payload, household and reply: the first byte picks one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The policy file (JSON, per region prefix, optionally dated sets): parsed
  * as heduid parses it at start. A book that parses must

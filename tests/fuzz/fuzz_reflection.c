@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hedui.v1.ListMethodsRequest as the payload of Reflection/ListMethods,
  * through the real server's decoding and handler (see fuzz_server.h). */
 #include "fuzz_server.h"

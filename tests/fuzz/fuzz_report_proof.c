@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A saved report (a hedui.v1.VerifyHouseholdResponse, as `hedui report get
  * -o` writes it and `hedui report verify` reads it) checked offline

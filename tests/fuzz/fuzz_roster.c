@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monitoring roster (hedui monitor ROSTER), as the CLI reads it: the
  * bytes as a file, split into lines by roster_reader, each line through

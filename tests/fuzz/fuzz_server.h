@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A real rpc_server in the fuzz target's own process, over inproc:// (no
  * sockets, no TLS): Health, Reflection, Debug/Echo, the Verifier (the real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.ShowPolicyRequest: through the real Policy service over the
  * in-process server (see fuzz_server.h). Whatever the region and date, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Shared by the libFuzzer targets (tests/fuzz/fuzz_*.c). Each target is one
  * decoder that reads bytes from the network or from a file; see

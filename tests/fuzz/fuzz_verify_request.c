@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.VerifyHouseholdRequest: through the real Verifier over the
  * in-process server (see fuzz_server.h; its clock is real, so fuzzed

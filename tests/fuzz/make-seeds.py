@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/.
 
 Run by /usr/bin/python3 (python3-protobuf, python3-cryptography) from the

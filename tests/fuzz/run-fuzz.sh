@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs every fuzz target for SECONDS (default 5) each, seeded from
 # tests/fuzz/corpus/<target> and tests/fuzz/regressions/<target>, after
 # replaying the regression inputs. New corpus entries go to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Source batching end to end: households verified at the same time go to
  * each source in fewer requests than there are households (the sources'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Clients that know several replicas (--server a,b; rpc_client_opts.url
  * "a,b"): two heduid processes in front of the same sources, each on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Text a client chose, through heduid and the three sources over mutual
  * TLS (issue 12, item 4):

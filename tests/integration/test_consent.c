@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The consent registry end to end (issue 15): heduid and the three
  * sources as real processes over mutual TLS; consents registered,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Crash safety: several client threads verify households against heduid
  * while it is killed with SIGKILL at a random moment; heduid restarts on

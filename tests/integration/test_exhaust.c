@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Exhaustion and wedging through the transport: what a client with a valid
  * certificate, or a merely flaky network, can do to heduid's connections.

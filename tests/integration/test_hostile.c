@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Hostile input against a real heduid: malformed envelopes, huge fields,
  * wrong payload types, every ID-number defect, over-size messages, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Identities bound together (issue 12, item 3), through heduid and the
  * three sources over mutual TLS:

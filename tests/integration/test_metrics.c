@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Metrics for operators (docs/CONFIG.md, [metrics]): heduid and a source
  * started with --metrics serve GET /metrics in Prometheus's text format,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui monitor end to end (docs/MONITORING.md), real processes over TLS:
  * a generated enrolled population of Beijing's districts (agency-1101),

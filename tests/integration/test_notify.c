@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * systemd's readiness protocol (etc/systemd/, Type=notify): heduid and a
  * source started with $NOTIFY_SOCKET say READY=1 once they accept calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Standards that change on a date, end to end: heduid with a policy file
  * whose Beijing entry changes on 2024-07-01, the three sources, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Two heduid replicas on one PostgreSQL database (tests/support/tpg.h):
  *

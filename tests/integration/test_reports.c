@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Stored reports and the audit trail end to end: heduid with its store and
  * the three sources over mutual TLS. Idempotent retries, who may read a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Failing sources, overload and shutdown, with real processes: a source
  * killed and restarted, hung, slow beyond the deadline, or answering

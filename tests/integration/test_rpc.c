@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The RPC foundation against a real heduid on loopback over mutual TLS.
  */

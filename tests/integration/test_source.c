@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The three mock sources as real processes over mutual TLS, serving the
  * example fixtures: found, not found, a household of 20, the fixture

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Which identities a source answers (issue 12, item 2). The sources hold
  * raw balances and incomes and check no agency signature, region or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The OpenSSL engine between our own endpoints: registration order,
  * policy, certificate checks (revoked, expired, wrong CA, missing, wrong

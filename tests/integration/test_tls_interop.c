@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The OpenSSL engine against peers that are not ours: `openssl s_client`
  * and `openssl s_server` (an independent view of what was negotiated) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Household verification end to end: heduid and the three mock sources as
  * real processes on loopback over mutual TLS, serving fixtures written by

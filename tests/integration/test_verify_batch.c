@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * VerifyBatch end to end: heduid and the three mock sources as real
  * processes over mutual TLS. Each household of a batch gets its own

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Interop with a client we did not write: tests/interop/test_interop.py
 # (Google's protobuf for Python, ctypes over libnng, run by /usr/bin/python3
 # and pytest) against heduid and the three sources started here.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Interop with a client we did not write: nngcat (Debian nng-utils; nng's
 # built-in mbedTLS engine, TLS 1.2) sends envelopes built by Google's
 # protoc --encode from our .proto files to heduid over tls+tcp with a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """hedui's .proto files compiled by Google's protoc for Python, and the
 agency signature (proto/hedui/v1/verifier.proto, AgencyAuth) made with
 python3-cryptography: what a client we did not write would do.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A REQ client for hedui written as someone else would: ctypes over
 Debian's libnng.so.1 (TLS through nng's mbedTLS engine, 1.2), envelopes
 from our .proto files compiled by Google's protoc (hedui_proto.py)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by the interop checks: starts the bank, tax and property sources
 # (from tests/fixtures/households.json) and heduid in front of them, on
 # free ports of 127.0.0.1, with TLS 1.2 allowed (Debian's nng does TLS

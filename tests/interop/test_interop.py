@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Interop: a Python client we did not write against a running heduid.
 
 Google's protobuf (python3-protobuf) compiled from proto/hedui/v1/*.proto

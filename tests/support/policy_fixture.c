@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "policy_fixture.h"
 
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Households for the policy tests: valid ID numbers, every lookup found
  * with no facts, and setters for the facts each test needs.

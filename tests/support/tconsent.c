@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tconsent.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tconsent: registering consents (hedui.v1.Consents) as an agency's
  * system does, for the integration tests: every household verified in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Every test program is linked with this: cmocka writes "[ RUN ]" lines to
  * stdout, and when tests/run-tests.sh must kill a hung program, a fully

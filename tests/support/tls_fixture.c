@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tls_fixture.h"
 
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tls_fixture: bare nng REQ/REP endpoints over tls+tcp on 127.0.0.1 with
  * configurations from tls_setup_config(), for the TLS engine tests.

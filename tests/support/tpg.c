@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nftw */
 #define _XOPEN_SOURCE 700
 

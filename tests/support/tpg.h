@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tpg: a real PostgreSQL server for a test program, on a free loopback
  * port in a temporary directory (Debian's postgresql package: initdb and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * traw_oversize: an over-limit SP frame sent by a TLS client that is not
  * nng.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tsource.h"
 
 #include <stdio.h>

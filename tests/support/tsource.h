@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tsource: mock data sources for integration tests. Starts real
  * hedui-source processes (stopped with the test program, like every

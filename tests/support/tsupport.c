@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tsupport.h"
 
 #include <arpa/inet.h>

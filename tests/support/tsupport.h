@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tsupport: what integration tests share: starting and always stopping
  * real processes, free loopback ports, certificate paths, clients.

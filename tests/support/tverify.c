@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tverify.h"
 
 #include <stdio.h>

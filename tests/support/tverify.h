@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tverify: heduid in front of the three sources, and a signed
  * hedui.v1.Verifier/VerifyHousehold call as an agency's system makes it,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The systemd units of etc/systemd/ are ones systemd accepts: each is
 # checked by systemd-analyze verify, with ExecStart pointing at this
 # build's programs (verify also checks that they exist). Any complaint it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * agency_auth and agency_sig on their own (the dev PKI, $HEDUI_CERTS): the
  * signing input v2 byte for byte, the operator id's form, the binding of

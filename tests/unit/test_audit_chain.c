@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The audit chain: a clean chain verifies; an edited, a deleted and a
  * swapped record are each found, at the right sequence number. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hedui monitor's refusals before anything is sent: bad usage, a roster
  * that cannot be read, bad lines (each named by its number, its content
  * never shown, and nothing sent: no connection is even set up), a

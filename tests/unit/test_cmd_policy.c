@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui policy show without a service: usage and bad arguments (exit 2,
  * nothing sent, a bad region not echoed), and --file, which reads a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hedui verify's refusals: each exits 2, says why on stderr, and sends
  * nothing (no connection is even set up). No network. */
 #include <fcntl.h>

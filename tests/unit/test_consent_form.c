@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * The registration rules of a consent (lib/consent_form.c), the consent
+ * The registration rules of a consent (lib/hedui/consent_form.c), the consent
  * file of `hedui consent add` (client/consent_json.c) and the date
  * arithmetic behind validity: every rule refused, naming its field, and
  * never echoing an ID number.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Source batching, both ends: a LookupRequest with several households
  * answered by source_lookup (merged into one response, a held household
  * left out), that response through the wire format and split back per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fixtures JSON: the example file loads into three stores with exact
  * values and faults; every kind of mistake is refused, naming the person
  * index and the field and never the ID number. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Regression tests of what fuzzing and review of hostile input found (see
  * docs/ATTACKS.md): the agency timestamp window with int64 extremes, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* docs/RULES.md "Before any source is asked", rule by rule, through
  * household_check. */
 #include <setjmp.h>

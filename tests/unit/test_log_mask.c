@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log_mask_client: what a client chose, as it may appear in a log. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * merkle: RFC 6962's known answers (the Certificate Transparency test
  * leaves), the level-by-level tree against the recursive definition of

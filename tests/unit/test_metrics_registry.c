@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The metrics registry (lib/metrics.h): families, series, the exposition
  * text, label escaping, and its bounds. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a monitoring run keeps (docs/MONITORING.md): the classes, request
  * ids, records and the header as JSON, the results file (new, resumed, a
  * torn last line cut, damage and another run refused, the lock), the

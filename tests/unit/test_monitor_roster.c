@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monitoring roster (docs/MONITORING.md, "The roster"): each line's
  * rules, every way a line can be wrong (named, never echoed), and the
  * line reader (physical line numbers, blank lines, CRLF, a byte-order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pb_strcheck: string fields read from the wire, where protobuf-c would
  * cut them at a NUL. Messages are packed with a '#' in place of the byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The four asset rules: financial assets, housing, vehicles, businesses. */
 #include <setjmp.h>
 #include <stdarg.h>

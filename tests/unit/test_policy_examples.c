@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The worked examples of docs/RULES.md, figure by figure: each household
  * there is evaluated here with the parameters the document says apply, and

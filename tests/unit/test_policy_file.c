@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The regional policy file: parsing, prefix lookup, effective dates (the
  * set in force on a check's as_of; overlaps and gaps refused, naming the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Income: W_m, D_m, G_m, I_m, H, P and the dibao income line. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Incomplete data fails safe: failed and malformed lookups, not found. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The spec's strings for every policy enum, both ways. */
 #include <setjmp.h>
 #include <stdarg.h>

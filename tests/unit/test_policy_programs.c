@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Programs and categories: dibao (with gradual exit and single person),
  * marginal, tekun, hardship, and their benefits. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The population generator: valid unique ID numbers, determinism down to
  * the database bytes, each store holding only its own kind, plausible
  * distributions, and generated facts coming back exactly from a lookup. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hedui-source gen --roster (popgen_roster.h): the same seed gives the
  * same roster; every line is a roster line the CLI accepts; a household
  * whose facts did not change since enrollment is, by the rules engine

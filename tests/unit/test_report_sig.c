@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * report_sig: groups of reports sealed with one signature over their hash
  * tree's root, each report checked offline with its proof; and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rpc_close: a close that finishes is waited for; one that does not is
  * abandoned after the bound instead of wedging the caller.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A LookupRequest answered from a store: found, not found, a household of
  * 20, the fixture faults, bad requests; and the source-wide chaos knobs. */
 #include <setjmp.h>

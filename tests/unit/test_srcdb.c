@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The source store: found, not found, a household of 20, exact values,
  * refused records, files reopened read-only, concurrent lookups. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The store: reports in and out, idempotency keys, group commit under many
  * writer threads (the mean batch size is printed), the audit chain it

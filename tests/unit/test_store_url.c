@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_url: which paths name a PostgreSQL store, and what of them may be
  * logged (never a password).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The verdict as JSON (docs/RULES.md's names) and as the bilingual table. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_wire: answers written around stored bytes decode with protobuf-c
  * exactly as the messages they stand for (verdict from the report bytes,
