@@ -353,6 +353,43 @@ static bool consent_reason_ok(const char *s)
 	return utf8_valid(s, strlen(s));
 }
 
+/*
+ * The consent (number, region_code as given) a Revoke or Get names, for
+ * who: its region resolved into region[7] and "REGION/NUMBER" into ref,
+ * *cc (with its doc) and *sc allocated, *sc read. false when the call was
+ * answered (refused, not found, out of memory, store down); the caller
+ * frees *cc and *sc either way.
+ */
+static bool consent_lookup(verify_service *vs, rpc_call *call,
+    const agency_identity *who, const char *number, const char *region_code,
+    char region[7], char ref[8 + CONSENT_NUMBER_MAX], consent_call **cc,
+    store_consent **sc)
+{
+	if (!consent_resolve(vs, call, who, number, region_code, region))
+		return false;
+	snprintf(ref, 8 + CONSENT_NUMBER_MAX, "%s/%s", region, number);
+	if (verify_refuse_if_unhealthy(vs, call))
+		return false;
+	*cc = calloc(1, sizeof **cc);
+	*sc = malloc(sizeof **sc);
+	if (*cc == NULL || *sc == NULL ||
+	    ((*cc)->doc = malloc(sizeof *(*cc)->doc)) == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		return false;
+	}
+	hd_err e = store_consent_get(vs->store, region, number, *sc);
+	if (e == HD_ENOTFOUND) {
+		consent_refuse(vs, call, who, "", ref, RPC_NOT_FOUND,
+		    "no consent %s in region %s", number, region);
+		return false;
+	}
+	if (e != HD_OK) {
+		verify_fail_store(call, e);
+		return false;
+	}
+	return true;
+}
+
 static void consent_revoke(
     rpc_call *call, const ProtobufCMessage *msg, void *arg)
 {
@@ -376,29 +413,9 @@ static void consent_revoke(
 		    CONSENT_REASON_MAX);
 		goto out;
 	}
-	if (!consent_resolve(
-	        vs, call, &who, rv->number, rv->region_code, region))
+	if (!consent_lookup(vs, call, &who, rv->number, rv->region_code,
+	        region, ref, &cc, &sc))
 		goto out;
-	snprintf(ref, sizeof ref, "%s/%s", region, rv->number);
-	if (verify_refuse_if_unhealthy(vs, call))
-		goto out;
-	cc = calloc(1, sizeof *cc);
-	sc = malloc(sizeof *sc);
-	if (cc == NULL || sc == NULL ||
-	    (cc->doc = malloc(sizeof *cc->doc)) == NULL) {
-		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	hd_err e = store_consent_get(vs->store, region, rv->number, sc);
-	if (e == HD_ENOTFOUND) {
-		consent_refuse(vs, call, &who, "", ref, RPC_NOT_FOUND,
-		    "no consent %s in region %s", rv->number, region);
-		goto out;
-	}
-	if (e != HD_OK) {
-		verify_fail_store(call, e);
-		goto out;
-	}
 	char persons[CONSENT_PERSONS_MAX];
 	consent_record_persons(sc, persons, sizeof persons);
 	cc->vs = vs;
@@ -450,29 +467,9 @@ static void consent_get(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	char region[7], ref[8 + CONSENT_NUMBER_MAX];
 	if (k == NULL)
 		return;
-	if (!consent_resolve(
-	        vs, call, &who, k->number, k->region_code, region))
+	if (!consent_lookup(vs, call, &who, k->number, k->region_code, region,
+	        ref, &cc, &sc))
 		goto out;
-	snprintf(ref, sizeof ref, "%s/%s", region, k->number);
-	if (verify_refuse_if_unhealthy(vs, call))
-		goto out;
-	cc = calloc(1, sizeof *cc);
-	sc = malloc(sizeof *sc);
-	if (cc == NULL || sc == NULL ||
-	    (cc->doc = malloc(sizeof *cc->doc)) == NULL) {
-		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
-		goto out;
-	}
-	hd_err e = store_consent_get(vs->store, region, k->number, sc);
-	if (e == HD_ENOTFOUND) {
-		consent_refuse(vs, call, &who, "", ref, RPC_NOT_FOUND,
-		    "no consent %s in region %s", k->number, region);
-		goto out;
-	}
-	if (e != HD_OK) {
-		verify_fail_store(call, e);
-		goto out;
-	}
 	char persons[CONSENT_PERSONS_MAX];
 	consent_record_persons(sc, persons, sizeof persons);
 	consent_record_build(cc->doc, sc, idnum_date_today());

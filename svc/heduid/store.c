@@ -746,20 +746,7 @@ void store_put_report_async(store *s, const store_report *r,
 void store_append_audit_async(
     store *s, const store_audit *a, store_done_fn done, void *arg)
 {
-	store_item *it = store_item_new();
-	if (it == NULL) {
-		if (done != NULL)
-			done(HD_ENOMEM, NULL, arg);
-		return;
-	}
-	it->done = done;
-	it->arg = arg;
-	if (!store_copy_audit(it, a)) {
-		it->result = HD_ENOMEM;
-		store_finish(it);
-		return;
-	}
-	store_enqueue(s, it);
+	store_write_async(s, NULL, NULL, a, done, arg);
 }
 
 void store_write_async(store *s, store_write_fn fn, void *fn_arg,
@@ -773,6 +760,7 @@ void store_write_async(store *s, store_write_fn fn, void *fn_arg,
 	}
 	it->done = done;
 	it->arg = arg;
+	/* NULL: an audit record alone. */
 	it->write = fn;
 	it->write_arg = fn_arg;
 	if (!store_copy_audit(it, a)) {

@@ -164,27 +164,15 @@ static rpc_code verify(const char *consent)
 {
 	static unsigned seq;
 	char rid[48];
-	Hedui__V1__Household h = HEDUI__V1__HOUSEHOLD__INIT;
-	Hedui__V1__Member m = HEDUI__V1__MEMBER__INIT;
-	Hedui__V1__Member *mp[1] = {&m};
 	snprintf(rid, sizeof rid, "metrics-%u", ++seq);
-	m.id_number = PERSON;
-	m.relation = "applicant";
-	m.consent_ref = (char *)consent;
-	h.case_id = "110105-2026-000001";
-	h.request_id = rid;
-	h.region_code = "110105";
-	h.area = "urban";
-	h.program = "dibao";
-	h.members = mp;
-	h.n_members = 1;
-	uint8_t body[1024];
-	size_t len = hedui__v1__household__pack(&h, body);
-	rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid};
+	tverify_one one = {.id = PERSON,
+	    .consent = consent,
+	    .region = "110105",
+	    .case_id = "110105-2026-000001",
+	    .rid = rid};
 	Hedui__V1__VerifyHouseholdResponse *r = NULL;
 	rpc_status st;
-	rpc_code code =
-	    tverify_signed(stack.client, signer, body, len, &o, &r, &st);
+	rpc_code code = tverify_one_call(stack.client, signer, &one, &r, &st);
 	if (r != NULL)
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 	return code;

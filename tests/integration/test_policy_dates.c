@@ -122,28 +122,16 @@ static Hedui__V1__VerifyHouseholdResponse *verify_as_of(const char *as_of)
 {
 	static unsigned seq;
 	char rid[48];
-	Hedui__V1__Household h = HEDUI__V1__HOUSEHOLD__INIT;
-	Hedui__V1__Member m = HEDUI__V1__MEMBER__INIT;
-	Hedui__V1__Member *mp[1] = {&m};
 	snprintf(rid, sizeof rid, "policy-dates-%u", ++seq);
-	m.id_number = person;
-	m.relation = "applicant";
-	m.consent_ref = "SQ-110105-2024-0001";
-	h.case_id = "110105-2024-000001";
-	h.request_id = rid;
-	h.region_code = "110105";
-	h.area = "urban";
-	h.program = "dibao";
-	h.as_of = (char *)as_of;
-	h.members = mp;
-	h.n_members = 1;
-	uint8_t body[1024];
-	size_t len = hedui__v1__household__pack(&h, body);
-	rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid};
+	tverify_one one = {.id = person,
+	    .consent = "SQ-110105-2024-0001",
+	    .region = "110105",
+	    .case_id = "110105-2024-000001",
+	    .as_of = as_of,
+	    .rid = rid};
 	Hedui__V1__VerifyHouseholdResponse *r = NULL;
 	rpc_status st;
-	rpc_code code =
-	    tverify_signed(stack.client, signer, body, len, &o, &r, &st);
+	rpc_code code = tverify_one_call(stack.client, signer, &one, &r, &st);
 	if (code != RPC_OK)
 		fail_msg("verify as of %s: %s: %s", as_of, rpc_code_name(code),
 		    st.message);

@@ -118,3 +118,28 @@ int tstack_stop(tstack *s)
 		tproc_stop(s->src[i]);
 	return st;
 }
+
+rpc_code tverify_one_call(rpc_client *c, agency_signer *s,
+    const tverify_one *one, Hedui__V1__VerifyHouseholdResponse **resp,
+    rpc_status *st)
+{
+	Hedui__V1__Household h = HEDUI__V1__HOUSEHOLD__INIT;
+	Hedui__V1__Member m = HEDUI__V1__MEMBER__INIT;
+	Hedui__V1__Member *mp[1] = {&m};
+	m.id_number = (char *)one->id;
+	m.relation = "applicant";
+	m.consent_ref = (char *)one->consent;
+	h.case_id = (char *)one->case_id;
+	h.request_id = (char *)one->rid;
+	h.region_code = (char *)one->region;
+	h.area = "urban";
+	h.program = "dibao";
+	if (one->as_of != NULL)
+		h.as_of = (char *)one->as_of;
+	h.members = mp;
+	h.n_members = 1;
+	uint8_t body[1024];
+	size_t len = hedui__v1__household__pack(&h, body);
+	rpc_call_opts o = {.deadline_ms = 10000, .request_id = one->rid};
+	return tverify_signed(c, s, body, len, &o, resp, st);
+}

@@ -30,6 +30,16 @@ rpc_code tverify_signed(rpc_client *c, agency_signer *s, const uint8_t *body,
     size_t len, const rpc_call_opts *o,
     Hedui__V1__VerifyHouseholdResponse **resp, rpc_status *st);
 
+/* A household of one applicant (id, citing consent) of a 6-digit region,
+ * urban, dibao, as of as_of (NULL: today), verified with tverify_signed
+ * under request_id rid (10 s deadline). */
+typedef struct tverify_one {
+	const char *id, *consent, *region, *case_id, *as_of, *rid;
+} tverify_one;
+rpc_code tverify_one_call(rpc_client *c, agency_signer *s,
+    const tverify_one *one, Hedui__V1__VerifyHouseholdResponse **resp,
+    rpc_status *st);
+
 #define TVERIFY_BATCH_METHOD "hedui.v1.Verifier/VerifyBatch"
 
 /* A serialized HouseholdBatch of n packed households (malloc'd). */
