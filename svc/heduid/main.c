@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 	    .batch_max_households = cfg.batch_max_households,
 	    .batch_inflight_households = cfg.batch_inflight_households,
 	    .consent_mode = cfg.consent_mode,
+	    .retention_days = cfg.retention_days,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {

@@ -10,6 +10,8 @@
 
 struct store_consent;
 struct store_consent_query;
+struct store_count_query;
+struct store_count_row;
 
 typedef struct store_backend_ops {
 	const char *name;
@@ -46,6 +48,23 @@ typedef struct store_backend_ops {
 	hd_err (*consent_list)(void *db, const struct store_consent_query *q,
 	    hd_err (*each)(const struct store_consent *c, void *arg),
 	    void *arg);
+
+	/* Statistics and retention (store_counts.h, store_purge); NULL in a
+	 * backend without them. insert_summaries: the counts of n reports
+	 * just inserted in this transaction (those with a summary). */
+	hd_err (*insert_summaries)(
+	    void *db, const store_report *const *reports, size_t n);
+	hd_err (*count_reports)(void *db, const struct store_count_query *q,
+	    hd_err (*each)(const struct store_count_row *row, void *arg),
+	    void *arg);
+	/* In the writer's transaction; *purged as store_purge's. */
+	hd_err (*purge_reports)(void *db, int64_t before_ms, int64_t now_ms,
+	    int limit, store_conclude_fn conclude, int *purged);
+	/* HD_OK when a report created before before_ms is whole, else
+	 * HD_ENOTFOUND (or HD_EDB). */
+	hd_err (*purge_due)(void *db, int64_t before_ms);
+	/* Outside any transaction: store_scrub. */
+	hd_err (*scrub)(void *db);
 } store_backend_ops;
 
 extern const store_backend_ops store_sqlite_ops;

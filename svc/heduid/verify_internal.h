@@ -49,6 +49,7 @@ struct verify_service {
 	size_t audit_key_len;
 	audit_key *akey; /* audit_key prepared once (persons' hashes) */
 	struct verify_policy_cache *policies; /* resolved regions */
+	struct retention *retention; /* [store] retention_days; NULL: off */
 };
 
 /* When the sources of a call's households must have answered: the

@@ -40,6 +40,9 @@ typedef struct verify_service_opts {
 	int batch_max_households;
 	int batch_inflight_households;
 	int consent_mode; /* consent_mode (consent_registry.h); 0: registry */
+	/* Reports' content is purged after so many days (retention.h);
+	 * 0: kept. */
+	int retention_days;
 } verify_service_opts;
 
 #define VERIFY_BATCH_DEFAULT_HOUSEHOLDS 256

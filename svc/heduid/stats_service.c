@@ -1,0 +1,235 @@
+/*
+ * hedui.v1.Stats/Query: counts of checks over a period for a region
+ * prefix, from the store's count tables (store_counts.h). The query is
+ * signed by the agency exactly as a verification is, over its bytes, and
+ * bound to the TLS identity of its connection (verify_authenticate); what
+ * no agency signed is refused in aggregate (verify_refuse_unsigned). An
+ * agency counts within its own region prefix only. The work of one query
+ * is bounded: a period of at most STATS_MAX_DAYS, whole months read from
+ * monthly counts, one query at a time (others: RESOURCE_EXHAUSTED), and
+ * at most STATS_MAX_COUNTIES entries in an answer. Each query is audited
+ * (its period and prefix) and answered once its record is durable.
+ */
+#include "stats_service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consent_form.h"
+#include "hedui/v1/stats.pb-c.h"
+#include "log.h"
+#include "log_limit.h"
+#include "pb_strcheck.h"
+#include "stats_build.h"
+#include "store_counts.h"
+#include "verify_internal.h"
+
+typedef struct stats_call {
+	rpc_call *call;
+	stats_build *b;
+	Hedui__V1__StatsResponse *resp;
+	char from[11], to[11], prefix[7];
+} stats_call;
+
+static void stats_call_free(stats_call *sc)
+{
+	if (sc == NULL)
+		return;
+	stats_build_free(sc->b);
+	free(sc);
+}
+
+/* A refusal of an authenticated agency: audited (not waited for),
+ * logged within bounds, answered. */
+static void stats_refuse(verify_service *vs, rpc_call *call,
+    const agency_identity *who, const char *what, rpc_code code,
+    const char *msg)
+{
+	static log_limit refused_log =
+	    LOG_LIMIT_INIT("stats.refused", 20, 10000);
+	store_audit a = verify_audit_of(call, who->subject, "", "", "", code);
+	a.reason = what;
+	store_append_audit_async(vs->store, &a, NULL, NULL);
+	log_limited(&refused_log, LOG_LVL_WARN,
+	    "agency=\"%s\" agency_region=%s code=%s reason=\"%s\"", who->name,
+	    who->region_prefix, rpc_code_name(code), msg);
+	rpc_call_fail(call, code, "%s", msg);
+}
+
+/* Decoded, whole UTF-8, signed by an agency over its bytes; NULL when
+ * refused (answered). */
+static Hedui__V1__StatsQuery *stats_open(verify_service *vs, rpc_call *call,
+    const Hedui__V1__StatsRequest *req, agency_identity *who)
+{
+	char why[256];
+	Hedui__V1__StatsQuery *q = hedui__v1__stats_query__unpack(
+	    NULL, req->query.len, req->query.data);
+	if (q == NULL) {
+		verify_refuse_unsigned(vs, call, RPC_INVALID_ARGUMENT,
+		    "undecodable", "query does not decode as hedui.v1.StatsQuery");
+		return NULL;
+	}
+	pb_strcheck_problem bad;
+	if (!pb_strcheck_message(&hedui__v1__stats_query__descriptor,
+	        req->query.data, req->query.len, &bad)) {
+		snprintf(why, sizeof why, "StatsQuery field %s %s", bad.field,
+		    bad.reason);
+		verify_refuse_unsigned(
+		    vs, call, RPC_INVALID_ARGUMENT, "bad-text", why);
+		goto fail;
+	}
+	rpc_code code = verify_authenticate(vs, call, req->auth,
+	    req->query.data, req->query.len, who, why, sizeof why);
+	if (code != RPC_OK) {
+		verify_refuse_unsigned(vs, call, code,
+		    code == RPC_INVALID_ARGUMENT
+		        ? "operator-id"
+		        : agency_auth_refusal_kind(why),
+		    why);
+		goto fail;
+	}
+	return q;
+fail:
+	hedui__v1__stats_query__free_unpacked(q, NULL);
+	return NULL;
+}
+
+static bool stats_digits(const char *s, size_t lo, size_t hi)
+{
+	size_t n = strlen(s);
+	if (n < lo || n > hi)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* The query's period and prefix, checked; false when refused. */
+static bool stats_check(verify_service *vs, rpc_call *call,
+    const agency_identity *who, const Hedui__V1__StatsQuery *q,
+    store_count_query *cq, stats_call *sc)
+{
+	char msg[256];
+	if (!idnum_date_parse(q->from, &cq->from) ||
+	    !idnum_date_parse(q->to, &cq->to)) {
+		stats_refuse(vs, call, who, "stats", RPC_INVALID_ARGUMENT,
+		    "from and to must be real dates YYYY-MM-DD");
+		return false;
+	}
+	if (cq->to < cq->from ||
+	    cq->to > consent_date_add_days(cq->from, STATS_MAX_DAYS - 1)) {
+		snprintf(msg, sizeof msg,
+		    "the period must run forwards and be at most %d days "
+		    "(from %s to %s)",
+		    STATS_MAX_DAYS, q->from, q->to);
+		stats_refuse(
+		    vs, call, who, "stats", RPC_INVALID_ARGUMENT, msg);
+		return false;
+	}
+	const char *prefix = q->region_prefix;
+	if (prefix[0] == '\0') {
+		prefix = who->region_prefix;
+	} else if (!stats_digits(prefix, 2, 6)) {
+		stats_refuse(vs, call, who, "stats", RPC_INVALID_ARGUMENT,
+		    "region_prefix must be 2 to 6 digits");
+		return false;
+	} else if (strncmp(prefix, who->region_prefix,
+	               strlen(who->region_prefix)) != 0) {
+		snprintf(msg, sizeof msg,
+		    "agency with region prefix %s may not read statistics "
+		    "of region prefix %s",
+		    who->region_prefix, prefix);
+		stats_refuse(
+		    vs, call, who, "stats", RPC_PERMISSION_DENIED, msg);
+		return false;
+	}
+	consent_date_format(cq->from, sc->from);
+	consent_date_format(cq->to, sc->to);
+	snprintf(sc->prefix, sizeof sc->prefix, "%s", prefix);
+	cq->region_prefix = sc->prefix;
+	return true;
+}
+
+static void stats_audited(hd_err err, store_report *stored, void *arg)
+{
+	(void)stored;
+	stats_call *sc = arg;
+	if (err != HD_OK)
+		verify_fail_store(sc->call, err);
+	else
+		rpc_call_reply(sc->call, &sc->resp->base);
+	stats_call_free(sc);
+}
+
+static void stats_query(rpc_call *call, const ProtobufCMessage *msg, void *arg)
+{
+	verify_service *vs = arg;
+	agency_identity who;
+	Hedui__V1__StatsQuery *q = stats_open(
+	    vs, call, (const Hedui__V1__StatsRequest *)msg, &who);
+	stats_call *sc = NULL;
+	store_count_query cq = {0};
+	char what[64];
+	if (q == NULL)
+		return;
+	if ((sc = calloc(1, sizeof *sc)) == NULL ||
+	    (sc->b = stats_build_alloc(STATS_MAX_COUNTIES)) == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	if (!stats_check(vs, call, &who, q, &cq, sc))
+		goto out;
+	if (verify_refuse_if_unhealthy(vs, call))
+		goto out;
+	snprintf(what, sizeof what, "stats %s %s..%s", sc->prefix, sc->from,
+	    sc->to);
+	hd_err e = store_count_reports(vs->store, &cq, stats_build_row, sc->b);
+	if (e == HD_EBUSY) {
+		stats_refuse(vs, call, &who, what, RPC_RESOURCE_EXHAUSTED,
+		    "another statistics query is running: one at a time, try "
+		    "again shortly");
+		goto out;
+	}
+	if (e == HD_ETOOBIG) {
+		stats_refuse(vs, call, &who, what, RPC_RESOURCE_EXHAUSTED,
+		    "more counties and programs than one answer holds: ask "
+		    "for a longer region prefix");
+		goto out;
+	}
+	if (e == HD_ENOMEM) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	if (e != HD_OK) {
+		verify_fail_store(call, e);
+		goto out;
+	}
+	sc->resp = stats_build_finish(sc->b, sc->from, sc->to, sc->prefix);
+	if (sc->resp == NULL) {
+		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
+		goto out;
+	}
+	sc->call = call;
+	log_info("stats.query",
+	    "agency=\"%s\" prefix=%s from=%s to=%s counties=%zu checks=%llu",
+	    who.name, sc->prefix, sc->from, sc->to, sc->resp->n_counties,
+	    (unsigned long long)sc->resp->checks);
+	store_audit a = verify_audit_of(call, who.subject, "", "", "", RPC_OK);
+	a.reason = what;
+	store_append_audit_async(vs->store, &a, stats_audited, sc);
+	sc = NULL; /* answered by stats_audited */
+out:
+	stats_call_free(sc);
+	hedui__v1__stats_query__free_unpacked(q, NULL);
+}
+
+hd_err stats_service_register(verify_service *vs, rpc_server *srv)
+{
+	static const rpc_handler_fn handlers[] = {stats_query};
+	_Static_assert(sizeof handlers / sizeof handlers[0] == 1,
+	    "one handler per Stats method");
+	return rpc_server_add_service(
+	    srv, &hedui__v1__stats__descriptor, handlers, vs);
+}
