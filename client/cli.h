@@ -65,5 +65,8 @@ int cmd_audit(cli_ctx *ctx);
 /* hedui consent add|revoke|show|list: the consent registry; connects
  * itself once its input is known to be valid. */
 int cmd_consent(cli_ctx *ctx);
+/* hedui stats --from D --to D [--region P] [--json|--csv]: connects
+ * itself once its arguments are known to be valid. */
+int cmd_stats(cli_ctx *ctx);
 
 #endif

@@ -25,6 +25,7 @@ static const cli_command cli_commands[] = {
     {"report", cmd_report, true},
     {"audit", cmd_audit, true},
     {"consent", cmd_consent, true},
+    {"stats", cmd_stats, true},
 };
 
 int main(int argc, char **argv)
