@@ -53,8 +53,8 @@ static int stats_call(cli_ctx *ctx, const Hedui__V1__StatsQuery *q,
 	Hedui__V1__AgencyAuth auth = HEDUI__V1__AGENCY_AUTH__INIT;
 	hd_err e = agency_signer_sign(s, STATS_METHOD, rid, ctx->operator_id,
 	    buf, len, agency_sig_now_ms(), &auth);
-	agency_signer_free(s);
 	if (e != HD_OK) {
+		agency_signer_free(s);
 		fprintf(stderr, "hedui: cannot sign the request: %s\n",
 		    hd_strerror(e));
 		return CLI_EXIT_USAGE;
@@ -73,6 +73,8 @@ static int stats_call(cli_ctx *ctx, const Hedui__V1__StatsQuery *q,
 	rpc_code code = rpc_client_call(ctx->client, STATS_METHOD, &req.base,
 	    &hedui__v1__stats_response__descriptor, &resp, &opts, &st);
 	agency_auth_release(&auth);
+	/* After the call: auth's certificate is the signer's. */
+	agency_signer_free(s);
 	if (code != RPC_OK)
 		return cli_report_status("stats", code, &st);
 	*out = (Hedui__V1__StatsResponse *)resp;

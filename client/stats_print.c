@@ -19,7 +19,7 @@ static void stats_list_line(FILE *f, const char *title,
 {
 	if (n == 0)
 		return;
-	fprintf(f, "    %-16s", title);
+	fprintf(f, "    %-17s", title);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s%s %llu", i > 0 ? ", " : "", list[i]->key,
 		    (unsigned long long)list[i]->count);
