@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "consent_form.h"
 #include "hedui/v1/stats.pb-c.h"
 #include "log.h"
 #include "log_limit.h"
 #include "pb_strcheck.h"
 #include "stats_build.h"
+#include "stats_query.h"
 #include "store_counts.h"
 #include "verify_internal.h"
 
@@ -29,7 +29,7 @@ typedef struct stats_call {
 	rpc_call *call;
 	stats_build *b;
 	Hedui__V1__StatsResponse *resp;
-	char from[11], to[11], prefix[7];
+	stats_query sq;
 } stats_call;
 
 static void stats_call_free(stats_call *sc)
@@ -95,63 +95,6 @@ fail:
 	return NULL;
 }
 
-static bool stats_digits(const char *s, size_t lo, size_t hi)
-{
-	size_t n = strlen(s);
-	if (n < lo || n > hi)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* The query's period and prefix, checked; false when refused. */
-static bool stats_check(verify_service *vs, rpc_call *call,
-    const agency_identity *who, const Hedui__V1__StatsQuery *q,
-    store_count_query *cq, stats_call *sc)
-{
-	char msg[256];
-	if (!idnum_date_parse(q->from, &cq->from) ||
-	    !idnum_date_parse(q->to, &cq->to)) {
-		stats_refuse(vs, call, who, "stats", RPC_INVALID_ARGUMENT,
-		    "from and to must be real dates YYYY-MM-DD");
-		return false;
-	}
-	if (cq->to < cq->from ||
-	    cq->to > consent_date_add_days(cq->from, STATS_MAX_DAYS - 1)) {
-		snprintf(msg, sizeof msg,
-		    "the period must run forwards and be at most %d days "
-		    "(from %s to %s)",
-		    STATS_MAX_DAYS, q->from, q->to);
-		stats_refuse(
-		    vs, call, who, "stats", RPC_INVALID_ARGUMENT, msg);
-		return false;
-	}
-	const char *prefix = q->region_prefix;
-	if (prefix[0] == '\0') {
-		prefix = who->region_prefix;
-	} else if (!stats_digits(prefix, 2, 6)) {
-		stats_refuse(vs, call, who, "stats", RPC_INVALID_ARGUMENT,
-		    "region_prefix must be 2 to 6 digits");
-		return false;
-	} else if (strncmp(prefix, who->region_prefix,
-	               strlen(who->region_prefix)) != 0) {
-		snprintf(msg, sizeof msg,
-		    "agency with region prefix %s may not read statistics "
-		    "of region prefix %s",
-		    who->region_prefix, prefix);
-		stats_refuse(
-		    vs, call, who, "stats", RPC_PERMISSION_DENIED, msg);
-		return false;
-	}
-	consent_date_format(cq->from, sc->from);
-	consent_date_format(cq->to, sc->to);
-	snprintf(sc->prefix, sizeof sc->prefix, "%s", prefix);
-	cq->region_prefix = sc->prefix;
-	return true;
-}
-
 static void stats_audited(hd_err err, store_report *stored, void *arg)
 {
 	(void)stored;
@@ -163,15 +106,15 @@ static void stats_audited(hd_err err, store_report *stored, void *arg)
 	stats_call_free(sc);
 }
 
-static void stats_query(rpc_call *call, const ProtobufCMessage *msg, void *arg)
+static void stats_handle(
+    rpc_call *call, const ProtobufCMessage *msg, void *arg)
 {
 	verify_service *vs = arg;
 	agency_identity who;
 	Hedui__V1__StatsQuery *q = stats_open(
 	    vs, call, (const Hedui__V1__StatsRequest *)msg, &who);
 	stats_call *sc = NULL;
-	store_count_query cq = {0};
-	char what[64];
+	char what[64], why[256];
 	if (q == NULL)
 		return;
 	if ((sc = calloc(1, sizeof *sc)) == NULL ||
@@ -179,13 +122,17 @@ static void stats_query(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
-	if (!stats_check(vs, call, &who, q, &cq, sc))
+	rpc_code code = stats_query_check(q, &who, &sc->sq, why, sizeof why);
+	if (code != RPC_OK) {
+		stats_refuse(vs, call, &who, "stats", code, why);
 		goto out;
+	}
 	if (verify_refuse_if_unhealthy(vs, call))
 		goto out;
-	snprintf(what, sizeof what, "stats %s %s..%s", sc->prefix, sc->from,
-	    sc->to);
-	hd_err e = store_count_reports(vs->store, &cq, stats_build_row, sc->b);
+	snprintf(what, sizeof what, "stats %s %s..%s", sc->sq.prefix,
+	    sc->sq.from, sc->sq.to);
+	hd_err e =
+	    store_count_reports(vs->store, &sc->sq.q, stats_build_row, sc->b);
 	if (e == HD_EBUSY) {
 		stats_refuse(vs, call, &who, what, RPC_RESOURCE_EXHAUSTED,
 		    "another statistics query is running: one at a time, try "
@@ -206,7 +153,8 @@ static void stats_query(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		verify_fail_store(call, e);
 		goto out;
 	}
-	sc->resp = stats_build_finish(sc->b, sc->from, sc->to, sc->prefix);
+	sc->resp = stats_build_finish(
+	    sc->b, sc->sq.from, sc->sq.to, sc->sq.prefix);
 	if (sc->resp == NULL) {
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
@@ -214,7 +162,8 @@ static void stats_query(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 	sc->call = call;
 	log_info("stats.query",
 	    "agency=\"%s\" prefix=%s from=%s to=%s counties=%zu checks=%llu",
-	    who.name, sc->prefix, sc->from, sc->to, sc->resp->n_counties,
+	    who.name, sc->sq.prefix, sc->sq.from, sc->sq.to,
+	    sc->resp->n_counties,
 	    (unsigned long long)sc->resp->checks);
 	store_audit a = verify_audit_of(call, who.subject, "", "", "", RPC_OK);
 	a.reason = what;
@@ -227,7 +176,7 @@ out:
 
 hd_err stats_service_register(verify_service *vs, rpc_server *srv)
 {
-	static const rpc_handler_fn handlers[] = {stats_query};
+	static const rpc_handler_fn handlers[] = {stats_handle};
 	_Static_assert(sizeof handlers / sizeof handlers[0] == 1,
 	    "one handler per Stats method");
 	return rpc_server_add_service(

@@ -11,8 +11,6 @@
 #include "verify_service.h"
 
 #define STATS_METHOD "hedui.v1.Stats/Query"
-/* The longest period one query counts (a cost bound, docs/ATTACKS.md). */
-#define STATS_MAX_DAYS 366
 /* The most (county, program) entries one answer holds. */
 #define STATS_MAX_COUNTIES 20000
 

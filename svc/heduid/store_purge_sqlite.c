@@ -27,8 +27,10 @@ static const char *const sp_sql[SP_COUNT] = {
     [SP_UPDATE] = "UPDATE report SET report = X'', purged_ms = ?2,"
                   " report_sha256 = ?3, conclusion = ?4"
                   " WHERE report_id = ?1",
-    [SP_DUE] = "SELECT 1 FROM report WHERE purged_ms IS NULL"
-               " AND created_ms < ?1 LIMIT 1",
+    /* Parenthesised: clang takes a split literal here for a missing
+     * comma. */
+    [SP_DUE] = ("SELECT 1 FROM report WHERE purged_ms IS NULL"
+                " AND created_ms < ?1 LIMIT 1"),
 };
 
 struct sq_purge {
