@@ -95,6 +95,9 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 BENCH_BIN = $(BUILD)/bin/hedui-bench
 ATTACK_BIN = $(BUILD)/bin/hedui-attack
+# A synthetic store of millions of reports: statistics and retention
+# timings (docs/PERFORMANCE.md).
+GENSTORE_BIN = $(BUILD)/bin/hedui-genstore
 # Shell checks that build against or inspect the installed tree; the
 # sanitizer build's library can't be loaded by an unsanitized program.
 ifeq ($(SAN),1)
@@ -123,7 +126,7 @@ CERTS = $(BUILD)/certs
 	fuzz-long fuzz-build fuzz-build-sub bench bench-engines attack format
 .SECONDARY:
 
-all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN)
+all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN) $(GENSTORE_BIN)
 
 # --- generated protobuf code --------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -175,6 +178,11 @@ $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 $(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(GENSTORE_BIN): $(BUILD)/obj/tests/bench/genstore/genstore.o $(HEDUIDA) \
+		$(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 

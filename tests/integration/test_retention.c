@@ -27,6 +27,7 @@
 #include "consent_form.h"
 #include "idnum.h"
 #include "tagency.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 #define BALANCE "987654321" /* fen, the bank balance of ids[1] */
@@ -45,7 +46,7 @@ static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
 static tproc *start(const char *retention)
 {
 	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], "--consent-mode", "unchecked",
+	    "--property", urls[2],
 	    retention != NULL ? "--retention-days" : NULL, retention, NULL};
 	return theduid_start_store(&port, store_path, extra);
 }
@@ -71,7 +72,13 @@ static int setup(void **state)
 	for (int i = 0; i < 3; i++)
 		snprintf(urls[i], sizeof urls[i], "%s", turl(src_ports[i]));
 	snprintf(store_path, sizeof store_path, "%s", ttmp("retention.db"));
-	return (heduid = start(NULL)) != NULL ? 0 : -1;
+	if ((heduid = start(NULL)) == NULL)
+		return -1;
+	const char *members[] = {ids[0], ids[1]};
+	return tconsent_cover(port, "agency-330106", "SQ-RET-1", "330106",
+	           members, 2)
+	           ? 0
+	           : -1;
 }
 
 static int teardown(void **state)
@@ -99,7 +106,7 @@ static rpc_code verify(int m, const char *rid,
 	mem.id_number = ids[m];
 	mem.name = "测试";
 	mem.relation = "applicant";
-	mem.consent_ref = "SQ-1";
+	mem.consent_ref = "SQ-RET-1";
 	rpc_client *c = tclient(port, "agency-330106");
 	assert_non_null(c);
 	rpc_code code = tagency_verify(c, "agency-330106", &h, r, st);

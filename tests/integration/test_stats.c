@@ -19,6 +19,7 @@
 #include "consent_form.h"
 #include "idnum.h"
 #include "tagency.h"
+#include "tconsent.h"
 #include "tsupport.h"
 
 static tproc *heduid, *sources[3];
@@ -72,10 +73,19 @@ static int setup(void **state)
 	for (int i = 0; i < 3; i++)
 		snprintf(urls[i], sizeof urls[i], "%s", turl(src_ports[i]));
 	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], "--consent-mode", "unchecked", NULL};
+	    "--property", urls[2], NULL};
 	if ((heduid = theduid_start_store(&port, ttmp("stats.db"), extra)) ==
 	    NULL)
 		return -1;
+	/* The members' consents, in each region the test checks in. */
+	const char *members[] = {ids[0], ids[1], ids[2], ids[3]};
+	static const char *const regions[][2] = {{"330106", "agency-33"},
+	    {"330108", "agency-33"}, {"330211", "agency-33"},
+	    {"110105", "agency-1101"}};
+	for (int i = 0; i < 4; i++)
+		if (!tconsent_cover(port, regions[i][1], "SQ-STATS-1",
+		        regions[i][0], members, 4))
+			return -1;
 	/* Reports are of today (China time); a day either side keeps the
 	 * test right across midnight. */
 	idnum_date today = idnum_date_today();
@@ -123,7 +133,7 @@ static void verify_one(rpc_client *c, const char *agency, const char *region,
 	mem.id_number = ids[m];
 	mem.name = "测试";
 	mem.relation = "applicant";
-	mem.consent_ref = "SQ-1";
+	mem.consent_ref = "SQ-STATS-1";
 	Hedui__V1__VerifyHouseholdResponse *r = NULL;
 	rpc_status st;
 	assert_int_equal(tagency_verify(c, agency, &h, &r, &st), RPC_OK);
