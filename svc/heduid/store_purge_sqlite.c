@@ -90,7 +90,7 @@ static hd_err sp_select(sq_purge *p, int64_t before_ms, int limit,
     store_conclude_fn conclude, sp_victim *v, int *n)
 {
 	sqlite3_stmt *st = p->st[SP_SELECT];
-	int rc;
+	int rc = SQLITE_DONE;
 	*n = 0;
 	sqlite3_bind_int64(st, 1, before_ms);
 	sqlite3_bind_int(st, 2, limit);
