@@ -24,6 +24,7 @@
 #include "audit_verify.h"
 #include "consent_form.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_counts.h"
 #include "tsupport.h"
 
@@ -247,6 +248,61 @@ static void counts_match_the_reports(void **state)
 	store_close(s);
 }
 
+/* A long read that waits until told, to hold the long reads' turn. */
+typedef struct holder {
+	store *s;
+	volatile int inside, release;
+} holder;
+
+static hd_err hold_fn(void *db, const struct store_backend_ops *ops, void *arg)
+{
+	(void)db;
+	(void)ops;
+	holder *h = arg;
+	__atomic_store_n(&h->inside, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(&h->release, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	return HD_OK;
+}
+
+static void *hold_thread(void *arg)
+{
+	holder *h = arg;
+	assert_int_equal(store_read_long(h->s, hold_fn, h), HD_OK);
+	return NULL;
+}
+
+/* One statistics query at a time: a second is refused at once (EBUSY),
+ * never queued; reports are still read and written meanwhile. */
+static void counts_one_at_a_time(void **state)
+{
+	(void)state;
+	store *s = open_at(ttmp("busy.db"));
+	assert_non_null(s);
+	holder h = {.s = s};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, hold_thread, &h), 0);
+	while (!__atomic_load_n(&h.inside, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	static got g;
+	g.n = 0;
+	store_count_query q = {
+	    .from = 20260101, .to = 20261231, .region_prefix = "33"};
+	assert_int_equal(store_count_reports(s, &q, collect, &g), HD_EBUSY);
+	uint8_t body[64];
+	store_report r, back;
+	make_put(0, &r, body, sizeof body);
+	store_audit a = {.agency = "CN=agency-test", .method = "m",
+	    .report_id = r.report_id};
+	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
+	assert_int_equal(store_get_report(s, r.report_id, &back), HD_OK);
+	store_report_clear(&back);
+	__atomic_store_n(&h.release, 1, __ATOMIC_SEQ_CST);
+	pthread_join(t, NULL);
+	assert_int_equal(store_count_reports(s, &q, collect, &g), HD_OK);
+	store_close(s);
+}
+
 /* --- retention --------------------------------------------------------- */
 
 static bool file_has(const char *path, const void *needle, size_t len)
@@ -374,6 +430,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(counts_match_the_reports),
+	    cmocka_unit_test(counts_one_at_a_time),
 	    cmocka_unit_test(purge_empties_reports_due_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
