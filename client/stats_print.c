@@ -14,8 +14,8 @@ static uint64_t stats_of(
 	return 0;
 }
 
-static void stats_list_line(FILE *f, const char *title,
-    Hedui__V1__StatsCount *const *list, size_t n)
+static void stats_list_line(
+    FILE *f, const char *title, Hedui__V1__StatsCount *const *list, size_t n)
 {
 	if (n == 0)
 		return;
@@ -28,9 +28,8 @@ static void stats_list_line(FILE *f, const char *title,
 
 void stats_print_table(FILE *f, const Hedui__V1__StatsResponse *r)
 {
-	fprintf(f, "Checks from %s to %s, region prefix %s: %llu\n\n",
-	    r->from, r->to, r->region_prefix,
-	    (unsigned long long)r->checks);
+	fprintf(f, "Checks from %s to %s, region prefix %s: %llu\n\n", r->from,
+	    r->to, r->region_prefix, (unsigned long long)r->checks);
 	if (r->n_counties == 0) {
 		fprintf(f, "(no checks in the period)\n");
 		return;
@@ -40,16 +39,15 @@ void stats_print_table(FILE *f, const Hedui__V1__StatsResponse *r)
 	for (size_t i = 0; i < r->n_counties; i++) {
 		const Hedui__V1__CountyStats *c = r->counties[i];
 		fprintf(f, "%-8s %-10s %8llu %8llu %14llu %13llu\n",
-		    c->region_code, c->program,
-		    (unsigned long long)c->checks,
+		    c->region_code, c->program, (unsigned long long)c->checks,
 		    (unsigned long long)stats_of(
 		        c->conclusions, c->n_conclusions, "meets"),
 		    (unsigned long long)stats_of(
 		        c->conclusions, c->n_conclusions, "does_not_meet"),
 		    (unsigned long long)stats_of(
 		        c->conclusions, c->n_conclusions, "needs_review"));
-		stats_list_line(f, "categories:", c->categories,
-		    c->n_categories);
+		stats_list_line(
+		    f, "categories:", c->categories, c->n_categories);
 		stats_list_line(f, "reasons:", c->reasons, c->n_reasons);
 		stats_list_line(f, "source failures:", c->source_failures,
 		    c->n_source_failures);
@@ -86,8 +84,8 @@ static json_t *stats_json_list(Hedui__V1__StatsCount *const *list, size_t n)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; o != NULL && i < n; i++)
-		json_object_set_new(o, list[i]->key,
-		    json_integer((json_int_t)list[i]->count));
+		json_object_set_new(
+		    o, list[i]->key, json_integer((json_int_t)list[i]->count));
 	return o;
 }
 

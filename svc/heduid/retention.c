@@ -65,8 +65,9 @@ static void retention_pass(retention *r)
 			break;
 	}
 	if (e != HD_OK && e != HD_ENOTFOUND)
-		log_warn("retention.purge", "purged=%ld error=\"%s\" "
-		                            "action=\"trying again later\"",
+		log_warn("retention.purge",
+		    "purged=%ld error=\"%s\" "
+		    "action=\"trying again later\"",
 		    total, hd_strerror(e));
 	if (total > 0) {
 		char d[11];

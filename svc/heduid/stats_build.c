@@ -87,7 +87,8 @@ static stats_county *stats_county_for(
 	return c;
 }
 
-static hd_err stats_list_add(stats_county *c, int l, const char *key, int64_t n)
+static hd_err stats_list_add(
+    stats_county *c, int l, const char *key, int64_t n)
 {
 	if (c->n[l] == c->cap[l]) {
 		size_t cap = c->cap[l] > 0 ? c->cap[l] * 2 : 4;

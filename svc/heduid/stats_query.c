@@ -26,7 +26,8 @@ rpc_code stats_query_check(const Hedui__V1__StatsQuery *q,
 	 * anything. */
 	if (!idnum_date_parse(q->from, &cq->from) ||
 	    !idnum_date_parse(q->to, &cq->to)) {
-		snprintf(msg, cap, "from and to must be real dates YYYY-MM-DD");
+		snprintf(
+		    msg, cap, "from and to must be real dates YYYY-MM-DD");
 		return RPC_INVALID_ARGUMENT;
 	}
 	consent_date_format(cq->from, out->from);

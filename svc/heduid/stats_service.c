@@ -67,7 +67,8 @@ static Hedui__V1__StatsQuery *stats_open(verify_service *vs, rpc_call *call,
 	    NULL, req->query.len, req->query.data);
 	if (q == NULL) {
 		verify_refuse_unsigned(vs, call, RPC_INVALID_ARGUMENT,
-		    "undecodable", "query does not decode as hedui.v1.StatsQuery");
+		    "undecodable",
+		    "query does not decode as hedui.v1.StatsQuery");
 		return NULL;
 	}
 	pb_strcheck_problem bad;
@@ -111,8 +112,8 @@ static void stats_handle(
 {
 	verify_service *vs = arg;
 	agency_identity who;
-	Hedui__V1__StatsQuery *q = stats_open(
-	    vs, call, (const Hedui__V1__StatsRequest *)msg, &who);
+	Hedui__V1__StatsQuery *q =
+	    stats_open(vs, call, (const Hedui__V1__StatsRequest *)msg, &who);
 	stats_call *sc = NULL;
 	char what[64], why[256];
 	if (q == NULL)
@@ -153,8 +154,8 @@ static void stats_handle(
 		verify_fail_store(call, e);
 		goto out;
 	}
-	sc->resp = stats_build_finish(
-	    sc->b, sc->sq.from, sc->sq.to, sc->sq.prefix);
+	sc->resp =
+	    stats_build_finish(sc->b, sc->sq.from, sc->sq.to, sc->sq.prefix);
 	if (sc->resp == NULL) {
 		rpc_call_fail(call, RPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
@@ -163,8 +164,7 @@ static void stats_handle(
 	log_info("stats.query",
 	    "agency=\"%s\" prefix=%s from=%s to=%s counties=%zu checks=%llu",
 	    who.name, sc->sq.prefix, sc->sq.from, sc->sq.to,
-	    sc->resp->n_counties,
-	    (unsigned long long)sc->resp->checks);
+	    sc->resp->n_counties, (unsigned long long)sc->resp->checks);
 	store_audit a = verify_audit_of(call, who.subject, "", "", "", RPC_OK);
 	a.reason = what;
 	store_append_audit_async(vs->store, &a, stats_audited, sc);

@@ -44,8 +44,7 @@ void stats_summary_of(const Hedui__V1__Verdict *v, store_summary *s)
 	}
 }
 
-void stats_conclude(
-    const uint8_t *report, size_t len, char *out, size_t cap)
+void stats_conclude(const uint8_t *report, size_t len, char *out, size_t cap)
 {
 	Hedui__V1__Verdict *v = hedui__v1__verdict__unpack(NULL, len, report);
 	snprintf(out, cap, "%s", v != NULL ? v->conclusion : "");

@@ -18,7 +18,6 @@ void stats_summary_of(const Hedui__V1__Verdict *v, store_summary *s);
 
 /* The conclusion of a serialized Verdict into out ("" when it does not
  * decode): store_conclude_fn for store_purge. */
-void stats_conclude(
-    const uint8_t *report, size_t len, char *out, size_t cap);
+void stats_conclude(const uint8_t *report, size_t len, char *out, size_t cap);
 
 #endif

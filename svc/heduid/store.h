@@ -38,7 +38,7 @@ typedef struct store_summary {
 	char program[16];
 	char conclusion[16];
 	char category[16];
-	char reasons[256];        /* reason codes, comma-separated, each once */
+	char reasons[256]; /* reason codes, comma-separated, each once */
 	char source_failures[96]; /* "bank:failed,tax:partial" */
 } store_summary;
 

@@ -11,8 +11,7 @@ typedef struct counts_read {
 	void *arg;
 } counts_read;
 
-static hd_err counts_read_fn(
-    void *db, const store_backend_ops *ops, void *arg)
+static hd_err counts_read_fn(void *db, const store_backend_ops *ops, void *arg)
 {
 	counts_read *r = arg;
 	if (ops->count_reports == NULL)

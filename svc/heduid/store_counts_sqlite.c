@@ -144,8 +144,8 @@ sq_counts *sq_counts_open(
 		rc = sqlite3_prepare_v3(db, sc_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL);
 		if (rc != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", path,
-			    sqlite3_errmsg(db));
+			snprintf(
+			    err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 			goto fail;
 		}
 	}
@@ -290,8 +290,8 @@ hd_err sq_count_reports(void *h, const store_count_query *q,
 	sq_counts *c = sq_counts_of(h);
 	sqlite3_stmt *st = c->st[SC_QUERY];
 	/* The whole months of the period, and the days outside them. */
-	int m1 = q->from % 100 == 1 ? q->from / 100
-	                            : sc_next_month(q->from / 100);
+	int m1 =
+	    q->from % 100 == 1 ? q->from / 100 : sc_next_month(q->from / 100);
 	int m2 = consent_date_add_days(q->to, 1) % 100 == 1
 	             ? q->to / 100
 	             : sc_prev_month(q->to / 100);

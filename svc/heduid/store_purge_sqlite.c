@@ -69,8 +69,8 @@ sq_purge *sq_purge_open(
 		if (sqlite3_prepare_v3(db, sp_sql[i], -1,
 		        SQLITE_PREPARE_PERSISTENT, &p->st[i],
 		        NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", path,
-			    sqlite3_errmsg(db));
+			snprintf(
+			    err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 			sq_purge_close(p);
 			return NULL;
 		}
@@ -105,8 +105,8 @@ static hd_err sp_select(sq_purge *p, int64_t before_ms, int limit,
 		    x->sha256);
 		x->conclusion[0] = '\0';
 		if (conclude != NULL && bytes != NULL)
-			conclude(bytes, len, x->conclusion,
-			    sizeof x->conclusion);
+			conclude(
+			    bytes, len, x->conclusion, sizeof x->conclusion);
 	}
 	if (*n < limit && rc != SQLITE_DONE) {
 		sqlite3_reset(st);
@@ -117,8 +117,8 @@ static hd_err sp_select(sq_purge *p, int64_t before_ms, int limit,
 	return HD_OK;
 }
 
-hd_err sq_purge_reports(void *h, int64_t before_ms, int64_t now_ms,
-    int limit, store_conclude_fn conclude, int *purged)
+hd_err sq_purge_reports(void *h, int64_t before_ms, int64_t now_ms, int limit,
+    store_conclude_fn conclude, int *purged)
 {
 	sq_purge *p = sq_purge_of(h);
 	sp_victim *v = NULL;

@@ -45,11 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (c == RPC_OK) {
 			FUZZ_ASSERT(sq.q.from <= sq.q.to);
 			FUZZ_ASSERT(sq.q.to <= consent_date_add_days(sq.q.from,
-			                          STATS_MAX_DAYS - 1));
+			                           STATS_MAX_DAYS - 1));
 			FUZZ_ASSERT(strncmp(sq.prefix, who.region_prefix,
 			                strlen(who.region_prefix)) == 0);
-			FUZZ_ASSERT(strlen(sq.prefix) >= 2 &&
-			            strlen(sq.prefix) <= 6);
+			FUZZ_ASSERT(
+			    strlen(sq.prefix) >= 2 && strlen(sq.prefix) <= 6);
 			FUZZ_ASSERT(sq.q.region_prefix == sq.prefix);
 		} else {
 			FUZZ_ASSERT(c == RPC_INVALID_ARGUMENT ||

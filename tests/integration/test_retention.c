@@ -75,8 +75,8 @@ static int setup(void **state)
 	if ((heduid = start(NULL)) == NULL)
 		return -1;
 	const char *members[] = {ids[0], ids[1]};
-	return tconsent_cover(port, "agency-330106", "SQ-RET-1", "330106",
-	           members, 2)
+	return tconsent_cover(
+	           port, "agency-330106", "SQ-RET-1", "330106", members, 2)
 	           ? 0
 	           : -1;
 }
@@ -114,8 +114,8 @@ static rpc_code verify(int m, const char *rid,
 	return code;
 }
 
-static rpc_code get(const char *id, Hedui__V1__VerifyHouseholdResponse **r,
-    rpc_status *st)
+static rpc_code get(
+    const char *id, Hedui__V1__VerifyHouseholdResponse **r, rpc_status *st)
 {
 	rpc_client *c = tclient(port, "agency-330106");
 	assert_non_null(c);
@@ -211,8 +211,7 @@ static void old_report_is_purged_others_kept(void **state)
 
 	/* heduid purges it by itself, a second after it starts. */
 	rpc_code code = RPC_OK;
-	for (int i = 0; i < 150 && (code = get(aid, &r, &st)) == RPC_OK;
-	     i++) {
+	for (int i = 0; i < 150 && (code = get(aid, &r, &st)) == RPC_OK; i++) {
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 		r = NULL;
 		usleep(100000);
@@ -271,12 +270,13 @@ static void old_report_is_purged_others_kept(void **state)
 	Hedui__V1__StatsQuery sq = HEDUI__V1__STATS_QUERY__INIT;
 	Hedui__V1__StatsResponse *sr = NULL;
 	char from[11], to[11];
-	consent_date_format(consent_date_add_days(idnum_date_today(), -1), from);
+	consent_date_format(
+	    consent_date_add_days(idnum_date_today(), -1), from);
 	consent_date_format(consent_date_add_days(idnum_date_today(), 1), to);
 	sq.from = from;
 	sq.to = to;
-	assert_int_equal(tagency_stats(c, "agency-330106", &sq, &sr, &st),
-	    RPC_OK);
+	assert_int_equal(
+	    tagency_stats(c, "agency-330106", &sq, &sr, &st), RPC_OK);
 	assert_int_equal(sr->checks, 2);
 	protobuf_c_message_free_unpacked(&sr->base, NULL);
 	rpc_client_free(c);

@@ -72,8 +72,8 @@ static int setup(void **state)
 		return -1;
 	for (int i = 0; i < 3; i++)
 		snprintf(urls[i], sizeof urls[i], "%s", turl(src_ports[i]));
-	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
-	    "--property", urls[2], NULL};
+	const char *extra[] = {
+	    "--bank", urls[0], "--tax", urls[1], "--property", urls[2], NULL};
 	if ((heduid = theduid_start_store(&port, ttmp("stats.db"), extra)) ==
 	    NULL)
 		return -1;
@@ -170,20 +170,20 @@ static void make_reports(void)
 		verify_one(c33, "agency-33", regions[i % 3], programs[i % 2],
 		    i % 4, seq++);
 	for (int i = 0; i < 3; i++)
-		verify_one(c1101, "agency-1101", "110105", "dibao", i % 4,
-		    seq++);
+		verify_one(
+		    c1101, "agency-1101", "110105", "dibao", i % 4, seq++);
 	/* The tax source away: its failures are counted. */
 	tproc_stop(sources[1]);
 	sources[1] = NULL;
 	for (int i = 0; i < 4; i++)
-		verify_one(c33, "agency-33", regions[i % 2], "dibao", i % 4,
-		    seq++);
+		verify_one(
+		    c33, "agency-33", regions[i % 2], "dibao", i % 4, seq++);
 	rpc_client_free(c33);
 	rpc_client_free(c1101);
 }
 
-static uint64_t count_in(Hedui__V1__StatsCount *const *list, size_t n,
-    const char *key)
+static uint64_t count_in(
+    Hedui__V1__StatsCount *const *list, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(list[i]->key, key) == 0)
@@ -213,13 +213,13 @@ static void check_list(Hedui__V1__StatsCount *const *list, size_t n,
 			if (strcmp(s->region, region) != 0 ||
 			    strcmp(s->program, program) != 0)
 				continue;
-			want += which == 0   ? strcmp(s->conclusion,
-			                           list[i]->key) == 0
-			        : which == 1 ? strcmp(s->category,
-			                           list[i]->key) == 0
-			        : which == 2 ? listed(s->reasons, list[i]->key)
-			                     : listed(s->failures,
-			                           list[i]->key);
+			want += which == 0
+			            ? strcmp(s->conclusion, list[i]->key) == 0
+			        : which == 1
+			            ? strcmp(s->category, list[i]->key) == 0
+			        : which == 2
+			            ? listed(s->reasons, list[i]->key)
+			            : listed(s->failures, list[i]->key);
 		}
 		assert_int_equal(list[i]->count, want);
 		assert_true(want > 0);
@@ -239,23 +239,26 @@ static void check_answer(const Hedui__V1__StatsResponse *r, const char *prefix)
 	uint64_t sum = 0;
 	for (size_t i = 0; i < r->n_counties; i++) {
 		const Hedui__V1__CountyStats *c = r->counties[i];
-		assert_int_equal(strncmp(c->region_code, prefix, strlen(prefix)), 0);
+		assert_int_equal(
+		    strncmp(c->region_code, prefix, strlen(prefix)), 0);
 		uint64_t checks = 0, meets = 0;
 		for (int k = 0; k < nmade; k++)
 			if (strcmp(made[k].region, c->region_code) == 0 &&
 			    strcmp(made[k].program, c->program) == 0) {
 				checks++;
-				meets += strcmp(made[k].conclusion, "meets") == 0;
+				meets +=
+				    strcmp(made[k].conclusion, "meets") == 0;
 			}
 		assert_int_equal(c->checks, checks);
 		assert_int_equal(
-		    count_in(c->conclusions, c->n_conclusions, "meets"), meets);
+		    count_in(c->conclusions, c->n_conclusions, "meets"),
+		    meets);
 		check_list(c->conclusions, c->n_conclusions, c->region_code,
 		    c->program, 0);
 		check_list(c->categories, c->n_categories, c->region_code,
 		    c->program, 1);
-		check_list(c->reasons, c->n_reasons, c->region_code,
-		    c->program, 2);
+		check_list(
+		    c->reasons, c->n_reasons, c->region_code, c->program, 2);
 		check_list(c->source_failures, c->n_source_failures,
 		    c->region_code, c->program, 3);
 		sum += c->checks;
@@ -305,8 +308,8 @@ static void stats_match_the_verdicts(void **state)
 	assert_int_equal(r->checks, 3);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* A period without checks. */
-	assert_int_equal(query("agency-33", "33", "2020-01-01", "2020-12-31",
-	                     &r, &st),
+	assert_int_equal(
+	    query("agency-33", "33", "2020-01-01", "2020-12-31", &r, &st),
 	    RPC_OK);
 	assert_int_equal(r->checks, 0);
 	assert_int_equal(r->n_counties, 0);
@@ -324,14 +327,14 @@ static void stats_outside_prefix_refused(void **state)
 	assert_non_null(strstr(st.message, "330106"));
 	assert_int_equal(query("agency-1101", "330106", from, to, &r, &st),
 	    RPC_PERMISSION_DENIED);
-	assert_int_equal(query("agency-33", "3", from, to, &r, &st),
-	    RPC_INVALID_ARGUMENT);
-	assert_int_equal(query("agency-33", "33", "2025-01-01", "2026-01-02",
-	                     &r, &st),
+	assert_int_equal(
+	    query("agency-33", "3", from, to, &r, &st), RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    query("agency-33", "33", "2025-01-01", "2026-01-02", &r, &st),
 	    RPC_INVALID_ARGUMENT);
 	assert_non_null(strstr(st.message, "366"));
-	assert_int_equal(query("agency-33", "33", to, from, &r, &st),
-	    RPC_INVALID_ARGUMENT);
+	assert_int_equal(
+	    query("agency-33", "33", to, from, &r, &st), RPC_INVALID_ARGUMENT);
 	assert_int_equal(query("agency-33", "33", "2026-02-30", to, &r, &st),
 	    RPC_INVALID_ARGUMENT);
 }

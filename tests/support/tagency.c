@@ -23,7 +23,8 @@ bool tagency_certs_with_33(void)
 static agency_signer *tagency_signer(const char *agency)
 {
 	char cert[600], key[600], err[256];
-	snprintf(cert, sizeof cert, "%s/%s.crt", getenv("HEDUI_CERTS"), agency);
+	snprintf(
+	    cert, sizeof cert, "%s/%s.crt", getenv("HEDUI_CERTS"), agency);
 	snprintf(key, sizeof key, "%s/%s.key", getenv("HEDUI_CERTS"), agency);
 	agency_signer *s = agency_signer_load(cert, key, err, sizeof err);
 	if (s == NULL)
@@ -92,9 +93,8 @@ rpc_code tagency_stats(rpc_client *c, const char *agency,
 	    st);
 }
 
-rpc_code tagency_get_report(rpc_client *c, const char *agency,
-    const char *id, Hedui__V1__VerifyHouseholdResponse **out,
-    rpc_status *st)
+rpc_code tagency_get_report(rpc_client *c, const char *agency, const char *id,
+    Hedui__V1__VerifyHouseholdResponse **out, rpc_status *st)
 {
 	static unsigned seq;
 	char rid[48];
@@ -114,7 +114,8 @@ rpc_code tagency_get_report(rpc_client *c, const char *agency,
 		req.auth = &auth;
 		rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid};
 		code = rpc_client_call(c, "hedui.v1.Verifier/GetReport",
-		    &req.base, &hedui__v1__verify_household_response__descriptor,
+		    &req.base,
+		    &hedui__v1__verify_household_response__descriptor,
 		    (ProtobufCMessage **)out, &o, st);
 		agency_auth_release(&auth);
 	}

@@ -23,9 +23,8 @@ rpc_code tagency_verify(rpc_client *c, const char *agency,
     const Hedui__V1__Household *h, Hedui__V1__VerifyHouseholdResponse **out,
     rpc_status *st);
 /* GetReport of id, signed as agency. */
-rpc_code tagency_get_report(rpc_client *c, const char *agency,
-    const char *id, Hedui__V1__VerifyHouseholdResponse **out,
-    rpc_status *st);
+rpc_code tagency_get_report(rpc_client *c, const char *agency, const char *id,
+    Hedui__V1__VerifyHouseholdResponse **out, rpc_status *st);
 /* Stats/Query of q, signed as agency. */
 rpc_code tagency_stats(rpc_client *c, const char *agency,
     const Hedui__V1__StatsQuery *q, Hedui__V1__StatsResponse **out,

@@ -45,7 +45,8 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.store_path, "heduid.db");
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
-	assert_int_equal(cfg.retention_days, 0); /* off unless an office says */
+	/* Off unless an office says. */
+	assert_int_equal(cfg.retention_days, 0);
 	assert_int_equal(cfg.source_batch_max, 128);
 	assert_int_equal(cfg.batch_max_households, 256);
 	assert_int_equal(cfg.batch_inflight_households, 256);

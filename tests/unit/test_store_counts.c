@@ -91,8 +91,8 @@ static void make_put(int i, store_report *r, uint8_t *body, size_t len)
 	snprintf(s->program, sizeof s->program, "%s", programs[(x >> 4) % 3]);
 	snprintf(s->conclusion, sizeof s->conclusion, "%s",
 	    conclusions[(x >> 12) % 3]);
-	snprintf(s->category, sizeof s->category, "%s",
-	    categories[(x >> 14) % 3]);
+	snprintf(
+	    s->category, sizeof s->category, "%s", categories[(x >> 14) % 3]);
 	if ((x >> 16) % 2)
 		snprintf(s->reasons, sizeof s->reasons, "%s,%s",
 		    reasons[(x >> 17) % 2], reasons[2 + (x >> 18) % 2]);
@@ -118,7 +118,8 @@ static void put_all(store *s)
 	store_report r;
 	for (int i = 0; i < NPUT / 2; i++) {
 		make_put(i, &r, body, sizeof body);
-		store_audit a = {.agency = "CN=agency-test", .method = "m",
+		store_audit a = {.agency = "CN=agency-test",
+		    .method = "m",
 		    .report_id = r.report_id};
 		assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
 	}
@@ -126,7 +127,8 @@ static void put_all(store *s)
 	store_hold(s, true);
 	for (int i = NPUT / 2; i < NPUT; i++) {
 		make_put(i, &r, body, sizeof body);
-		store_audit a = {.agency = "CN=agency-test", .method = "m",
+		store_audit a = {.agency = "CN=agency-test",
+		    .method = "m",
 		    .report_id = r.report_id};
 		store_put_report_async(s, &r, &a, on_put, &left);
 	}
@@ -173,8 +175,8 @@ static bool in_list(const char *list, const char *item)
 }
 
 /* The same count, from the puts. */
-static int64_t expect(const got_row *x, idnum_date from, idnum_date to,
-    const char *prefix)
+static int64_t expect(
+    const got_row *x, idnum_date from, idnum_date to, const char *prefix)
 {
 	int64_t n = 0;
 	for (int i = 0; i < NPUT; i++) {
@@ -207,16 +209,18 @@ static int64_t expect(const got_row *x, idnum_date from, idnum_date to,
 
 /* Every row the store gives is right, and the checks rows add up to
  * every report of the period and prefix (none missing). */
-static void check_period(store *s, idnum_date from, idnum_date to,
-    const char *prefix)
+static void check_period(
+    store *s, idnum_date from, idnum_date to, const char *prefix)
 {
 	static got g;
 	g.n = 0;
-	store_count_query q = {.from = from, .to = to, .region_prefix = prefix};
+	store_count_query q = {
+	    .from = from, .to = to, .region_prefix = prefix};
 	assert_int_equal(store_count_reports(s, &q, collect, &g), HD_OK);
 	int64_t checks = 0, want = 0;
 	for (int i = 0; i < g.n; i++) {
-		assert_int_equal(g.rows[i].n, expect(&g.rows[i], from, to, prefix));
+		assert_int_equal(
+		    g.rows[i].n, expect(&g.rows[i], from, to, prefix));
 		assert_true(g.rows[i].n > 0);
 		if (g.rows[i].dim == STORE_COUNT_CHECKS)
 			checks += g.rows[i].n;
@@ -233,13 +237,13 @@ static void counts_match_the_reports(void **state)
 	store *s = open_at(ttmp("counts.db"));
 	assert_non_null(s);
 	put_all(s);
-	check_period(s, 20260120, 20260409, "33");      /* everything of 33 */
-	check_period(s, 20260201, 20260228, "3301");    /* a whole month */
-	check_period(s, 20260125, 20260317, "33");      /* edges and a month */
-	check_period(s, 20260203, 20260211, "330106");  /* within a month */
-	check_period(s, 20260115, 20260430, "11");      /* wider than data */
-	check_period(s, 20260131, 20260301, "330108");  /* one day each side */
-	check_period(s, 20250101, 20251231, "33");      /* nothing */
+	check_period(s, 20260120, 20260409, "33");     /* everything of 33 */
+	check_period(s, 20260201, 20260228, "3301");   /* a whole month */
+	check_period(s, 20260125, 20260317, "33");     /* edges and a month */
+	check_period(s, 20260203, 20260211, "330106"); /* within a month */
+	check_period(s, 20260115, 20260430, "11");     /* wider than data */
+	check_period(s, 20260131, 20260301, "330108"); /* one day each side */
+	check_period(s, 20250101, 20251231, "33");     /* nothing */
 	/* The statistics survive a reopen (they are in the file). */
 	store_close(s);
 	s = open_at(ttmp("counts.db"));
@@ -292,7 +296,8 @@ static void counts_one_at_a_time(void **state)
 	uint8_t body[64];
 	store_report r, back;
 	make_put(0, &r, body, sizeof body);
-	store_audit a = {.agency = "CN=agency-test", .method = "m",
+	store_audit a = {.agency = "CN=agency-test",
+	    .method = "m",
 	    .report_id = r.report_id};
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
 	assert_int_equal(store_get_report(s, r.report_id, &back), HD_OK);
@@ -329,8 +334,7 @@ static bool store_has(const char *path, const char *text)
 	       file_has(wal, text, strlen(text));
 }
 
-static void conclude(
-    const uint8_t *report, size_t len, char *out, size_t cap)
+static void conclude(const uint8_t *report, size_t len, char *out, size_t cap)
 {
 	(void)report;
 	(void)len;
@@ -355,7 +359,8 @@ static void purge_empties_reports_due_only(void **state)
 	int n = 0, total = 0;
 	assert_int_equal(store_purge_due(s, before), HD_OK);
 	do {
-		assert_int_equal(store_purge(s, before, 7, conclude, &n), HD_OK);
+		assert_int_equal(
+		    store_purge(s, before, 7, conclude, &n), HD_OK);
 		total += n;
 	} while (n == 7);
 	assert_int_equal(total, due);
@@ -386,8 +391,8 @@ static void purge_empties_reports_due_only(void **state)
 	/* What remains: the hash of the bytes and the conclusion. */
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
-	    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db,
 	                     "SELECT report_id, report_sha256, conclusion "
 	                     "FROM report WHERE purged_ms IS NOT NULL",
@@ -409,8 +414,8 @@ static void purge_empties_reports_due_only(void **state)
 	sqlite3_finalize(st);
 	/* One audit record per purge write, counting what it purged. */
 	assert_int_equal(sqlite3_prepare_v2(db,
-	                     "SELECT sum(count) FROM audit WHERE method = '"
-	                     STORE_PURGE_METHOD "'",
+	                     "SELECT sum(count) FROM audit WHERE method = "
+	                     "'" STORE_PURGE_METHOD "'",
 	                     -1, &st, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -420,8 +425,8 @@ static void purge_empties_reports_due_only(void **state)
 	assert_int_equal(rows, due);
 	char why[256];
 	int64_t records = 0;
-	assert_int_equal(audit_verify_store(path, key, sizeof key, &records,
-	                     why, sizeof why),
+	assert_int_equal(audit_verify_store(
+	                     path, key, sizeof key, &records, why, sizeof why),
 	    HD_OK);
 	assert_true(records > NPUT);
 }

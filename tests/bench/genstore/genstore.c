@@ -78,15 +78,15 @@ static void gen_report(store_report *r, long i, int64_t t0, int64_t span,
 	r->report_len = len;
 	r->sig_len = 71;
 	r->created_ms = t0 + span * i / n;
-	snprintf(r->persons, sizeof r->persons,
-	    "%016x%016x%016x%016x", gen_rand(), gen_rand(), gen_rand(),
-	    gen_rand());
+	snprintf(r->persons, sizeof r->persons, "%016x%016x%016x%016x",
+	    gen_rand(), gen_rand(), gen_rand(), gen_rand());
 	store_summary *s = &r->summary;
-	snprintf(s->program, sizeof s->program, "%s", programs[gen_rand() % 4]);
+	snprintf(
+	    s->program, sizeof s->program, "%s", programs[gen_rand() % 4]);
 	snprintf(s->conclusion, sizeof s->conclusion, "%s",
 	    conclusions[gen_rand() % 4]);
-	snprintf(s->category, sizeof s->category, "%s",
-	    categories[gen_rand() % 5]);
+	snprintf(
+	    s->category, sizeof s->category, "%s", categories[gen_rand() % 5]);
 	if (strcmp(s->conclusion, "meets") != 0)
 		snprintf(s->reasons, sizeof s->reasons, "%s,%s",
 		    reasons[gen_rand() % 4], reasons[4 + gen_rand() % 4]);
@@ -205,8 +205,9 @@ int main(int argc, char **argv)
 		do {
 			double b = gen_now();
 			if (o->begin(db) != HD_OK ||
-			    o->purge_reports(db, before, t0 + span, RETENTION_BATCH,
-			        gen_conclude, &got) != HD_OK ||
+			    o->purge_reports(db, before, t0 + span,
+			        RETENTION_BATCH, gen_conclude,
+			        &got) != HD_OK ||
 			    o->commit(db) != HD_OK)
 				return 1;
 			b = gen_now() - b;
