@@ -5,6 +5,24 @@
 
 #include "stats_print.h"
 
+/* What the service sent, as the table and CSV show it: codes, words and
+ * digits pass; anything else (a control character, a comma, a quote)
+ * becomes '?', so that no answer can move the officer's terminal or
+ * split a CSV field. */
+static const char *stats_safe(const char *in, char *out, size_t cap)
+{
+	size_t i = 0;
+	for (; in[i] != '\0' && i + 1 < cap; i++) {
+		char c = in[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '_' || c == ':' ||
+		          c == '-' || c == '.';
+		out[i] = ok ? c : '?';
+	}
+	out[i] = '\0';
+	return out;
+}
+
 static uint64_t stats_of(
     Hedui__V1__StatsCount *const *list, size_t n, const char *key)
 {
@@ -17,19 +35,24 @@ static uint64_t stats_of(
 static void stats_list_line(
     FILE *f, const char *title, Hedui__V1__StatsCount *const *list, size_t n)
 {
+	char k[64];
 	if (n == 0)
 		return;
 	fprintf(f, "    %-17s", title);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s%s %llu", i > 0 ? ", " : "", list[i]->key,
+		fprintf(f, "%s%s %llu", i > 0 ? ", " : "",
+		    stats_safe(list[i]->key, k, sizeof k),
 		    (unsigned long long)list[i]->count);
 	fputc('\n', f);
 }
 
 void stats_print_table(FILE *f, const Hedui__V1__StatsResponse *r)
 {
-	fprintf(f, "Checks from %s to %s, region prefix %s: %llu\n\n", r->from,
-	    r->to, r->region_prefix, (unsigned long long)r->checks);
+	char a[16], b[16], p[32];
+	fprintf(f, "Checks from %s to %s, region prefix %s: %llu\n\n",
+	    stats_safe(r->from, a, sizeof a), stats_safe(r->to, b, sizeof b),
+	    stats_safe(r->region_prefix, p, sizeof p),
+	    (unsigned long long)r->checks);
 	if (r->n_counties == 0) {
 		fprintf(f, "(no checks in the period)\n");
 		return;
@@ -39,7 +62,9 @@ void stats_print_table(FILE *f, const Hedui__V1__StatsResponse *r)
 	for (size_t i = 0; i < r->n_counties; i++) {
 		const Hedui__V1__CountyStats *c = r->counties[i];
 		fprintf(f, "%-8s %-10s %8llu %8llu %14llu %13llu\n",
-		    c->region_code, c->program, (unsigned long long)c->checks,
+		    stats_safe(c->region_code, a, sizeof a),
+		    stats_safe(c->program, p, sizeof p),
+		    (unsigned long long)c->checks,
 		    (unsigned long long)stats_of(
 		        c->conclusions, c->n_conclusions, "meets"),
 		    (unsigned long long)stats_of(
@@ -54,21 +79,28 @@ void stats_print_table(FILE *f, const Hedui__V1__StatsResponse *r)
 	}
 }
 
-/* Keys are codes and fixed words: nothing a CSV field must quote. */
+/* Keys pass stats_safe: nothing a CSV field must quote. */
 static void stats_csv_list(FILE *f, const Hedui__V1__CountyStats *c,
     const char *dim, Hedui__V1__StatsCount *const *list, size_t n)
 {
+	char r[16], p[32], k[64];
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s,%s,%s,%s,%llu\n", c->region_code, c->program,
-		    dim, list[i]->key, (unsigned long long)list[i]->count);
+		fprintf(f, "%s,%s,%s,%s,%llu\n",
+		    stats_safe(c->region_code, r, sizeof r),
+		    stats_safe(c->program, p, sizeof p), dim,
+		    stats_safe(list[i]->key, k, sizeof k),
+		    (unsigned long long)list[i]->count);
 }
 
 void stats_print_csv(FILE *f, const Hedui__V1__StatsResponse *r)
 {
+	char rc[16], p[32];
 	fprintf(f, "region_code,program,dimension,key,count\n");
 	for (size_t i = 0; i < r->n_counties; i++) {
 		const Hedui__V1__CountyStats *c = r->counties[i];
-		fprintf(f, "%s,%s,checks,,%llu\n", c->region_code, c->program,
+		fprintf(f, "%s,%s,checks,,%llu\n",
+		    stats_safe(c->region_code, rc, sizeof rc),
+		    stats_safe(c->program, p, sizeof p),
 		    (unsigned long long)c->checks);
 		stats_csv_list(
 		    f, c, "conclusion", c->conclusions, c->n_conclusions);

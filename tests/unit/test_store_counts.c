@@ -357,12 +357,13 @@ static void purge_empties_reports_due_only(void **state)
 	assert_true(store_has(path, "balance 42420000 fen") ||
 	            made[0].day >= 20260201);
 	int n = 0, total = 0;
-	assert_int_equal(store_purge_due(s, before), HD_OK);
-	do {
+	/* As heduid's retention does: while any is due, a batch. */
+	while (store_purge_due(s, before) == HD_OK) {
 		assert_int_equal(
 		    store_purge(s, before, 7, conclude, &n), HD_OK);
+		assert_true(n > 0 && n <= 7);
 		total += n;
-	} while (n == 7);
+	}
 	assert_int_equal(total, due);
 	assert_int_equal(store_purge_due(s, before), HD_ENOTFOUND);
 	assert_int_equal(store_scrub(s), HD_OK);
