@@ -51,3 +51,13 @@ void stats_conclude(const uint8_t *report, size_t len, char *out, size_t cap)
 	if (v != NULL)
 		hedui__v1__verdict__free_unpacked(v, NULL);
 }
+
+bool stats_summarize(const uint8_t *report, size_t len, store_summary *out)
+{
+	Hedui__V1__Verdict *v = hedui__v1__verdict__unpack(NULL, len, report);
+	if (v == NULL)
+		return false;
+	stats_summary_of(v, out);
+	hedui__v1__verdict__free_unpacked(v, NULL);
+	return true;
+}

@@ -6,6 +6,7 @@
 #ifndef HEDUI_STATS_SUMMARY_H
 #define HEDUI_STATS_SUMMARY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@
 /* Program, conclusion, category, each reason code once and each source
  * that did not answer whole as "source:status". */
 void stats_summary_of(const Hedui__V1__Verdict *v, store_summary *s);
+
+/* stats_summary_of a serialized Verdict: store_summarize_fn for
+ * store_backfill_counts. false when it does not decode. */
+bool stats_summarize(const uint8_t *report, size_t len, store_summary *out);
 
 /* The conclusion of a serialized Verdict into out ("" when it does not
  * decode): store_conclude_fn for store_purge. */

@@ -902,7 +902,41 @@ hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
 	return HD_OK;
 }
 
-/* --- retention ------------------------------------------------------- */
+/* --- retention and counts of before ---------------------------------- */
+
+/* The service's own write: fn in the writer's queue with an audit record
+ * of method (no agency, no operator; reason why; count *count, read
+ * after fn ran), waited for. */
+static hd_err store_write_counted(store *s, store_write_fn fn, void *arg,
+    const char *method, const char *why, const int64_t *count)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	store_audit a = {
+	    .time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	    .agency = "heduid",
+	    .method = method,
+	    .reason = why,
+	};
+	store_item *it = store_item_new();
+	if (it == NULL)
+		return HD_ENOMEM;
+	store_waiter w = {0};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	it->done = store_wake;
+	it->arg = &w;
+	it->write = fn;
+	it->write_arg = arg;
+	it->audit_count = count;
+	if (!store_copy_audit(it, &a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+	} else {
+		store_enqueue(s, it);
+	}
+	return store_wait(&w);
+}
 
 typedef struct store_purge_op {
 	int64_t before_ms;
@@ -935,36 +969,15 @@ hd_err store_purge(store *s, int64_t before_ms, int limit,
 		return HD_ECLOSED;
 	if (s->ops->purge_reports == NULL)
 		return HD_ENOTSUP;
+	/* Nothing due: no write, and no audit record of nothing. */
+	hd_err e = store_purge_due(s, before_ms);
+	if (e != HD_OK)
+		return e == HD_ENOTFOUND ? HD_OK : e;
 	store_purge_op op = {
 	    .before_ms = before_ms, .limit = limit, .conclude = conclude};
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	/* The service's own act: no agency, no operator; count is the
-	 * number of reports purged, reason says why. */
-	store_audit a = {
-	    .time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
-	    .agency = "heduid",
-	    .method = STORE_PURGE_METHOD,
-	    .reason = "retention",
-	};
-	store_item *it = store_item_new();
-	if (it == NULL)
-		return HD_ENOMEM;
-	store_waiter w = {0};
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	it->done = store_wake;
-	it->arg = &w;
-	it->write = store_purge_write;
-	it->write_arg = &op;
-	it->audit_count = &op.purged;
-	if (!store_copy_audit(it, &a)) {
-		it->result = HD_ENOMEM;
-		store_finish(it);
-	} else {
-		store_enqueue(s, it);
-	}
-	hd_err e = store_wait(&w);
+	/* The audit record's count is the number of reports purged. */
+	e = store_write_counted(s, store_purge_write, &op, STORE_PURGE_METHOD,
+	    "retention", &op.purged);
 	if (e == HD_OK)
 		*purged = (int)op.purged;
 	return e;
@@ -992,4 +1005,53 @@ static hd_err store_scrub_fn(void *db, const store_backend_ops *ops, void *arg)
 hd_err store_scrub(store *s)
 {
 	return store_read(s, store_scrub_fn, NULL);
+}
+
+typedef struct store_backfill_op {
+	int limit;
+	store_summarize_fn summarize;
+	int64_t done; /* the audit record's count */
+} store_backfill_op;
+
+static hd_err store_backfill_write(
+    void *db, const store_backend_ops *ops, void *arg, int *outcome)
+{
+	(void)outcome;
+	store_backfill_op *op = arg;
+	int n = 0;
+	hd_err e = ops->backfill_counts(db, op->limit, op->summarize, &n);
+	op->done = n;
+	return e == HD_OK ? HD_OK : HD_EDB;
+}
+
+hd_err store_backfill_counts(
+    store *s, int limit, store_summarize_fn summarize, int *done)
+{
+	*done = 0;
+	if (s == NULL)
+		return HD_ECLOSED;
+	if (s->ops->backfill_counts == NULL)
+		return HD_ENOTSUP;
+	/* Nothing left: no write, and no audit record of nothing. */
+	hd_err e = store_backfill_due(s);
+	if (e != HD_OK)
+		return e == HD_ENOTFOUND ? HD_OK : e;
+	store_backfill_op op = {.limit = limit, .summarize = summarize};
+	e = store_write_counted(s, store_backfill_write, &op,
+	    STORE_BACKFILL_METHOD, "counts of before", &op.done);
+	if (e == HD_OK)
+		*done = (int)op.done;
+	return e;
+}
+
+static hd_err store_backfill_due_fn(
+    void *db, const store_backend_ops *ops, void *arg)
+{
+	(void)arg;
+	return ops->backfill_due != NULL ? ops->backfill_due(db) : HD_ENOTSUP;
+}
+
+hd_err store_backfill_due(store *s)
+{
+	return store_read(s, store_backfill_due_fn, NULL);
 }

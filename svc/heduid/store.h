@@ -200,7 +200,8 @@ void store_get_stats(store *s, store_stats *st);
  * report: its id, agency, region, request id, household hash, signature
  * and proof, time, persons, the SHA-256 of its bytes, the conclusion
  * conclude gives (NULL: none kept) and the time of the purge. *purged:
- * how many (fewer than limit: none is left before before_ms). HD_OK,
+ * how many (fewer than limit: none is left before before_ms; 0 without
+ * any write or record when none was due). HD_OK,
  * HD_EDB or HD_EUNAVAIL; HD_ENOTSUP in a backend without retention.
  */
 #define STORE_PURGE_METHOD "heduid/RetentionPurge"
@@ -216,6 +217,22 @@ hd_err store_purge_due(store *s, int64_t before_ms);
  * frames would keep the content). HD_EBUSY when a reader held it back:
  * try again later. */
 hd_err store_scrub(store *s);
+
+/*
+ * Reports committed before the store kept counts (an older store
+ * migrated to schema 4) are counted afterwards, limit at a time, in the
+ * writer's queue with one audit record each (method
+ * STORE_BACKFILL_METHOD, count the reports read); summarize gives a
+ * report's summary from its bytes (false: not counted). *done 0: none
+ * was left (nothing written, no record). store_backfill_due: HD_OK while some are left, HD_ENOTFOUND
+ * when none is, HD_ENOTSUP in a backend without counts.
+ */
+#define STORE_BACKFILL_METHOD "heduid/CountsBackfill"
+typedef bool (*store_summarize_fn)(
+    const uint8_t *report, size_t len, store_summary *out);
+hd_err store_backfill_due(store *s);
+hd_err store_backfill_counts(
+    store *s, int limit, store_summarize_fn summarize, int *done);
 
 /* For tests: while held, the writer takes nothing from the queue. */
 void store_hold(store *s, bool held);

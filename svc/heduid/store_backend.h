@@ -65,6 +65,13 @@ typedef struct store_backend_ops {
 	hd_err (*purge_due)(void *db, int64_t before_ms);
 	/* Outside any transaction: store_scrub. */
 	hd_err (*scrub)(void *db);
+	/* The counts of reports committed before the store kept counts
+	 * (store_backfill_counts): whether any is left (HD_OK) or none
+	 * (HD_ENOTFOUND); and, in the writer's transaction, the next limit
+	 * of them counted (*done 0: none was left). */
+	hd_err (*backfill_due)(void *db);
+	hd_err (*backfill_counts)(
+	    void *db, int limit, store_summarize_fn summarize, int *done);
 } store_backend_ops;
 
 extern const store_backend_ops store_sqlite_ops;

@@ -32,10 +32,24 @@ static const char sc_migrate_4[] =
     " region TEXT NOT NULL, program TEXT NOT NULL, dim INTEGER NOT NULL,"
     " key TEXT NOT NULL, n INTEGER NOT NULL,"
     " PRIMARY KEY(month, region, program, dim, key)) WITHOUT ROWID;"
+    /* The reports of before are counted afterwards, by heduid in the
+     * background (store_backfill_counts): rowids up to this one. */
+    "INSERT OR REPLACE INTO meta(key, value) VALUES('counts_backfill_to',"
+    " (SELECT CAST(COALESCE(MAX(rowid), 0) AS TEXT) FROM report));"
+    "INSERT OR REPLACE INTO meta(key, value)"
+    " VALUES('counts_backfilled', '0');"
     "UPDATE meta SET value = '4' WHERE key = 'schema';"
     "COMMIT;";
 
-enum { SC_DAY, SC_MONTH, SC_QUERY, SC_COUNT };
+enum {
+	SC_DAY,
+	SC_MONTH,
+	SC_QUERY,
+	SC_BF_STATE,
+	SC_BF_SELECT,
+	SC_BF_MARK,
+	SC_COUNT
+};
 
 static const char *const sc_sql[SC_COUNT] = {
     [SC_DAY] = "INSERT INTO count_day(day, region, program, dim, key, n)"
@@ -59,6 +73,16 @@ static const char *const sc_sql[SC_COUNT] = {
         "  AND region >= ?7 AND region < ?8)"
         " GROUP BY region, program, dim, key"
         " ORDER BY region, program, dim, key",
+    /* How far the counting of the reports of before has come. */
+    [SC_BF_STATE] =
+        "SELECT CAST((SELECT value FROM meta WHERE key = 'counts_backfilled')"
+        " AS INTEGER), CAST((SELECT value FROM meta"
+        " WHERE key = 'counts_backfill_to') AS INTEGER)",
+    [SC_BF_SELECT] = "SELECT rowid, region, created_ms, report FROM report"
+                     " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
+                     " LIMIT ?3",
+    [SC_BF_MARK] = "UPDATE meta SET value = CAST(?1 AS TEXT)"
+                   " WHERE key = 'counts_backfilled'",
 };
 
 /* One count to add: a report's (day, region, program, dim, key). */
@@ -338,4 +362,92 @@ hd_err sq_count_reports(void *h, const store_count_query *q,
 sq_purge *sq_purge_of(void *h)
 {
 	return sq_counts_of(h)->purge;
+}
+
+/* Where the counting of the reports of before stands: done up to rowid
+ * *from, to be done up to *to (both 0 in a store made at schema 4). */
+static hd_err sc_backfill_state(sq_counts *c, int64_t *from, int64_t *to)
+{
+	sqlite3_stmt *st = c->st[SC_BF_STATE];
+	int rc = sqlite3_step(st);
+	*from = *to = 0;
+	if (rc == SQLITE_ROW) {
+		*from = sqlite3_column_int64(st, 0);
+		*to = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? HD_OK : sc_fail(c, "backfill_state", rc);
+}
+
+hd_err sq_backfill_due(void *h)
+{
+	int64_t from, to;
+	hd_err e = sc_backfill_state(sq_counts_of(h), &from, &to);
+	if (e != HD_OK)
+		return e;
+	return from < to ? HD_OK : HD_ENOTFOUND;
+}
+
+hd_err sq_backfill_counts(
+    void *h, int limit, store_summarize_fn summarize, int *done)
+{
+	sq_counts *c = sq_counts_of(h);
+	int64_t from, to, last = 0;
+	store_report *reps = NULL;
+	const store_report **ptrs = NULL;
+	size_t n = 0;
+	int read = 0, rc = SQLITE_DONE;
+	*done = 0;
+	hd_err e = sc_backfill_state(c, &from, &to);
+	if (e != HD_OK || from >= to || limit <= 0)
+		return e;
+	reps = calloc((size_t)limit, sizeof *reps);
+	ptrs = calloc((size_t)limit, sizeof *ptrs);
+	if (reps == NULL || ptrs == NULL) {
+		e = HD_ENOMEM;
+		goto out;
+	}
+	sqlite3_stmt *st = c->st[SC_BF_SELECT];
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int(st, 3, limit);
+	while (read < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_report *r = &reps[n];
+		const unsigned char *region = sqlite3_column_text(st, 1);
+		const uint8_t *bytes = sqlite3_column_blob(st, 3);
+		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+		last = sqlite3_column_int64(st, 0);
+		read++;
+		snprintf(r->region, sizeof r->region, "%s",
+		    region != NULL ? (const char *)region : "");
+		r->created_ms = sqlite3_column_int64(st, 2);
+		/* A report that does not decode is not counted, as it
+		 * would not have been at its commit either. */
+		if (bytes != NULL && summarize(bytes, len, &r->summary) &&
+		    r->summary.program[0] != '\0')
+			ptrs[n++] = r;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (read < limit && rc != SQLITE_DONE) {
+		e = sc_fail(c, "backfill_select", rc);
+		goto out;
+	}
+	if (n > 0 && (e = sq_insert_summaries(h, ptrs, n)) != HD_OK)
+		goto out;
+	/* Nothing left up to `to` (rows deleted since): the end. */
+	st = c->st[SC_BF_MARK];
+	sqlite3_bind_int64(st, 1, read > 0 ? last : to);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		e = sc_fail(c, "backfill_mark", rc);
+		goto out;
+	}
+	*done = read;
+out:
+	free(reps);
+	free(ptrs);
+	return e;
 }

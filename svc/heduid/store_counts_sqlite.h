@@ -27,6 +27,9 @@ hd_err sq_insert_summaries(
     void *h, const store_report *const *reports, size_t n);
 hd_err sq_count_reports(void *h, const store_count_query *q,
     hd_err (*each)(const store_count_row *row, void *arg), void *arg);
+hd_err sq_backfill_due(void *h);
+hd_err sq_backfill_counts(
+    void *h, int limit, store_summarize_fn summarize, int *done);
 hd_err sq_purge_reports(void *h, int64_t before_ms, int64_t now_ms, int limit,
     store_conclude_fn conclude, int *purged);
 hd_err sq_purge_due(void *h, int64_t before_ms);

@@ -426,4 +426,6 @@ const store_backend_ops store_sqlite_ops = {
     .purge_reports = sq_purge_reports,
     .purge_due = sq_purge_due,
     .scrub = sq_scrub,
+    .backfill_due = sq_backfill_due,
+    .backfill_counts = sq_backfill_counts,
 };

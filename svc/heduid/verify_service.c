@@ -12,6 +12,7 @@
 #include "hedui/v1/verifier.pb-c.h"
 #include "pb_strcheck.h"
 #include "retention.h"
+#include "stats_backfill.h"
 #include "stats_service.h"
 #include "verify_gate.h"
 #include "verify_household.h"
@@ -83,6 +84,8 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "cannot start the retention thread");
 		goto fail;
 	}
+	/* An older store's reports are counted in the background. */
+	vs->backfill = stats_backfill_start(vs->store);
 	return vs;
 fail:
 	verify_service_free(vs);
@@ -114,6 +117,8 @@ void verify_service_stop(verify_service *vs)
 	/* No purge after this: it would wait on a store that closes. */
 	retention_stop(vs->retention);
 	vs->retention = NULL;
+	stats_backfill_stop(vs->backfill);
+	vs->backfill = NULL;
 	/* The last interval's refusal counts go into the queue first. */
 	verify_refusals_free(vs->refusals);
 	vs->refusals = NULL;

@@ -25,6 +25,9 @@
 #include "consent_form.h"
 #include "store.h"
 #include "store_backend.h"
+#include "hedui/v1/verifier.pb-c.h"
+#include "stats_backfill.h"
+#include "stats_summary.h"
 #include "store_counts.h"
 #include "tsupport.h"
 
@@ -308,6 +311,174 @@ static void counts_one_at_a_time(void **state)
 	store_close(s);
 }
 
+/* --- the counts of reports of before ------------------------------------ */
+
+/* A store as heduid wrote it before it kept counts (schema 3), with n
+ * reports of made[]'s summaries as real serialized verdicts, and one
+ * report that does not decode. */
+static void make_old_store(const char *path, int n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+	        "PRAGMA journal_mode=WAL;"
+	        "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL,"
+	        " value TEXT NOT NULL) WITHOUT ROWID;"
+	        "CREATE TABLE report(report_id TEXT PRIMARY KEY NOT NULL,"
+	        " agency TEXT NOT NULL, region TEXT NOT NULL,"
+	        " request_id TEXT NOT NULL, household_hash BLOB NOT NULL,"
+	        " report BLOB NOT NULL, signature BLOB NOT NULL,"
+	        " created_ms INTEGER NOT NULL, persons TEXT NOT NULL,"
+	        " proof BLOB, UNIQUE(agency, region, request_id));"
+	        "CREATE TABLE audit(seq INTEGER PRIMARY KEY NOT NULL,"
+	        " time_ms INTEGER NOT NULL, agency TEXT NOT NULL,"
+	        " operator_id TEXT NOT NULL, case_id TEXT NOT NULL,"
+	        " method TEXT NOT NULL, report_id TEXT NOT NULL,"
+	        " persons TEXT NOT NULL, outcome INTEGER NOT NULL,"
+	        " prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+	        " count INTEGER NOT NULL DEFAULT 1,"
+	        " peer TEXT NOT NULL DEFAULT '',"
+	        " reason TEXT NOT NULL DEFAULT '');"
+	        "INSERT INTO meta VALUES('schema', '3');",
+	        NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "INSERT INTO report VALUES(?1, 'CN=old', ?2,"
+	                     " ?1, zeroblob(32), ?3, zeroblob(70), ?4, '',"
+	                     " NULL)",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
+	for (int i = 0; i <= n; i++) {
+		uint8_t body[64], buf[1024];
+		store_report r;
+		size_t len;
+		char id[32];
+		make_put(i, &r, body, sizeof body);
+		snprintf(id, sizeof id, "OLD-%06d", i);
+		if (i == n) {
+			/* Does not decode: not counted. */
+			memcpy(buf, "\xff\xff\xff", 3);
+			len = 3;
+		} else {
+			const store_summary *s = &made[i].sum;
+			Hedui__V1__Verdict v = HEDUI__V1__VERDICT__INIT;
+			Hedui__V1__Reason rs[2], *rp[2];
+			Hedui__V1__SourceSummary src, *sp = &src;
+			char codes[256], fail[96];
+			v.program = (char *)s->program;
+			v.conclusion = (char *)s->conclusion;
+			v.category = (char *)s->category;
+			snprintf(codes, sizeof codes, "%s", s->reasons);
+			char *comma = strchr(codes, ',');
+			for (int k = 0; k < 2 && codes[0] != '\0'; k++) {
+				hedui__v1__reason__init(&rs[k]);
+				rs[k].code = k == 0 ? codes : comma + 1;
+				rs[k].detail = "F=4242 fen";
+				rp[k] = &rs[k];
+				v.n_reasons++;
+			}
+			if (comma != NULL)
+				*comma = '\0';
+			v.reasons = rp;
+			if (s->source_failures[0] != '\0') {
+				snprintf(fail, sizeof fail, "%s",
+				    s->source_failures);
+				*strchr(fail, ':') = '\0';
+				hedui__v1__source_summary__init(&src);
+				src.source = fail;
+				src.status = fail + strlen(fail) + 1;
+				v.sources = &sp;
+				v.n_sources = 1;
+			}
+			len = hedui__v1__verdict__pack(&v, buf);
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, r.region, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 3, buf, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, r.created_ms);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* Only the old reports are in made[] now. */
+	memset(&made[n], 0, (NPUT - (size_t)n) * sizeof made[0]);
+}
+
+static void old_reports_are_counted_after_migration(void **state)
+{
+	(void)state;
+	const char *path = ttmp("old.db");
+	make_old_store(path, 60);
+	store *s = open_at(path);
+	assert_non_null(s);
+	/* Migrated: nothing counted yet, something to count. */
+	static got g;
+	g.n = 0;
+	store_count_query q = {
+	    .from = 20260101, .to = 20261231, .region_prefix = "33"};
+	assert_int_equal(store_count_reports(s, &q, collect, &g), HD_OK);
+	assert_int_equal(g.n, 0);
+	assert_int_equal(store_backfill_due(s), HD_OK);
+	int n = 0, total = 0;
+	while (store_backfill_due(s) == HD_OK) {
+		assert_int_equal(
+		    store_backfill_counts(s, 7, stats_summarize, &n), HD_OK);
+		assert_true(n > 0 && n <= 7);
+		total += n;
+	}
+	assert_int_equal(total, 61); /* the undecodable one read, skipped */
+	check_period(s, 20260120, 20260409, "33");
+	check_period(s, 20260125, 20260317, "3301");
+	/* Once only: a reopen has nothing left, and counts stay. */
+	store_close(s);
+	s = open_at(path);
+	assert_non_null(s);
+	assert_int_equal(store_backfill_due(s), HD_ENOTFOUND);
+	assert_int_equal(
+	    store_backfill_counts(s, 7, stats_summarize, &n), HD_OK);
+	assert_int_equal(n, 0);
+	assert_null(stats_backfill_start(s)); /* no thread for nothing */
+	check_period(s, 20260120, 20260409, "33");
+	store_close(s);
+	char why[256];
+	int64_t records = 0;
+	assert_int_equal(audit_verify_store(
+	                     path, key, sizeof key, &records, why, sizeof why),
+	    HD_OK);
+	assert_int_equal(records, 9); /* one record per batch of 7 */
+}
+
+/* heduid's background thread does the same by itself. */
+static void backfill_thread_counts_by_itself(void **state)
+{
+	(void)state;
+	const char *path = ttmp("old-thread.db");
+	make_old_store(path, 40);
+	store *s = open_at(path);
+	assert_non_null(s);
+	stats_backfill *b = stats_backfill_start(s);
+	assert_non_null(b);
+	for (int i = 0; i < 500 && store_backfill_due(s) == HD_OK; i++)
+		usleep(10000);
+	stats_backfill_stop(b);
+	assert_int_equal(store_backfill_due(s), HD_ENOTFOUND);
+	check_period(s, 20260120, 20260409, "33");
+	store_close(s);
+}
+
+/* A store made at schema 4 has nothing of before. */
+static void new_store_has_nothing_to_backfill(void **state)
+{
+	(void)state;
+	store *s = open_at(ttmp("fresh.db"));
+	assert_non_null(s);
+	assert_int_equal(store_backfill_due(s), HD_ENOTFOUND);
+	store_close(s);
+}
+
 /* --- retention --------------------------------------------------------- */
 
 static bool file_has(const char *path, const void *needle, size_t len)
@@ -437,6 +608,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(counts_match_the_reports),
 	    cmocka_unit_test(counts_one_at_a_time),
+	    cmocka_unit_test(old_reports_are_counted_after_migration),
+	    cmocka_unit_test(backfill_thread_counts_by_itself),
+	    cmocka_unit_test(new_store_has_nothing_to_backfill),
 	    cmocka_unit_test(purge_empties_reports_due_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
