@@ -81,8 +81,10 @@ static const char *const sc_sql[SC_COUNT] = {
     [SC_BF_SELECT] = "SELECT rowid, region, created_ms, report FROM report"
                      " WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid"
                      " LIMIT ?3",
-    [SC_BF_MARK] = "UPDATE meta SET value = CAST(?1 AS TEXT)"
-                   " WHERE key = 'counts_backfilled'",
+    /* Parenthesised: clang takes a split literal here for a missing
+     * comma. */
+    [SC_BF_MARK] = ("UPDATE meta SET value = CAST(?1 AS TEXT)"
+                    " WHERE key = 'counts_backfilled'"),
 };
 
 /* One count to add: a report's (day, region, program, dim, key). */
