@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui stats --from DATE --to DATE [--region PREFIX] [--json | --csv]:
  * counts of the checks heduid made in a period, per county and program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_print: a StatsResponse as hedui stats prints it: a table for
  * people, --csv (one count a line: region, program, dimension, key,

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 #include "retention.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -100,19 +102,30 @@ static void *retention_main(void *arg)
 	return NULL;
 }
 
-retention *retention_start(store *s, int days, uint32_t interval_ms)
+retention *retention_start(
+    store *s, int days, uint32_t interval_ms, char *err, size_t errlen)
 {
+	snprintf(err, errlen, "%s", "");
 	if (days <= 0)
 		return NULL;
-	retention *r = calloc(1, sizeof *r);
-	if (r == NULL)
+	if (store_purge_due(s, 0) == HD_ENOTSUP) {
+		snprintf(err, errlen,
+		    "[store] retention_days needs a store that can purge "
+		    "reports (SQLite); this store's backend cannot");
 		return NULL;
+	}
+	retention *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	r->s = s;
 	r->keep_ms = (int64_t)days * 86400000LL;
 	r->interval_ms = interval_ms > 0 ? interval_ms : 60000;
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (pthread_create(&r->thread, NULL, retention_main, r) != 0) {
+		snprintf(err, errlen, "cannot start the retention thread");
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
 		free(r);

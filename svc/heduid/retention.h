@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * retention: heduid's own purge of old reports' content ([store]
  * retention_days, docs/CONFIG.md). A thread of its own looks once a
@@ -20,9 +21,12 @@
 
 typedef struct retention retention;
 
-/* days 0: off (NULL, nothing started). interval_ms 0: 60000. NULL with
- * days > 0 when the thread cannot start. */
-retention *retention_start(store *s, int days, uint32_t interval_ms);
+/* days 0: off (NULL, nothing started, err ""). interval_ms 0: 60000.
+ * NULL with days > 0 and the reason in err when the store's backend
+ * cannot purge, or the thread cannot start: a retention configured is
+ * honoured or heduid does not start, never ignored. */
+retention *retention_start(
+    store *s, int days, uint32_t interval_ms, char *err, size_t errlen);
 /* Stops the thread (a batch under way finishes first). Accepts NULL. */
 void retention_stop(retention *r);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stats_backfill.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_backfill: the counts of the reports a store held before it kept
  * counts (an older store migrated to schema 4), made by heduid in the

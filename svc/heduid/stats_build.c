@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stats_build.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_build: a StatsResponse made of the store's count rows (ordered
  * by region, program, dimension, key), in memory it owns.

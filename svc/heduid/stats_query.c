@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stats_query.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_query: a StatsQuery as the service takes it, checked against
  * the asking agency: real dates, a period that runs forwards and is at

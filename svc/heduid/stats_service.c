@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.Stats/Query: counts of checks over a period for a region
  * prefix, from the store's count tables (store_counts.h). The query is
@@ -144,6 +145,14 @@ static void stats_handle(
 		stats_refuse(vs, call, &who, what, RPC_RESOURCE_EXHAUSTED,
 		    "more counties and programs than one answer holds: ask "
 		    "for a longer region prefix");
+		goto out;
+	}
+	if (e == HD_ENOTSUP) {
+		/* A store backend without count tables (store_backend_ops
+		 * count_reports NULL): not a store failure. */
+		rpc_call_fail(call, RPC_UNIMPLEMENTED,
+		    "statistics need a store that keeps counts (SQLite); "
+		    "this store's backend does not");
 		goto out;
 	}
 	if (e == HD_ENOMEM) {

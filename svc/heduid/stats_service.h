@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_service: hedui.v1.Stats/Query (proto/hedui/v1/stats.proto), the
  * statistics of hedui stats, part of the verify_service: its agency

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "stats_summary.h"
 
 #include <stdbool.h>

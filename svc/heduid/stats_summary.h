@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stats_summary: what of a verdict the statistics count (store_summary,
  * filled when its report is stored) and what retention keeps of it (its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The statistics' reads, on the store's readers' connection (store_read).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_counts: the statistics of hedui stats (hedui.v1.Stats/Query),
  * read from counts the store keeps at commit time, never from the

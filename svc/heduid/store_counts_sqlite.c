@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Schema 4 of the SQLite store: count_day and count_month, the counts of
  * hedui stats per (day or month, region, program, dimension, key), added

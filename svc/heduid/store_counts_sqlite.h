@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Statistics and retention in the SQLite backend (schema 4): the count
  * tables (store_counts.h), the report columns a purge leaves behind and

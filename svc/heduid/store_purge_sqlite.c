@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Retention in the SQLite backend. A purge empties a report's bytes and
  * keeps what shows it existed (store.h store_purge); with secure_delete

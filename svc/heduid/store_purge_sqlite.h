@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Retention in the SQLite backend: emptying old reports (store_purge)
  * and making what they held unreadable in the files (store_scrub).

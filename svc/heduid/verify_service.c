@@ -80,10 +80,8 @@ verify_service *verify_service_alloc(
 	}
 	if (o->retention_days > 0 &&
 	    (vs->retention = retention_start(
-	         vs->store, o->retention_days, 0)) == NULL) {
-		snprintf(err, errlen, "cannot start the retention thread");
+	         vs->store, o->retention_days, 0, err, errlen)) == NULL)
 		goto fail;
-	}
 	/* An older store's reports are counted in the background. */
 	vs->backfill = stats_backfill_start(vs->store);
 	return vs;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui.v1.Stats/Query: the input is a StatsRequest, through the real
  * service over the in-process server (fuzz_server.h; its clock is real,

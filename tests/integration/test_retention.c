@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Retention end to end: a heduid with [store] retention_days purges, by
  * itself and while serving, the content of a report older than that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui stats end to end: heduid with its store and three sources over
  * mutual TLS. Households of several counties, programs and outcomes

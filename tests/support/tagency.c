@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tagency.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tagency: calls signed as an agency of the dev PKI (its NAME.crt and
  * NAME.key in $HEDUI_CERTS), and the hedui CLI as a process, for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui stats' output of an answer: the table, CSV and JSON carry the
  * counts; what a service sends in its keys cannot move the officer's

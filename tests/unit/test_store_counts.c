@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The store's statistics and retention below the RPC: counts kept at
  * commit match counts computed here from the reports put, over periods

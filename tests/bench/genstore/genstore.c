@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hedui-genstore: a report store of N synthetic reports written through
  * the SQLite backend as heduid's writer writes them (groups of 512 in one
