@@ -134,6 +134,9 @@ BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS))
 BENCH_BIN = $(BUILD)/bin/hedui-bench
 ATTACK_BIN = $(BUILD)/bin/hedui-attack
+# A synthetic store of millions of reports: statistics and retention
+# timings (docs/PERFORMANCE.md).
+GENSTORE_BIN = $(BUILD)/bin/hedui-genstore
 # Shell checks that build against or inspect the installed tree; the
 # sanitizer build's library can't be loaded by an unsanitized program.
 ifeq ($(SAN),1)
@@ -167,7 +170,7 @@ CERTS = $(BUILD)/certs
 	spdx
 .SECONDARY:
 
-all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN)
+all: $(PROGS) $(LIBSO) $(TEST_BINS) $(BENCH_BIN) $(ATTACK_BIN) $(GENSTORE_BIN)
 
 # --- generated protobuf code --------------------------------------------
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: proto/%.proto
@@ -227,6 +230,11 @@ $(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(HEDUIDA) $(LIBA)
 $(BENCH_BIN): $(BENCH_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
+
+$(GENSTORE_BIN): $(BUILD)/obj/tests/bench/genstore/genstore.o $(HEDUIDA) \
+		$(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 # The full-scale attack of docs/ATTACKS.md (make attack): the tests'
 # raw clients, at scale.

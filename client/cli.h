@@ -72,5 +72,8 @@ int cmd_monitor(cli_ctx *ctx);
 /* hedui policy show REGION [--as-of DATE] [--file FILE]: connects itself
  * (not with --file). */
 int cmd_policy(cli_ctx *ctx);
+/* hedui stats --from D --to D [--region P] [--json|--csv]: connects
+ * itself once its arguments are known to be valid. */
+int cmd_stats(cli_ctx *ctx);
 
 #endif

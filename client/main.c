@@ -28,6 +28,7 @@ static const cli_command cli_commands[] = {
     {"consent", cmd_consent, true},
     {"monitor", cmd_monitor, true},
     {"policy", cmd_policy, true},
+    {"stats", cmd_stats, true},
 };
 
 int main(int argc, char **argv)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "consent_registry.h"
+#include "retention.h"
 #include "tls_setup.h"
 #include "verify_service.h"
 
@@ -193,6 +194,17 @@ static const char *cfg_set(heduid_config *cfg, const char *section,
 		return "";
 	}
 	if (strcmp(section, "store") == 0 &&
+	    strcmp(name, "retention_days") == 0) {
+		if (strcmp(value, "off") == 0) {
+			cfg->retention_days = 0;
+			return "";
+		}
+		if (!cfg_parse_long(value, 0, RETENTION_MAX_DAYS, &n))
+			return "must be off or from 0 (off) to 36500 days";
+		cfg->retention_days = (int)n;
+		return "";
+	}
+	if (strcmp(section, "store") == 0 &&
 	    strcmp(name, "refusal_summary_ms") == 0) {
 		if (!cfg_parse_long(value, 100, 3600000, &n))
 			return "must be from 100 to 3600000";
@@ -281,6 +293,10 @@ static void heduid_usage(FILE *f)
 	    "e.g.\n"
 	    "                           http://127.0.0.1:9464 (off by "
 	    "default)\n"
+	    "      --retention-days N   purge reports' content N days after\n"
+	    "                           they were made (default off; keeps\n"
+	    "                           id, agency, time, conclusion, "
+	    "hash)\n"
 	    "      --consent-mode MODE  registry (default: each consent_ref\n"
 	    "                           must name a registered consent) or\n"
 	    "                           unchecked (any reference; reports "
@@ -324,6 +340,7 @@ enum {
 	OPT_BATCH_HH,
 	OPT_BATCH_INFLIGHT,
 	OPT_METRICS,
+	OPT_RETENTION,
 	OPT_LIMIT, /* OPT_LIMIT + i: rpc_limits_flag(i) */
 };
 
@@ -350,6 +367,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {"log-level", required_argument, NULL, OPT_LOGLEVEL},
 	    {"source-batch-max", required_argument, NULL, OPT_BATCHMAX},
 	    {"refusal-summary-ms", required_argument, NULL, OPT_REFUSALS},
+	    {"retention-days", required_argument, NULL, OPT_RETENTION},
 	    {"source-ca", required_argument, NULL, OPT_SOURCE_CA},
 	    {"source-cert", required_argument, NULL, OPT_SOURCE_CERT},
 	    {"source-key", required_argument, NULL, OPT_SOURCE_KEY},
@@ -423,6 +441,7 @@ heduid_action heduid_config_parse(heduid_config *cfg, int argc, char **argv)
 	    {OPT_LOGLEVEL, "server", "log_level"},
 	    {OPT_BATCHMAX, "sources", "batch_max"},
 	    {OPT_REFUSALS, "store", "refusal_summary_ms"},
+	    {OPT_RETENTION, "store", "retention_days"},
 	    {OPT_SOURCE_CA, "sources", "ca"},
 	    {OPT_SOURCE_CERT, "sources", "cert"},
 	    {OPT_SOURCE_KEY, "sources", "key"},

@@ -58,6 +58,7 @@ typedef struct heduid_config {
 	char audit_key[512]; /* empty: store_path + ".audit-key" */
 	uint32_t store_probe_ms;
 	uint32_t refusal_summary_ms; /* [store] refusal_summary_ms */
+	int retention_days;          /* [store] retention_days; 0: off */
 	int source_batch_max;        /* [sources] batch_max */
 	int consent_mode;            /* [consent] mode: consent_mode */
 	/* [limits]: what clients can hold (0: the defaults) */

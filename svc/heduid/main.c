@@ -122,6 +122,7 @@ int main(int argc, char **argv)
 	    .batch_inflight_households = cfg.batch_inflight_households,
 	    .consent_mode = cfg.consent_mode,
 	    .metrics = reg,
+	    .retention_days = cfg.retention_days,
 	};
 	if ((verifier = verify_service_alloc(&vo, errbuf, sizeof errbuf)) ==
 	    NULL) {

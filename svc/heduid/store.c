@@ -37,6 +37,9 @@ typedef struct store_item {
 	char *strbuf;         /* the audit's strings, copied into one block */
 	store_write_fn write; /* another module's write, or NULL */
 	void *write_arg;
+	/* A write whose audit record counts what it did (store_purge):
+	 * read after the write, NULL otherwise. */
+	const int64_t *audit_count;
 	store_done_fn done;
 	void *arg;
 	hd_err result;
@@ -50,6 +53,8 @@ struct store {
 	void *wdb; /* the writer thread's */
 	void *rdb; /* readers', under rmu */
 	pthread_mutex_t rmu;
+	void *ldb; /* long reads' (store_read_long), under lmu */
+	pthread_mutex_t lmu;
 	uint8_t key[64];
 	size_t keylen;
 	audit_key *mac; /* key, prepared once */
@@ -121,6 +126,7 @@ static store_item *store_item_new(void)
 	it->strbuf = NULL;
 	it->write = NULL;
 	it->write_arg = NULL;
+	it->audit_count = NULL;
 	it->done = NULL;
 	it->arg = NULL;
 	it->result = HD_OK;
@@ -283,6 +289,23 @@ static hd_err store_prepare_reports(store *s, store_item *batch, bool lookup)
 	return HD_OK;
 }
 
+/* The statistics' counts of the group's new reports, in its transaction
+ * (store_counts.h): once per group, so that the backend can add up the
+ * reports of one county and day before it writes. */
+static hd_err store_insert_summaries(store *s, store_item *batch)
+{
+	size_t n = 0;
+	if (s->ops->insert_summaries == NULL)
+		return HD_OK;
+	for (store_item *it = batch; it != NULL; it = it->next)
+		if (it->insert && it->rep.summary.program[0] != '\0')
+			s->sealing[n++] = &it->rep;
+	if (n == 0)
+		return HD_OK;
+	return s->ops->insert_summaries(
+	    s->wdb, (const store_report *const *)s->sealing, n);
+}
+
 /* Writes one batch in one transaction; sets every item's result. */
 static void store_write_batch(store *s, store_item *batch, int n)
 {
@@ -344,6 +367,8 @@ again:
 				break;
 			}
 			it->result = we;
+			if (it->audit_count != NULL)
+				a.count = *it->audit_count;
 		}
 		audit_record r = {
 		    .seq = ++seq,
@@ -371,6 +396,8 @@ again:
 		memcpy(hash, r.hash, sizeof hash);
 		e = o->insert_audit(s->wdb, &r);
 	}
+	if (e == HD_OK)
+		e = store_insert_summaries(s, batch);
 	if (e == HD_OK)
 		e = o->commit(s->wdb);
 	if (e != HD_OK)
@@ -561,6 +588,7 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->rmu, NULL);
+	pthread_mutex_init(&s->lmu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	s->healthy = true;
 	s->probe_ms = o->probe_ms > 0 ? o->probe_ms : 1000;
@@ -592,6 +620,8 @@ store *store_open(const store_opts *o, char *err, size_t errlen)
 	if ((s->wdb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if ((s->rdb = s->ops->open(o->path, err, errlen)) == NULL)
+		goto fail;
+	if ((s->ldb = s->ops->open(o->path, err, errlen)) == NULL)
 		goto fail;
 	if (s->ops->audit_head(s->wdb, &s->last_seq, s->last_hash) != HD_OK) {
 		char shown[256];
@@ -631,10 +661,12 @@ void store_close(store *s)
 		    (unsigned long long)s->stats.busy_us / 1000);
 	}
 	if (s->ops != NULL) {
+		s->ops->close(s->ldb);
 		s->ops->close(s->rdb);
 		s->ops->close(s->wdb);
 	}
 	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->lmu);
 	pthread_mutex_destroy(&s->rmu);
 	pthread_mutex_destroy(&s->mu);
 	free(s->sealing);
@@ -778,6 +810,17 @@ hd_err store_read(store *s, store_read_fn fn, void *arg)
 	pthread_mutex_lock(&s->rmu);
 	hd_err e = fn(s->rdb, s->ops, arg);
 	pthread_mutex_unlock(&s->rmu);
+	return e;
+}
+
+hd_err store_read_long(store *s, store_read_fn fn, void *arg)
+{
+	if (s == NULL)
+		return HD_ECLOSED;
+	if (pthread_mutex_trylock(&s->lmu) != 0)
+		return HD_EBUSY;
+	hd_err e = fn(s->ldb, s->ops, arg);
+	pthread_mutex_unlock(&s->lmu);
 	return e;
 }
 
@@ -957,4 +1000,158 @@ hd_err store_audit_key_load(const char *path, uint8_t *key, size_t cap,
 	}
 	*len = (size_t)n;
 	return HD_OK;
+}
+
+/* --- retention and counts of before ---------------------------------- */
+
+/* The service's own write: fn in the writer's queue with an audit record
+ * of method (no agency, no operator; reason why; count *count, read
+ * after fn ran), waited for. */
+static hd_err store_write_counted(store *s, store_write_fn fn, void *arg,
+    const char *method, const char *why, const int64_t *count)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	store_audit a = {
+	    .time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+	    .agency = "heduid",
+	    .method = method,
+	    .reason = why,
+	};
+	store_item *it = store_item_new();
+	if (it == NULL)
+		return HD_ENOMEM;
+	store_waiter w = {0};
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	it->done = store_wake;
+	it->arg = &w;
+	it->write = fn;
+	it->write_arg = arg;
+	it->audit_count = count;
+	if (!store_copy_audit(it, &a)) {
+		it->result = HD_ENOMEM;
+		store_finish(it);
+	} else {
+		store_enqueue(s, it);
+	}
+	return store_wait(&w);
+}
+
+typedef struct store_purge_op {
+	int64_t before_ms;
+	int limit;
+	store_conclude_fn conclude;
+	int64_t purged; /* the audit record's count */
+} store_purge_op;
+
+static hd_err store_purge_write(
+    void *db, const store_backend_ops *ops, void *arg, int *outcome)
+{
+	(void)outcome;
+	store_purge_op *op = arg;
+	int n = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	hd_err e = ops->purge_reports(
+	    db, op->before_ms, now_ms, op->limit, op->conclude, &n);
+	op->purged = n;
+	/* Any failure fails the group: a purge half done is not committed. */
+	return e == HD_OK ? HD_OK : HD_EDB;
+}
+
+hd_err store_purge(store *s, int64_t before_ms, int limit,
+    store_conclude_fn conclude, int *purged)
+{
+	*purged = 0;
+	if (s == NULL)
+		return HD_ECLOSED;
+	if (s->ops->purge_reports == NULL)
+		return HD_ENOTSUP;
+	/* Nothing due: no write, and no audit record of nothing. */
+	hd_err e = store_purge_due(s, before_ms);
+	if (e != HD_OK)
+		return e == HD_ENOTFOUND ? HD_OK : e;
+	store_purge_op op = {
+	    .before_ms = before_ms, .limit = limit, .conclude = conclude};
+	/* The audit record's count is the number of reports purged. */
+	e = store_write_counted(s, store_purge_write, &op, STORE_PURGE_METHOD,
+	    "retention", &op.purged);
+	if (e == HD_OK)
+		*purged = (int)op.purged;
+	return e;
+}
+
+static hd_err store_purge_due_fn(
+    void *db, const store_backend_ops *ops, void *arg)
+{
+	if (ops->purge_due == NULL)
+		return HD_ENOTSUP;
+	return ops->purge_due(db, *(const int64_t *)arg);
+}
+
+hd_err store_purge_due(store *s, int64_t before_ms)
+{
+	return store_read(s, store_purge_due_fn, &before_ms);
+}
+
+static hd_err store_scrub_fn(void *db, const store_backend_ops *ops, void *arg)
+{
+	(void)arg;
+	return ops->scrub != NULL ? ops->scrub(db) : HD_ENOTSUP;
+}
+
+hd_err store_scrub(store *s)
+{
+	return store_read(s, store_scrub_fn, NULL);
+}
+
+typedef struct store_backfill_op {
+	int limit;
+	store_summarize_fn summarize;
+	int64_t done; /* the audit record's count */
+} store_backfill_op;
+
+static hd_err store_backfill_write(
+    void *db, const store_backend_ops *ops, void *arg, int *outcome)
+{
+	(void)outcome;
+	store_backfill_op *op = arg;
+	int n = 0;
+	hd_err e = ops->backfill_counts(db, op->limit, op->summarize, &n);
+	op->done = n;
+	return e == HD_OK ? HD_OK : HD_EDB;
+}
+
+hd_err store_backfill_counts(
+    store *s, int limit, store_summarize_fn summarize, int *done)
+{
+	*done = 0;
+	if (s == NULL)
+		return HD_ECLOSED;
+	if (s->ops->backfill_counts == NULL)
+		return HD_ENOTSUP;
+	/* Nothing left: no write, and no audit record of nothing. */
+	hd_err e = store_backfill_due(s);
+	if (e != HD_OK)
+		return e == HD_ENOTFOUND ? HD_OK : e;
+	store_backfill_op op = {.limit = limit, .summarize = summarize};
+	e = store_write_counted(s, store_backfill_write, &op,
+	    STORE_BACKFILL_METHOD, "counts of before", &op.done);
+	if (e == HD_OK)
+		*done = (int)op.done;
+	return e;
+}
+
+static hd_err store_backfill_due_fn(
+    void *db, const store_backend_ops *ops, void *arg)
+{
+	(void)arg;
+	return ops->backfill_due != NULL ? ops->backfill_due(db) : HD_ENOTSUP;
+}
+
+hd_err store_backfill_due(store *s)
+{
+	return store_read(s, store_backfill_due_fn, NULL);
 }

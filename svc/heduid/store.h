@@ -33,6 +33,17 @@
 
 typedef struct store store;
 
+/* What the statistics count of a report (store_counts.h), given by the
+ * caller at put: the store keeps counts, not these strings per report.
+ * program[0] == '\0': the report is not counted. */
+typedef struct store_summary {
+	char program[16];
+	char conclusion[16];
+	char category[16];
+	char reasons[256]; /* reason codes, comma-separated, each once */
+	char source_failures[96]; /* "bank:failed,tax:partial" */
+} store_summary;
+
 /* A stored report. In results, report and proof are malloc'd: release
  * with store_report_clear. */
 typedef struct store_report {
@@ -55,6 +66,11 @@ typedef struct store_report {
 	size_t proof_len;
 	int64_t created_ms;
 	char persons[STORE_PERSONS_MAX]; /* the household's person hashes */
+	/* At put: what the statistics count (ignored by get). */
+	store_summary summary;
+	/* In results: when retention purged the report's content (Unix ms;
+	 * report_len is then 0), 0 when it is whole. */
+	int64_t purged_ms;
 } store_report;
 
 void store_report_clear(store_report *r);
@@ -162,6 +178,10 @@ void store_write_async(store *s, store_write_fn fn, void *fn_arg,
 typedef hd_err (*store_read_fn)(
     void *db, const struct store_backend_ops *ops, void *arg);
 hd_err store_read(store *s, store_read_fn fn, void *arg);
+/* A long read (statistics): on a connection of its own, so that it never
+ * holds up the reads verifications need; one at a time: HD_EBUSY at once
+ * while another runs. */
+hd_err store_read_long(store *s, store_read_fn fn, void *arg);
 
 /* Committed reports: HD_OK with *out filled, HD_ENOTFOUND, or HD_EDB. */
 hd_err store_get_report(store *s, const char *report_id, store_report *out);
@@ -186,6 +206,48 @@ typedef struct store_stats {
 	uint64_t busy_us;  /* wall time the writer spent writing groups */
 } store_stats;
 void store_get_stats(store *s, store_stats *st);
+
+/*
+ * Retention (docs/CONFIG.md [store] retention_days): the content of
+ * reports created before before_ms is purged, at most limit of them, in
+ * the writer's queue like any write, with one audit record (method
+ * STORE_PURGE_METHOD, count the reports purged). What remains of a
+ * report: its id, agency, region, request id, household hash, signature
+ * and proof, time, persons, the SHA-256 of its bytes, the conclusion
+ * conclude gives (NULL: none kept) and the time of the purge. *purged:
+ * how many (fewer than limit: none is left before before_ms; 0 without
+ * any write or record when none was due). HD_OK,
+ * HD_EDB or HD_EUNAVAIL; HD_ENOTSUP in a backend without retention.
+ */
+#define STORE_PURGE_METHOD "heduid/RetentionPurge"
+typedef void (*store_conclude_fn)(
+    const uint8_t *report, size_t len, char *conclusion, size_t cap);
+hd_err store_purge(store *s, int64_t before_ms, int limit,
+    store_conclude_fn conclude, int *purged);
+/* Whether a report created before before_ms is still whole (HD_OK) or
+ * none is (HD_ENOTFOUND); HD_EDB. A read: costs the writer nothing. */
+hd_err store_purge_due(store *s, int64_t before_ms);
+/* Makes what purges freed unreadable in the database's files too (for
+ * SQLite: a checkpoint that truncates the write-ahead log, whose old
+ * frames would keep the content). HD_EBUSY when a reader held it back:
+ * try again later. */
+hd_err store_scrub(store *s);
+
+/*
+ * Reports committed before the store kept counts (an older store
+ * migrated to schema 4) are counted afterwards, limit at a time, in the
+ * writer's queue with one audit record each (method
+ * STORE_BACKFILL_METHOD, count the reports read); summarize gives a
+ * report's summary from its bytes (false: not counted). *done 0: none
+ * was left (nothing written, no record). store_backfill_due: HD_OK while some are left, HD_ENOTFOUND
+ * when none is, HD_ENOTSUP in a backend without counts.
+ */
+#define STORE_BACKFILL_METHOD "heduid/CountsBackfill"
+typedef bool (*store_summarize_fn)(
+    const uint8_t *report, size_t len, store_summary *out);
+hd_err store_backfill_due(store *s);
+hd_err store_backfill_counts(
+    store *s, int limit, store_summarize_fn summarize, int *done);
 
 /* For tests: while held, the writer takes nothing from the queue. */
 void store_hold(store *s, bool held);

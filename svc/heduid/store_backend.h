@@ -11,6 +11,8 @@
 
 struct store_consent;
 struct store_consent_query;
+struct store_count_query;
+struct store_count_row;
 
 typedef struct store_backend_ops {
 	const char *name;
@@ -58,6 +60,29 @@ typedef struct store_backend_ops {
 	hd_err (*audit_head_locked)(void *db, int64_t *seq, uint8_t hash[32]);
 	hd_err (*replay_record)(void *db, const uint8_t key[32],
 	    int64_t now_ms, int64_t expires_ms);
+	/* Statistics and retention (store_counts.h, store_purge); NULL in a
+	 * backend without them. insert_summaries: the counts of n reports
+	 * just inserted in this transaction (those with a summary). */
+	hd_err (*insert_summaries)(
+	    void *db, const store_report *const *reports, size_t n);
+	hd_err (*count_reports)(void *db, const struct store_count_query *q,
+	    hd_err (*each)(const struct store_count_row *row, void *arg),
+	    void *arg);
+	/* In the writer's transaction; *purged as store_purge's. */
+	hd_err (*purge_reports)(void *db, int64_t before_ms, int64_t now_ms,
+	    int limit, store_conclude_fn conclude, int *purged);
+	/* HD_OK when a report created before before_ms is whole, else
+	 * HD_ENOTFOUND (or HD_EDB). */
+	hd_err (*purge_due)(void *db, int64_t before_ms);
+	/* Outside any transaction: store_scrub. */
+	hd_err (*scrub)(void *db);
+	/* The counts of reports committed before the store kept counts
+	 * (store_backfill_counts): whether any is left (HD_OK) or none
+	 * (HD_ENOTFOUND); and, in the writer's transaction, the next limit
+	 * of them counted (*done 0: none was left). */
+	hd_err (*backfill_due)(void *db);
+	hd_err (*backfill_counts)(
+	    void *db, int limit, store_summarize_fn summarize, int *done);
 } store_backend_ops;
 
 extern const store_backend_ops store_sqlite_ops;

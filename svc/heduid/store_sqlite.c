@@ -16,6 +16,7 @@
 #include "log.h"
 #include "store_backend.h"
 #include "store_consent_sqlite.h"
+#include "store_counts_sqlite.h"
 
 enum {
 	SQ_BEGIN,
@@ -47,12 +48,12 @@ static const char *const sq_sql[SQ_COUNT] = {
         " ?14, ?15)",
     [SQ_GET_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons, proof FROM report"
-        " WHERE report_id = ?1",
+        " report, signature, created_ms, persons, proof, purged_ms"
+        " FROM report WHERE report_id = ?1",
     [SQ_FIND_REPORT] =
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons, proof FROM report"
-        " WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
+        " report, signature, created_ms, persons, proof, purged_ms"
+        " FROM report WHERE agency = ?1 AND region = ?2 AND request_id = ?3",
     [SQ_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     /* Parenthesised: clang takes a split literal here for a missing comma. */
     [SQ_PROBE] = ("INSERT OR REPLACE INTO meta(key, value)"
@@ -120,11 +121,17 @@ typedef struct sq_db {
 	sqlite3_stmt *st[SQ_COUNT];
 	char path[512];
 	sq_consent *consent; /* the consent registry's statements */
+	sq_counts *counts;   /* statistics and retention (schema 4) */
 } sq_db;
 
 sq_consent *sq_consent_of(void *h)
 {
 	return ((sq_db *)h)->consent;
+}
+
+sq_counts *sq_counts_of(void *h)
+{
+	return ((sq_db *)h)->counts;
 }
 
 static hd_err sq_fail(sq_db *d, const char *what, int rc)
@@ -142,6 +149,7 @@ static void sq_close(void *h)
 	for (int i = 0; i < SQ_COUNT; i++)
 		sqlite3_finalize(d->st[i]);
 	sq_consent_close(d->consent);
+	sq_counts_close(d->counts);
 	sqlite3_close(d->db);
 	free(d);
 }
@@ -188,6 +196,8 @@ static void *sq_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	if ((d->consent = sq_consent_open(d->db, path, err, errlen)) == NULL)
+		goto fail;
+	if ((d->counts = sq_counts_open(d->db, path, err, errlen)) == NULL)
 		goto fail;
 	for (int i = 0; i < SQ_COUNT; i++) {
 		rc = sqlite3_prepare_v3(d->db, sq_sql[i], -1,
@@ -323,6 +333,7 @@ static hd_err sq_read_report(sqlite3_stmt *st, store_report *out)
 		memcpy(out->proof, sqlite3_column_blob(st, 9), (size_t)n);
 		out->proof_len = (size_t)n;
 	}
+	out->purged_ms = sqlite3_column_int64(st, 10); /* NULL: 0 */
 	return HD_OK;
 }
 
@@ -411,4 +422,11 @@ const store_backend_ops store_sqlite_ops = {
     .consent_revoke = sq_consent_revoke,
     .consent_get = sq_consent_get,
     .consent_list = sq_consent_list,
+    .insert_summaries = sq_insert_summaries,
+    .count_reports = sq_count_reports,
+    .purge_reports = sq_purge_reports,
+    .purge_due = sq_purge_due,
+    .scrub = sq_scrub,
+    .backfill_due = sq_backfill_due,
+    .backfill_counts = sq_backfill_counts,
 };

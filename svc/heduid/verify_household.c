@@ -25,6 +25,8 @@
 #include "verify_policy.h"
 #include "verify_report_id.h"
 #include "verify_pool.h"
+#include "consent_form.h"
+#include "stats_summary.h"
 
 /* Households of at most this many members get a small facts block. Most
  * households are of 1 to 4; the full block (20 members) is ~92 KiB. */
@@ -172,6 +174,19 @@ static void verify_already_exists(verify_one *o, const char *report_id)
 	    o->request_id, report_id);
 }
 
+/* The request names a report whose content retention purged: there is
+ * nothing to answer with, and a new report under its key would make two
+ * reports of one request. */
+static void verify_purged(verify_one *o, const store_report *r)
+{
+	char on[11];
+	consent_date_format(consent_date_of_ms(r->purged_ms), on);
+	verify_one_fail(o, RPC_FAILED_PRECONDITION,
+	    "request_id \"%s\" names report %s, whose content was purged on "
+	    "%s (retention); a new check needs a new request_id",
+	    o->request_id, r->report_id, on);
+}
+
 /* The store's answer: the report is durable (or was already). */
 static void verify_stored(hd_err err, store_report *stored, void *arg)
 {
@@ -183,6 +198,11 @@ static void verify_stored(hd_err err, store_report *stored, void *arg)
 		    o->log_rid, o->rep.report_id, o->a.who->name,
 		    o->hh->region_code, o->hh->n_members,
 		    (unsigned long long)(nng_clock() - o->started_ms));
+	} else if (err == HD_EEXIST && stored->purged_ms != 0 &&
+	           memcmp(stored->household_hash, o->hh_hash,
+	               STORE_HASH_LEN) == 0) {
+		verify_purged(o, stored);
+		return;
 	} else if (err == HD_EEXIST && memcmp(stored->household_hash,
 	                                   o->hh_hash, STORE_HASH_LEN) == 0) {
 		/* A concurrent retry won the race: its report is the one. */
@@ -260,6 +280,8 @@ static void verify_judge(policy_household *h, void *arg)
 	    "category=%s",
 	    o->log_rid, rep->report_id, doc->v.program, doc->v.conclusion,
 	    doc->v.category);
+	/* What hedui stats counts, committed with the report. */
+	stats_summary_of(&doc->v, &rep->summary);
 	verify_pool_give(vs->scratch, scratch);
 	/* The facts are no longer needed: the next household may have the
 	 * memory while this report waits for its commit. */
@@ -301,6 +323,13 @@ static void verify_answer_existing(verify_one *o, store_report *prev)
 		verify_one_refuse(o, RPC_ALREADY_EXISTS, prev->report_id,
 		    o->persons, VERIFY_ALREADY_EXISTS, o->request_id,
 		    prev->report_id);
+		store_report_clear(prev);
+		return;
+	}
+	if (prev->purged_ms != 0) {
+		verify_audit(vs, o->a.call, o->a.who->subject, o->hh->case_id,
+		    prev->report_id, o->persons, RPC_FAILED_PRECONDITION);
+		verify_purged(o, prev);
 		store_report_clear(prev);
 		return;
 	}

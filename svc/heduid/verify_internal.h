@@ -51,6 +51,8 @@ struct verify_service {
 	size_t audit_key_len;
 	audit_key *akey; /* audit_key prepared once (persons' hashes) */
 	struct verify_policy_cache *policies; /* resolved regions */
+	struct retention *retention; /* [store] retention_days; NULL: off */
+	struct stats_backfill *backfill; /* counts of before; NULL: none */
 };
 
 /* When the sources of a call's households must have answered: the

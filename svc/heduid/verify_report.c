@@ -10,6 +10,7 @@
 
 #include "agency_sig.h"
 #include "audit_chain.h"
+#include "consent_form.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "log.h"
 #include "store_url.h"
@@ -250,6 +251,20 @@ void verify_get_report(rpc_call *call, const ProtobufCMessage *msg, void *arg)
 		    "report %s belongs to another agency and region %s is "
 		    "outside region prefix %s",
 		    id, rr->rep.region, who.region_prefix);
+		goto out;
+	}
+	if (rr->rep.purged_ms != 0) {
+		/* It existed and was the caller's to read: say so, and
+		 * when its content went (docs/CONFIG.md, retention). */
+		char on[11];
+		consent_date_format(consent_date_of_ms(rr->rep.purged_ms), on);
+		verify_audit(vs, call, who.subject, "", id, rr->rep.persons,
+		    RPC_FAILED_PRECONDITION);
+		rpc_call_fail(call, RPC_FAILED_PRECONDITION,
+		    "report %s was purged on %s (retention): its content is "
+		    "no longer kept; a copy saved before still verifies "
+		    "offline (hedui report verify)",
+		    id, on);
 		goto out;
 	}
 	log_info(

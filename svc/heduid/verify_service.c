@@ -12,6 +12,9 @@
 #include "consent_service.h"
 #include "hedui/v1/verifier.pb-c.h"
 #include "pb_strcheck.h"
+#include "retention.h"
+#include "stats_backfill.h"
+#include "stats_service.h"
 #include "verify_gate.h"
 #include "verify_household.h"
 #include "verify_internal.h"
@@ -90,6 +93,12 @@ verify_service *verify_service_alloc(
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (o->retention_days > 0 &&
+	    (vs->retention = retention_start(
+	         vs->store, o->retention_days, 0, err, errlen)) == NULL)
+		goto fail;
+	/* An older store's reports are counted in the background. */
+	vs->backfill = stats_backfill_start(vs->store);
 	return vs;
 fail:
 	verify_service_free(vs);
@@ -118,6 +127,11 @@ void verify_service_free(verify_service *vs)
 void verify_service_stop(verify_service *vs)
 {
 	store *st = vs->store;
+	/* No purge after this: it would wait on a store that closes. */
+	retention_stop(vs->retention);
+	vs->retention = NULL;
+	stats_backfill_stop(vs->backfill);
+	vs->backfill = NULL;
 	/* The last interval's refusal counts go into the queue first. */
 	verify_refusals_free(vs->refusals);
 	vs->refusals = NULL;
@@ -228,5 +242,7 @@ hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
 	hd_err e = rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);
-	return e == HD_OK ? consent_service_register(vs, srv) : e;
+	if (e == HD_OK)
+		e = consent_service_register(vs, srv);
+	return e == HD_OK ? stats_service_register(vs, srv) : e;
 }

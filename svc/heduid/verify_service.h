@@ -44,6 +44,9 @@ typedef struct verify_service_opts {
 	/* Source requests, store commits and refusals by kind (metrics.h;
 	 * borrowed, outlives the service). NULL: none. */
 	struct metrics *metrics;
+	/* Reports' content is purged after so many days (retention.h);
+	 * 0: kept. */
+	int retention_days;
 } verify_service_opts;
 
 #define VERIFY_BATCH_DEFAULT_HOUSEHOLDS 256

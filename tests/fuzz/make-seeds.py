@@ -430,6 +430,23 @@ for method, body in consent_bodies:
         bytes([CONSENT_METHODS.index(method)]) + r.SerializeToString())
 add("consent_request", b"\x00" + pb.consent.RegisterConsentRequest(
     consent=consent_msg()).SerializeToString())
+# Stats/Query: the agency's own prefix, a sub-prefix, another's prefix,
+# a period too long, dates that are not dates; and one unsigned.
+STATS = "hedui.v1.Stats/Query"
+for frm, to, prefix in [("2027-01-01", "2027-01-31", ""),
+                        ("2026-02-03", "2027-01-15", "330106"),
+                        ("2026-01-01", "2027-01-15", "33"),
+                        ("2026-01-01", "2026-12-31", "3301"),
+                        ("2027-02-30", "2027-03-01", "330106"),
+                        ("2027-01-15", "2027-01-01", "")]:
+    body = pb.stats.StatsQuery(**{"from": frm, "to": to,
+                                  "region_prefix": prefix}).SerializeToString()
+    r = pb.stats.StatsRequest(query=body)
+    r.auth.CopyFrom(auth(STATS, body))
+    add("stats_request", r.SerializeToString())
+add("stats_request", pb.stats.StatsRequest(
+    query=pb.stats.StatsQuery(to="2027-01-15").SerializeToString())
+    .SerializeToString())
 add("consent_json", open(os.path.join(SRC, "examples/consents-dibao.json"),
                          "rb").read())
 add("consent_json", json.dumps({

@@ -19,7 +19,7 @@ _OUT = None
 def load():
     """Compiles proto/hedui/v1/*.proto into a temporary directory (once)
     and returns a namespace with the rpc, health, verifier, source and
-    consent and policy modules."""
+    consent, policy and stats modules."""
     global _OUT
     if _OUT is None:
         _OUT = tempfile.mkdtemp(prefix="hedui-pb-")
@@ -34,7 +34,8 @@ def load():
     class NS:
         pass
     ns = NS()
-    for name in ("rpc", "health", "verifier", "source", "consent", "policy"):
+    for name in ("rpc", "health", "verifier", "source", "consent", "policy",
+                 "stats"):
         setattr(ns, name, importlib.import_module("hedui.v1.%s_pb2" % name))
     return ns
 

@@ -46,6 +46,8 @@ static void shipped_example_parses(void **state)
 	assert_string_equal(cfg.store_path, "heduid.db");
 	assert_string_equal(cfg.audit_key, "");
 	assert_int_equal(cfg.store_probe_ms, 1000);
+	/* Off unless an office says. */
+	assert_int_equal(cfg.retention_days, 0);
 	assert_int_equal(cfg.source_batch_max, 128);
 	assert_int_equal(cfg.batch_max_households, 256);
 	assert_int_equal(cfg.batch_inflight_households, 256);
@@ -131,6 +133,41 @@ static void store_settings(void **state)
 	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\nprobe_ms = 0\n");
 	const char *bad[] = {"heduid", "--config", path};
 	assert_int_equal(parse(&cfg, 3, bad), HEDUID_EXIT_USAGE);
+	unlink(path);
+}
+
+/* [store] retention_days: off by default, days, "off", a flag over the
+ * file; nonsense refused. */
+static void retention_setting(void **state)
+{
+	(void)state;
+	heduid_config cfg;
+	const char *plain[] = {"heduid", "--config", path};
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n");
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_RUN);
+	assert_int_equal(cfg.retention_days, 0);
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\n"
+	          "retention_days = 365\n");
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_RUN);
+	assert_int_equal(cfg.retention_days, 365);
+	const char *flag[] = {
+	    "heduid", "--config", path, "--retention-days", "30"};
+	assert_int_equal(parse(&cfg, 5, flag), HEDUID_RUN);
+	assert_int_equal(cfg.retention_days, 30);
+	write_ini("[tls]\nca = a\ncert = b\nkey = c\n[store]\n"
+	          "retention_days = off\n");
+	assert_int_equal(parse(&cfg, 3, plain), HEDUID_RUN);
+	assert_int_equal(cfg.retention_days, 0);
+	static const char *const bad[] = {"-1", "36501", "a year", "30d"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[128];
+		snprintf(text, sizeof text,
+		    "[tls]\nca = a\ncert = b\nkey = c\n[store]\n"
+		    "retention_days = %s\n",
+		    bad[i]);
+		write_ini(text);
+		assert_int_equal(parse(&cfg, 3, plain), HEDUID_EXIT_USAGE);
+	}
 	unlink(path);
 }
 
@@ -267,6 +304,7 @@ int main(void)
 	    cmocka_unit_test(shipped_example_parses),
 	    cmocka_unit_test(flags_override_file),
 	    cmocka_unit_test(store_settings),
+	    cmocka_unit_test(retention_setting),
 	    cmocka_unit_test(source_batching),
 	    cmocka_unit_test(batch_settings),
 	    cmocka_unit_test(source_plane),

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_counts: the statistics of hedui stats (hedui.v1.Stats/Query),
+ * read from counts the store keeps at commit time, never from the
+ * reports themselves: a count is added to in the transaction that
+ * commits its report (store_report.summary), per day and per month
+ * (China time), so that a query over a period reads a few rows per
+ * county and month instead of every report, and stays the same after
+ * retention purged the reports' content.
+ */
+#ifndef HEDUI_STORE_COUNTS_H
+#define HEDUI_STORE_COUNTS_H
+
+#include <stdint.h>
+
+#include "idnum.h"
+#include "store.h"
+
+/* What a count is of: the row's key means, in order. */
+typedef enum store_count_dim {
+	STORE_COUNT_CHECKS = 0,     /* key "": reports made */
+	STORE_COUNT_CONCLUSION = 1, /* meets | does_not_meet | needs_review */
+	STORE_COUNT_CATEGORY = 2,   /* dibao | marginal | ... | none */
+	STORE_COUNT_REASON = 3,     /* a reason code */
+	STORE_COUNT_SOURCE = 4,     /* "bank:failed", "tax:partial"... */
+	STORE_COUNT_DIMS
+} store_count_dim;
+
+typedef struct store_count_query {
+	idnum_date from, to;       /* days (China time), both included */
+	const char *region_prefix; /* 2 to 6 digits */
+} store_count_query;
+
+/* One sum over the period: rows come ordered by region, program, dim
+ * and key. The strings last until each returns. */
+typedef struct store_count_row {
+	const char *region;
+	const char *program;
+	store_count_dim dim;
+	const char *key;
+	int64_t n;
+} store_count_row;
+
+typedef hd_err (*store_count_fn)(const store_count_row *row, void *arg);
+
+/* HD_OK, an error each returned (which stops the reading), HD_EDB,
+ * HD_EBUSY while another count runs (store_read_long: one at a time, on
+ * a connection of their own), or HD_ENOTSUP in a backend without
+ * statistics. Never waits for the writer. */
+hd_err store_count_reports(
+    store *s, const store_count_query *q, store_count_fn each, void *arg);
+
+/* The dimension's name as the API shows it ("checks", "conclusion"...). */
+const char *store_count_dim_name(store_count_dim d);
+
+#endif
