@@ -75,6 +75,15 @@ PQ_CPPFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || \
 # use it (heduid evaluates, hedui-source enrolls its rosters through it,
 # the CLI shows policy files) while the library's API does not: api does
 # not see it, and libhedui.so carries it hidden (tests/install/check-api.sh).
+#
+# Locking and atomics, one way per layer, C11 <stdatomic.h> for atomics
+# everywhere (no GCC __atomic builtins): base, hedui, policy, svc/, client/
+# and the tests lock with pthreads; rpc locks with nng's nng_mtx and nng_cv,
+# whose threads and callbacks run its code, and starts threads with
+# nng_thread. The one exception is rpc_close.c's helper, which must be a
+# detached pthread waited for on CLOCK_MONOTONIC: it is the thread a wedged
+# nng_close may never give back (nng_thread cannot be detached) and nng
+# 1.5.2's own clock and condition variables are CLOCK_REALTIME.
 LIB_LAYERS = base rpc hedui policy api
 INC_base = -Ilib/base
 INC_rpc = $(INC_base) -Ilib/rpc
