@@ -67,24 +67,45 @@ PQ_CPPFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || \
 # lib/ in layers, each seeing its own headers and those below it: base
 # (errors, logging, UTF-8, protobuf helpers), rpc (the RPC server and
 # client, TLS), hedui (the domain: ID numbers, households, signatures, the
-# audit chain), api (the exported hedui_* wrappers over all of them). The
-# RPC layer cannot include a domain header: it is not on its path.
-LIB_LAYERS = base rpc hedui api
+# audit chain), then two beside each other over hedui: policy (the rules
+# engine, pure: facts in, verdict out; and apart from it the policy-file
+# loader and Policy/Show's message) and api (the exported hedui_* wrappers).
+# The RPC layer cannot include a domain header: it is not on its path.
+# policy is a layer of its own, not part of hedui, because three programs
+# use it (heduid evaluates, hedui-source enrolls its rosters through it,
+# the CLI shows policy files) while the library's API does not: api does
+# not see it, and libhedui.so carries it hidden (tests/install/check-api.sh).
+#
+# Locking and atomics, one way per layer, C11 <stdatomic.h> for atomics
+# everywhere (no GCC __atomic builtins): base, hedui, policy, svc/, client/
+# and the tests lock with pthreads; rpc locks with nng's nng_mtx and nng_cv,
+# whose threads and callbacks run its code, and starts threads with
+# nng_thread. The one exception is rpc_close.c's helper, which must be a
+# detached pthread waited for on CLOCK_MONOTONIC: it is the thread a wedged
+# nng_close may never give back (nng_thread cannot be detached) and nng
+# 1.5.2's own clock and condition variables are CLOCK_REALTIME.
+LIB_LAYERS = base rpc hedui policy api
 INC_base = -Ilib/base
 INC_rpc = $(INC_base) -Ilib/rpc
 INC_hedui = $(INC_rpc) -Ilib/hedui
+INC_policy = $(INC_hedui) -Ilib/policy
 INC_api = $(INC_hedui)
-# Programs see all of lib/ and their own headers; the generator and the
-# CLI also heduid's policy loader (policy.h, policy_show.h). Tests,
-# benchmarks and fuzz targets see everything.
-INC_DIRS = $(INC_api) -Isvc/heduid -Isvc/source -Iclient -Itests/support
+# Programs see all of lib/, their own headers, and svc/common/ (what the
+# services share: systemd notification) when they are services; no
+# program sees another program's. Tests, benchmarks and fuzz targets see
+# everything.
+INC_prog = $(INC_policy)
+INC_DIRS = $(INC_prog) -Isvc/common -Isvc/heduid -Isvc/source -Iclient \
+	-Itests/support
 $(BUILD)/obj/lib/base/%.o: INC_DIRS = $(INC_base)
 $(BUILD)/obj/lib/rpc/%.o: INC_DIRS = $(INC_rpc)
 $(BUILD)/obj/lib/hedui/%.o: INC_DIRS = $(INC_hedui)
+$(BUILD)/obj/lib/policy/%.o: INC_DIRS = $(INC_policy)
 $(BUILD)/obj/lib/api/%.o: INC_DIRS = $(INC_api)
-$(BUILD)/obj/svc/heduid/%.o: INC_DIRS = $(INC_api) -Isvc/heduid
-$(BUILD)/obj/svc/source/%.o: INC_DIRS = $(INC_api) -Isvc/source -Isvc/heduid
-$(BUILD)/obj/client/%.o: INC_DIRS = $(INC_api) -Iclient -Isvc/heduid
+$(BUILD)/obj/svc/common/%.o: INC_DIRS = $(INC_prog) -Isvc/common
+$(BUILD)/obj/svc/heduid/%.o: INC_DIRS = $(INC_prog) -Isvc/common -Isvc/heduid
+$(BUILD)/obj/svc/source/%.o: INC_DIRS = $(INC_prog) -Isvc/common -Isvc/source
+$(BUILD)/obj/client/%.o: INC_DIRS = $(INC_prog) -Iclient
 LDLIBS_BASE = $(NNG_LIBS) -lprotobuf-c -lssl -lcrypto -lsqlite3 -lpq -ljansson \
 	-linih -lpthread -lm
 # Programs (and the tests and fuzzers that link their modules) also tell
@@ -107,15 +128,18 @@ LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
 HEDUID_SRCS := $(filter-out svc/heduid/main.c,$(wildcard svc/heduid/*.c))
 SOURCE_SRCS := $(filter-out svc/source/main.c,$(wildcard svc/source/*.c))
 CLIENT_SRCS := $(filter-out client/main.c,$(wildcard client/*.c))
+SVC_SRCS := $(wildcard svc/common/*.c)
 HEDUID_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(HEDUID_SRCS))
 SOURCE_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SOURCE_SRCS))
 CLIENT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLIENT_SRCS))
+SVC_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SVC_SRCS))
 
 LIBA = $(BUILD)/libhedui.a
 LIBSO = $(BUILD)/libhedui.so
 HEDUIDA = $(BUILD)/libheduid.a
 SOURCEA = $(BUILD)/libsource.a
 CLIENTA = $(BUILD)/libclient.a
+SVCA = $(BUILD)/libsvc.a
 PROGS = $(BUILD)/bin/heduid $(BUILD)/bin/hedui-source $(BUILD)/bin/hedui
 # The public API (docs/API.md): what make install puts in include/hedui/.
 # Its major version is the shared library's: raise both when a public
@@ -212,18 +236,21 @@ $(SOURCEA): $(SOURCE_OBJS)
 $(CLIENTA): $(CLIENT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(SVCA): $(SVC_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/heduid: $(BUILD)/obj/svc/heduid/main.o $(HEDUIDA) $(LIBA)
+$(BUILD)/bin/heduid: $(BUILD)/obj/svc/heduid/main.o $(HEDUIDA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 # The generator's rosters (gen --roster) put each household's facts at
-# enrollment through heduid's rules engine: policy*.c come from its archive.
-$(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(HEDUIDA) $(LIBA)
+# enrollment through the rules engine (lib/policy/), as heduid does.
+$(BUILD)/bin/hedui-source: $(BUILD)/obj/svc/source/main.o $(SOURCEA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
-# The CLI reads policy files with heduid's own loader (hedui policy show
-# --file): the archive gives it those objects and nothing else.
-$(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(HEDUIDA) $(LIBA)
+# The CLI reads policy files with the loader heduid uses (lib/policy/,
+# hedui policy show --file).
+$(BUILD)/bin/hedui: $(BUILD)/obj/client/main.o $(CLIENTA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 
@@ -239,21 +266,20 @@ $(GENSTORE_BIN): $(BUILD)/obj/tests/bench/genstore/genstore.o $(HEDUIDA) \
 # The full-scale attack of docs/ATTACKS.md (make attack): the tests'
 # raw clients, at scale.
 $(ATTACK_BIN): $(BUILD)/obj/tests/attack/attack_main.o $(TEST_SUPPORT_OBJS) \
-		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
+		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 
 # --- tests ---------------------------------------------------------------
-# Archives after those that use them: the CLI reads policy files with
-# heduid's loader.
+# Archives after those that use them.
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) \
-		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
+		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 # Fails OpenSSL's random bytes on demand (tests/unit/test_report_id.c).
 $(BUILD)/tests/test_report_id: private ALL_LDFLAGS += -Wl,--wrap=RAND_bytes
 $(BUILD)/tests/%: $(BUILD)/obj/tests/integration/%.o $(TEST_SUPPORT_OBJS) \
-		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(LIBA)
+		$(SOURCEA) $(CLIENTA) $(HEDUIDA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_PROG) -lcmocka
 
@@ -285,7 +311,7 @@ demo: $(PROGS) certs
 
 # --- fuzzing -------------------------------------------------------------
 $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(SOURCEA) $(CLIENTA) \
-		$(HEDUIDA) $(LIBA)
+		$(HEDUIDA) $(SVCA) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS_PROG)
 

@@ -4,6 +4,13 @@
  * The helper and the caller share one record; whichever lets go last
  * frees it, so an abandoned helper can still finish later (if nng ever
  * unwedges) without touching freed memory.
+ *
+ * The only pthreads of the RPC layer (the Makefile's rule: nng_mtx, nng_cv,
+ * nng_thread): the helper must be detached, which nng_thread cannot be,
+ * because a wedged close never returns it; and the wait must run on
+ * CLOCK_MONOTONIC, while nng 1.5.2's condition variables wait on
+ * CLOCK_REALTIME (its posix_config.h), which a clock step would cut short
+ * or stretch. The record's lock and condition variable go with the thread.
  */
 #include "rpc_close.h"
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by rpc_server.c (the per-context state machine) and
- * rpc_server_core.c (set-up, method table, admission). Not installed.
+ * Internals shared by rpc_server_core.c (set-up and tear-down),
+ * rpc_server.c (the per-context state machine), rpc_server_state.c (the
+ * method table, admission, the calls' metrics) and rpc_server_watch.c.
+ * Calls go one way: core -> rpc_server.c -> state, core -> state, core ->
+ * watch. Not installed.
  */
 #ifndef HEDUI_RPC_SERVER_IMPL_H
 #define HEDUI_RPC_SERVER_IMPL_H
@@ -119,6 +122,7 @@ void rpc_server_watch_stop(rpc_server *srv);
 /* Tells the reaper about a call whose handler starts now. */
 void rpc_reaper_note(rpc_server *srv, nng_time deadline);
 
+/* The method table and admission (rpc_server_state.c). */
 const rpc_method *rpc_server_find_method(rpc_server *srv, const char *name);
 bool rpc_server_draining(rpc_server *srv);
 bool rpc_server_is_serving_method(rpc_server *srv, const rpc_method *m);
@@ -137,8 +141,8 @@ bool rpc_server_peer_allowed(
 /* Connections (rpc_server_core.c): the table and its pipe events, the
  * transport's handshake bounds, and the sweeper. */
 hd_err rpc_server_conns_open(rpc_server *srv, bool inproc);
-/* The server's metrics (opts.metrics): declared at alloc, one call
- * counted and timed when it is answered. */
+/* The server's metrics (opts.metrics, rpc_server_state.c): declared at
+ * alloc, one call counted and timed when it is answered. */
 void rpc_server_metrics_declare(rpc_server *srv);
 void rpc_server_metrics_call(rpc_server *srv, const rpc_method *method,
     rpc_code code, uint64_t since_us);

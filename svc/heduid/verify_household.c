@@ -65,12 +65,12 @@ typedef struct verify_one {
 
 hd_err verify_household_pools_alloc(verify_service *vs)
 {
-	size_t small = offsetof(policy_household, members) +
-	               VERIFY_FACTS_SMALL_MEMBERS * sizeof(policy_member);
+	size_t small = policy_household_size(VERIFY_FACTS_SMALL_MEMBERS);
 	vs->ones = verify_pool_alloc(sizeof(verify_one), 256);
 	vs->scratch = verify_pool_alloc(sizeof(verify_scratch), 32);
 	vs->facts_small = verify_pool_alloc(small, 256);
-	vs->facts_full = verify_pool_alloc(sizeof(policy_household), 32);
+	vs->facts_full =
+	    verify_pool_alloc(policy_household_size(POLICY_MAX_MEMBERS), 32);
 	if (vs->ones == NULL || vs->scratch == NULL ||
 	    vs->facts_small == NULL || vs->facts_full == NULL)
 		return HD_ENOMEM;
@@ -357,19 +357,8 @@ static policy_household *verify_facts(verify_one *o)
 	policy_household *h = verify_pool_take(o->h_pool);
 	if (h == NULL)
 		return NULL;
-	/* The members past n_members are never read (and a small block has
-	 * no room for them); of a member's facts, the lists are read only up
-	 * to their counts (policy.h: facts are read only when FOUND, and a
-	 * FOUND answer sets them): everything but the lists' items is
-	 * zeroed, 100 bytes of a member's 4.7 KiB. */
-	memset(h, 0, offsetof(policy_household, members));
-	for (size_t i = 0; i < hh->n_members; i++) {
-		policy_member *m = &h->members[i];
-		memset(m, 0, offsetof(policy_member, tax.businesses));
-		m->bank.n_accounts = 0;
-		m->property.n_real_estate = 0;
-		m->property.n_vehicles = 0;
-	}
+	/* A recycled block: the household is its members, no more. */
+	memset(h, 0, policy_household_size(hh->n_members));
 	snprintf(h->region_code, sizeof h->region_code, "%s", hh->region_code);
 	policy_area_parse(hh->area, &h->area);
 	policy_program_parse(hh->program, &h->program);
@@ -449,8 +438,7 @@ void verify_household_run(verify_service *vs, const verify_household_args *a)
 		return;
 	}
 	if (verify_policy_resolve(vs->policies, hh->region_code, o->norm.as_of,
-	        &o->params,
-	        o->version) != HD_OK) {
+	        &o->params, o->version) != HD_OK) {
 		verify_one_refuse(o, RPC_INTERNAL, "", o->persons,
 		    "no policy for the region");
 		return;

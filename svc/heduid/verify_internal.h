@@ -8,6 +8,8 @@
 #ifndef HEDUI_VERIFY_INTERNAL_H
 #define HEDUI_VERIFY_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <nng/nng.h>
 #include <nng/supplemental/util/platform.h>
 
@@ -45,7 +47,9 @@ struct verify_service {
 	int batch_max_households;
 	store *store;
 	verify_refusals *refusals; /* unsigned refusals, in aggregate */
-	rpc_server *srv;
+	/* Set at registration, cleared at close; read by the store's health
+	 * callback on its own thread. */
+	rpc_server *_Atomic srv;
 	consent_registry *consents; /* consent_registry.h */
 	uint8_t audit_key[64];
 	size_t audit_key_len;

@@ -281,7 +281,7 @@ out:
 static void verify_health_changed(bool healthy, void *arg)
 {
 	verify_service *vs = arg;
-	rpc_server *srv = __atomic_load_n(&vs->srv, __ATOMIC_SEQ_CST);
+	rpc_server *srv = atomic_load(&vs->srv);
 	if (srv == NULL)
 		return;
 	rpc_server_set_not_serving_why(srv, healthy ? "" : VERIFY_STORE_DOWN);

@@ -138,7 +138,7 @@ void verify_service_stop(verify_service *vs)
 	/* Commits everything queued; the callbacks answer their calls. */
 	store_close(st);
 	vs->store = NULL;
-	__atomic_store_n(&vs->srv, NULL, __ATOMIC_SEQ_CST);
+	atomic_store(&vs->srv, NULL);
 }
 
 /* The household's outcome is the call's. */
@@ -239,7 +239,7 @@ hd_err verify_service_register(verify_service *vs, rpc_server *srv)
 	    verify_household, verify_get_report, verify_batch};
 	_Static_assert(sizeof handlers / sizeof handlers[0] == 3,
 	    "one handler per Verifier method");
-	__atomic_store_n(&vs->srv, srv, __ATOMIC_SEQ_CST);
+	atomic_store(&vs->srv, srv);
 	hd_err e = rpc_server_add_service(
 	    srv, &hedui__v1__verifier__descriptor, handlers, vs);
 	if (e == HD_OK)

@@ -15,7 +15,7 @@
 
 struct popgen_roster {
 	policy_book *book;
-	policy_household *ph; /* ~90 KiB: one, reused */
+	policy_household *ph; /* room for the largest household, reused */
 	policy_verdict verdict;
 };
 
@@ -31,7 +31,8 @@ popgen_roster *popgen_roster_alloc(
     const char *policy_file, char *err, size_t errlen)
 {
 	popgen_roster *r = calloc(1, sizeof *r);
-	if (r == NULL || (r->ph = calloc(1, sizeof *r->ph)) == NULL) {
+	if (r == NULL ||
+	    (r->ph = policy_household_alloc(POPGEN_MAX_MEMBERS)) == NULL) {
 		free(r);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -48,7 +49,7 @@ void popgen_roster_free(popgen_roster *r)
 	if (r == NULL)
 		return;
 	policy_book_free(r->book);
-	free(r->ph);
+	policy_household_free(r->ph);
 	free(r);
 }
 
@@ -127,7 +128,6 @@ static void pr_poor(pg_rng *rng, popgen_household *h)
 static void pr_member(const popgen_household *h, int i, policy_member *m)
 {
 	const popgen_person *p = &h->members[i];
-	memset(m, 0, sizeof *m);
 	memcpy(m->id_number, p->id_number, IDNUM_LEN + 1);
 	(void)policy_relation_parse(p->relation, &m->relation);
 	m->severe_disability = p->severe_disability;
@@ -181,7 +181,8 @@ static hd_err pr_evaluate(popgen_roster *r, const popgen_household *h,
 	if (e != HD_OK)
 		return e;
 	policy_household *ph = r->ph;
-	memset(ph, 0, offsetof(policy_household, members));
+	/* The household is its members: zeroed whole, members included. */
+	memset(ph, 0, policy_household_size((size_t)h->n));
 	memcpy(ph->region_code, h->region_code, 7);
 	ph->area = h->rural ? POLICY_AREA_RURAL : POLICY_AREA_URBAN;
 	ph->program = program;

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    verify_fanout_response_desc(src), NULL, size - 1, data + 1);
 	if (resp == NULL)
 		return 0;
-	policy_household *h = calloc(1, sizeof *h);
+	policy_household *h = policy_household_alloc(3);
 	policy_verdict *v = malloc(sizeof *v);
 	if (h == NULL || v == NULL)
 		abort();
@@ -54,6 +54,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(v->conclusion < POLICY_CONCLUSION_COUNT);
 	protobuf_c_message_free_unpacked(resp, NULL);
 	free(v);
-	free(h);
+	policy_household_free(h);
 	return 0;
 }

@@ -190,19 +190,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (policy_book_resolve(
 		        book, regions[i], 20270115, &p, NULL) != HD_OK)
 			continue;
-		policy_household h;
-		memset(&h, 0, sizeof h);
-		memcpy(h.region_code, regions[i], 7);
-		h.as_of = 20270115;
-		h.n_members = 1;
-		memcpy(h.members[0].id_number, "11010519491231002X", 19);
-		for (int s = 0; s < POLICY_SOURCE_COUNT; s++)
-			h.members[0].lookup[s] = POLICY_LOOKUP_NOT_FOUND;
+		policy_household *h = policy_household_alloc(1);
 		policy_verdict *v = malloc(sizeof *v);
-		if (v == NULL)
+		if (h == NULL || v == NULL)
 			abort();
-		(void)policy_evaluate(&p, &h, v);
+		memcpy(h->region_code, regions[i], 7);
+		h->as_of = 20270115;
+		memcpy(h->members[0].id_number, "11010519491231002X", 19);
+		for (int s = 0; s < POLICY_SOURCE_COUNT; s++)
+			h->members[0].lookup[s] = POLICY_LOOKUP_NOT_FOUND;
+		(void)policy_evaluate(&p, h, v);
 		free(v);
+		policy_household_free(h);
 	}
 	policy_book_free(book);
 	return 0;

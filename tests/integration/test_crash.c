@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static kept verdicts[MAX_KEPT];
 static int n_kept;
 static int round_no;
-static volatile int stop_flag;
+static atomic_int stop_flag;
 static agency_signer *signer;
 
 static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
@@ -159,7 +160,7 @@ static void *client_thread(void *arg)
 	rpc_client *c = tclient(port, "agency-330106");
 	if (c == NULL)
 		return NULL;
-	for (int i = 0; !__atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST); i++) {
+	for (int i = 0; !atomic_load(&stop_flag); i++) {
 		char rid[64];
 		snprintf(rid, sizeof rid, "crash-%d-%d-%d-%d", (int)getpid(),
 		    round_no, t, i);
@@ -273,7 +274,7 @@ static void kill_under_load_loses_no_answered_verdict(void **state)
 		int before = kept_count();
 		int want = before + 2 + rand() % 12;
 		pthread_t th[THREADS];
-		__atomic_store_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
+		atomic_store(&stop_flag, 0);
 		for (int t = 0; t < THREADS; t++)
 			assert_int_equal(
 			    pthread_create(&th[t], NULL, client_thread,
@@ -285,7 +286,7 @@ static void kill_under_load_loses_no_answered_verdict(void **state)
 		usleep((useconds_t)(rand() % 20000));
 		tproc_kill(heduid); /* SIGKILL, mid-flight */
 		heduid = NULL;
-		__atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST);
+		atomic_store(&stop_flag, 1);
 		for (int t = 0; t < THREADS; t++)
 			pthread_join(th[t], NULL);
 		assert_true(kept_count() > before);

@@ -348,7 +348,7 @@ static void echo_done(
 	(void)st;
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);
-	__atomic_store_n((int *)arg, (int)code + 1, __ATOMIC_SEQ_CST);
+	atomic_store((atomic_int *)arg, (int)code + 1);
 }
 
 /*
@@ -368,7 +368,7 @@ static void health_while_busy(void **state)
 	    p2, "agency-330106", "SQ-1", "330106", exhaust_member, 1));
 	rpc_client *c = tclient(p2, "agency-330106");
 	/* Two slow calls hold both in-flight slots for 3 s. */
-	int done[2] = {0, 0};
+	atomic_int done[2] = {0, 0};
 	Hedui__V1__EchoRequest er = HEDUI__V1__ECHO_REQUEST__INIT;
 	er.sleep_ms = 3000;
 	rpc_call_opts o = {.deadline_ms = 10000};
@@ -394,7 +394,7 @@ static void health_while_busy(void **state)
 	assert_int_equal(serving_count, 30);
 	assert_int_equal(verify_one(c, &st), RPC_RESOURCE_EXHAUSTED);
 	for (int i = 0; i < 2; i++)
-		while (__atomic_load_n(&done[i], __ATOMIC_SEQ_CST) == 0)
+		while (atomic_load(&done[i]) == 0)
 			usleep(50 * 1000);
 	assert_int_equal(done[0], RPC_OK + 1);
 	assert_int_equal(verify_one(c, &st), RPC_OK);

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ static char ids[2][IDNUM_LEN + 1];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static kept verdicts[MAX_KEPT];
 static int n_kept, n_after_kill;
-static volatile int stop_flag, killed = -1;
+static atomic_int stop_flag;
+static volatile int killed = -1;
 static agency_signer *signer;
 
 static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
@@ -231,9 +233,8 @@ static void *client_thread(void *arg)
 	int t = (int)(intptr_t)arg;
 	rpc_client *c[2] = {tclient(ports[0], "agency-330106"),
 	    tclient(ports[1], "agency-330106")};
-	for (int i = 0; c[0] != NULL && c[1] != NULL &&
-	                !__atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST);
-	     i++) {
+	for (int i = 0;
+	     c[0] != NULL && c[1] != NULL && !atomic_load(&stop_flag); i++) {
 		char rid[64];
 		snprintf(
 		    rid, sizeof rid, "repl-%d-%d-%d", (int)getpid(), t, i);
@@ -386,7 +387,7 @@ static void kill_one_replica_under_load(void **state)
 	t0 = tnow_ms();
 	while (kept_after_kill() < 20 && tnow_ms() - t0 < 120000)
 		usleep(2000);
-	__atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&stop_flag, 1);
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
 	printf("%d verdicts received, %d after replica %d was killed\n",
@@ -486,7 +487,7 @@ static void database_restart_under_load(void **state)
 	killed = -1;
 	n_after_kill = 0;
 	pthread_mutex_unlock(&mu);
-	__atomic_store_n(&stop_flag, 0, __ATOMIC_SEQ_CST);
+	atomic_store(&stop_flag, 0);
 	pthread_t th[THREADS];
 	for (int t = 0; t < THREADS; t++)
 		assert_int_equal(pthread_create(&th[t], NULL, client_thread,
@@ -508,7 +509,7 @@ static void database_restart_under_load(void **state)
 	t0 = tnow_ms();
 	while (kept_after_kill() < 20 && tnow_ms() - t0 < 120000)
 		usleep(2000);
-	__atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&stop_flag, 1);
 	for (int t = 0; t < THREADS; t++)
 		pthread_join(th[t], NULL);
 	printf("database restarted: %d verdicts in all, %d after\n", n_kept,

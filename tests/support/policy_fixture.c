@@ -19,7 +19,8 @@ void fx_id(char out[IDNUM_LEN + 1], idnum_date birth, int seq)
 
 policy_household *fx_household(policy_program program, size_t n)
 {
-	policy_household *h = calloc(1, sizeof(*h));
+	policy_household *h = policy_household_alloc(
+	    n < POLICY_MAX_MEMBERS ? n : POLICY_MAX_MEMBERS);
 	assert_non_null(h);
 	memcpy(h->region_code, "330106", 7);
 	h->area = POLICY_AREA_URBAN;
@@ -40,7 +41,7 @@ policy_household *fx_household(policy_program program, size_t n)
 
 void fx_free(policy_household *h)
 {
-	free(h);
+	policy_household_free(h);
 }
 
 void fx_wage(policy_household *h, size_t m, int64_t annual_fen)

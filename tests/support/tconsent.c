@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "tconsent.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +60,10 @@ rpc_code tconsent_call(rpc_client *c, agency_signer *s, const char *method,
     rpc_status *st)
 {
 	char full[96], rid[64];
-	static int seq;
+	static atomic_int seq;
 	snprintf(full, sizeof full, "%s%s", TCONSENT_SERVICE, method);
 	snprintf(rid, sizeof rid, "tconsent-%d-%d-%llu", (int)getpid(),
-	    __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST),
-	    (unsigned long long)tnow_ms());
+	    atomic_fetch_add(&seq, 1) + 1, (unsigned long long)tnow_ms());
 	if (resp != NULL)
 		*resp = NULL;
 	size_t len = protobuf_c_message_get_packed_size(body);

@@ -77,9 +77,24 @@ static void batch_add(batch *b, const char *const *ids, size_t n)
 	b->gp[k] = &b->g[k];
 }
 
+/* Three households with room for two members each. */
+static void households_alloc(policy_household *h[3])
+{
+	for (int i = 0; i < 3; i++) {
+		h[i] = policy_household_alloc(2);
+		assert_non_null(h[i]);
+	}
+}
+
+static void households_free(policy_household *h[3])
+{
+	for (int i = 0; i < 3; i++)
+		policy_household_free(h[i]);
+}
+
 static void household(policy_household *h, const char *const *ids, size_t n)
 {
-	memset(h, 0, sizeof *h);
+	memset(h, 0, policy_household_size(n));
 	h->n_members = n;
 	for (size_t m = 0; m < n; m++)
 		idnum_check(ids[m], 0, h->members[m].id_number);
@@ -117,36 +132,37 @@ static void test_merge_and_split(void **state)
 	    (const Hedui__V1__TaxLookupResponse *)resp;
 	assert_int_equal(r->n_persons, 3);
 
-	policy_household *h = calloc(3, sizeof *h);
+	policy_household *h[3];
+	households_alloc(h);
 	/* Split as the fan-out does it: each household's persons where the
 	 * previous one's ended, or (the held one's are missing) looked for
 	 * in the whole answer; and, for comparison, household by household
 	 * in the whole answer. Both give the same facts. */
 	for (int pass = 0; pass < 2; pass++) {
-		household(&h[0], a, 1);
-		household(&h[1], b, 2);
-		household(&h[2], c, 2);
+		household(h[0], a, 1);
+		household(h[1], b, 2);
+		household(h[2], c, 2);
 		size_t at = 0;
 		for (int i = 0; i < 3; i++)
 			if (pass == 0)
 				at = verify_fanout_take_at(
-				    &h[i], POLICY_SOURCE_TAX, resp, at);
+				    h[i], POLICY_SOURCE_TAX, resp, at);
 			else
 				verify_fanout_take(
-				    &h[i], POLICY_SOURCE_TAX, resp);
+				    h[i], POLICY_SOURCE_TAX, resp);
 		if (pass == 0)
 			assert_int_equal(at, 3);
 		if (pass == 1)
 			break;
-		assert_int_equal(h[0].members[0].lookup[POLICY_SOURCE_TAX],
+		assert_int_equal(h[0]->members[0].lookup[POLICY_SOURCE_TAX],
 		    POLICY_LOOKUP_FOUND);
-		assert_int_equal(h[1].members[0].lookup[POLICY_SOURCE_TAX],
+		assert_int_equal(h[1]->members[0].lookup[POLICY_SOURCE_TAX],
 		    POLICY_LOOKUP_FOUND);
-		assert_int_equal(h[1].members[1].lookup[POLICY_SOURCE_TAX],
+		assert_int_equal(h[1]->members[1].lookup[POLICY_SOURCE_TAX],
 		    POLICY_LOOKUP_FAILED);
-		assert_int_equal(h[2].members[0].lookup[POLICY_SOURCE_TAX],
+		assert_int_equal(h[2]->members[0].lookup[POLICY_SOURCE_TAX],
 		    POLICY_LOOKUP_FAILED);
-		assert_int_equal(h[2].members[1].lookup[POLICY_SOURCE_TAX],
+		assert_int_equal(h[2]->members[1].lookup[POLICY_SOURCE_TAX],
 		    POLICY_LOOKUP_NOT_FOUND);
 	}
 	/* An answer in another order than asked (persons of the third
@@ -155,43 +171,44 @@ static void test_merge_and_split(void **state)
 	Hedui__V1__TaxFacts *first = w->persons[0];
 	w->persons[0] = w->persons[2];
 	w->persons[2] = first;
-	policy_household *x = calloc(3, sizeof *x);
-	household(&x[0], a, 1);
-	household(&x[2], c, 2);
-	size_t at = verify_fanout_take_at(&x[0], POLICY_SOURCE_TAX, resp, 0);
-	at = verify_fanout_take_at(&x[2], POLICY_SOURCE_TAX, resp, at);
+	policy_household *x[3];
+	households_alloc(x);
+	household(x[0], a, 1);
+	household(x[2], c, 2);
+	size_t at = verify_fanout_take_at(x[0], POLICY_SOURCE_TAX, resp, 0);
+	at = verify_fanout_take_at(x[2], POLICY_SOURCE_TAX, resp, at);
 	assert_int_equal(
-	    x[0].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
-	assert_int_equal(x[0].members[0].tax.wage_income_fen, 3600000);
+	    x[0]->members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
+	assert_int_equal(x[0]->members[0].tax.wage_income_fen, 3600000);
 	assert_int_equal(
-	    x[2].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
-	assert_int_equal(x[2].members[1].lookup[POLICY_SOURCE_TAX],
+	    x[2]->members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
+	assert_int_equal(x[2]->members[1].lookup[POLICY_SOURCE_TAX],
 	    POLICY_LOOKUP_NOT_FOUND);
 	/* A wrong type of answer fails every member. */
 	assert_int_equal(
-	    verify_fanout_take_at(&x[0], POLICY_SOURCE_BANK, resp, 0), 0);
+	    verify_fanout_take_at(x[0], POLICY_SOURCE_BANK, resp, 0), 0);
 	assert_int_equal(
-	    x[0].members[0].lookup[POLICY_SOURCE_BANK], POLICY_LOOKUP_FAILED);
-	free(x);
+	    x[0]->members[0].lookup[POLICY_SOURCE_BANK], POLICY_LOOKUP_FAILED);
+	households_free(x);
 	protobuf_c_message_free_unpacked(resp, NULL);
 
 	/* The first household has its facts... */
 	assert_int_equal(
-	    h[0].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
-	assert_int_equal(h[0].members[0].tax.wage_income_fen, 3600000);
+	    h[0]->members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
+	assert_int_equal(h[0]->members[0].tax.wage_income_fen, 3600000);
 	/* ...the held one's held member failed (its first member is the
 	 * same person as the first household's, answered with the same
 	 * as_of, so the answer is matched by ID number and is the same)... */
 	assert_int_equal(
-	    h[1].members[1].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
+	    h[1]->members[1].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
 	assert_int_equal(
-	    h[1].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
+	    h[1]->members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FOUND);
 	/* ...and the third keeps its per-person outcome. */
 	assert_int_equal(
-	    h[2].members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
-	assert_int_equal(h[2].members[1].lookup[POLICY_SOURCE_TAX],
+	    h[2]->members[0].lookup[POLICY_SOURCE_TAX], POLICY_LOOKUP_FAILED);
+	assert_int_equal(h[2]->members[1].lookup[POLICY_SOURCE_TAX],
 	    POLICY_LOOKUP_NOT_FOUND);
-	free(h);
+	households_free(h);
 }
 
 static void test_all_held_is_held(void **state)

@@ -27,7 +27,7 @@
  * than borrowed from the generator. */
 static void to_policy(const popgen_household *h, policy_household *ph)
 {
-	memset(ph, 0, sizeof *ph);
+	memset(ph, 0, policy_household_size((size_t)h->n));
 	memcpy(ph->region_code, h->region_code, 7);
 	ph->area = h->rural ? POLICY_AREA_RURAL : POLICY_AREA_URBAN;
 	ph->as_of = POPGEN_REFERENCE_DATE;
@@ -87,7 +87,7 @@ static void enrolled_households(void **state)
 	assert_non_null(g);
 	assert_true(popgen_set_region(g, "1101"));
 	popgen_household *h = malloc(sizeof *h);
-	policy_household *ph = malloc(sizeof *ph);
+	policy_household *ph = policy_household_alloc(POPGEN_MAX_MEMBERS);
 	policy_verdict *v = malloc(sizeof *v);
 	assert_non_null(h);
 	assert_non_null(ph);
@@ -171,7 +171,7 @@ static void enrolled_households(void **state)
 	assert_true(programs[POLICY_PROGRAM_TEKUN] > 0);
 	policy_book_free(book);
 	free(v);
-	free(ph);
+	policy_household_free(ph);
 	free(h);
 	popgen_free(g);
 	popgen_roster_free(r);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +266,7 @@ static store *open_sealed(const char *path)
 
 static hd_err group_errs[8];
 static store_report group_got[8];
-static int group_done;
+static atomic_int group_done;
 static void on_group_done(hd_err err, store_report *stored, void *arg)
 {
 	int i = (int)(intptr_t)arg;
@@ -276,14 +277,12 @@ static void on_group_done(hd_err err, store_report *stored, void *arg)
 		stored->report = NULL;
 		stored->proof = NULL;
 	}
-	__atomic_add_fetch(&group_done, 1, __ATOMIC_SEQ_CST);
+	atomic_fetch_add(&group_done, 1);
 }
 
 static void wait_group(int n)
 {
-	for (int i = 0;
-	     i < 1000 && __atomic_load_n(&group_done, __ATOMIC_SEQ_CST) < n;
-	     i++)
+	for (int i = 0; i < 1000 && atomic_load(&group_done) < n; i++)
 		usleep(10000);
 	assert_int_equal(group_done, n);
 }
@@ -518,13 +517,13 @@ static void group_commit_under_many_writers(void **state)
 	check_chain(path, (THREADS + 1) * PER_THREAD);
 }
 
-static int done_count;
+static atomic_int done_count;
 static hd_err done_errs[64];
 static void on_done(hd_err err, store_report *existing, void *arg)
 {
 	(void)existing;
 	done_errs[(intptr_t)arg] = err;
-	__atomic_add_fetch(&done_count, 1, __ATOMIC_SEQ_CST);
+	atomic_fetch_add(&done_count, 1);
 }
 
 /* Whatever the speed of the disk: what queues while the writer is busy
@@ -551,11 +550,9 @@ static void queued_items_share_one_commit(void **state)
 			store_put_report_async(
 			    s, &r, &a, on_done, (void *)(intptr_t)i);
 	}
-	assert_int_equal(__atomic_load_n(&done_count, __ATOMIC_SEQ_CST), 0);
+	assert_int_equal(atomic_load(&done_count), 0);
 	store_hold(s, false);
-	for (int i = 0;
-	     i < 1000 && __atomic_load_n(&done_count, __ATOMIC_SEQ_CST) < 50;
-	     i++)
+	for (int i = 0; i < 1000 && atomic_load(&done_count) < 50; i++)
 		usleep(10000);
 	assert_int_equal(done_count, 50);
 	store_stats st;
@@ -571,20 +568,20 @@ static void queued_items_share_one_commit(void **state)
 	check_chain(path, 50);
 }
 
-static int health_changes;
-static bool last_health = true;
+static atomic_int health_changes;
+static atomic_bool last_health = true;
 static void on_health(bool healthy, void *arg)
 {
 	(void)arg;
-	__atomic_store_n(&last_health, healthy, __ATOMIC_SEQ_CST);
-	__atomic_add_fetch(&health_changes, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&last_health, healthy);
+	atomic_fetch_add(&health_changes, 1);
 }
 
 /* The callback runs just after the state changes: wait for it too. */
 static bool wait_changes(int n)
 {
 	for (int i = 0; i < 500; i++) {
-		if (__atomic_load_n(&health_changes, __ATOMIC_SEQ_CST) >= n)
+		if (atomic_load(&health_changes) >= n)
 			return true;
 		usleep(10000);
 	}
@@ -624,7 +621,7 @@ static void failed_commit_refuses_until_probe(void **state)
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_EDB);
 	assert_true(wait_changes(2)); /* down, then up again */
 	assert_true(wait_health(s, true));
-	assert_true(__atomic_load_n(&last_health, __ATOMIC_SEQ_CST));
+	assert_true(atomic_load(&last_health));
 	store_report got;
 	assert_int_equal(store_get_report(s, "HD-F1", &got), HD_ENOTFOUND);
 	assert_int_equal(store_put_report(s, &r, &a, NULL), HD_OK);
@@ -703,7 +700,7 @@ static void audit_key_is_made_private(void **state)
  * readers: registered, found by number, member and expiry, refused under
  * a taken number with other content, revoked once. */
 typedef struct consent_wait {
-	int done;
+	atomic_int done;
 	hd_err err;
 	bool unchanged;
 	store_consent rec;
@@ -717,13 +714,12 @@ static void on_consent(
 	w->unchanged = unchanged;
 	if (rec != NULL)
 		w->rec = *rec;
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&w->done, 1);
 }
 
 static void consent_wait_done(consent_wait *w)
 {
-	for (int i = 0;
-	     i < 1000 && !__atomic_load_n(&w->done, __ATOMIC_SEQ_CST); i++)
+	for (int i = 0; i < 1000 && !atomic_load(&w->done); i++)
 		usleep(10000);
 	assert_true(w->done);
 }

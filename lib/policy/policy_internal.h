@@ -92,7 +92,8 @@ static inline bool policy_assets_ok(const policy_assets *a)
 void policy_assets_explain(const policy_params *p, const policy_assets *a,
     size_t n, int64_t S, policy_verdict *v);
 
-/* Appends a reason with a printf-formatted detail (dropped when full). */
+/* Appends a reason with a printf-formatted detail (dropped when full);
+ * policy_reason.c. */
 void policy_reason_add(policy_verdict *v, policy_reason_code code,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

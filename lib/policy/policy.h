@@ -304,7 +304,12 @@ typedef struct policy_member {
 	policy_property_facts property;
 } policy_member;
 
-/* About 90 KiB: allocate it, don't put it on a small stack. */
+/*
+ * Sized to its members (a member is ~4.7 KiB, 20 of them ~92 KiB): members
+ * holds room for the number it was allocated with, of which the engine
+ * reads members[0..n_members). sizeof is the header alone: allocate with
+ * policy_household_alloc, or policy_household_size(n) bytes.
+ */
 typedef struct policy_household {
 	char region_code[7];
 	policy_area area;
@@ -312,9 +317,21 @@ typedef struct policy_household {
 	idnum_date as_of; /* YYYYMMDD */
 	bool currently_enrolled;
 	int64_t monthly_rigid_expense_fen;
-	size_t n_members; /* 1..POLICY_MAX_MEMBERS */
-	policy_member members[POLICY_MAX_MEMBERS];
+	size_t n_members; /* 1..POLICY_MAX_MEMBERS, at most its room */
+	policy_member members[];
 } policy_household;
+
+/* The bytes of a household with room for n members. */
+static inline size_t policy_household_size(size_t n)
+{
+	return offsetof(policy_household, members) + n * sizeof(policy_member);
+}
+
+/* A zeroed household with room for n (0..POLICY_MAX_MEMBERS) members and
+ * n_members = n; NULL when out of memory or n is too large. The caller
+ * frees it with policy_household_free. */
+policy_household *policy_household_alloc(size_t n);
+void policy_household_free(policy_household *h); /* accepts NULL */
 
 /* --- verdict ------------------------------------------------------------- */
 

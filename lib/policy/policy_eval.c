@@ -6,9 +6,7 @@
 #include "policy_internal.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 typedef struct eval {
@@ -22,19 +20,6 @@ typedef struct eval {
 	bool assets_ok;
 	int64_t S, M;
 } eval;
-
-void policy_reason_add(
-    policy_verdict *v, policy_reason_code code, const char *fmt, ...)
-{
-	if (v->n_reasons >= POLICY_MAX_REASONS)
-		return;
-	policy_reason *r = &v->reasons[v->n_reasons++];
-	r->code = code;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-	va_end(ap);
-}
 
 /* --- income -------------------------------------------------------------- */
 

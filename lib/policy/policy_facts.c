@@ -6,6 +6,7 @@
  */
 #include "policy_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool member_valid(const policy_member *m, idnum_date as_of)
@@ -19,6 +20,21 @@ static bool member_valid(const policy_member *m, idnum_date as_of)
 		if ((unsigned)m->lookup[s] >= POLICY_LOOKUP_COUNT)
 			return false;
 	return true;
+}
+
+policy_household *policy_household_alloc(size_t n)
+{
+	if (n > POLICY_MAX_MEMBERS)
+		return NULL;
+	policy_household *h = calloc(1, policy_household_size(n));
+	if (h != NULL)
+		h->n_members = n;
+	return h;
+}
+
+void policy_household_free(policy_household *h)
+{
+	free(h);
 }
 
 bool policy_household_valid(const policy_household *h)
