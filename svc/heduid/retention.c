@@ -111,7 +111,8 @@ retention *retention_start(
 	if (store_purge_due(s, 0) == HD_ENOTSUP) {
 		snprintf(err, errlen,
 		    "[store] retention_days needs a store that can purge "
-		    "reports (SQLite); this store's backend cannot");
+		    "reports (SQLite, PostgreSQL); this store's backend "
+		    "cannot");
 		return NULL;
 	}
 	retention *r = calloc(1, sizeof *r);

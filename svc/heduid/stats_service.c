@@ -151,7 +151,8 @@ static void stats_handle(
 		/* A store backend without count tables (store_backend_ops
 		 * count_reports NULL): not a store failure. */
 		rpc_call_fail(call, RPC_UNIMPLEMENTED,
-		    "statistics need a store that keeps counts (SQLite); "
+		    "statistics need a store that keeps counts (SQLite, "
+		    "PostgreSQL); "
 		    "this store's backend does not");
 		goto out;
 	}

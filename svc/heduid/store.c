@@ -405,9 +405,9 @@ again:
 out:
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (e == HD_OK) {
-		metrics_observe(s->m_commit, (double)(t1.tv_sec - t0.tv_sec) +
-		                                 (double)(t1.tv_nsec - t0.tv_nsec) /
-		                                     1e9);
+		metrics_observe(
+		    s->m_commit, (double)(t1.tv_sec - t0.tv_sec) +
+		                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		metrics_observe(s->m_group, (double)n);
 	} else {
 		metrics_inc(s->m_failed, 1);
@@ -540,8 +540,7 @@ static void store_metrics_declare(store *s, metrics *m)
 	/* From an fsync on a fast disk to a stalled one. */
 	static const double secs[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 	    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
-	static const double sizes[] = {
-	    1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+	static const double sizes[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
 	if (m == NULL)
 		return;
 	metrics_family(m, "hedui_store_commit_duration_seconds",
@@ -552,15 +551,15 @@ static void store_metrics_declare(store *s, metrics *m)
 	metrics_family(m, "hedui_store_group_size", METRICS_HISTOGRAM,
 	    "Reports and records committed together in one transaction.",
 	    sizes, sizeof sizes / sizeof sizes[0]);
-	metrics_family(m, "hedui_store_commit_failures_total",
-	    METRICS_COUNTER,
-	    "Group commits that failed (their callers got UNAVAILABLE).",
-	    NULL, 0);
+	metrics_family(m, "hedui_store_commit_failures_total", METRICS_COUNTER,
+	    "Group commits that failed (their callers got UNAVAILABLE).", NULL,
+	    0);
 	metrics_gauge_fn(m, "hedui_store_healthy",
 	    "1 while the store can write; 0 while heduid refuses work "
 	    "(Health NOT_SERVING) until a probe write succeeds.",
 	    store_metric_healthy, s);
-	s->m_commit = metrics_get(m, "hedui_store_commit_duration_seconds", "");
+	s->m_commit =
+	    metrics_get(m, "hedui_store_commit_duration_seconds", "");
 	s->m_group = metrics_get(m, "hedui_store_group_size", "");
 	s->m_failed = metrics_get(m, "hedui_store_commit_failures_total", "");
 }
@@ -1048,7 +1047,6 @@ typedef struct store_purge_op {
 static hd_err store_purge_write(
     void *db, const store_backend_ops *ops, void *arg, int *outcome)
 {
-	(void)outcome;
 	store_purge_op *op = arg;
 	int n = 0;
 	struct timespec ts;
@@ -1057,6 +1055,12 @@ static hd_err store_purge_write(
 	hd_err e = ops->purge_reports(
 	    db, op->before_ms, now_ms, op->limit, op->conclude, &n);
 	op->purged = n;
+	/* Replicas on one database: another one's retention purged what
+	 * this batch was for between its look and its write. Its record
+	 * (count 1, as every record of none) says NOT_FOUND: nothing
+	 * purged, so that the purges' records add up to what went. */
+	if (e == HD_OK && n == 0)
+		*outcome = RPC_NOT_FOUND;
 	/* Any failure fails the group: a purge half done is not committed. */
 	return e == HD_OK ? HD_OK : HD_EDB;
 }
@@ -1104,7 +1108,11 @@ static hd_err store_scrub_fn(void *db, const store_backend_ops *ops, void *arg)
 
 hd_err store_scrub(store *s)
 {
-	return store_read(s, store_scrub_fn, NULL);
+	/* The long reads' connection: PostgreSQL's VACUUM of the report
+	 * table may take minutes on a large store, and the readers'
+	 * connection answers every verification's replay check. A
+	 * statistics query running makes it HD_EBUSY: tried again later. */
+	return store_read_long(s, store_scrub_fn, NULL);
 }
 
 typedef struct store_backfill_op {
@@ -1116,11 +1124,13 @@ typedef struct store_backfill_op {
 static hd_err store_backfill_write(
     void *db, const store_backend_ops *ops, void *arg, int *outcome)
 {
-	(void)outcome;
 	store_backfill_op *op = arg;
 	int n = 0;
 	hd_err e = ops->backfill_counts(db, op->limit, op->summarize, &n);
 	op->done = n;
+	/* Another replica counted the rest first (as store_purge_write). */
+	if (e == HD_OK && n == 0)
+		*outcome = RPC_NOT_FOUND;
 	return e == HD_OK ? HD_OK : HD_EDB;
 }
 

@@ -4,6 +4,8 @@
  */
 #include "store_counts.h"
 
+#include <string.h>
+
 #include "store_backend.h"
 
 typedef struct counts_read {
@@ -32,4 +34,32 @@ const char *store_count_dim_name(store_count_dim d)
 	static const char *const names[STORE_COUNT_DIMS] = {
 	    "checks", "conclusion", "category", "reason", "source"};
 	return (unsigned)d < STORE_COUNT_DIMS ? names[d] : "unknown";
+}
+
+/* Each item of a comma-separated list, at most max of them. */
+static void store_summary_list(store_count_dim dim, const char *list, int max,
+    store_count_key_fn fn, void *arg)
+{
+	const char *p = list;
+	for (int i = 0; i < max && *p != '\0'; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len > 0)
+			fn(dim, p, len, arg);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+}
+
+void store_summary_keys(
+    const store_summary *s, store_count_key_fn fn, void *arg)
+{
+	fn(STORE_COUNT_CHECKS, "", 0, arg);
+	fn(STORE_COUNT_CONCLUSION, s->conclusion, strlen(s->conclusion), arg);
+	fn(STORE_COUNT_CATEGORY, s->category, strlen(s->category), arg);
+	store_summary_list(
+	    STORE_COUNT_REASON, s->reasons, STORE_COUNT_REASONS_MAX, fn, arg);
+	store_summary_list(STORE_COUNT_SOURCE, s->source_failures,
+	    STORE_COUNT_SOURCES_MAX, fn, arg);
 }

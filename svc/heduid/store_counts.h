@@ -11,6 +11,7 @@
 #ifndef HEDUI_STORE_COUNTS_H
 #define HEDUI_STORE_COUNTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "idnum.h"
@@ -49,6 +50,21 @@ typedef hd_err (*store_count_fn)(const store_count_row *row, void *arg);
  * statistics. Never waits for the writer. */
 hd_err store_count_reports(
     store *s, const store_count_query *q, store_count_fn each, void *arg);
+
+/* The keys one report's summary adds 1 to, each given to fn with its
+ * dimension (key not NUL-terminated: len bytes): checks (""),
+ * conclusion, category, then each reason code and failed source, at
+ * most STORE_COUNT_REASONS_MAX and STORE_COUNT_SOURCES_MAX of them (the
+ * rules give a handful; more are not counted). Shared by the backends so
+ * that both count a report alike. */
+#define STORE_COUNT_REASONS_MAX 16
+#define STORE_COUNT_SOURCES_MAX 8
+#define STORE_COUNT_KEYS_MAX                                                  \
+	(3 + STORE_COUNT_REASONS_MAX + STORE_COUNT_SOURCES_MAX)
+typedef void (*store_count_key_fn)(
+    store_count_dim dim, const char *key, size_t len, void *arg);
+void store_summary_keys(
+    const store_summary *s, store_count_key_fn fn, void *arg);
 
 /* The dimension's name as the API shows it ("checks", "conclusion"...). */
 const char *store_count_dim_name(store_count_dim d);

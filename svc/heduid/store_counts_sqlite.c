@@ -98,13 +98,6 @@ typedef struct sc_tuple {
 	int64_t n;
 } sc_tuple;
 
-/* The most keys one report adds: checks, conclusion, category, and so
- * many reason codes and source failures at most (more are not counted:
- * the rules give a handful). */
-#define SC_REASONS_MAX 16
-#define SC_SOURCES_MAX 8
-#define SC_TUPLES_PER_REPORT (3 + SC_REASONS_MAX + SC_SOURCES_MAX)
-
 struct sq_counts {
 	sqlite3 *db;
 	char path[512];
@@ -206,11 +199,21 @@ static int sc_tuple_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static void sc_add(sq_counts *c, size_t *n, const store_report *r, int day,
-    int dim, const char *key, size_t keylen)
+/* The tuples of one report being added (store_summary_keys). */
+typedef struct sc_adding {
+	sq_counts *c;
+	size_t *n;
+	const store_report *r;
+	int day;
+} sc_adding;
+
+static void sc_add(
+    store_count_dim dim, const char *key, size_t keylen, void *arg)
 {
-	sc_tuple *t = &c->tuples[(*n)++];
-	t->day = day;
+	sc_adding *a = arg;
+	const store_report *r = a->r;
+	sc_tuple *t = &a->c->tuples[(*a->n)++];
+	t->day = a->day;
 	t->dim = dim;
 	t->n = 1;
 	snprintf(t->region, sizeof t->region, "%s", r->region);
@@ -219,22 +222,6 @@ static void sc_add(sq_counts *c, size_t *n, const store_report *r, int day,
 		keylen = sizeof t->key - 1;
 	memcpy(t->key, key, keylen);
 	t->key[keylen] = '\0';
-}
-
-/* Each item of a comma-separated list, at most max of them. */
-static void sc_add_list(sq_counts *c, size_t *n, const store_report *r,
-    int day, int dim, const char *list, int max)
-{
-	const char *p = list;
-	for (int i = 0; i < max && *p != '\0'; i++) {
-		const char *end = strchr(p, ',');
-		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
-		if (len > 0)
-			sc_add(c, n, r, day, dim, p, len);
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
 }
 
 static hd_err sc_upsert(sq_counts *c, int id, int when, const sc_tuple *t)
@@ -256,7 +243,7 @@ hd_err sq_insert_summaries(
     void *h, const store_report *const *reports, size_t n)
 {
 	sq_counts *c = sq_counts_of(h);
-	size_t need = n * SC_TUPLES_PER_REPORT, used = 0;
+	size_t need = n * STORE_COUNT_KEYS_MAX, used = 0;
 	if (need > c->cap) {
 		sc_tuple *t = realloc(c->tuples, need * sizeof *t);
 		if (t == NULL)
@@ -265,18 +252,11 @@ hd_err sq_insert_summaries(
 		c->cap = need;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const store_report *r = reports[i];
-		const store_summary *s = &r->summary;
-		int day = consent_date_of_ms(r->created_ms);
-		sc_add(c, &used, r, day, STORE_COUNT_CHECKS, "", 0);
-		sc_add(c, &used, r, day, STORE_COUNT_CONCLUSION, s->conclusion,
-		    strlen(s->conclusion));
-		sc_add(c, &used, r, day, STORE_COUNT_CATEGORY, s->category,
-		    strlen(s->category));
-		sc_add_list(c, &used, r, day, STORE_COUNT_REASON, s->reasons,
-		    SC_REASONS_MAX);
-		sc_add_list(c, &used, r, day, STORE_COUNT_SOURCE,
-		    s->source_failures, SC_SOURCES_MAX);
+		sc_adding a = {.c = c,
+		    .n = &used,
+		    .r = reports[i],
+		    .day = consent_date_of_ms(reports[i]->created_ms)};
+		store_summary_keys(&reports[i]->summary, sc_add, &a);
 	}
 	/* A group's reports are mostly of a few counties and one day: added
 	 * up first, they are a few writes instead of one per key each. */

@@ -53,12 +53,13 @@ static const pg_stmt pg_stmts[] = {
         " $14, $15)"},
     {"get_report",
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons, proof FROM report"
-        " WHERE report_id = $1"},
+        " report, signature, created_ms, persons, proof, purged_ms"
+        " FROM report WHERE report_id = $1"},
     {"find_report",
         "SELECT report_id, agency, region, request_id, household_hash,"
-        " report, signature, created_ms, persons, proof FROM report"
-        " WHERE agency = $1 AND region = $2 AND request_id = $3"},
+        " report, signature, created_ms, persons, proof, purged_ms"
+        " FROM report WHERE agency = $1 AND region = $2"
+        " AND request_id = $3"},
     {"audit_head", "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"},
     {"chain_lock", "SELECT pg_advisory_xact_lock(1751475317, 1)"},
     {"probe", "INSERT INTO probe(id, at_ms) VALUES(1, $1)"
@@ -94,6 +95,29 @@ static const char *const pg_store_steps[] = {
     "CREATE TABLE probe(id integer PRIMARY KEY, at_ms bigint NOT NULL);"
     "CREATE TABLE replay(key bytea PRIMARY KEY, expires_ms bigint NOT NULL);"
     "CREATE INDEX replay_by_expiry ON replay(expires_ms);",
+    /* 2: statistics and retention (store_counts_pg.c), as SQLite's
+     * schema 4. purged_ms: when retention emptied the report (NULL:
+     * whole); report_sha256 and conclusion: what it keeps of the
+     * content; the partial index finds the reports still to purge.
+     * Count keys compare byte by byte (COLLATE "C"), as in SQLite.
+     * count_backfill: the reports made before this step, to be counted
+     * in the background (store_backfill_counts). */
+    "ALTER TABLE report ADD COLUMN purged_ms bigint,"
+    " ADD COLUMN report_sha256 bytea, ADD COLUMN conclusion text;"
+    "CREATE INDEX report_unpurged ON report(created_ms)"
+    " WHERE purged_ms IS NULL;"
+    "CREATE TABLE count_day(day integer NOT NULL,"
+    " region text COLLATE \"C\" NOT NULL,"
+    " program text COLLATE \"C\" NOT NULL, dim integer NOT NULL,"
+    " key text COLLATE \"C\" NOT NULL, n bigint NOT NULL,"
+    " PRIMARY KEY(day, region, program, dim, key));"
+    "CREATE TABLE count_month(month integer NOT NULL,"
+    " region text COLLATE \"C\" NOT NULL,"
+    " program text COLLATE \"C\" NOT NULL, dim integer NOT NULL,"
+    " key text COLLATE \"C\" NOT NULL, n bigint NOT NULL,"
+    " PRIMARY KEY(month, region, program, dim, key));"
+    "CREATE TABLE count_backfill(report_id text COLLATE \"C\" PRIMARY KEY);"
+    "INSERT INTO count_backfill SELECT report_id FROM report;",
 };
 
 struct pg_db {
@@ -266,7 +290,8 @@ static bool pg_prepare(pg_db *d, char *err, size_t errlen)
 			return false;
 		}
 	}
-	return pg_consent_prepare(d->conn, err, errlen) == HD_OK;
+	return pg_consent_prepare(d->conn, err, errlen) == HD_OK &&
+	       pg_counts_prepare(d->conn, err, errlen) == HD_OK;
 }
 
 static bool pg_reconnect(pg_db *d)
@@ -304,6 +329,28 @@ PGresult *pg_run(
 			return NULL;
 	}
 	return NULL;
+}
+
+hd_err pg_command(pg_db *d, const char *sql, const char *what)
+{
+	if (PQstatus(d->conn) != CONNECTION_OK &&
+	    (d->in_tx || !pg_reconnect(d)))
+		return HD_EDB;
+	PGresult *r = PQexec(d->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	hd_err e = HD_OK;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		/* 55P03 lock_not_available (lock_timeout), 57014
+		 * query_canceled: another session held it, try later. */
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		e = state != NULL && (strcmp(state, "55P03") == 0 ||
+		                         strcmp(state, "57014") == 0)
+		        ? HD_EBUSY
+		        : HD_EDB;
+		pg_log_error(d, what, r);
+	}
+	PQclear(r);
+	return e;
 }
 
 /* Runs the schema steps of one component past its recorded version, in
@@ -529,6 +576,7 @@ static hd_err pg_read_report(PGresult *r, store_report *out)
 	out->sig_len = n < STORE_SIG_MAX ? n : STORE_SIG_MAX;
 	out->created_ms = pg_get_int(r, 0, 7);
 	pg_get_text(r, 0, 8, out->persons, sizeof out->persons);
+	out->purged_ms = pg_get_int(r, 0, 10); /* NULL: 0 */
 	if (!PQgetisnull(r, 0, 9) && PQgetlength(r, 0, 9) > 0) {
 		n = (size_t)PQgetlength(r, 0, 9);
 		if ((out->proof = malloc(n)) == NULL) {
@@ -671,4 +719,11 @@ const store_backend_ops store_pg_ops = {
     .consent_list = pg_consent_list,
     .audit_head_locked = pg_audit_head_locked,
     .replay_record = pg_replay_record,
+    .insert_summaries = pg_insert_summaries,
+    .count_reports = pg_count_reports,
+    .purge_reports = pg_purge_reports,
+    .purge_due = pg_purge_due,
+    .scrub = pg_scrub,
+    .backfill_due = pg_backfill_due,
+    .backfill_counts = pg_backfill_counts,
 };

@@ -9,12 +9,15 @@
 #ifndef HEDUI_STORE_PG_H
 #define HEDUI_STORE_PG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <libpq-fe.h>
 
 #include "hd_err.h"
+#include "store.h"
+#include "store_counts.h"
 
 #define PG_PARAMS_MAX 16
 
@@ -38,6 +41,10 @@ typedef struct pg_db pg_db;
  * otherwise the caller PQclear()s. */
 PGresult *pg_run(
     pg_db *d, const char *name, const pg_params *p, const char *what);
+/* One command of the simple protocol, outside any transaction (VACUUM
+ * cannot run in one); a lost connection is made again first. HD_OK,
+ * HD_EBUSY when a lock or statement timeout stopped it, else HD_EDB. */
+hd_err pg_command(pg_db *d, const char *sql, const char *what);
 /* Rows a command changed (INSERT, UPDATE). */
 int64_t pg_changed(PGresult *r);
 
@@ -61,5 +68,20 @@ hd_err pg_consent_get(void *h, const char *region, const char *number,
     struct store_consent *out);
 hd_err pg_consent_list(void *h, const struct store_consent_query *q,
     hd_err (*each)(const struct store_consent *c, void *arg), void *arg);
+
+/* Statistics and retention (store_counts_pg.c): statements "pc_*",
+ * prepared on every new connection, and the ops of store_backend.h. */
+hd_err pg_counts_prepare(PGconn *conn, char *err, size_t errlen);
+hd_err pg_insert_summaries(
+    void *h, const store_report *const *reports, size_t n);
+hd_err pg_count_reports(void *h, const store_count_query *q,
+    hd_err (*each)(const store_count_row *row, void *arg), void *arg);
+hd_err pg_purge_reports(void *h, int64_t before_ms, int64_t now_ms, int limit,
+    store_conclude_fn conclude, int *purged);
+hd_err pg_purge_due(void *h, int64_t before_ms);
+hd_err pg_scrub(void *h);
+hd_err pg_backfill_due(void *h);
+hd_err pg_backfill_counts(
+    void *h, int limit, store_summarize_fn summarize, int *done);
 
 #endif

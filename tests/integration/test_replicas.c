@@ -15,6 +15,10 @@
  *   the other is refused by the other as a replay.
  * - the database stopped under load: both replicas NOT_SERVING while it
  *   is away, serving again when it is back, nothing answered lost.
+ * - statistics and retention on PostgreSQL: both replicas give the same
+ *   counts, one per report in the database; a replica restarted with
+ *   retention_days purges an old report, which both then answer
+ *   FAILED_PRECONDITION, and the chain still verifies.
  *
  * The kill comes after a number of answers, not after a time.
  */
@@ -36,9 +40,11 @@
 #include "agency_sig.h"
 #include "audit_verify.h"
 #include "hedui/v1/verifier.pb-c.h"
+#include "consent_form.h"
 #include "idnum.h"
 #include "report_sig.h"
 #include "rpc_client.h"
+#include "tagency.h"
 #include "tconsent.h"
 #include "tpg.h"
 #include "tsupport.h"
@@ -73,11 +79,18 @@ static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
 	out[18] = '\0';
 }
 
-static tproc *start(int i)
+/* Replica i; retention: days, or NULL for none. */
+static tproc *start_keeping(int i, const char *retention)
 {
 	const char *extra[] = {"--audit-key", key_path, "--bank", urls[0],
-	    "--tax", urls[1], "--property", urls[2], NULL};
+	    "--tax", urls[1], "--property", urls[2],
+	    retention != NULL ? "--retention-days" : NULL, retention, NULL};
 	return theduid_start_store(&ports[i], db_url, extra);
+}
+
+static tproc *start(int i)
+{
+	return start_keeping(i, NULL);
 }
 
 static int setup(void **state)
@@ -552,6 +565,117 @@ static void audit_key_required_with_postgresql(void **state)
 	tproc_stop(p);
 }
 
+/* Checks over yesterday to tomorrow, as replica i answers them. */
+static int64_t stats_checks(int i)
+{
+	rpc_client *c = tclient(ports[i], "agency-330106");
+	assert_non_null(c);
+	Hedui__V1__StatsQuery sq = HEDUI__V1__STATS_QUERY__INIT;
+	Hedui__V1__StatsResponse *sr = NULL;
+	rpc_status st;
+	char from[11], to[11];
+	consent_date_format(
+	    consent_date_add_days(idnum_date_today(), -1), from);
+	consent_date_format(consent_date_add_days(idnum_date_today(), 1), to);
+	sq.from = from;
+	sq.to = to;
+	assert_int_equal(
+	    tagency_stats(c, "agency-330106", &sq, &sr, &st), RPC_OK);
+	int64_t n = sr->checks;
+	protobuf_c_message_free_unpacked(&sr->base, NULL);
+	rpc_client_free(c);
+	return n;
+}
+
+static rpc_code get_on(int i, const char *report_id, rpc_status *st)
+{
+	rpc_client *c = tclient(ports[i], "agency-330106");
+	assert_non_null(c);
+	char rid[64];
+	static int n;
+	snprintf(rid, sizeof rid, "pg-get-%d-%d", (int)getpid(), ++n);
+	Hedui__V1__GetReportRequest req = HEDUI__V1__GET_REPORT_REQUEST__INIT;
+	Hedui__V1__AgencyAuth auth;
+	req.report_id = (char *)report_id;
+	assert_int_equal(agency_signer_sign(signer, GET_METHOD, rid, "",
+	                     (const uint8_t *)report_id, strlen(report_id),
+	                     agency_sig_now_ms(), &auth),
+	    HD_OK);
+	req.auth = &auth;
+	rpc_call_opts o = {.deadline_ms = 10000, .request_id = rid};
+	ProtobufCMessage *resp = NULL;
+	rpc_code code = rpc_client_call(c, GET_METHOD, &req.base,
+	    &hedui__v1__verify_household_response__descriptor, &resp, &o, st);
+	agency_auth_release(&auth);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	rpc_client_free(c);
+	return code;
+}
+
+/* Statistics and retention on PostgreSQL (they were SQLite's alone):
+ * the counts both replicas give are the reports in the database, one
+ * each, however many replicas committed them at once; a replica
+ * started with retention purges what is due, and every replica then
+ * knows it. */
+static void stats_and_retention_on_postgresql(void **state)
+{
+	(void)state;
+	rpc_client *c = tclient(ports[0], "agency-330106");
+	assert_non_null(c);
+	Hedui__V1__VerifyHouseholdResponse *r = NULL;
+	char rid[64], old_id[48], q[256], v[32];
+	snprintf(rid, sizeof rid, "pg-ret-%d", (int)getpid());
+	assert_int_equal(verify_on(c, rid, &r), RPC_OK);
+	snprintf(old_id, sizeof old_id, "%s", r->verdict->report_id);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	rpc_client_free(c);
+
+	assert_true(
+	    tpg_query1(db_url, "SELECT count(*) FROM report", v, sizeof v));
+	int64_t reports = atoll(v);
+	assert_true(reports > 0);
+	assert_int_equal(stats_checks(0), reports);
+	assert_int_equal(stats_checks(1), reports);
+
+	/* Forty days pass for that report; replica 1 comes back keeping
+	 * reports 30 days, and purges it a second after it starts. */
+	assert_int_equal(tproc_stop(replica[1]), 0);
+	replica[1] = NULL;
+	snprintf(q, sizeof q,
+	    "UPDATE report SET created_ms = created_ms - 40 * 86400000::bigint"
+	    " WHERE report_id = '%s'",
+	    old_id);
+	assert_true(tpg_exec(db_url, q));
+	assert_non_null(replica[1] = start_keeping(1, "30"));
+	rpc_status st;
+	rpc_code code = RPC_OK;
+	for (int i = 0; i < 150 && (code = get_on(0, old_id, &st)) == RPC_OK;
+	     i++)
+		usleep(100000);
+	assert_int_equal(code, RPC_FAILED_PRECONDITION);
+	assert_non_null(strstr(st.message, "purged on"));
+	assert_int_equal(get_on(1, old_id, &st), RPC_FAILED_PRECONDITION);
+
+	/* What remains, through SQL; the purge audited once. */
+	snprintf(q, sizeof q,
+	    "SELECT count(*) FROM report WHERE report_id = '%s'"
+	    " AND octet_length(report) = 0 AND report_sha256 IS NOT NULL"
+	    " AND conclusion IS NOT NULL AND purged_ms IS NOT NULL",
+	    old_id);
+	assert_true(tpg_query1(db_url, q, v, sizeof v));
+	assert_string_equal(v, "1");
+	assert_true(tpg_query1(db_url,
+	    "SELECT sum(count) FROM audit WHERE method"
+	    " = 'heduid/RetentionPurge' AND outcome = 0",
+	    v, sizeof v));
+	assert_string_equal(v, "1");
+	/* The counts were kept at commit: the same. */
+	assert_int_equal(stats_checks(0), reports);
+	assert_int_equal(stats_checks(1), reports);
+	cli_verifies_chain();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -559,6 +683,7 @@ int main(void)
 	    cmocka_unit_test(replay_to_the_other_replica_is_refused),
 	    cmocka_unit_test(kill_one_replica_under_load),
 	    cmocka_unit_test(database_restart_under_load),
+	    cmocka_unit_test(stats_and_retention_on_postgresql),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -860,7 +860,7 @@ static void pg_schema_is_versioned(void **state)
 	assert_true(tpg_query1(path,
 	    "SELECT version FROM hedui_schema WHERE component = 'store'", v,
 	    sizeof v));
-	assert_string_equal(v, "1");
+	assert_string_equal(v, "2");
 	assert_true(tpg_query1(path,
 	    "SELECT version FROM hedui_schema WHERE component = 'consent'", v,
 	    sizeof v));
@@ -873,7 +873,7 @@ static void pg_schema_is_versioned(void **state)
 	assert_null(store_open(&o, err, sizeof err));
 	assert_non_null(strstr(err, "newer"));
 	assert_null(strstr(err, TPG_PASSWORD));
-	assert_true(tpg_exec(path, "UPDATE hedui_schema SET version = 1"
+	assert_true(tpg_exec(path, "UPDATE hedui_schema SET version = 2"
 	                           " WHERE component = 'store'"));
 	s = open_at(path, 100);
 	assert_non_null(s);
