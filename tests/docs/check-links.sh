@@ -7,6 +7,7 @@
 #     directory inside the repository, and a #heading in it to one of the
 #     target's headings (GitHub's anchors: lower case, punctuation dropped,
 #     spaces to hyphens);
+#   - no link climbs out of its document's folder ("../");
 #   - no file of the repository mentions a path outside it (the parent
 #     directory's shared/, or absolute /work paths).
 # Links inside code (fenced blocks, `spans`) are not links and are skipped;
@@ -116,6 +117,13 @@ while IFS= read -r md; do
 			case "$path" in
 			/*)
 				bad "$md:$line: $target is an absolute path"
+				continue
+				;;
+			../* | */../*)
+				# A document links at or below its own folder,
+				# whatever a viewer does with "..": files above
+				# it are named in code (`README.md`).
+				bad "$md:$line: $target climbs out of its folder"
 				continue
 				;;
 			esac
