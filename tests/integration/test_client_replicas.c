@@ -9,7 +9,8 @@
  *    counts some of them);
  *  - with one replica killed (kill -9), calls go on through the other;
  *  - `hedui --server A,B verify` gives a verdict while A is down, and
- *    again once A is back, with B down;
+ *    again once A is back, with B down; and when the replica holding
+ *    its call dies, it asks the other, signed afresh, same request id;
  *  - heduid's own fan-out takes several addresses per source
  *    (--bank a,b): with one bank source killed, verdicts still have
  *    the bank's facts.
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tconsent.h"
 #include "tsource.h"
@@ -192,6 +194,61 @@ static void cli_with_one_replica_down(void **state)
 	start_replica(1);
 }
 
+/*
+ * The replica dies while it holds the CLI's call (its bank source never
+ * answers): `hedui verify` asks the other replica, signed afresh under
+ * the same request id, and prints the verdict; without the retry it
+ * would exit 4.
+ */
+static void verify_asks_another_replica(void **state)
+{
+	(void)state;
+	int hang_port, xport = tport_free();
+	const char *hang[] = {"--hang", NULL};
+	tproc *hanging = tsource_start(
+	    "bank", "--fixtures", tsource_fixtures(), hang, &hang_port);
+	assert_non_null(hanging);
+	char bank[64], tax[64], prop[64], store[512];
+	snprintf(bank, sizeof bank, "%s", turl(hang_port));
+	snprintf(tax, sizeof tax, "%s", turl(src_ports[1]));
+	snprintf(prop, sizeof prop, "%s", turl(src_ports[2]));
+	snprintf(store, sizeof store, "%s", ttmp("replica-x.db"));
+	const char *extra[] = {
+	    "--bank", bank, "--tax", tax, "--property", prop, NULL};
+	tproc *x = theduid_start_at(xport, store, extra);
+	assert_non_null(x);
+	const char *ids[] = {PERSON};
+	assert_true(tconsent_cover(
+	    xport, "agency-1101", "SQ-REPLICAS-1", "110105", ids, 1));
+	/* B is down when the CLI starts: its call can only go to X. */
+	tproc_stop(rep[1]);
+	rep[1] = NULL;
+	char two[160], ca[512], cert[512], key[512];
+	snprintf(two, sizeof two, "%s,", turl(xport));
+	snprintf(two + strlen(two), sizeof two - strlen(two), "%s",
+	    turl(ports[1]));
+	snprintf(ca, sizeof ca, "%s", tcert("ca.crt"));
+	snprintf(cert, sizeof cert, "%s", tcert("agency-1101.crt"));
+	snprintf(key, sizeof key, "%s", tcert("agency-1101.key"));
+	char *argv[] = {(char *)tbin("hedui"), "--server", two, "--ca", ca,
+	    "--cert", cert, "--key", key, "--deadline", "20000", "--json",
+	    "verify", household, NULL};
+	tproc *p = tproc_start("hedui-verify", argv);
+	assert_non_null(p);
+	/* The call reaches X and waits on the bank that never answers. */
+	usleep(1500 * 1000);
+	start_replica(1);
+	tproc_kill(x);
+	int st = tproc_wait(p, 30000);
+	if (st != 0)
+		print_error("hedui exited %d (log %s)\n", st, tproc_log(p));
+	assert_int_equal(st, 0);
+	assert_true(tproc_log_contains(p, "asking another replica"));
+	assert_true(tproc_log_contains(p, "\"report_id\""));
+	tproc_stop(p);
+	tproc_stop(hanging);
+}
+
 static void fanout_with_one_bank_down(void **state)
 {
 	(void)state;
@@ -208,6 +265,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(calls_spread_and_survive_a_kill),
 	    cmocka_unit_test(cli_with_one_replica_down),
+	    cmocka_unit_test(verify_asks_another_replica),
 	    cmocka_unit_test(fanout_with_one_bank_down),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
