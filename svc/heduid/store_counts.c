@@ -4,8 +4,10 @@
  */
 #include "store_counts.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "consent_form.h"
 #include "store_backend.h"
 
 typedef struct counts_read {
@@ -62,4 +64,40 @@ void store_summary_keys(
 	    STORE_COUNT_REASON, s->reasons, STORE_COUNT_REASONS_MAX, fn, arg);
 	store_summary_list(STORE_COUNT_SOURCE, s->source_failures,
 	    STORE_COUNT_SOURCES_MAX, fn, arg);
+}
+
+/* The month after YYYYMM, and before. */
+static int store_next_month(int m)
+{
+	return m % 100 == 12 ? (m / 100 + 1) * 100 + 1 : m + 1;
+}
+
+static int store_prev_month(int m)
+{
+	return m % 100 == 1 ? (m / 100 - 1) * 100 + 12 : m - 1;
+}
+
+void store_count_span_of(const store_count_query *q, store_count_span *out)
+{
+	/* The whole months of the period, and the days outside them. */
+	int m1 = q->from % 100 == 1 ? q->from / 100
+	                            : store_next_month(q->from / 100);
+	int m2 = consent_date_add_days(q->to, 1) % 100 == 1
+	             ? q->to / 100
+	             : store_prev_month(q->to / 100);
+	out->d1 = q->from;
+	out->d2 = q->to;
+	out->d3 = 1;
+	out->d4 = 0;
+	if (m1 <= m2) {
+		out->d2 = m1 * 100;      /* before the first whole month's 1st */
+		out->d3 = m2 * 100 + 32; /* after the last whole month's end */
+		out->d4 = q->to;
+	} else {
+		m1 = 1;
+		m2 = 0;
+	}
+	out->m1 = m1;
+	out->m2 = m2;
+	snprintf(out->hi, sizeof out->hi, "%.6s:", q->region_prefix);
 }

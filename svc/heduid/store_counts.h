@@ -66,6 +66,20 @@ typedef void (*store_count_key_fn)(
 void store_summary_keys(
     const store_summary *s, store_count_key_fn fn, void *arg);
 
+/*
+ * How a backend reads a period: the whole months m1..m2 (YYYYMM) from the
+ * monthly counts, and the days d1..d2 and d3..d4 (YYYYMMDD) around them
+ * from the daily ones (m1 > m2 when the period holds no whole month: all
+ * of it is days d1..d2). Regions from region_prefix up to hi (the prefix
+ * and ':', which sorts after every digit). Shared so that both backends
+ * cut a period alike.
+ */
+typedef struct store_count_span {
+	int m1, m2, d1, d2, d3, d4;
+	char hi[8];
+} store_count_span;
+void store_count_span_of(const store_count_query *q, store_count_span *out);
+
 /* The dimension's name as the API shows it ("checks", "conclusion"...). */
 const char *store_count_dim_name(store_count_dim d);
 

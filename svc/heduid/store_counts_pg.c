@@ -229,46 +229,20 @@ out:
 	return e;
 }
 
-/* The month after YYYYMM, and before. */
-static int pc_next_month(int m)
-{
-	return m % 100 == 12 ? (m / 100 + 1) * 100 + 1 : m + 1;
-}
-
-static int pc_prev_month(int m)
-{
-	return m % 100 == 1 ? (m / 100 - 1) * 100 + 12 : m - 1;
-}
-
 hd_err pg_count_reports(void *h, const store_count_query *q,
     hd_err (*each)(const store_count_row *row, void *arg), void *arg)
 {
-	/* The whole months of the period, and the days outside them. */
-	int m1 =
-	    q->from % 100 == 1 ? q->from / 100 : pc_next_month(q->from / 100);
-	int m2 = consent_date_add_days(q->to, 1) % 100 == 1
-	             ? q->to / 100
-	             : pc_prev_month(q->to / 100);
-	int d1 = q->from, d2 = q->to, d3 = 1, d4 = 0;
-	if (m1 <= m2) {
-		d2 = m1 * 100;      /* before the first whole month's 1st */
-		d3 = m2 * 100 + 32; /* after the last whole month's end */
-		d4 = q->to;
-	} else {
-		m1 = 1;
-		m2 = 0;
-	}
-	char hi[8];
-	snprintf(hi, sizeof hi, "%.6s:", q->region_prefix);
+	store_count_span sp;
+	store_count_span_of(q, &sp);
 	pg_params p = {0};
-	pg_p_int(&p, m1);
-	pg_p_int(&p, m2);
-	pg_p_int(&p, d1);
-	pg_p_int(&p, d2);
-	pg_p_int(&p, d3);
-	pg_p_int(&p, d4);
+	pg_p_int(&p, sp.m1);
+	pg_p_int(&p, sp.m2);
+	pg_p_int(&p, sp.d1);
+	pg_p_int(&p, sp.d2);
+	pg_p_int(&p, sp.d3);
+	pg_p_int(&p, sp.d4);
 	pg_p_text(&p, q->region_prefix);
-	pg_p_text(&p, hi);
+	pg_p_text(&p, sp.hi);
 	PGresult *r = pg_run(h, "pc_query", &p, "count_reports");
 	if (r == NULL)
 		return HD_EDB;

@@ -280,47 +280,21 @@ hd_err sq_insert_summaries(
 	return HD_OK;
 }
 
-/* The month after YYYYMM. */
-static int sc_next_month(int m)
-{
-	return m % 100 == 12 ? (m / 100 + 1) * 100 + 1 : m + 1;
-}
-
-static int sc_prev_month(int m)
-{
-	return m % 100 == 1 ? (m / 100 - 1) * 100 + 12 : m - 1;
-}
-
 hd_err sq_count_reports(void *h, const store_count_query *q,
     hd_err (*each)(const store_count_row *row, void *arg), void *arg)
 {
 	sq_counts *c = sq_counts_of(h);
 	sqlite3_stmt *st = c->st[SC_QUERY];
-	/* The whole months of the period, and the days outside them. */
-	int m1 =
-	    q->from % 100 == 1 ? q->from / 100 : sc_next_month(q->from / 100);
-	int m2 = consent_date_add_days(q->to, 1) % 100 == 1
-	             ? q->to / 100
-	             : sc_prev_month(q->to / 100);
-	int d1 = q->from, d2 = q->to, d3 = 1, d4 = 0;
-	if (m1 <= m2) {
-		d2 = m1 * 100;      /* before the first whole month's 1st */
-		d3 = m2 * 100 + 32; /* after the last whole month's end */
-		d4 = q->to;
-	} else {
-		m1 = 1;
-		m2 = 0;
-	}
-	char hi[8];
-	snprintf(hi, sizeof hi, "%.6s:", q->region_prefix);
-	sqlite3_bind_int(st, 1, m1);
-	sqlite3_bind_int(st, 2, m2);
-	sqlite3_bind_int(st, 3, d1);
-	sqlite3_bind_int(st, 4, d2);
-	sqlite3_bind_int(st, 5, d3);
-	sqlite3_bind_int(st, 6, d4);
+	store_count_span sp;
+	store_count_span_of(q, &sp);
+	sqlite3_bind_int(st, 1, sp.m1);
+	sqlite3_bind_int(st, 2, sp.m2);
+	sqlite3_bind_int(st, 3, sp.d1);
+	sqlite3_bind_int(st, 4, sp.d2);
+	sqlite3_bind_int(st, 5, sp.d3);
+	sqlite3_bind_int(st, 6, sp.d4);
 	sqlite3_bind_text(st, 7, q->region_prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, sp.hi, -1, SQLITE_STATIC);
 	hd_err e = HD_OK;
 	int rc = SQLITE_DONE;
 	while (e == HD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
