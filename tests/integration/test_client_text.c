@@ -46,24 +46,17 @@ static agency_signer *signer;
  * puts where they do not belong (request ids, case ids, operator ids). */
 static char ids[6][IDNUM_LEN + 1];
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	char urls[3][64], err[256];
 	ttls_init();
-	make_id(ids[0], "19800101", 31);
-	make_id(ids[1], "19780315", 1);
-	make_id(ids[2], "19790416", 3);
-	make_id(ids[3], "19800517", 5);
-	make_id(ids[4], "19810618", 7);
-	make_id(ids[5], "19820719", 9);
+	tidnum_330106(ids[0], "19800101", 31);
+	tidnum_330106(ids[1], "19780315", 1);
+	tidnum_330106(ids[2], "19790416", 3);
+	tidnum_330106(ids[3], "19800517", 5);
+	tidnum_330106(ids[4], "19810618", 7);
+	tidnum_330106(ids[5], "19820719", 9);
 	const char *fx = ttmp("text-fixtures.json");
 	FILE *f = fopen(fx, "w");
 	if (f == NULL)

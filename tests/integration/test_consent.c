@@ -53,13 +53,6 @@ static char ids[NPERSONS][IDNUM_LEN + 1];
 
 static char today[11];
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq % 1000);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static bool make_certs(void)
 {
 	snprintf(certs, sizeof certs, "%s", ttmp("certs"));
@@ -111,11 +104,11 @@ static int setup(void **state)
 	(void)state;
 	ttls_init();
 	consent_date_format(idnum_date_today(), today);
-	make_id(ids[PA], "19800101", 11);
-	make_id(ids[PB], "19820202", 22);
-	make_id(ids[PC], "19700303", 33);
-	make_id(ids[PK], "20150505", 44);
-	make_id(ids[PY], "20080601", 55);
+	tidnum_330106(ids[PA], "19800101", 11);
+	tidnum_330106(ids[PB], "19820202", 22);
+	tidnum_330106(ids[PC], "19700303", 33);
+	tidnum_330106(ids[PK], "20150505", 44);
+	tidnum_330106(ids[PY], "20080601", 55);
 	if (!make_certs())
 		return -1;
 	const char *fx = ttmp("consent-fixtures.json");

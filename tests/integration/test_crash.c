@@ -51,13 +51,6 @@ static int round_no;
 static atomic_int stop_flag;
 static agency_signer *signer;
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static tproc *start(void)
 {
 	const char *extra[] = {
@@ -69,8 +62,8 @@ static int setup(void **state)
 {
 	(void)state;
 	ttls_init();
-	make_id(ids[0], "19800101", 61);
-	make_id(ids[1], "19820202", 72);
+	tidnum_330106(ids[0], "19800101", 61);
+	tidnum_330106(ids[1], "19820202", 72);
 	const char *fx = ttmp("crash-fixtures.json");
 	FILE *f = fopen(fx, "w");
 	if (f == NULL)

@@ -72,13 +72,6 @@ static atomic_int stop_flag;
 static volatile int killed = -1;
 static agency_signer *signer;
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 /* Replica i; retention: days, or NULL for none. */
 static tproc *start_keeping(int i, const char *retention)
 {
@@ -97,8 +90,8 @@ static int setup(void **state)
 {
 	(void)state;
 	ttls_init();
-	make_id(ids[0], "19800101", 61);
-	make_id(ids[1], "19820202", 72);
+	tidnum_330106(ids[0], "19800101", 61);
+	tidnum_330106(ids[1], "19820202", 72);
 	const char *url = tpg_db("replicas");
 	if (url == NULL)
 		return -1;

@@ -37,13 +37,6 @@ static tproc *heduid, *sources[3];
 static int port, src_ports[3];
 static char ids[2][IDNUM_LEN + 1], urls[3][64], store_path[512];
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static tproc *start(const char *retention)
 {
 	const char *extra[] = {"--bank", urls[0], "--tax", urls[1],
@@ -56,8 +49,8 @@ static int setup(void **state)
 {
 	(void)state;
 	ttls_init();
-	make_id(ids[0], "19800101", 31);
-	make_id(ids[1], "19700303", 53);
+	tidnum_330106(ids[0], "19800101", 31);
+	tidnum_330106(ids[1], "19700303", 53);
 	const char *fx = ttmp("retention-fixtures.json");
 	FILE *f = fopen(fx, "w");
 	if (f == NULL)

@@ -36,19 +36,12 @@ typedef struct seen {
 static seen made[64];
 static int nmade;
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static bool write_fixtures(const char *path)
 {
-	make_id(ids[0], "19800101", 31);
-	make_id(ids[1], "19820202", 42);
-	make_id(ids[2], "19700303", 53);
-	make_id(ids[3], "19750404", 64);
+	tidnum_330106(ids[0], "19800101", 31);
+	tidnum_330106(ids[1], "19820202", 42);
+	tidnum_330106(ids[2], "19700303", 53);
+	tidnum_330106(ids[3], "19750404", 64);
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return false;

@@ -93,13 +93,6 @@ static const char *id_of(const char *key)
 	return NULL;
 }
 
-static void make_id(char out[IDNUM_LEN + 1], const char *birth, int seq)
-{
-	snprintf(out, IDNUM_LEN + 1, "330106%s%03d", birth, seq % 1000);
-	out[17] = idnum_check_char(out);
-	out[18] = '\0';
-}
-
 static bool write_fixtures(const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -108,7 +101,7 @@ static bool write_fixtures(const char *path)
 	fprintf(f, "{\"persons\":[\n");
 	bool first = true;
 	for (size_t i = 0; i < NPEOPLE; i++) {
-		make_id(people[i].id, people[i].birth, (int)(i * 7 + 11));
+		tidnum_330106(people[i].id, people[i].birth, (int)(i * 7 + 11));
 		if (people[i].json == NULL)
 			continue; /* not found anywhere */
 		fprintf(f, "%s{\"id_number\":\"%s\",%s}\n", first ? "" : ",",
@@ -148,7 +141,7 @@ static int setup(void **state)
 		all[i] = people[i].id;
 	twenty[0] = id_of("dibao_a");
 	for (int i = 1; i < 20; i++) {
-		make_id(kids[i - 1], "20100101", 500 + i);
+		tidnum_330106(kids[i - 1], "20100101", 500 + i);
 		twenty[i] = kids[i - 1];
 	}
 	if (!tconsent_cover(port, "agency-330106", "SQ-330106-2026-0001",
@@ -525,7 +518,7 @@ static void household_of_twenty(void **state)
 	hh_add(t, "dibao_a", "applicant");
 	for (int i = 1; i < 20; i++) {
 		char id[IDNUM_LEN + 1];
-		make_id(id, "20100101", 500 + i);
+		tidnum_330106(id, "20100101", 500 + i);
 		hh_add_id(t, id, "child");
 	}
 	for (int i = 0; i < 20; i++)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "tsupport.h"
 
+#include "idnum.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -628,4 +630,11 @@ uint8_t *tenvelope(const char *method, const char *request_id,
 	if (buf != NULL)
 		hedui__v1__rpc_request__pack(&env, buf);
 	return buf;
+}
+
+void tidnum_330106(char out[19], const char *birth, int seq)
+{
+	snprintf(out, 19, "330106%.8s%03d", birth, seq % 1000);
+	out[17] = idnum_check_char(out);
+	out[18] = '\0';
 }

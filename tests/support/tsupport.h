@@ -117,6 +117,11 @@ tproc *tsource_spawn(
 /* A file path in a fresh per-process temporary directory. */
 const char *ttmp(const char *name);
 
+/* A valid ID number of county 330106 born on birth (YYYYMMDD), sequence
+ * seq (its last three digits), with its check character: what the tests'
+ * synthetic people are. out holds 19 bytes. */
+void tidnum_330106(char out[19], const char *birth, int seq);
+
 /* The process id, and a signal sent without waiting. */
 int tproc_pid(const tproc *p);
 void tproc_signal(tproc *p, int sig);
