@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "cli_json.h"
 #include "utf8.h"
 #include "verdict_text.h"
 
@@ -121,22 +122,6 @@ hd_err consent_print_list_table(FILE *out,
 	return fflush(out) == 0 && !ferror(out) ? HD_OK : HD_EIO;
 }
 
-/* Sanitized text for JSON: control characters become '?'. */
-static json_t *cp_json_str(const char *s)
-{
-	if (s == NULL)
-		s = "";
-	if (!utf8_valid(s, strlen(s)))
-		return json_string("(not valid UTF-8)");
-	size_t len = strlen(s) + 1;
-	char *clean = malloc(len);
-	if (clean == NULL)
-		return NULL;
-	json_t *v = json_string(utf8_sanitize(s, clean, len, true));
-	free(clean);
-	return v;
-}
-
 static json_t *cp_json_id(const char *s)
 {
 	char id[32];
@@ -150,7 +135,7 @@ static json_t *cp_json_names(char **names, size_t n)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a != NULL && i < n; i++)
-		json_array_append_new(a, cp_json_str(names[i]));
+		json_array_append_new(a, cli_json_string(names[i]));
 	return a;
 }
 
@@ -162,46 +147,48 @@ static json_t *cp_json_record(const Hedui__V1__ConsentRecord *r)
 		json_decref(o);
 		return NULL;
 	}
-	json_object_set_new(o, "number", cp_json_str(c->number));
-	json_object_set_new(o, "region_code", cp_json_str(c->region_code));
-	json_object_set_new(o, "status", cp_json_str(r->status));
-	json_object_set_new(o, "signed_on", cp_json_str(c->signed_on));
-	json_object_set_new(o, "valid_from", cp_json_str(c->valid_from));
-	json_object_set_new(o, "valid_until", cp_json_str(c->valid_until));
+	json_object_set_new(o, "number", cli_json_string(c->number));
+	json_object_set_new(o, "region_code", cli_json_string(c->region_code));
+	json_object_set_new(o, "status", cli_json_string(r->status));
+	json_object_set_new(o, "signed_on", cli_json_string(c->signed_on));
+	json_object_set_new(o, "valid_from", cli_json_string(c->valid_from));
+	json_object_set_new(o, "valid_until", cli_json_string(c->valid_until));
 	json_object_set_new(
 	    o, "programs", cp_json_names(c->programs, c->n_programs));
 	json_object_set_new(
 	    o, "sources", cp_json_names(c->sources, c->n_sources));
-	json_object_set_new(o, "form_sha256", cp_json_str(c->form_sha256));
+	json_object_set_new(o, "form_sha256", cli_json_string(c->form_sha256));
 	json_t *ms = json_array();
 	for (size_t i = 0; ms != NULL && i < c->n_members; i++) {
 		const Hedui__V1__ConsentMember *m = c->members[i];
 		json_t *mo = json_object();
 		json_object_set_new(mo, "id_number", cp_json_id(m->id_number));
 		json_object_set_new(
-		    mo, "signed_by", cp_json_str(m->signed_by));
+		    mo, "signed_by", cli_json_string(m->signed_by));
 		if (strcmp(m->signed_by, "guardian") == 0) {
 			json_object_set_new(mo, "guardian_id_number",
 			    cp_json_id(m->guardian_id_number));
 			json_object_set_new(mo, "guardian_relation",
-			    cp_json_str(m->guardian_relation));
+			    cli_json_string(m->guardian_relation));
 			json_object_set_new(mo, "guardian_basis",
-			    cp_json_str(m->guardian_basis));
+			    cli_json_string(m->guardian_basis));
 		}
 		json_array_append_new(ms, mo);
 	}
 	json_object_set_new(o, "members", ms);
-	json_object_set_new(o, "registered_by", cp_json_str(r->registered_by));
-	json_object_set_new(o, "registered_at", cp_json_str(r->registered_at));
+	json_object_set_new(
+	    o, "registered_by", cli_json_string(r->registered_by));
+	json_object_set_new(
+	    o, "registered_at", cli_json_string(r->registered_at));
 	if (r->revoked_at != NULL && r->revoked_at[0] != '\0') {
 		json_object_set_new(
-		    o, "revoked_on", cp_json_str(r->revoked_on));
+		    o, "revoked_on", cli_json_string(r->revoked_on));
 		json_object_set_new(
-		    o, "revoked_at", cp_json_str(r->revoked_at));
+		    o, "revoked_at", cli_json_string(r->revoked_at));
 		json_object_set_new(
-		    o, "revoked_by", cp_json_str(r->revoked_by));
-		json_object_set_new(
-		    o, "revocation_reason", cp_json_str(r->revocation_reason));
+		    o, "revoked_by", cli_json_string(r->revoked_by));
+		json_object_set_new(o, "revocation_reason",
+		    cli_json_string(r->revocation_reason));
 	}
 	return o;
 }
@@ -233,6 +220,6 @@ hd_err consent_print_list_json(FILE *out,
 	for (size_t i = 0; a != NULL && i < n; i++)
 		json_array_append_new(a, cp_json_record(records[i]));
 	json_object_set_new(o, "consents", a);
-	json_object_set_new(o, "next_page_token", cp_json_str(next_page));
+	json_object_set_new(o, "next_page_token", cli_json_string(next_page));
 	return cp_dump(out, o);
 }

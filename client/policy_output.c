@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "utf8.h"
 #include "verdict_text.h"
 
@@ -188,48 +189,16 @@ typedef struct po_builder {
 	bool ok;
 } po_builder;
 
-static json_t *po_string(const char *s)
-{
-	if (s == NULL)
-		s = "";
-	if (!utf8_valid(s, strlen(s)))
-		return json_string("(not valid UTF-8)");
-	size_t len = strlen(s) + 1;
-	char *clean = malloc(len);
-	if (clean == NULL)
-		return NULL;
-	json_t *v = json_string(utf8_sanitize(s, clean, len, true));
-	free(clean);
-	return v;
-}
-
-/* Each takes v, even on failure (the _new calls release it then). */
-static void po_set(po_builder *b, json_t *obj, const char *key, json_t *v)
-{
-	if (obj == NULL)
-		json_decref(v);
-	if (obj == NULL || v == NULL || json_object_set_new(obj, key, v) != 0)
-		b->ok = false;
-}
-
-static void po_append(po_builder *b, json_t *arr, json_t *v)
-{
-	if (arr == NULL)
-		json_decref(v);
-	if (arr == NULL || v == NULL || json_array_append_new(arr, v) != 0)
-		b->ok = false;
-}
-
 static json_t *po_values(po_builder *b, const Hedui__V1__ShowPolicyResponse *r)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr != NULL && i < r->n_values; i++) {
 		const Hedui__V1__PolicyValue *v = r->values[i];
 		json_t *o = json_object();
-		po_set(b, o, "name", po_string(v->name));
-		po_set(b, o, "value", po_string(v->value));
-		po_set(b, o, "source", po_string(v->source));
-		po_append(b, arr, o);
+		cli_json_set(&b->ok, o, "name", cli_json_string(v->name));
+		cli_json_set(&b->ok, o, "value", cli_json_string(v->value));
+		cli_json_set(&b->ok, o, "source", cli_json_string(v->source));
+		cli_json_append(&b->ok, arr, o);
 	}
 	return arr;
 }
@@ -240,18 +209,19 @@ static json_t *po_sets(po_builder *b, const Hedui__V1__ShowPolicyResponse *r)
 	for (size_t i = 0; arr != NULL && i < r->n_sets; i++) {
 		const Hedui__V1__PolicySet *s = r->sets[i];
 		json_t *o = json_object(), *names = json_array();
-		po_set(b, o, "name", po_string(s->name));
-		po_set(b, o, "builtin", json_boolean(s->builtin));
-		po_set(b, o, "key", po_string(s->key));
-		po_set(b, o, "index", json_integer(s->index));
-		po_set(b, o, "from", po_string(s->from));
-		po_set(b, o, "until", po_string(s->until));
-		po_set(b, o, "ends", po_string(s->ends));
-		po_set(b, o, "in_force", json_boolean(s->in_force));
+		cli_json_set(&b->ok, o, "name", cli_json_string(s->name));
+		cli_json_set(&b->ok, o, "builtin", json_boolean(s->builtin));
+		cli_json_set(&b->ok, o, "key", cli_json_string(s->key));
+		cli_json_set(&b->ok, o, "index", json_integer(s->index));
+		cli_json_set(&b->ok, o, "from", cli_json_string(s->from));
+		cli_json_set(&b->ok, o, "until", cli_json_string(s->until));
+		cli_json_set(&b->ok, o, "ends", cli_json_string(s->ends));
+		cli_json_set(&b->ok, o, "in_force", json_boolean(s->in_force));
 		for (size_t k = 0; names != NULL && k < s->n_names; k++)
-			po_append(b, names, po_string(s->names[k]));
-		po_set(b, o, "names", names);
-		po_append(b, arr, o);
+			cli_json_append(
+			    &b->ok, names, cli_json_string(s->names[k]));
+		cli_json_set(&b->ok, o, "names", names);
+		cli_json_append(&b->ok, arr, o);
 	}
 	return arr;
 }
@@ -260,12 +230,13 @@ json_t *policy_output_json_build(const Hedui__V1__ShowPolicyResponse *r)
 {
 	po_builder b = {.ok = true};
 	json_t *o = json_object();
-	po_set(&b, o, "region_code", po_string(r->region_code));
-	po_set(&b, o, "as_of", po_string(r->as_of));
-	po_set(&b, o, "policy_version", po_string(r->policy_version));
-	po_set(&b, o, "file_sha256", po_string(r->file_sha256));
-	po_set(&b, o, "values", po_values(&b, r));
-	po_set(&b, o, "sets", po_sets(&b, r));
+	cli_json_set(&b.ok, o, "region_code", cli_json_string(r->region_code));
+	cli_json_set(&b.ok, o, "as_of", cli_json_string(r->as_of));
+	cli_json_set(
+	    &b.ok, o, "policy_version", cli_json_string(r->policy_version));
+	cli_json_set(&b.ok, o, "file_sha256", cli_json_string(r->file_sha256));
+	cli_json_set(&b.ok, o, "values", po_values(&b, r));
+	cli_json_set(&b.ok, o, "sets", po_sets(&b, r));
 	if (!b.ok) {
 		json_decref(o);
 		return NULL;

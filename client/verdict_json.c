@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "utf8.h"
 #include "verdict_text.h"
 
@@ -14,31 +15,6 @@ typedef struct vj_builder {
 	json_t *obj;
 	bool ok;
 } vj_builder;
-
-static void vj_set(vj_builder *b, json_t *obj, const char *key, json_t *v)
-{
-	if (v == NULL || json_object_set_new(obj, key, v) != 0)
-		b->ok = false;
-}
-
-static json_t *vj_string(const char *s)
-{
-	if (s == NULL)
-		s = "";
-	/* Not UTF-8: say so rather than drop the whole verdict. */
-	if (!utf8_valid(s, strlen(s)))
-		return json_string("(not valid UTF-8)");
-	/* The JSON may be read on a terminal: DEL and C1 controls, which
-	 * JSON leaves unescaped, become '?' (C0 ones too, rather than
-	 * \u001b escapes that a careless consumer would print). */
-	size_t len = strlen(s) + 1;
-	char *clean = malloc(len);
-	if (clean == NULL)
-		return NULL;
-	json_t *v = json_string(utf8_sanitize(s, clean, len, true));
-	free(clean);
-	return v;
-}
 
 static json_t *vj_masked_ids(vj_builder *b, char **ids, size_t n)
 {
@@ -56,13 +32,6 @@ static json_t *vj_masked_ids(vj_builder *b, char **ids, size_t n)
 	return arr;
 }
 
-static void vj_append(vj_builder *b, json_t *arr, json_t *item)
-{
-	if (arr == NULL || item == NULL ||
-	    json_array_append_new(arr, item) != 0)
-		b->ok = false;
-}
-
 static json_t *vj_reasons(vj_builder *b, const Hedui__V1__Verdict *v)
 {
 	json_t *arr = json_array();
@@ -70,12 +39,13 @@ static json_t *vj_reasons(vj_builder *b, const Hedui__V1__Verdict *v)
 		json_t *o = json_object();
 		char *detail = verdict_text_scrub(v->reasons[i]->detail);
 		if (o != NULL) {
-			vj_set(b, o, "code", vj_string(v->reasons[i]->code));
-			vj_set(
-			    b, o, "detail", detail ? vj_string(detail) : NULL);
+			cli_json_set(&b->ok, o, "code",
+			    cli_json_string(v->reasons[i]->code));
+			cli_json_set(&b->ok, o, "detail",
+			    detail ? cli_json_string(detail) : NULL);
 		}
 		free(detail);
-		vj_append(b, arr, o);
+		cli_json_append(&b->ok, arr, o);
 	}
 	return arr;
 }
@@ -87,13 +57,15 @@ static json_t *vj_sources(vj_builder *b, const Hedui__V1__Verdict *v)
 		const Hedui__V1__SourceSummary *s = v->sources[i];
 		json_t *o = json_object();
 		if (o != NULL) {
-			vj_set(b, o, "source", vj_string(s->source));
-			vj_set(b, o, "status", vj_string(s->status));
-			vj_set(b, o, "failed_members",
+			cli_json_set(
+			    &b->ok, o, "source", cli_json_string(s->source));
+			cli_json_set(
+			    &b->ok, o, "status", cli_json_string(s->status));
+			cli_json_set(&b->ok, o, "failed_members",
 			    vj_masked_ids(
 			        b, s->failed_members, s->n_failed_members));
 		}
-		vj_append(b, arr, o);
+		cli_json_append(&b->ok, arr, o);
 	}
 	return arr;
 }
@@ -108,12 +80,13 @@ static json_t *vj_members(vj_builder *b, const Hedui__V1__Verdict *v)
 		    m->id_number_masked, masked, sizeof masked);
 		json_t *o = json_object();
 		if (o != NULL) {
-			vj_set(b, o, "id_number", json_string(masked));
-			vj_set(b, o, "counted_monthly_income_fen",
+			cli_json_set(
+			    &b->ok, o, "id_number", json_string(masked));
+			cli_json_set(&b->ok, o, "counted_monthly_income_fen",
 			    json_integer(m->counted_monthly_income_fen));
-			vj_set(b, o, "age", json_integer(m->age));
+			cli_json_set(&b->ok, o, "age", json_integer(m->age));
 		}
-		vj_append(b, arr, o);
+		cli_json_append(&b->ok, arr, o);
 	}
 	return arr;
 }
@@ -131,50 +104,60 @@ static void vj_verdict(vj_builder *b, const Hedui__V1__Verdict *v,
 {
 	json_t *o = b->obj;
 	/* docs/RULES.md's fields, in its order. */
-	vj_set(b, o, "report_id", vj_string(v->report_id));
-	vj_set(b, o, "case_id", vj_string(v->case_id));
-	vj_set(b, o, "program", vj_string(v->program));
-	vj_set(b, o, "conclusion", vj_string(v->conclusion));
-	vj_set(b, o, "category", vj_string(v->category));
-	vj_set(b, o, "household_size", json_integer(v->household_size));
-	vj_set(
-	    b, o, "monthly_income_fen", json_integer(v->monthly_income_fen));
-	vj_set(b, o, "per_capita_monthly_income_fen",
+	cli_json_set(&b->ok, o, "report_id", cli_json_string(v->report_id));
+	cli_json_set(&b->ok, o, "case_id", cli_json_string(v->case_id));
+	cli_json_set(&b->ok, o, "program", cli_json_string(v->program));
+	cli_json_set(&b->ok, o, "conclusion", cli_json_string(v->conclusion));
+	cli_json_set(&b->ok, o, "category", cli_json_string(v->category));
+	cli_json_set(
+	    &b->ok, o, "household_size", json_integer(v->household_size));
+	cli_json_set(&b->ok, o, "monthly_income_fen",
+	    json_integer(v->monthly_income_fen));
+	cli_json_set(&b->ok, o, "per_capita_monthly_income_fen",
 	    json_integer(v->per_capita_monthly_income_fen));
-	vj_set(b, o, "financial_assets_fen",
+	cli_json_set(&b->ok, o, "financial_assets_fen",
 	    json_integer(v->financial_assets_fen));
-	vj_set(b, o, "estimated_monthly_benefit_fen",
+	cli_json_set(&b->ok, o, "estimated_monthly_benefit_fen",
 	    json_integer(v->estimated_monthly_benefit_fen));
-	vj_set(
-	    b, o, "gradual_exit_months", json_integer(v->gradual_exit_months));
-	vj_set(b, o, "single_person_members",
+	cli_json_set(&b->ok, o, "gradual_exit_months",
+	    json_integer(v->gradual_exit_months));
+	cli_json_set(&b->ok, o, "single_person_members",
 	    vj_masked_ids(
 	        b, v->single_person_members, v->n_single_person_members));
-	vj_set(b, o, "reasons", vj_reasons(b, v));
-	vj_set(b, o, "sources", vj_sources(b, v));
-	vj_set(b, o, "policy_version", vj_string(v->policy_version));
-	vj_set(b, o, "generated_at", vj_string(v->generated_at));
-	vj_set(
-	    b, o, "signature", vj_base64(r->signature.data, r->signature.len));
+	cli_json_set(&b->ok, o, "reasons", vj_reasons(b, v));
+	cli_json_set(&b->ok, o, "sources", vj_sources(b, v));
+	cli_json_set(
+	    &b->ok, o, "policy_version", cli_json_string(v->policy_version));
+	cli_json_set(
+	    &b->ok, o, "generated_at", cli_json_string(v->generated_at));
+	cli_json_set(&b->ok, o, "signature",
+	    vj_base64(r->signature.data, r->signature.len));
 	/* Beyond the contract. */
-	vj_set(b, o, "region_code", vj_string(v->region_code));
-	vj_set(b, o, "area", vj_string(v->area));
-	vj_set(b, o, "as_of", vj_string(v->as_of));
-	vj_set(b, o, "agency", vj_string(v->agency));
-	vj_set(b, o, "agency_subject", vj_string(v->agency_subject));
-	vj_set(b, o, "request_id", vj_string(v->request_id));
-	vj_set(b, o, "standard_fen", json_integer(v->standard_fen));
-	vj_set(b, o, "marginal_line_fen", json_integer(v->marginal_line_fen));
-	vj_set(b, o, "members", vj_members(b, v));
-	vj_set(b, o, "signature_alg", vj_string(r->signature_alg));
-	vj_set(b, o, "report", vj_base64(r->report.data, r->report.len));
+	cli_json_set(
+	    &b->ok, o, "region_code", cli_json_string(v->region_code));
+	cli_json_set(&b->ok, o, "area", cli_json_string(v->area));
+	cli_json_set(&b->ok, o, "as_of", cli_json_string(v->as_of));
+	cli_json_set(&b->ok, o, "agency", cli_json_string(v->agency));
+	cli_json_set(
+	    &b->ok, o, "agency_subject", cli_json_string(v->agency_subject));
+	cli_json_set(&b->ok, o, "request_id", cli_json_string(v->request_id));
+	cli_json_set(&b->ok, o, "standard_fen", json_integer(v->standard_fen));
+	cli_json_set(&b->ok, o, "marginal_line_fen",
+	    json_integer(v->marginal_line_fen));
+	cli_json_set(&b->ok, o, "members", vj_members(b, v));
+	cli_json_set(
+	    &b->ok, o, "signature_alg", cli_json_string(r->signature_alg));
+	cli_json_set(
+	    &b->ok, o, "report", vj_base64(r->report.data, r->report.len));
 	/* The consent registry: the numbers used and how they were checked
 	 * ("registry", "unchecked", "" before the registry). */
 	json_t *consents = json_array();
 	for (size_t i = 0; consents != NULL && i < v->n_consents; i++)
-		vj_append(b, consents, vj_string(v->consents[i]));
-	vj_set(b, o, "consents", consents);
-	vj_set(b, o, "consent_check", vj_string(v->consent_check));
+		cli_json_append(
+		    &b->ok, consents, cli_json_string(v->consents[i]));
+	cli_json_set(&b->ok, o, "consents", consents);
+	cli_json_set(
+	    &b->ok, o, "consent_check", cli_json_string(v->consent_check));
 }
 
 json_t *verdict_json_build(const Hedui__V1__VerifyHouseholdResponse *r)
